@@ -1,0 +1,50 @@
+/**
+ * The MVCC backend: the store's durable, ordered byte map, split into named buckets (etcd's
+ * bbolt buckets). One `write()` is one atomic batch: the store's revision writes and the meta
+ * record of the applied index go together, so the applied index always matches the data.
+ *
+ * Implementations: `LevelBackend` (one LevelDB per member, shared with the WAL) and
+ * `MemoryBackend`; both pass test/storage/backend-conformance.
+ */
+export type BucketName = 'key' | 'meta' | 'lease' | 'members' | 'alarm' | 'auth';
+
+export const BUCKETS: readonly BucketName[] = ['key', 'meta', 'lease', 'members', 'alarm', 'auth'];
+
+export type BackendOp =
+  | { readonly type: 'put'; readonly bucket: BucketName; readonly key: Uint8Array; readonly value: Uint8Array }
+  | { readonly type: 'del'; readonly bucket: BucketName; readonly key: Uint8Array };
+
+export interface IterateOptions {
+  readonly gt?: Uint8Array;
+  readonly gte?: Uint8Array;
+  readonly lt?: Uint8Array;
+  readonly lte?: Uint8Array;
+  readonly reverse?: boolean;
+  readonly limit?: number;
+}
+
+export interface WriteOptions {
+  /** fsync before resolving. The WAL's synced batch covers earlier backend writes too. */
+  readonly sync?: boolean;
+}
+
+/** A consistent point-in-time view; release it when done so storage can reclaim space. */
+export interface BackendSnapshot {
+  get(bucket: BucketName, key: Uint8Array): Promise<Uint8Array | undefined>;
+  iterate(bucket: BucketName, options?: IterateOptions): AsyncIterable<[Uint8Array, Uint8Array]>;
+  /** Every bucket's records, as a stream of bounded chunks (for sending and `snapshot save`). */
+  chunks(maxChunkBytes?: number): AsyncIterable<Uint8Array>;
+  release(): Promise<void>;
+}
+
+export interface Backend {
+  get(bucket: BucketName, key: Uint8Array): Promise<Uint8Array | undefined>;
+  iterate(bucket: BucketName, options?: IterateOptions): AsyncIterable<[Uint8Array, Uint8Array]>;
+  write(ops: readonly BackendOp[], options?: WriteOptions): Promise<void>;
+  snapshot(): Promise<BackendSnapshot>;
+  /** Replaces every bucket's contents with a stream produced by `BackendSnapshot.chunks()`. */
+  restore(chunks: AsyncIterable<Uint8Array>): Promise<void>;
+  /** Approximate bytes on disk (etcd_mvcc_db_total_size_in_bytes). */
+  sizeBytes(): Promise<number>;
+  close(): Promise<void>;
+}
