@@ -28,3 +28,29 @@ export interface Revision {
   readonly main: number;
   readonly sub: number;
 }
+
+/**
+ * What the watch hub needs from the key-value store: history replay and prev_kv lookups.
+ * `KvStore` implements it; tests may fake it.
+ */
+export interface WatchSource {
+  currentRevision(): number;
+  compactedRevision(): number;
+  /**
+   * Every event with main revision in [fromRev, toRev], in revision order, with no revision split:
+   * stops after the revision in which `maxEvents` is reached (so it may return a few more).
+   */
+  readEvents(fromRev: number, toRev: number, maxEvents: number): Promise<Event[]>;
+  /** The key's value as of revision `rev` (for prev_kv), or undefined if absent then. */
+  getAt(key: Uint8Array, rev: number): Promise<KeyValue | undefined>;
+}
+
+/** Called by KvStore after each write txn is durable in the backend, in revision order. */
+export type CommitListener = (revision: number, events: readonly Event[]) => void;
+
+/** How KvStore consults and informs the lessor on put/delete (etcd's lease.Lessor Attach/Detach). */
+export interface LeaseHooks {
+  exists(lease: number): boolean;
+  attach(lease: number, key: Uint8Array): void;
+  detach(lease: number, key: Uint8Array): void;
+}
