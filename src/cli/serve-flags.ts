@@ -1,0 +1,113 @@
+/**
+ * `cairn serve` flags: etcd's names and defaults, parsed into a MemberConfig.
+ * Env: `CAIRN_<FLAG>` (e.g. `CAIRN_INITIAL_CLUSTER`).
+ */
+import { defaultConfig, validateConfig, type MemberConfig, type TlsFiles } from '../server/config.js';
+import { FlagError, parseFlags, type FlagSpec, type FlagValue } from './flags.js';
+
+export const SERVE_FLAGS: readonly FlagSpec[] = [
+  { name: 'name', kind: 'string', help: 'human-readable name for this member' },
+  { name: 'data-dir', kind: 'string', help: 'path to the data directory (default "${name}.cairn")' },
+  { name: 'listen-client-urls', kind: 'list', help: 'URLs to listen on for client traffic' },
+  { name: 'advertise-client-urls', kind: 'list', help: "this member's client URLs to advertise to the cluster" },
+  { name: 'listen-peer-urls', kind: 'list', help: 'URLs to listen on for peer traffic' },
+  { name: 'initial-advertise-peer-urls', kind: 'list', help: "this member's peer URLs to advertise to the cluster" },
+  { name: 'initial-cluster', kind: 'list', help: 'initial cluster configuration for bootstrapping (name=url,...)' },
+  { name: 'initial-cluster-state', kind: 'string', help: "initial cluster state ('new' or 'existing')" },
+  { name: 'initial-cluster-token', kind: 'string', help: 'initial cluster token for the cluster during bootstrap' },
+  { name: 'heartbeat-interval', kind: 'int', help: 'time (in milliseconds) of a heartbeat interval' },
+  { name: 'election-timeout', kind: 'int', help: 'time (in milliseconds) for an election to timeout' },
+  { name: 'snapshot-count', kind: 'int', help: 'number of committed transactions to trigger a snapshot to disk' },
+  { name: 'quota-backend-bytes', kind: 'int', help: 'raise alarms when backend size exceeds the given quota (0 defaults to 2 GiB)' },
+  { name: 'max-request-bytes', kind: 'int', help: 'maximum client request size in bytes the server will accept' },
+  { name: 'max-txn-ops', kind: 'int', help: 'maximum number of operations permitted in a transaction' },
+  { name: 'auto-compaction-mode', kind: 'string', help: "interpret 'auto-compaction-retention' as 'periodic' or 'revision'" },
+  { name: 'auto-compaction-retention', kind: 'string', help: 'auto compaction retention (0 = off); hours or duration for periodic' },
+  { name: 'log-level', kind: 'string', help: 'debug, info, warn, error, panic, or fatal' },
+  { name: 'cert-file', kind: 'string', help: 'path to the client server TLS cert file' },
+  { name: 'key-file', kind: 'string', help: 'path to the client server TLS key file' },
+  { name: 'trusted-ca-file', kind: 'string', help: 'path to the client server TLS trusted CA cert file' },
+  { name: 'client-cert-auth', kind: 'bool', help: 'enable client cert authentication' },
+  { name: 'peer-cert-file', kind: 'string', help: 'path to the peer server TLS cert file' },
+  { name: 'peer-key-file', kind: 'string', help: 'path to the peer server TLS key file' },
+  { name: 'peer-trusted-ca-file', kind: 'string', help: 'path to the peer server TLS trusted CA file' },
+  { name: 'peer-client-cert-auth', kind: 'bool', help: 'enable peer client cert authentication' },
+  { name: 'cors', kind: 'list', help: 'comma-separated whitelist of origins for CORS' },
+];
+
+const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'panic', 'fatal'] as const;
+
+function pick<T extends FlagValue>(values: Map<string, FlagValue>, name: string): T | undefined {
+  return values.get(name) as T | undefined;
+}
+
+function parseInitialCluster(entries: readonly string[]): Map<string, string[]> {
+  const cluster = new Map<string, string[]>();
+  for (const entry of entries) {
+    const eq = entry.indexOf('=');
+    if (eq <= 0 || eq === entry.length - 1) {
+      throw new FlagError(`--initial-cluster: "${entry}" is not name=peerURL`);
+    }
+    const name = entry.slice(0, eq);
+    const urls = cluster.get(name) ?? [];
+    urls.push(entry.slice(eq + 1));
+    cluster.set(name, urls);
+  }
+  return cluster;
+}
+
+function oneOf<T extends string>(flag: string, value: string | undefined, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new FlagError(`invalid value "${value}" for --${flag}: must be one of ${allowed.join(', ')}`);
+  }
+  return value as T;
+}
+
+function tls(values: Map<string, FlagValue>, prefix: '' | 'peer-', fallback: TlsFiles): TlsFiles {
+  return {
+    certFile: pick<string>(values, `${prefix}cert-file`) ?? fallback.certFile,
+    keyFile: pick<string>(values, `${prefix}key-file`) ?? fallback.keyFile,
+    trustedCaFile: pick<string>(values, `${prefix}trusted-ca-file`) ?? fallback.trustedCaFile,
+    clientCertAuth: pick<boolean>(values, `${prefix}client-cert-auth`) ?? fallback.clientCertAuth,
+  };
+}
+
+/** Throws FlagError (bad syntax) or KvError('InvalidArgument') (bad combination); the CLI exits 2 on both. */
+export function parseServeFlags(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): MemberConfig {
+  const { values, positionals } = parseFlags(SERVE_FLAGS, argv, env, 'CAIRN');
+  if (positionals.length > 0) throw new FlagError(`unexpected argument: ${positionals[0]}`);
+  const name = pick<string>(values, 'name') ?? 'default';
+  const d = defaultConfig(name);
+  const listenClient = pick<string[]>(values, 'listen-client-urls');
+  const advertiseClient = pick<string[]>(values, 'advertise-client-urls');
+  // etcd refuses a custom client listener with the default advertised URL: clients would be sent elsewhere.
+  if (listenClient !== undefined && advertiseClient === undefined) {
+    throw new FlagError('--advertise-client-urls is required when --listen-client-urls is set explicitly');
+  }
+  const peerUrls = pick<string[]>(values, 'initial-advertise-peer-urls') ?? d.initialAdvertisePeerUrls;
+  const initialCluster = pick<string[]>(values, 'initial-cluster');
+  return validateConfig({
+    ...d,
+    dataDir: pick<string>(values, 'data-dir') ?? d.dataDir,
+    listenClientUrls: listenClient ?? d.listenClientUrls,
+    advertiseClientUrls: advertiseClient ?? d.advertiseClientUrls,
+    listenPeerUrls: pick<string[]>(values, 'listen-peer-urls') ?? d.listenPeerUrls,
+    initialAdvertisePeerUrls: peerUrls,
+    initialCluster: initialCluster !== undefined ? parseInitialCluster(initialCluster) : new Map([[name, [...peerUrls]]]),
+    initialClusterState: oneOf('initial-cluster-state', pick(values, 'initial-cluster-state'), ['new', 'existing'], 'new'),
+    initialClusterToken: pick<string>(values, 'initial-cluster-token') ?? d.initialClusterToken,
+    heartbeatIntervalMs: pick<number>(values, 'heartbeat-interval') ?? d.heartbeatIntervalMs,
+    electionTimeoutMs: pick<number>(values, 'election-timeout') ?? d.electionTimeoutMs,
+    snapshotCount: pick<number>(values, 'snapshot-count') ?? d.snapshotCount,
+    quotaBackendBytes: pick<number>(values, 'quota-backend-bytes') ?? d.quotaBackendBytes,
+    maxRequestBytes: pick<number>(values, 'max-request-bytes') ?? d.maxRequestBytes,
+    maxTxnOps: pick<number>(values, 'max-txn-ops') ?? d.maxTxnOps,
+    autoCompactionMode: oneOf('auto-compaction-mode', pick(values, 'auto-compaction-mode'), ['periodic', 'revision'], 'periodic'),
+    autoCompactionRetention: pick<string>(values, 'auto-compaction-retention') ?? d.autoCompactionRetention,
+    logLevel: oneOf('log-level', pick(values, 'log-level'), LOG_LEVELS, 'info'),
+    clientTls: tls(values, '', d.clientTls),
+    peerTls: tls(values, 'peer-', d.peerTls),
+    cors: pick<string[]>(values, 'cors') ?? d.cors,
+  });
+}

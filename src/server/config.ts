@@ -1,0 +1,173 @@
+/**
+ * A member's configuration, with etcd's names, defaults and limits
+ * (../shared/reference/etcd-gateway.md §8–§9). The CLI parses flags into this; embedders build
+ * it directly. `validateConfig` states every cross-flag rule in one place.
+ */
+import { KvError } from '../util/errors.js';
+
+export type ClusterState = 'new' | 'existing';
+export type AutoCompactionMode = 'periodic' | 'revision';
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'panic' | 'fatal';
+
+export interface TlsFiles {
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly trustedCaFile: string;
+  readonly clientCertAuth: boolean;
+}
+
+export interface MemberConfig {
+  readonly name: string;
+  readonly dataDir: string;
+  readonly listenClientUrls: readonly string[];
+  readonly advertiseClientUrls: readonly string[];
+  readonly listenPeerUrls: readonly string[];
+  readonly initialAdvertisePeerUrls: readonly string[];
+  /** name → peer URLs, from `--initial-cluster a=http://…,b=http://…`. */
+  readonly initialCluster: ReadonlyMap<string, readonly string[]>;
+  readonly initialClusterState: ClusterState;
+  readonly initialClusterToken: string;
+  readonly heartbeatIntervalMs: number;
+  readonly electionTimeoutMs: number;
+  readonly snapshotCount: number;
+  /** Entries kept behind a snapshot so slow followers catch up without one (etcd: 5000). */
+  readonly snapshotCatchUpEntries: number;
+  /** 0 means etcd's default of 2 GiB. */
+  readonly quotaBackendBytes: number;
+  readonly maxRequestBytes: number;
+  readonly maxTxnOps: number;
+  readonly autoCompactionMode: AutoCompactionMode;
+  /** Hours for `periodic` (a duration like `5m` is also accepted by the CLI), revisions for `revision`. */
+  readonly autoCompactionRetention: string;
+  readonly logLevel: LogLevel;
+  readonly clientTls: TlsFiles;
+  readonly peerTls: TlsFiles;
+  readonly cors: readonly string[];
+}
+
+export const DEFAULT_QUOTA_BACKEND_BYTES = 2 * 1024 * 1024 * 1024;
+export const MAX_ELECTION_TIMEOUT_MS = 50_000;
+
+const noTls: TlsFiles = { certFile: '', keyFile: '', trustedCaFile: '', clientCertAuth: false };
+
+export function defaultConfig(name = 'default'): MemberConfig {
+  return {
+    name,
+    dataDir: `${name}.cairn`,
+    listenClientUrls: ['http://127.0.0.1:2379'],
+    advertiseClientUrls: ['http://127.0.0.1:2379'],
+    listenPeerUrls: ['http://127.0.0.1:2380'],
+    initialAdvertisePeerUrls: ['http://127.0.0.1:2380'],
+    initialCluster: new Map([[name, ['http://127.0.0.1:2380']]]),
+    initialClusterState: 'new',
+    initialClusterToken: 'etcd-cluster',
+    heartbeatIntervalMs: 100,
+    electionTimeoutMs: 1000,
+    snapshotCount: 100_000,
+    snapshotCatchUpEntries: 5000,
+    quotaBackendBytes: 0,
+    maxRequestBytes: 1_572_864,
+    maxTxnOps: 128,
+    autoCompactionMode: 'periodic',
+    autoCompactionRetention: '0',
+    logLevel: 'info',
+    clientTls: noTls,
+    peerTls: noTls,
+    cors: ['*'],
+  };
+}
+
+/** The server-side request timeout etcd uses: 5 s + 2 × election timeout. */
+export function requestTimeoutMs(config: Pick<MemberConfig, 'electionTimeoutMs'>): number {
+  return 5000 + 2 * config.electionTimeoutMs;
+}
+
+export function effectiveQuotaBytes(config: Pick<MemberConfig, 'quotaBackendBytes'>): number {
+  return config.quotaBackendBytes > 0 ? config.quotaBackendBytes : DEFAULT_QUOTA_BACKEND_BYTES;
+}
+
+function invalid(message: string): KvError {
+  return new KvError('InvalidArgument', message);
+}
+
+function checkUrls(flag: string, urls: readonly string[], tls: TlsFiles): void {
+  if (urls.length === 0) throw invalid(`--${flag} must not be empty`);
+  for (const raw of urls) {
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      throw invalid(`--${flag}: "${raw}" is not a URL`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw invalid(`--${flag}: "${raw}" must use http:// or https://`);
+    }
+    if (url.port === '' ) throw invalid(`--${flag}: "${raw}" needs an explicit port`);
+    if (url.pathname !== '/' && url.pathname !== '') throw invalid(`--${flag}: "${raw}" must not have a path`);
+    if (url.protocol === 'https:' && (tls.certFile === '' || tls.keyFile === '')) {
+      throw invalid(`--${flag}: "${raw}" is https but no certificate and key were given`);
+    }
+  }
+}
+
+/** Throws KvError('InvalidArgument') with a one-line message naming the flag at fault. */
+export function validateConfig(c: MemberConfig): MemberConfig {
+  if (c.name === '') throw invalid('--name must not be empty');
+  if (c.dataDir === '') throw invalid('--data-dir must not be empty');
+  checkUrls('listen-client-urls', c.listenClientUrls, c.clientTls);
+  checkUrls('advertise-client-urls', c.advertiseClientUrls, c.clientTls);
+  checkUrls('listen-peer-urls', c.listenPeerUrls, c.peerTls);
+  checkUrls('initial-advertise-peer-urls', c.initialAdvertisePeerUrls, c.peerTls);
+  if (c.heartbeatIntervalMs <= 0) throw invalid('--heartbeat-interval must be positive');
+  if (c.electionTimeoutMs < 5 * c.heartbeatIntervalMs) {
+    throw invalid(
+      `--election-timeout[${c.electionTimeoutMs}ms] should be at least as 5 times as --heartbeat-interval[${c.heartbeatIntervalMs}ms]`,
+    );
+  }
+  if (c.electionTimeoutMs > MAX_ELECTION_TIMEOUT_MS) {
+    throw invalid(`--election-timeout[${c.electionTimeoutMs}ms] is too long, and should be set less than ${MAX_ELECTION_TIMEOUT_MS}ms`);
+  }
+  if (c.snapshotCount <= 0) throw invalid('--snapshot-count must be positive');
+  if (c.maxRequestBytes <= 0) throw invalid('--max-request-bytes must be positive');
+  if (c.maxTxnOps <= 0) throw invalid('--max-txn-ops must be positive');
+  if (c.quotaBackendBytes < 0) throw invalid('--quota-backend-bytes must not be negative');
+  if (c.initialCluster.size === 0) throw invalid('--initial-cluster must name at least one member');
+  const own = c.initialCluster.get(c.name);
+  if (own === undefined) {
+    throw invalid(`--initial-cluster has no entry for --name=${c.name}`);
+  }
+  const advertised = new Set(c.initialAdvertisePeerUrls.map((u) => new URL(u).href));
+  for (const u of own) {
+    if (!advertised.has(new URL(u).href)) {
+      throw invalid(
+        `--initial-cluster has ${c.name}=${u} but missing from --initial-advertise-peer-urls=${c.initialAdvertisePeerUrls.join(',')}`,
+      );
+    }
+  }
+  for (const [member, urls] of c.initialCluster) checkUrls(`initial-cluster (${member})`, urls, c.peerTls);
+  if (c.autoCompactionMode === 'revision' && !/^\d+$/.test(c.autoCompactionRetention)) {
+    throw invalid(`--auto-compaction-retention=${c.autoCompactionRetention} must be a number of revisions in revision mode`);
+  }
+  if (c.autoCompactionMode === 'periodic' && parseRetentionMs(c.autoCompactionRetention) === undefined) {
+    throw invalid(`--auto-compaction-retention=${c.autoCompactionRetention} must be hours or a duration like 30m`);
+  }
+  return c;
+}
+
+/** Periodic retention: a bare number is hours (etcd), else a Go-style duration (`90s`, `5m`, `1h30m`). */
+export function parseRetentionMs(text: string): number | undefined {
+  if (/^\d+(\.\d+)?$/.test(text)) return Number(text) * 3_600_000;
+  return parseDurationMs(text);
+}
+
+export function parseDurationMs(text: string): number | undefined {
+  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
+  const unit: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  let total = 0;
+  let consumed = 0;
+  for (const m of text.matchAll(re)) {
+    total += Number(m[1]) * (unit[m[2] as string] as number);
+    consumed += m[0].length;
+  }
+  return consumed === text.length && consumed > 0 ? total : undefined;
+}
