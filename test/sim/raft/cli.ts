@@ -1,0 +1,65 @@
+/**
+ * `npm run sim -- [--seeds N | --seed n | --from a --to b] [--nodes 3..7] [--rounds r]
+ *                 [--chaos ticks] [--trace] [--quiet]`
+ * Runs the randomized Raft simulator over a range of seeds and prints seeds/s and the fault mix;
+ * the first failure prints its seed and last events, and the exit code is 1.
+ */
+import { formatFailure, runSimulation } from './simulation.js';
+import type { SimOptions } from './simulation.js';
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+function num(name: string): number | undefined {
+  const v = arg(name);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`--${name} wants a non-negative integer, got ${v}`);
+  return n;
+}
+
+const single = num('seed');
+const from = single ?? num('from') ?? 1;
+const to = single !== undefined ? single + 1 : (num('to') ?? from + (num('seeds') ?? 100));
+const nodes = num('nodes');
+if (nodes !== undefined && (nodes < 3 || nodes > 7)) throw new Error('--nodes must be 3..7');
+const trace = process.argv.includes('--trace');
+const quiet = process.argv.includes('--quiet');
+const keepGoing = process.argv.includes('--keep-going');
+
+const totals: Record<string, number> = {};
+const started = performance.now();
+let ran = 0;
+let failed = 0;
+let lastPrint = started;
+for (let seed = from; seed < to; seed++) {
+  const opts: SimOptions = { seed, trace };
+  if (nodes !== undefined) opts.nodes = nodes;
+  const rounds = num('rounds');
+  if (rounds !== undefined) opts.rounds = rounds;
+  const chaos = num('chaos');
+  if (chaos !== undefined) opts.chaosTicks = chaos;
+  const r = runSimulation(opts);
+  ran++;
+  totals[`nodes${r.nodes}`] = (totals[`nodes${r.nodes}`] ?? 0) + 1;
+  totals.ticks = (totals.ticks ?? 0) + r.ticks;
+  for (const [k, v] of Object.entries(r.counts)) totals[k] = (totals[k] ?? 0) + v;
+  if (!r.ok) {
+    failed++;
+    console.error(formatFailure(r));
+    if (!keepGoing) break;
+  } else if (single !== undefined) {
+    console.log(`seed ${seed} ok: ${r.profile}\n${JSON.stringify(r.counts)}`);
+  }
+  const now = performance.now();
+  if (!quiet && now - lastPrint > 10_000) {
+    lastPrint = now;
+    console.log(`… ${ran} seeds (${seed}), ${failed} failed, ${(ran / ((now - started) / 1000)).toFixed(1)} seeds/s`);
+  }
+}
+const secs = (performance.now() - started) / 1000;
+console.log(`seeds ${from}..${from + ran - 1}: ${ran} run, ${failed} failed, ${secs.toFixed(1)} s, ${(ran / secs).toFixed(1)} seeds/s`);
+console.log(`fault mix (totals): ${JSON.stringify(totals)}`);
+process.exitCode = failed > 0 ? 1 : 0;

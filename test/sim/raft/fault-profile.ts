@@ -1,0 +1,82 @@
+/**
+ * What a seed throws at the cluster. Each seed draws one profile (so some seeds are calm and
+ * some are brutal, and the report can say which mix found what); rates are per simulated tick.
+ */
+import type { SeededRng } from '../../../src/util/rng.js';
+import type { LinkFaults } from '../network.js';
+
+export interface Features {
+  crashes: boolean;
+  snapshots: boolean;
+  membership: boolean;
+  transfers: boolean;
+  reads: boolean;
+}
+
+export const ALL_FEATURES: Features = Object.freeze({ crashes: true, snapshots: true, membership: true, transfers: true, reads: true });
+
+export interface FaultProfile {
+  links: LinkFaults;
+  partitionRate: number;
+  healRate: number;
+  crashRate: number;
+  /** Per Ready: crash after persisting, before sending (messages of that Ready are lost). */
+  midReadyCrashRate: number;
+  restartDelay: [number, number];
+  proposalRate: number;
+  snapshotRate: number;
+  /** Entries kept behind a snapshot when compacting: 0..keepMax. */
+  keepMax: number;
+  membershipRate: number;
+  transferRate: number;
+  readRate: number;
+  /** Probability a node misses a tick (clock drift between members). */
+  tickSkip: number;
+  checkQuorum: boolean;
+  preVote: boolean;
+  maxInflightMsgs: number;
+  maxSizePerMsg: number;
+}
+
+function pick<T>(rng: SeededRng, xs: readonly T[]): T {
+  return xs[rng.int(xs.length)] as T;
+}
+
+export function drawProfile(rng: SeededRng, f: Features): FaultProfile {
+  return {
+    links: {
+      dropRate: pick(rng, [0, 0.01, 0.05, 0.2]),
+      dupRate: pick(rng, [0, 0.02, 0.1]),
+      minDelay: 0.02,
+      meanExtraDelay: pick(rng, [0.05, 0.3, 1.5]),
+      maxDelay: pick(rng, [0.5, 3, 8]),
+    },
+    partitionRate: pick(rng, [0, 0.01, 0.03, 0.08]),
+    healRate: pick(rng, [0.03, 0.1, 0.3]),
+    crashRate: f.crashes ? pick(rng, [0, 0.005, 0.02, 0.05]) : 0,
+    midReadyCrashRate: f.crashes ? pick(rng, [0, 0.0005, 0.003]) : 0,
+    restartDelay: pick(rng, [[1, 5], [5, 30], [20, 80]] as [number, number][]),
+    proposalRate: pick(rng, [0.2, 0.7, 2]),
+    snapshotRate: f.snapshots ? pick(rng, [0, 0.02, 0.1, 0.3]) : 0,
+    keepMax: pick(rng, [0, 3, 20]),
+    membershipRate: f.membership ? pick(rng, [0, 0.01, 0.04, 0.1]) : 0,
+    transferRate: f.transfers ? pick(rng, [0, 0.01, 0.05]) : 0,
+    readRate: f.reads ? pick(rng, [0, 0.1, 0.5]) : 0,
+    tickSkip: pick(rng, [0, 0.05, 0.2]),
+    checkQuorum: rng.next() < 0.75,
+    preVote: rng.next() < 0.75,
+    maxInflightMsgs: pick(rng, [256, 4, 1]),
+    maxSizePerMsg: pick(rng, [1 << 20, 64, 1]),
+  };
+}
+
+export function describeProfile(p: FaultProfile): string {
+  const l = p.links;
+  return [
+    `drop=${l.dropRate} dup=${l.dupRate} delay~${l.meanExtraDelay}<=${l.maxDelay}`,
+    `part=${p.partitionRate}/${p.healRate} crash=${p.crashRate}+${p.midReadyCrashRate}`,
+    `prop=${p.proposalRate} snap=${p.snapshotRate}(keep<=${p.keepMax}) conf=${p.membershipRate}`,
+    `transfer=${p.transferRate} read=${p.readRate} skew=${p.tickSkip}`,
+    `cq=${p.checkQuorum} pv=${p.preVote} inflight=${p.maxInflightMsgs} size=${p.maxSizePerMsg}`,
+  ].join(' ');
+}

@@ -1,0 +1,133 @@
+/**
+ * Raft's safety properties (Raft paper Fig. 3), checked incrementally from what the nodes
+ * emit in their Readies — after every simulation step:
+ *  - Election Safety: at most one leader per term.
+ *  - Log Matching: every (index, term) names one entry whose predecessor has one term; by
+ *    induction two logs agreeing at (index, term) agree on everything before it.
+ *  - Leader Completeness: a new leader holds every entry known committed in an earlier term.
+ *  - State Machine Safety: every node applies the same entry at an index, contiguously, and a
+ *    snapshot's digest equals the digest of what others applied up to its index.
+ * Plus: one granted vote per (voter, term), and ReadIndex linearizability (a read's index is at
+ * least every index applied anywhere before the read was requested).
+ */
+import type { Entry, Snapshot } from '../../../src/raft/types.js';
+import { chainHash, decodeAppSnapshot, entryKey, GENESIS_HASH } from './state-machine.js';
+
+export class SafetyViolation extends Error {
+  override readonly name = 'SafetyViolation';
+}
+
+interface Committed {
+  readonly key: string;
+  /** An upper bound on the term in which the entry was committed (min term of any applier). */
+  commitTerm: number;
+}
+
+/** The view of a node's log the checker needs (its storage after this Ready was persisted). */
+export interface LogView {
+  firstIndex(): number;
+  lastIndex(): number;
+  term(index: number): number;
+  entries(lo: number, hi: number, maxSize: number): Entry[];
+}
+
+export class SafetyChecker {
+  private readonly leaders = new Map<number, number>();
+  private readonly entryAt = new Map<string, string>();
+  private readonly committed = new Map<number, Committed>();
+  /** hashes[i] = digest of the applied prefix 1..i, as first seen. */
+  private readonly hashes = new Map<number, string>();
+  private readonly votes = new Map<string, number>();
+  private readonly pendingReads = new Map<string, number>();
+  maxApplied = 0;
+  readonly counts = { leaders: 0, applied: 0, snapshotsInstalled: 0, reads: 0, completenessChecks: 0 };
+
+  constructor(bootstrapIndex = 0, bootstrapHash = GENESIS_HASH) {
+    this.hashes.set(bootstrapIndex, bootstrapHash);
+    this.maxApplied = bootstrapIndex;
+  }
+
+  private fail(msg: string): never {
+    throw new SafetyViolation(msg);
+  }
+
+  /** Election Safety and Leader Completeness, when `node` reports itself leader of `term`. */
+  onLeader(node: number, term: number, log: LogView): void {
+    const prev = this.leaders.get(term);
+    if (prev !== undefined && prev !== node) this.fail(`election safety: ${prev} and ${node} both lead term ${term}`);
+    if (prev === node) return;
+    this.leaders.set(term, node);
+    this.counts.leaders++;
+    const first = log.firstIndex();
+    const last = log.lastIndex();
+    const held = last >= first ? log.entries(first, last + 1, Number.MAX_SAFE_INTEGER) : [];
+    for (const [index, c] of this.committed) {
+      if (c.commitTerm >= term || index < first) continue;
+      this.counts.completenessChecks++;
+      const e = held[index - first];
+      if (e === undefined) this.fail(`leader completeness: leader ${node} of term ${term} lacks committed index ${index} (log ${first}..${last})`);
+      if (entryKey(e) !== c.key) this.fail(`leader completeness: leader ${node} of term ${term} has ${entryKey(e)} at ${index}, committed ${c.key}`);
+    }
+  }
+
+  /** Log Matching, for entries `node` just appended to `log`. */
+  onAppend(node: number, entries: readonly Entry[], log: LogView): void {
+    for (const e of entries) {
+      const prevTerm = e.index <= 1 ? 0 : log.term(e.index - 1);
+      const id = `${e.index}:${e.term}`;
+      const val = `${prevTerm}|${entryKey(e)}`;
+      const seen = this.entryAt.get(id);
+      if (seen === undefined) this.entryAt.set(id, val);
+      else if (seen !== val) this.fail(`log matching: node ${node} holds ${val} at ${id}, another node ${seen}`);
+    }
+  }
+
+  /** State Machine Safety for one applied entry; `term` is the applier's current term. */
+  onApply(node: number, e: Entry, prevApplied: number, prevHash: string, term: number): string {
+    if (e.index !== prevApplied + 1) this.fail(`state machine safety: node ${node} applied ${e.index} after ${prevApplied}`);
+    const key = entryKey(e);
+    const c = this.committed.get(e.index);
+    if (c === undefined) this.committed.set(e.index, { key, commitTerm: term });
+    else if (c.key !== key) this.fail(`state machine safety: node ${node} applied ${key} at ${e.index}, another node ${c.key}`);
+    else c.commitTerm = Math.min(c.commitTerm, term);
+    const hash = chainHash(prevHash, key);
+    const known = this.hashes.get(e.index);
+    if (known === undefined) this.hashes.set(e.index, hash);
+    else if (known !== hash) this.fail(`state machine safety: node ${node}'s applied prefix at ${e.index} differs from another node's`);
+    this.counts.applied++;
+    if (e.index > this.maxApplied) this.maxApplied = e.index;
+    return hash;
+  }
+
+  /** A snapshot installed by raft: its state must be a prefix others applied. */
+  onSnapshotInstalled(node: number, snap: Snapshot): string {
+    const d = decodeAppSnapshot(snap.data);
+    const idx = snap.metadata.index;
+    if (d.index !== idx) this.fail(`snapshot: node ${node} got metadata index ${idx} with state at ${d.index}`);
+    const known = this.hashes.get(idx);
+    if (known === undefined) this.fail(`snapshot: node ${node} installed a snapshot at ${idx} that no node applied`);
+    if (known !== d.hash) this.fail(`state machine safety: node ${node} installed a snapshot at ${idx} that differs from applied history`);
+    this.counts.snapshotsInstalled++;
+    return d.hash;
+  }
+
+  /** A granted (real) vote: a voter may grant at most one candidate per term (Raft §5.2). */
+  onVoteGranted(voter: number, term: number, candidate: number): void {
+    const k = `${voter}@${term}`;
+    const prev = this.votes.get(k);
+    if (prev === undefined) this.votes.set(k, candidate);
+    else if (prev !== candidate) this.fail(`double vote: ${voter} voted for ${prev} and ${candidate} in term ${term}`);
+  }
+
+  /** Remembers what a read issued now must observe. */
+  onReadRequested(ctx: string): void {
+    this.pendingReads.set(ctx, this.maxApplied);
+  }
+
+  onReadState(node: number, ctx: string, index: number): void {
+    const need = this.pendingReads.get(ctx);
+    if (need === undefined) return; // a duplicate answer for a read already checked
+    this.counts.reads++;
+    if (index < need) this.fail(`read index: node ${node} answered read ${ctx} at ${index}, but ${need} was applied before it was issued`);
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * One simulated member: a RawNode over crashy storage, driving the application loop of
+ * raft-api.md (persist → send → apply → advance) and reporting everything to the checker.
+ * A crash discards the RawNode and the in-memory state machine; a restart rebuilds both from
+ * what the storage durably holds (state machine = last durable snapshot, as raftexample does).
+ */
+import { decodeConfChange, RawNode } from '../../../src/raft/index.js';
+import type { RaftConfig } from '../../../src/raft/index.js';
+import type { Message } from '../../../src/raft/messages.js';
+import type { Entry, HardState, SoftState } from '../../../src/raft/types.js';
+import { EMPTY_CONF_STATE } from '../../../src/raft/types.js';
+import { isKvError } from '../../../src/util/errors.js';
+import type { SeededRng } from '../../../src/util/rng.js';
+import { CrashyRaftStorage } from '../crashy-storage.js';
+import type { DurableRaftState } from '../crashy-storage.js';
+import type { SafetyChecker } from './safety-checker.js';
+import { ChainStateMachine, decodeAppSnapshot, GENESIS_HASH } from './state-machine.js';
+
+export type NodeOptions = Omit<RaftConfig, 'id' | 'storage' | 'rng' | 'applied'>;
+
+export interface NodeHooks {
+  send(m: Message): void;
+  log(line: string): void;
+  /** Called after `node` applied entry `e` (its state machine already updated). */
+  applied(node: number, e: Entry): void;
+  /** When true, the node crashes after persisting this Ready and before sending it. */
+  crashMidReady(node: number): boolean;
+}
+
+const dec = new TextDecoder();
+
+export class SimNode {
+  readonly storage: CrashyRaftStorage;
+  raw: RawNode | undefined;
+  app = new ChainStateMachine();
+  term = 0;
+  soft: SoftState = { lead: 0, raftState: 'follower' };
+  retired = false;
+  /** Read contexts this node has asked for and not yet been answered. */
+  readonly readsWaiting = new Set<string>();
+
+  constructor(
+    readonly id: number,
+    initial: DurableRaftState,
+    private readonly rng: SeededRng,
+    private readonly options: NodeOptions,
+    private readonly checker: SafetyChecker,
+    private readonly hooks: NodeHooks,
+  ) {
+    this.storage = new CrashyRaftStorage(initial);
+    this.start();
+  }
+
+  get up(): boolean {
+    return this.raw !== undefined;
+  }
+
+  get isLeader(): boolean {
+    return this.raw !== undefined && this.soft.raftState === 'leader';
+  }
+
+  /** (Re)builds the RawNode and the state machine from durable storage. */
+  start(): void {
+    const ms = this.storage.memory;
+    const snap = ms.snapshot();
+    const hs = ms.initialState().hardState;
+    if (snap.metadata.index > 0) {
+      this.app.restore(snap.metadata.index, decodeAppSnapshot(snap.data).hash, snap.metadata.confState);
+    } else {
+      this.app.restore(0, GENESIS_HASH, EMPTY_CONF_STATE);
+    }
+    this.term = hs.term;
+    this.soft = { lead: 0, raftState: 'follower' };
+    this.readsWaiting.clear();
+    this.raw = new RawNode({ ...this.options, id: this.id, storage: ms, rng: this.rng.fork(), applied: this.app.appliedIndex });
+    this.hooks.log(`n${this.id} start term=${hs.term} vote=${hs.vote} commit=${hs.commit} snap=${snap.metadata.index} last=${ms.lastIndex()}`);
+  }
+
+  crash(rng: SeededRng): void {
+    if (this.raw === undefined) return;
+    const pending = this.storage.pendingWrites;
+    this.raw = undefined;
+    const s = this.storage.crash(rng);
+    this.hooks.log(`n${this.id} CRASH (pending writes ${pending}; durable term=${s.hardState.term} last=${(s.snapshot?.metadata.index ?? 0) + s.entries.length})`);
+  }
+
+  /** Runs the Ready loop until the node has nothing more to do. */
+  drain(): void {
+    for (let guard = 0; this.raw?.hasReady(); guard++) {
+      if (guard > 1000) throw new Error(`n${this.id}: Ready loop did not settle after 1000 rounds`);
+      this.handleReady(this.raw);
+    }
+  }
+
+  private handleReady(raw: RawNode): void {
+    const rd = raw.ready();
+    if (rd.hardState !== undefined) this.noteHardState(rd.hardState);
+    if (rd.snapshot !== undefined && rd.snapshot.metadata.index === 0) {
+      throw new Error(`n${this.id}: Ready carried an empty snapshot`);
+    }
+    this.storage.saveReady(rd.hardState, rd.entries, rd.snapshot, rd.mustSync);
+    if (rd.entries.length > 0) this.checker.onAppend(this.id, rd.entries, this.storage.memory);
+    if (rd.softState !== undefined) {
+      const was = this.soft.raftState;
+      this.soft = rd.softState;
+      if (rd.softState.raftState !== was) this.hooks.log(`n${this.id} becomes ${rd.softState.raftState} term=${this.term} lead=${rd.softState.lead}`);
+      if (rd.softState.raftState === 'leader') this.checker.onLeader(this.id, this.term, this.storage.memory);
+    } else if (this.soft.raftState === 'leader' && rd.hardState !== undefined) {
+      // Still (or again) leader, possibly of a newer term: Election Safety applies to it too.
+      this.checker.onLeader(this.id, this.term, this.storage.memory);
+    }
+    if (this.hooks.crashMidReady(this.id)) {
+      this.hooks.log(`n${this.id} crash after persisting a Ready, before sending ${rd.messages.length} messages`);
+      this.crash(this.rng);
+      return;
+    }
+    for (const m of rd.messages) {
+      if (m.type === 'MsgVoteResp' && !m.reject) this.checker.onVoteGranted(m.from, m.term, m.to);
+      this.hooks.send(m);
+    }
+    if (rd.snapshot !== undefined) {
+      const hash = this.checker.onSnapshotInstalled(this.id, rd.snapshot);
+      this.app.restore(rd.snapshot.metadata.index, hash, rd.snapshot.metadata.confState);
+      this.hooks.log(`n${this.id} installs snapshot at ${rd.snapshot.metadata.index}`);
+    }
+    for (const e of rd.committedEntries) {
+      this.app.hash = this.checker.onApply(this.id, e, this.app.appliedIndex, this.app.hash, this.term);
+      this.app.appliedIndex = e.index;
+      if (e.type === 'confChangeV2' && e.data.length > 0) {
+        const cc = decodeConfChange(e.data);
+        this.app.confState = raw.applyConfChange(cc);
+        this.hooks.log(`n${this.id} applies conf change at ${e.index}: ${describeConf(this.app.confState)}`);
+      }
+      this.hooks.applied(this.id, e);
+    }
+    for (const rs of rd.readStates) {
+      const ctx = dec.decode(rs.requestCtx);
+      this.readsWaiting.delete(ctx);
+      this.checker.onReadState(this.id, ctx, rs.index);
+    }
+    raw.advance(rd);
+  }
+
+  private noteHardState(hs: HardState): void {
+    if (hs.term < this.term) throw new Error(`n${this.id}: term went back from ${this.term} to ${hs.term}`);
+    this.term = hs.term;
+  }
+
+  /** Proposes `data`; false when raft dropped it (no leader, transfer in progress, …). */
+  propose(data: Uint8Array): boolean {
+    if (this.raw === undefined) return false;
+    try {
+      this.raw.propose(data);
+      return true;
+    } catch (err) {
+      if (isKvError(err, 'ProposalDropped')) return false;
+      throw err;
+    }
+  }
+}
+
+export function describeConf(cs: { voters: readonly number[]; learners: readonly number[]; votersOutgoing: readonly number[]; learnersNext: readonly number[]; autoLeave: boolean }): string {
+  const out = cs.votersOutgoing.length > 0 ? `&&(${cs.votersOutgoing.join(',')})` : '';
+  const lrn = cs.learners.length > 0 ? ` learners(${cs.learners.join(',')})` : '';
+  const nxt = cs.learnersNext.length > 0 ? ` next(${cs.learnersNext.join(',')})` : '';
+  return `voters(${cs.voters.join(',')})${out}${lrn}${nxt}${cs.autoLeave ? ' auto' : ''}`;
+}
