@@ -1,0 +1,312 @@
+/**
+ * One client watch stream (etcd `mvcc/watcher.go` watchStream plus the send side of v3rpc's
+ * watchServer): it assigns watch IDs, owns a bounded FIFO of responses shared by its watchers,
+ * and hands them to one consumer as an async iterator. The hub pushes without ever waiting: a
+ * full buffer turns the watcher into a victim (see WatchHub). prev_kv lookups and fragmenting
+ * happen on the consumer's side, as etcd's sendLoop does them, so apply never waits on storage.
+ */
+import { assert } from '../util/assert.js';
+import { compareBytes } from '../util/bytes.js';
+import { isKvError, KvError } from '../util/errors.js';
+import type { Event, KeyValue, WatchSource } from './types.js';
+import { fragmentResponse } from './watch-fragment.js';
+import { CANCEL_REASON, INVALID_WATCH_ID, type WatchHubOptions, type WatchRequest, type WatchResponse } from './watch-types.js';
+import { Watcher, type WatcherSink } from './watcher.js';
+
+/** What a stream needs from the hub that created it. */
+export interface WatchHubLink {
+  readonly options: WatchHubOptions;
+  readonly source: WatchSource;
+  /** The last revision the hub has been notified of (the watchers' view of "now"). */
+  revision(): number;
+  register(w: Watcher, startRevision: number): void;
+  unregister(w: Watcher): void;
+  /** Retries this stream's victims after its consumer made room. */
+  onDrain(stream: WatchStream): void;
+  streamClosed(stream: WatchStream): void;
+}
+
+interface Queued {
+  readonly response: WatchResponse;
+  /** Set for event-bearing responses: the consumer side applies its prev_kv and fragment options. */
+  readonly watcher: Watcher | undefined;
+}
+
+const QUEUE_COMPACT_AT = 1024;
+
+export class WatchStream implements WatcherSink, AsyncIterable<WatchResponse> {
+  private readonly watchers = new Map<number, Watcher>();
+  private nextId = 0;
+  private queue: Queued[] = [];
+  private head = 0;
+  private pieces: WatchResponse[] = [];
+  private wake: (() => void) | undefined;
+  private reading: Promise<unknown> = Promise.resolve();
+  private closed = false;
+  private error: KvError | undefined;
+
+  constructor(private readonly hub: WatchHubLink) {}
+
+  /** Creates a watcher and queues its `created` reply; returns its ID, or -1 if creation failed. */
+  watch(req: WatchRequest): number {
+    this.checkOpen();
+    const rev = this.hub.revision();
+    const fail = (reason: string): number => {
+      this.pushControlOrDie({ watchId: INVALID_WATCH_ID, headerRevision: rev, events: [], created: true, canceled: true, cancelReason: reason });
+      return INVALID_WATCH_ID;
+    };
+    const requestedId = req.watchId ?? 0;
+    if (!Number.isSafeInteger(requestedId) || requestedId < 0) return fail(CANCEL_REASON.invalidId);
+    const startRevision = req.startRevision ?? 0;
+    if (!Number.isSafeInteger(startRevision) || startRevision < 0) return fail(CANCEL_REASON.invalidStartRevision);
+    // etcd's v3rpc: an empty key means "\0"; range_end "\0" means every key ≥ key.
+    const key = req.key.length === 0 ? new Uint8Array([0]) : req.key;
+    let end: Uint8Array | undefined;
+    if (req.rangeEnd !== undefined && req.rangeEnd.length > 0) {
+      end = req.rangeEnd.length === 1 && req.rangeEnd[0] === 0 ? new Uint8Array() : req.rangeEnd;
+      if (end.length > 0 && compareBytes(key, end) >= 0) return fail(CANCEL_REASON.emptyRange);
+    }
+    if (this.watchers.size >= this.hub.options.maxWatchersPerStream) return fail(CANCEL_REASON.tooManyWatchers);
+    let id = requestedId;
+    if (id === 0) {
+      while (this.watchers.has(this.nextId)) this.nextId++;
+      id = this.nextId++;
+    } else if (this.watchers.has(id)) {
+      return fail(CANCEL_REASON.duplicateId);
+    }
+    const w = new Watcher(
+      {
+        id,
+        key: key.slice(),
+        end: end?.slice(),
+        noPut: req.noPut ?? false,
+        noDelete: req.noDelete ?? false,
+        prevKv: req.prevKv ?? false,
+        fragment: req.fragment ?? false,
+        progressNotify: req.progressNotify ?? false,
+      },
+      this,
+    );
+    // The created reply is queued before the watcher can receive anything (etcd sends events
+    // for a watch only after its created reply).
+    if (!this.pushControlOrDie({ watchId: id, headerRevision: rev, events: [], created: true })) return INVALID_WATCH_ID;
+    this.watchers.set(id, w);
+    this.hub.register(w, startRevision);
+    return id;
+  }
+
+  /** Cancels a watcher: true and a `canceled` reply if it existed; unknown IDs get no reply. */
+  cancel(id: number): boolean {
+    this.checkOpen();
+    const w = this.watchers.get(id);
+    if (w === undefined) return false;
+    this.forget(w);
+    this.pushControlOrDie({ watchId: id, headerRevision: this.hub.revision(), events: [], canceled: true });
+    return true;
+  }
+
+  /**
+   * etcd ≥ 3.5.13 `RequestProgress`: answered with watch ID -1 and the current revision only when
+   * every watcher on the stream is synced (so the reply is a true bookmark); otherwise dropped
+   * and the client retries. Returns whether a reply was queued.
+   */
+  requestProgress(): boolean {
+    this.checkOpen();
+    if (this.watchers.size === 0) return false;
+    for (const w of this.watchers.values()) if (w.state !== 'synced') return false;
+    return this.pushControl({ watchId: INVALID_WATCH_ID, headerRevision: this.hub.revision(), events: [] });
+  }
+
+  /** Ends the stream: its watchers are removed and the consumer's iteration finishes. */
+  close(): void {
+    this.shutDown(undefined);
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  watcherIds(): number[] {
+    return [...this.watchers.keys()];
+  }
+
+  watchersOfStream(): IterableIterator<Watcher> {
+    return this.watchers.values();
+  }
+
+  /** Responses waiting for the consumer (queued, plus fragments of one already taken). */
+  get buffered(): number {
+    return this.queued + this.pieces.length;
+  }
+
+  /** Takes every response available now without waiting for new ones (tests, batch writers). */
+  async drainBuffered(): Promise<WatchResponse[]> {
+    const out: WatchResponse[] = [];
+    while (this.buffered > 0) {
+      const resp = await this.next();
+      if (resp === undefined) break;
+      out.push(resp);
+    }
+    return out;
+  }
+
+  /** The next response, or undefined once the stream is closed and drained. */
+  next(): Promise<WatchResponse | undefined> {
+    const result = this.reading.then(() => this.pull());
+    this.reading = result.catch(() => undefined);
+    return result;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<WatchResponse> {
+    return {
+      next: async () => {
+        const value = await this.next();
+        return value === undefined ? { done: true, value: undefined } : { done: false, value };
+      },
+      return: async () => {
+        this.close();
+        return { done: true, value: undefined };
+      },
+    };
+  }
+
+  // ---- called by the hub ----
+
+  tryPushEvents(watcher: Watcher, response: WatchResponse): boolean {
+    if (this.closed || this.queued >= this.hub.options.streamBufferResponses) return false;
+    this.enqueue({ response, watcher });
+    watcher.progressDue = false;
+    return true;
+  }
+
+  /** Progress notifications and compaction cancels travel like events (dropped when full). */
+  tryPushNotice(response: WatchResponse): boolean {
+    if (this.closed || this.queued >= this.hub.options.streamBufferResponses) return false;
+    this.enqueue({ response, watcher: undefined });
+    return true;
+  }
+
+  /** Removes a watcher the hub ended (compaction); its ID becomes free again. */
+  forget(w: Watcher): void {
+    if (this.watchers.get(w.id) !== w) return;
+    this.watchers.delete(w.id);
+    this.hub.unregister(w);
+  }
+
+  // ---- internals ----
+
+  private get queued(): number {
+    return this.queue.length - this.head;
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw this.error ?? new KvError('WatchCanceled');
+  }
+
+  private pushControl(response: WatchResponse): boolean {
+    const limit = this.hub.options.streamBufferResponses + this.hub.options.streamControlSlack;
+    if (this.closed || this.queued >= limit) return false;
+    this.enqueue({ response, watcher: undefined });
+    return true;
+  }
+
+  /** A client that sends requests but never reads replies overruns the stream: end it. */
+  private pushControlOrDie(response: WatchResponse): boolean {
+    if (this.pushControl(response)) return true;
+    this.shutDown(new KvError('TooManyRequests'));
+    return false;
+  }
+
+  private shutDown(error: KvError | undefined): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.error = error;
+    for (const w of this.watchers.values()) this.hub.unregister(w);
+    this.watchers.clear();
+    this.queue = [];
+    this.head = 0;
+    this.pieces = [];
+    this.hub.streamClosed(this);
+    this.wakeConsumer();
+  }
+
+  private enqueue(item: Queued): void {
+    this.queue.push(item);
+    this.wakeConsumer();
+  }
+
+  private wakeConsumer(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+
+  private dequeue(): Queued | undefined {
+    if (this.head >= this.queue.length) return undefined;
+    const item = this.queue[this.head];
+    this.head++;
+    if (this.head >= QUEUE_COMPACT_AT && this.head * 2 >= this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+    return item;
+  }
+
+  private async pull(): Promise<WatchResponse | undefined> {
+    for (;;) {
+      const piece = this.pieces.shift();
+      if (piece !== undefined) return piece;
+      const item = this.dequeue();
+      if (item !== undefined) {
+        this.hub.onDrain(this);
+        if (item.watcher === undefined) return item.response;
+        const shaped = await this.shape(item.watcher, item.response);
+        // A stream closed while shaping delivers nothing more.
+        if (this.closed) return this.endOfStream();
+        const [first, ...rest] = item.watcher.fragment ? fragmentResponse(shaped, this.hub.options.fragmentBytes) : [shaped];
+        assert(first !== undefined, 'fragmenting produced no response');
+        this.pieces = rest;
+        return first;
+      }
+      if (this.closed) return this.endOfStream();
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+  }
+
+  private endOfStream(): undefined {
+    if (this.error !== undefined) throw this.error;
+    return undefined;
+  }
+
+  /** Attaches or strips prev_kv as the watcher asked (etcd looks it up at mod_revision − 1). */
+  private async shape(w: Watcher, resp: WatchResponse): Promise<WatchResponse> {
+    const events: Event[] = [];
+    for (const ev of resp.events) {
+      if (!w.prevKv) {
+        events.push(ev.prevKv === undefined ? ev : { type: ev.type, kv: ev.kv });
+        continue;
+      }
+      if (ev.prevKv !== undefined || isCreate(ev)) {
+        events.push(ev);
+        continue;
+      }
+      const prevKv = await this.lookupPrev(ev.kv);
+      events.push(prevKv === undefined ? ev : { type: ev.type, kv: ev.kv, prevKv });
+    }
+    return { ...resp, events };
+  }
+
+  private async lookupPrev(kv: KeyValue): Promise<KeyValue | undefined> {
+    try {
+      return await this.hub.source.getAt(kv.key, kv.modRevision - 1);
+    } catch (err) {
+      // Compacted meanwhile: etcd sends the event without prev_kv.
+      if (isKvError(err, 'Compacted')) return undefined;
+      throw err;
+    }
+  }
+}
+
+function isCreate(ev: Event): boolean {
+  return ev.type === 'PUT' && ev.kv.createRevision === ev.kv.modRevision;
+}
