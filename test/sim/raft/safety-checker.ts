@@ -10,7 +10,9 @@
  * Plus: one granted vote per (voter, term), and ReadIndex linearizability (a read's index is at
  * least every index applied anywhere before the read was requested).
  */
+import type { Message } from '../../../src/raft/messages.js';
 import type { Entry, Snapshot } from '../../../src/raft/types.js';
+import type { DurableRaftState } from '../crashy-storage.js';
 import { chainHash, decodeAppSnapshot, entryKey, GENESIS_HASH } from './state-machine.js';
 
 export class SafetyViolation extends Error {
@@ -119,6 +121,22 @@ export class SafetyChecker {
     else if (prev !== candidate) this.fail(`double vote: ${voter} voted for ${prev} and ${candidate} in term ${term}`);
   }
 
+  /**
+   * Persist before replying (raft-pitfalls.md 2, 7, 17): an append ack may only cover entries
+   * already durable, and a granted vote must already be durable with its term.
+   */
+  onReply(node: number, m: Message, durable: DurableRaftState): void {
+    if (m.type === 'MsgAppResp' && !m.reject) {
+      const last = (durable.snapshot?.metadata.index ?? 0) + durable.entries.length;
+      if (m.index > last) this.fail(`ack before persist: node ${node} acked index ${m.index} to ${m.to} with only ${last} durable`);
+    } else if (m.type === 'MsgVoteResp' && !m.reject) {
+      const hs = durable.hardState;
+      if (hs.term !== m.term || hs.vote !== m.to) {
+        this.fail(`vote before persist: node ${node} granted ${m.to} in term ${m.term}, durable (term ${hs.term}, vote ${hs.vote})`);
+      }
+    }
+  }
+
   /** Remembers what a read issued now must observe. */
   onReadRequested(ctx: string): void {
     this.pendingReads.set(ctx, this.maxApplied);
@@ -126,7 +144,7 @@ export class SafetyChecker {
 
   onReadState(node: number, ctx: string, index: number): void {
     const need = this.pendingReads.get(ctx);
-    if (need === undefined) return; // a duplicate answer for a read already checked
+    if (need === undefined) return; // not issued through onReadRequested (a scripted test's own read)
     this.counts.reads++;
     if (index < need) this.fail(`read index: node ${node} answered read ${ctx} at ${index}, but ${need} was applied before it was issued`);
   }

@@ -114,7 +114,9 @@ export class SimNode {
       this.crash(this.rng);
       return;
     }
+    const durable = this.storage.durable();
     for (const m of rd.messages) {
+      this.checker.onReply(this.id, m, durable);
       if (m.type === 'MsgVoteResp' && !m.reject) this.checker.onVoteGranted(m.from, m.term, m.to);
       this.hooks.send(m);
     }
