@@ -28,7 +28,8 @@ function inRange(key: Uint8Array, o: IterateOptions): boolean {
   return true;
 }
 
-async function* iterateTree(t: Tree, o: IterateOptions = {}): AsyncIterable<[Uint8Array, Uint8Array]> {
+/** Iterates a byte-ordered tree within `o`'s bounds; shared with MemoryKv. */
+export async function* iterateTree(t: Tree, o: IterateOptions = {}): AsyncIterable<[Uint8Array, Uint8Array]> {
   const limit = o.limit ?? Infinity;
   let n = 0;
   if (limit <= 0) return;

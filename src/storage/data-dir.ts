@@ -1,0 +1,103 @@
+/**
+ * A member's data directory: one LevelDB (`<dir>/db`), opened once, locked against a second
+ * process, handing out the WAL and the backend as views over disjoint key prefixes (keys.ts).
+ * `MemoryDataDir` is the simulator's twin over a MemoryKv "disk".
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { KvError } from '../util/errors.js';
+import { KvBackend, LevelBackend } from './kv-backend.js';
+import type { OrderedKv } from './kv.js';
+import { LevelKv } from './level-kv.js';
+import { LevelWal, repairKv, type RepairResult } from './level-wal.js';
+import { MemoryKv } from './memory-kv.js';
+import { MemoryWal } from './memory-wal.js';
+
+export interface DataDir {
+  readonly dir: string;
+  /** Call `wal.load()` first, once. */
+  readonly wal: LevelWal | MemoryWal;
+  readonly backend: KvBackend;
+  /** Closes the WAL, the backend and the store (releasing the lock). */
+  close(): Promise<void>;
+}
+
+async function openChecked(kv: OrderedKv, label: string): Promise<void> {
+  const backend = new KvBackend(kv);
+  if (await backend.restoreInterrupted()) {
+    await kv.close();
+    throw new KvError('StorageCorrupt', `${label}: a backend restore from a snapshot was interrupted; the backend holds a mix of old and new state (remove the member's data and rejoin)`);
+  }
+}
+
+export function levelLocation(dir: string): string {
+  return join(dir, 'db');
+}
+
+/** Opens (creating if missing) `dir`; KvError StorageLocked if another process holds it. */
+export async function openDataDir(dir: string): Promise<LevelDataDir> {
+  await mkdir(dir, { recursive: true });
+  const kv = await LevelKv.open(levelLocation(dir), dir);
+  await openChecked(kv, dir);
+  return new LevelDataDir(dir, kv);
+}
+
+export class LevelDataDir implements DataDir {
+  readonly wal: LevelWal;
+  readonly backend: LevelBackend;
+
+  constructor(
+    readonly dir: string,
+    private readonly kv: LevelKv,
+  ) {
+    this.wal = new LevelWal(kv);
+    this.backend = new LevelBackend(kv);
+  }
+
+  async close(): Promise<void> {
+    await this.wal.close();
+    await this.backend.close();
+    await this.kv.close();
+  }
+}
+
+/** The simulator's data dir: WAL and backend share one MemoryKv, so a power loss hits both. */
+export class MemoryDataDir implements DataDir {
+  readonly wal: MemoryWal;
+  readonly backend: KvBackend;
+  private readonly kv: OrderedKv;
+
+  /** Pass the `disk` of a crashed member to restart it over what survived. */
+  constructor(readonly disk: MemoryKv = new MemoryKv()) {
+    this.kv = disk.open();
+    this.wal = new MemoryWal(disk, this.kv);
+    this.backend = new KvBackend(this.kv);
+  }
+
+  get dir(): string {
+    return this.disk.label;
+  }
+
+  /** Like openDataDir: refuses a disk whose backend restore was interrupted. */
+  static async open(disk: MemoryKv): Promise<MemoryDataDir> {
+    const dataDir = new MemoryDataDir(disk);
+    await openChecked(dataDir.kv, disk.label);
+    return dataDir;
+  }
+
+  async close(): Promise<void> {
+    await this.wal.close();
+    await this.backend.close();
+    await this.kv.close();
+  }
+}
+
+/** The offline repair (`cairn` CLI wraps it): see repairKv. The directory must not be in use. */
+export async function repairWal(dir: string): Promise<RepairResult> {
+  const kv = await LevelKv.open(levelLocation(dir), dir);
+  try {
+    return await repairKv(kv);
+  } finally {
+    await kv.close();
+  }
+}

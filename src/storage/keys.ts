@@ -1,0 +1,72 @@
+/**
+ * Key layout of a member's one LevelDB (raft-pitfalls.md §5.3, "Recommended layout"): fixed-width
+ * binary keys, so byte order is numeric order. Never decimal or `term:index` strings.
+ *
+ *   0x01 | u64 BE index     raft log entry
+ *   0x02 | "hs"             hard state {term, vote, commit}
+ *   0x02 | "snap"           snapshot metadata {index, term, confState}
+ *   0x02 | "first"          first retained log index
+ *   0x02 | "trim"           lowest index that may still hold a stale entry key (< first while a
+ *                           prefix deletion is unfinished; re-run on open)
+ *   0x0f | "restoring"      present while a backend restore is in progress
+ *   0x10 + i | key          backend bucket BUCKETS[i]
+ */
+import { BUCKETS, type BucketName } from './backend.js';
+import { assert } from '../util/assert.js';
+import { utf8 } from '../util/bytes.js';
+
+const ENTRY_PREFIX = 0x01;
+const META_PREFIX = 0x02;
+const BACKEND_META_PREFIX = 0x0f;
+const BUCKET_PREFIX_BASE = 0x10;
+
+export const ENTRY_KEY_LENGTH = 9;
+const MAX_INDEX = Number.MAX_SAFE_INTEGER;
+
+export function entryKey(index: number): Uint8Array {
+  assert(Number.isSafeInteger(index) && index >= 0, () => `entry index ${index} is not a safe non-negative integer`);
+  const key = new Uint8Array(ENTRY_KEY_LENGTH);
+  const view = new DataView(key.buffer);
+  view.setUint8(0, ENTRY_PREFIX);
+  view.setBigUint64(1, BigInt(index));
+  return key;
+}
+
+/** The index an entry key names, or undefined when the key is not a well-formed entry key. */
+export function entryIndexOf(key: Uint8Array): number | undefined {
+  if (key.length !== ENTRY_KEY_LENGTH || key[0] !== ENTRY_PREFIX) return undefined;
+  const index = new DataView(key.buffer, key.byteOffset, key.byteLength).getBigUint64(1);
+  return index <= BigInt(MAX_INDEX) ? Number(index) : undefined;
+}
+
+/** Bounds covering every entry key (for scans that must also see malformed or stray keys). */
+export const ENTRY_RANGE = { gte: new Uint8Array([ENTRY_PREFIX]), lt: new Uint8Array([ENTRY_PREFIX + 1]) };
+
+export const HARD_STATE_KEY = new Uint8Array([META_PREFIX, ...utf8('hs')]);
+export const SNAPSHOT_KEY = new Uint8Array([META_PREFIX, ...utf8('snap')]);
+export const FIRST_INDEX_KEY = new Uint8Array([META_PREFIX, ...utf8('first')]);
+export const TRIM_INDEX_KEY = new Uint8Array([META_PREFIX, ...utf8('trim')]);
+export const RESTORING_KEY = new Uint8Array([BACKEND_META_PREFIX, ...utf8('restoring')]);
+
+export function bucketPrefix(bucket: BucketName): number {
+  const i = BUCKETS.indexOf(bucket);
+  assert(i >= 0, () => `unknown bucket ${bucket}`);
+  return BUCKET_PREFIX_BASE + i;
+}
+
+export function bucketOfPrefix(prefix: number): BucketName | undefined {
+  return BUCKETS[prefix - BUCKET_PREFIX_BASE];
+}
+
+export function bucketKey(bucket: BucketName, key: Uint8Array): Uint8Array {
+  const out = new Uint8Array(key.length + 1);
+  out[0] = bucketPrefix(bucket);
+  out.set(key, 1);
+  return out;
+}
+
+/** Bounds covering every bucket, in BUCKETS order: one iterator sees the whole backend. */
+export const BACKEND_RANGE = {
+  gte: new Uint8Array([BUCKET_PREFIX_BASE]),
+  lt: new Uint8Array([BUCKET_PREFIX_BASE + BUCKETS.length]),
+};

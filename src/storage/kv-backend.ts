@@ -1,0 +1,131 @@
+/**
+ * The MVCC backend over an OrderedKv: each bucket under its own prefix byte (keys.ts). LevelBackend
+ * is this over the member's LevelDB; MemoryDataDir uses it over a MemoryKv so a simulated power
+ * loss rolls the backend back together with the WAL, as it would on disk.
+ *
+ * Point-in-time copies: `snapshot()` takes one explicit LevelDB snapshot (classic-level 3,
+ * `db.snapshot()`), and every read of the BackendSnapshot, across all buckets, goes through it;
+ * `chunks()` is one iterator over the whole backend range in bucket order.
+ */
+import { type Backend, type BackendOp, type BackendSnapshot, type BucketName, type IterateOptions, type WriteOptions } from './backend.js';
+import { decodeChunk, recordsToChunks, type BackendRecord } from './backend-chunks.js';
+import { BACKEND_RANGE, RESTORING_KEY, bucketKey, bucketOfPrefix, bucketPrefix } from './keys.js';
+import type { KvOp, KvReader, OrderedKv } from './kv.js';
+import { assert } from '../util/assert.js';
+import { KvError } from '../util/errors.js';
+
+/** Records per batch while restoring or clearing: bounds memory and each LevelDB write. */
+export const RESTORE_BATCH = 1024;
+
+function bucketBounds(bucket: BucketName, o: IterateOptions): IterateOptions {
+  const p = bucketPrefix(bucket);
+  const out: { -readonly [K in keyof IterateOptions]: IterateOptions[K] } = {};
+  if (o.gt !== undefined) out.gt = bucketKey(bucket, o.gt);
+  if (o.gte !== undefined) out.gte = bucketKey(bucket, o.gte);
+  if (o.gt === undefined && o.gte === undefined) out.gte = new Uint8Array([p]);
+  if (o.lt !== undefined) out.lt = bucketKey(bucket, o.lt);
+  if (o.lte !== undefined) out.lte = bucketKey(bucket, o.lte);
+  if (o.lt === undefined && o.lte === undefined) out.lt = new Uint8Array([p + 1]);
+  if (o.reverse !== undefined) out.reverse = o.reverse;
+  if (o.limit !== undefined) out.limit = o.limit;
+  return out;
+}
+
+async function* iterateBucket(kv: KvReader, bucket: BucketName, o: IterateOptions = {}): AsyncIterable<[Uint8Array, Uint8Array]> {
+  for await (const [k, v] of kv.iterate(bucketBounds(bucket, o))) yield [k.subarray(1), v];
+}
+
+async function* allRecords(kv: KvReader): AsyncIterable<BackendRecord> {
+  for await (const [k, v] of kv.iterate(BACKEND_RANGE)) {
+    const bucket = bucketOfPrefix(k[0] as number);
+    assert(bucket !== undefined, () => `backend key with unknown prefix ${k[0]}`);
+    yield [bucket, k.subarray(1), v];
+  }
+}
+
+export class KvBackend implements Backend {
+  private closed = false;
+
+  constructor(protected readonly kv: OrderedKv) {}
+
+  /** True when a `restore()` was cut short by a crash: the contents are a mix and must not be served. */
+  async restoreInterrupted(): Promise<boolean> {
+    return (await this.kv.get(RESTORING_KEY)) !== undefined;
+  }
+
+  async get(bucket: BucketName, key: Uint8Array): Promise<Uint8Array | undefined> {
+    this.checkOpen();
+    return this.kv.get(bucketKey(bucket, key));
+  }
+
+  iterate(bucket: BucketName, options?: IterateOptions): AsyncIterable<[Uint8Array, Uint8Array]> {
+    this.checkOpen();
+    return iterateBucket(this.kv, bucket, options);
+  }
+
+  async write(ops: readonly BackendOp[], options?: WriteOptions): Promise<void> {
+    this.checkOpen();
+    const kvOps: KvOp[] = ops.map((op) =>
+      op.type === 'put' ? { type: 'put', key: bucketKey(op.bucket, op.key), value: op.value } : { type: 'del', key: bucketKey(op.bucket, op.key) },
+    );
+    await this.kv.batch(kvOps, { sync: options?.sync ?? false });
+  }
+
+  async snapshot(): Promise<BackendSnapshot> {
+    this.checkOpen();
+    const snap = this.kv.snapshot();
+    return {
+      get: (bucket, key) => snap.get(bucketKey(bucket, key)),
+      iterate: (bucket, options) => iterateBucket(snap, bucket, options),
+      chunks: (maxChunkBytes) => recordsToChunks(allRecords(snap), maxChunkBytes),
+      release: () => snap.release(),
+    };
+  }
+
+  /**
+   * Clears every bucket and loads the chunks in bounded batches. Not atomic: a marker is written
+   * first and removed (synced) last, so a crash in between is detected on open
+   * (`restoreInterrupted()`) instead of serving a mix of old and new state.
+   */
+  async restore(chunks: AsyncIterable<Uint8Array>): Promise<void> {
+    this.checkOpen();
+    await this.kv.batch([{ type: 'put', key: RESTORING_KEY, value: new Uint8Array([1]) }], { sync: false });
+    let ops: KvOp[] = [];
+    const flush = async (): Promise<void> => {
+      if (ops.length > 0) await this.kv.batch(ops, { sync: false });
+      ops = [];
+    };
+    for await (const key of this.kv.keys(BACKEND_RANGE)) {
+      ops.push({ type: 'del', key });
+      if (ops.length >= RESTORE_BATCH) await flush();
+    }
+    await flush();
+    for await (const chunk of chunks) {
+      for (const [bucket, k, v] of decodeChunk(chunk)) {
+        ops.push({ type: 'put', key: bucketKey(bucket, k), value: v });
+        if (ops.length >= RESTORE_BATCH) await flush();
+      }
+    }
+    ops.push({ type: 'del', key: RESTORING_KEY });
+    await this.kv.batch(ops, { sync: true });
+    await this.kv.compactRange(BACKEND_RANGE.gte, BACKEND_RANGE.lt);
+  }
+
+  /** Bytes of the member's whole store (LevelDB's files; the raft log is small after compaction). */
+  async sizeBytes(): Promise<number> {
+    this.checkOpen();
+    return this.kv.sizeBytes();
+  }
+
+  /** Marks the view closed; the DataDir owns and closes the underlying store. */
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new KvError('Stopped', `${this.kv.label}: backend is closed`);
+  }
+}
+
+/** The backend view of a member's LevelDB (handed out by `openDataDir`). */
+export class LevelBackend extends KvBackend {}

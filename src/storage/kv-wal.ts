@@ -1,0 +1,197 @@
+/**
+ * The WAL over an OrderedKv, shared by LevelWal and MemoryWal so the twins behave identically by
+ * construction. Operations are serialized: LevelDB applies concurrent batches in whatever order
+ * its threads reach the writer queue, and WAL batches must land in call order.
+ */
+import { hardStateEqual, type Entry, type HardState, type SnapshotMetadata } from '../raft/types.js';
+import { assert } from '../util/assert.js';
+import { KvError } from '../util/errors.js';
+import { decodeEntry, encodeEntry, encodeHardState, encodeIndex, encodeSnapshotMeta } from './codec.js';
+import { FIRST_INDEX_KEY, HARD_STATE_KEY, SNAPSHOT_KEY, TRIM_INDEX_KEY, entryIndexOf, entryKey } from './keys.js';
+import type { KvOp, OrderedKv } from './kv.js';
+import type { SaveOptions, Wal, WalState } from './wal.js';
+import { checkWalInvariants, corrupt, scanWal, type WalMeta } from './wal-scan.js';
+
+/** Stale entry keys deleted per batch after compaction: bounds each batch and the lock hold. */
+export const TRIM_CHUNK = 4096;
+
+interface Durable extends WalMeta {
+  /** Last stored index (the snapshot index when the log after it is empty). */
+  readonly last: number;
+}
+
+/**
+ * The hard state stored with a snapshot. A snapshot holds only committed state, so its index is a
+ * known commit index; and a node that received it from a leader of a newer term is in that term.
+ * Raising the term resets the vote: a vote in the new term would already be stored (raft persists
+ * votes before sending them), so none was cast. Without this, a crash between `saveSnapshot` and
+ * the Ready's `save` would leave a snapshot above the stored commit or term, which `load` refuses.
+ */
+function snapshotHardState(stored: HardState, given: HardState | undefined, meta: SnapshotMetadata): HardState {
+  const base = given ?? stored;
+  assert(base.term >= stored.term && base.commit >= stored.commit, 'wal saveSnapshot: hard state goes back');
+  if (meta.term > base.term) return { term: meta.term, vote: 0, commit: Math.max(base.commit, meta.index) };
+  return meta.index > base.commit ? { ...base, commit: meta.index } : base;
+}
+
+export class KvWal implements Wal {
+  private state: Durable | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+  private failure: Error | undefined;
+  private closed = false;
+
+  constructor(protected readonly kv: OrderedKv) {}
+
+  get label(): string {
+    return this.kv.label;
+  }
+
+  async load(): Promise<WalState> {
+    return this.exclusive(async () => {
+      assert(this.state === undefined, 'wal load() called twice');
+      const scan = await scanWal(this.kv, this.label);
+      if (scan.problem !== undefined) throw corrupt(this.label, scan.problem.message);
+      checkWalInvariants(scan, this.label);
+      const snapIndex = scan.snapshot?.index ?? 0;
+      this.state = { hardState: scan.hardState, snapshot: scan.snapshot, first: scan.first, trim: scan.trim, last: Math.max(scan.lastValid, snapIndex) };
+      return { hardState: scan.hardState, snapshot: scan.snapshot, entries: scan.entries, firstIndex: snapIndex + 1 };
+    }).then(async (loaded) => {
+      await this.trim(); // finish a prefix deletion a crash interrupted
+      return loaded;
+    });
+  }
+
+  async save(hardState: HardState | undefined, entries: readonly Entry[], options: SaveOptions): Promise<void> {
+    return this.exclusive(async () => {
+      const s = this.loaded();
+      const hs = hardState ?? s.hardState;
+      const mustSync = entries.length > 0 || hs.term !== s.hardState.term || hs.vote !== s.hardState.vote;
+      assert(!mustSync || options.sync, 'wal save: entries and term/vote changes must be synced (raft MustSync)');
+      assert(hs.term >= s.hardState.term, () => `wal save: term goes back from ${s.hardState.term} to ${hs.term}`);
+      assert(hs.commit >= s.hardState.commit, () => `wal save: commit goes back from ${s.hardState.commit} to ${hs.commit}`);
+      const ops: KvOp[] = [];
+      let last = s.last;
+      const head = entries[0];
+      if (head !== undefined) {
+        assert(head.index >= s.first && head.index > (s.snapshot?.index ?? 0), () => `wal save: entry ${head.index} is compacted (first index ${s.first})`);
+        assert(head.index <= s.last + 1, () => `wal save: entry ${head.index} leaves a gap after ${s.last}`);
+        assert(head.index > s.hardState.commit, () => `wal save: entry ${head.index} would overwrite committed entries (commit ${s.hardState.commit})`);
+        entries.forEach((e, i) => {
+          assert(e.index === head.index + i, () => `wal save: entries not contiguous at ${e.index}`);
+          assert(e.term <= hs.term, () => `wal save: entry ${e.index} has term ${e.term} above the hard state's ${hs.term}`);
+          const key = entryKey(e.index);
+          ops.push({ type: 'put', key, value: encodeEntry(key, e) });
+        });
+        const newLast = head.index + entries.length - 1;
+        // A conflicting suffix goes in the same batch as the entries replacing it (raft-pitfalls §5.3).
+        for (let i = newLast + 1; i <= s.last; i++) ops.push({ type: 'del', key: entryKey(i) });
+        last = newLast;
+      }
+      assert(hs.commit <= last, () => `wal save: commit ${hs.commit} is beyond the last entry ${last}`);
+      if (!hardStateEqual(hs, s.hardState)) ops.push({ type: 'put', key: HARD_STATE_KEY, value: encodeHardState(HARD_STATE_KEY, hs) });
+      await this.kv.batch(ops, { sync: options.sync });
+      this.state = { ...s, hardState: hs, last };
+    });
+  }
+
+  async saveSnapshot(meta: SnapshotMetadata, hardState?: HardState): Promise<void> {
+    return this.exclusive(async () => {
+      const s = this.loaded();
+      const prev = s.snapshot?.index ?? 0;
+      assert(meta.index >= prev, () => `wal saveSnapshot: snapshot ${meta.index} is older than the stored ${prev}`);
+      const ops: KvOp[] = [{ type: 'put', key: SNAPSHOT_KEY, value: encodeSnapshotMeta(SNAPSHOT_KEY, meta) }];
+      let { first, last } = s;
+      if (!(await this.holdsEntry(s, meta.index, meta.term))) {
+        // The snapshot replaces the log (Raft §7): stale entries after it would break Log Matching.
+        for (let i = Math.max(s.first, meta.index + 1); i <= s.last; i++) ops.push({ type: 'del', key: entryKey(i) });
+        first = meta.index + 1;
+        last = meta.index;
+        ops.push({ type: 'put', key: FIRST_INDEX_KEY, value: encodeIndex(FIRST_INDEX_KEY, first) });
+      }
+      const hs = snapshotHardState(s.hardState, hardState, meta);
+      if (!hardStateEqual(hs, s.hardState)) ops.push({ type: 'put', key: HARD_STATE_KEY, value: encodeHardState(HARD_STATE_KEY, hs) });
+      await this.kv.batch(ops, { sync: true });
+      this.state = { ...s, snapshot: meta, hardState: hs, first, last };
+    });
+  }
+
+  async compact(throughIndex: number): Promise<void> {
+    await this.exclusive(async () => {
+      const s = this.loaded();
+      const snapIndex = s.snapshot?.index ?? 0;
+      assert(throughIndex <= snapIndex, () => `wal compact: ${throughIndex} is beyond the snapshot index ${snapIndex}`);
+      if (throughIndex < s.first) return;
+      // Unsynced is safe: LevelDB's log is sequential, so any surviving deletion implies this survived.
+      const first = throughIndex + 1;
+      await this.kv.batch([{ type: 'put', key: FIRST_INDEX_KEY, value: encodeIndex(FIRST_INDEX_KEY, first) }], { sync: false });
+      this.state = { ...s, first };
+    });
+    await this.trim();
+  }
+
+  async close(): Promise<void> {
+    await this.exclusive(async () => {
+      this.closed = true;
+    }).catch(() => undefined);
+    this.closed = true;
+  }
+
+  /** Deletes stale entry keys in [trim, first) in bounded chunks, then compacts the range. */
+  private async trim(): Promise<void> {
+    const start = this.loaded().trim;
+    let deleted = 0;
+    for (;;) {
+      const done = await this.exclusive(async () => {
+        const s = this.loaded();
+        if (s.trim >= s.first) return true;
+        const ops: KvOp[] = [];
+        let next = s.first;
+        for await (const key of this.kv.keys({ gte: entryKey(s.trim), lt: entryKey(s.first), limit: TRIM_CHUNK })) {
+          ops.push({ type: 'del', key });
+          next = (entryIndexOf(key) ?? s.first - 1) + 1;
+        }
+        if (ops.length < TRIM_CHUNK) next = s.first;
+        ops.push({ type: 'put', key: TRIM_INDEX_KEY, value: encodeIndex(TRIM_INDEX_KEY, next) });
+        await this.kv.batch(ops, { sync: false });
+        deleted += ops.length - 1;
+        this.state = { ...s, trim: next };
+        return next >= s.first;
+      });
+      if (done) break;
+    }
+    // Tombstones linger until compaction and slow scans from the head (google/leveldb#777).
+    if (deleted > 0) await this.kv.compactRange(entryKey(start), entryKey(this.loaded().first));
+  }
+
+  private async holdsEntry(s: Durable, index: number, term: number): Promise<boolean> {
+    if (s.snapshot !== undefined && s.snapshot.index === index) return s.snapshot.term === term;
+    if (index < s.first || index > s.last) return false;
+    const key = entryKey(index);
+    const stored = await this.kv.get(key);
+    if (stored === undefined) throw corrupt(this.label, `wal entry ${index}: missing`);
+    const decoded = decodeEntry(key, index, stored);
+    if (!decoded.ok) throw corrupt(this.label, `wal entry ${index}: ${decoded.problem}`);
+    return decoded.value.term === term;
+  }
+
+  private loaded(): Durable {
+    assert(this.state !== undefined, 'wal used before load()');
+    return this.state;
+  }
+
+  /** Runs `fn` after every earlier operation; a failed write poisons the WAL (etcd panics there). */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(async () => {
+      if (this.closed) throw new KvError('Stopped', `${this.label}: wal is closed`);
+      if (this.failure !== undefined) throw this.failure;
+      try {
+        return await fn();
+      } catch (err) {
+        if (!(err instanceof KvError && err.code === 'Stopped')) this.failure ??= err as Error;
+        throw err;
+      }
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * The ordered byte map under both the WAL and the MVCC backend: one per member directory.
+ * `LevelKv` is one LevelDB (classic-level); `MemoryKv` is its twin, which can also lose what
+ * was never synced (a power loss). The WAL and the backend are views over disjoint key
+ * prefixes (keys.ts), so a synced WAL batch also makes every earlier backend write durable,
+ * exactly as LevelDB's single log file does.
+ */
+import type { IterateOptions } from './backend.js';
+
+export type KvOp =
+  | { readonly type: 'put'; readonly key: Uint8Array; readonly value: Uint8Array }
+  | { readonly type: 'del'; readonly key: Uint8Array };
+
+/** Reads from a point in time (an explicit snapshot) or from the live map. */
+export interface KvReader {
+  get(key: Uint8Array): Promise<Uint8Array | undefined>;
+  /** Keys in byte order (or reversed), within the bounds; stops after `limit`. */
+  iterate(options: IterateOptions): AsyncIterable<[Uint8Array, Uint8Array]>;
+  /** Like `iterate`, without reading values. */
+  keys(options: IterateOptions): AsyncIterable<Uint8Array>;
+}
+
+export interface KvSnapshot extends KvReader {
+  release(): Promise<void>;
+}
+
+export interface OrderedKv extends KvReader {
+  /** Names the storage in error messages (the data directory). */
+  readonly label: string;
+  /** Atomic: all or none of `ops` survive any crash. `sync` makes this and every earlier batch durable. */
+  batch(ops: readonly KvOp[], options: { readonly sync: boolean }): Promise<void>;
+  /** A consistent view as of now, across every prefix. */
+  snapshot(): KvSnapshot;
+  /** Drops deletion tombstones in [start, end) so scans from `start` stay fast (google/leveldb#777). */
+  compactRange(start: Uint8Array, end: Uint8Array): Promise<void>;
+  /** Bytes the whole store occupies (files on disk, or held in memory). */
+  sizeBytes(): Promise<number>;
+  close(): Promise<void>;
+}

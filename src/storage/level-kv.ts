@@ -1,0 +1,129 @@
+/**
+ * One LevelDB (classic-level, through the `level` package) as an OrderedKv. Keys and values are
+ * buffers. Reads go through explicit LevelDB snapshots when asked, so several iterators can
+ * share one point in time (classic-level README, "Snapshots").
+ */
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Level } from 'level';
+import type { ClassicLevel } from 'classic-level';
+import type { IterateOptions } from './backend.js';
+import type { KvOp, KvSnapshot, OrderedKv } from './kv.js';
+import { KvError } from '../util/errors.js';
+
+type Db = ClassicLevel<Uint8Array, Uint8Array>;
+type LevelSnapshot = ReturnType<Db['snapshot']>;
+
+/** Entries fetched per native call while iterating: amortizes the thread hop, bounds memory. */
+const ITERATE_BATCH = 256;
+
+function levelRange(o: IterateOptions, snapshot: LevelSnapshot | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (o.gt !== undefined) out.gt = o.gt;
+  if (o.gte !== undefined) out.gte = o.gte;
+  if (o.lt !== undefined) out.lt = o.lt;
+  if (o.lte !== undefined) out.lte = o.lte;
+  if (o.reverse === true) out.reverse = true;
+  if (o.limit !== undefined) out.limit = o.limit;
+  if (snapshot !== undefined) out.snapshot = snapshot;
+  return out;
+}
+
+async function* iterateDb(db: Db, o: IterateOptions, snapshot?: LevelSnapshot): AsyncIterable<[Uint8Array, Uint8Array]> {
+  if (o.limit !== undefined && o.limit <= 0) return;
+  const it = db.iterator(levelRange(o, snapshot));
+  try {
+    for (;;) {
+      const batch = await it.nextv(ITERATE_BATCH);
+      if (batch.length === 0) return;
+      for (const kv of batch) yield kv;
+    }
+  } finally {
+    await it.close();
+  }
+}
+
+async function* keysOfDb(db: Db, o: IterateOptions, snapshot?: LevelSnapshot): AsyncIterable<Uint8Array> {
+  if (o.limit !== undefined && o.limit <= 0) return;
+  const it = db.keys(levelRange(o, snapshot));
+  try {
+    for (;;) {
+      const batch = await it.nextv(ITERATE_BATCH);
+      if (batch.length === 0) return;
+      yield* batch;
+    }
+  } finally {
+    await it.close();
+  }
+}
+
+function isLockedError(err: unknown): boolean {
+  const e = err as { code?: unknown; cause?: { code?: unknown } } | undefined;
+  return e?.code === 'LEVEL_LOCKED' || e?.cause?.code === 'LEVEL_LOCKED';
+}
+
+export class LevelKv implements OrderedKv {
+  private constructor(
+    private readonly db: Db,
+    readonly location: string,
+    readonly label: string,
+  ) {}
+
+  /** Opens (creating if missing) the LevelDB at `location`; a second opener gets StorageLocked. */
+  static async open(location: string, label: string): Promise<LevelKv> {
+    const db = new Level<Uint8Array, Uint8Array>(location, { keyEncoding: 'buffer', valueEncoding: 'buffer' }) as unknown as Db;
+    try {
+      await db.open();
+    } catch (err) {
+      if (isLockedError(err)) {
+        throw new KvError('StorageLocked', `${label}: data directory is locked by another process (LevelDB LOCK in ${location} is held)`);
+      }
+      throw new KvError('StorageCorrupt', `${label}: cannot open LevelDB at ${location}: ${(err as Error).message}`);
+    }
+    return new LevelKv(db, location, label);
+  }
+
+  async get(key: Uint8Array): Promise<Uint8Array | undefined> {
+    return this.db.get(key);
+  }
+
+  iterate(options: IterateOptions): AsyncIterable<[Uint8Array, Uint8Array]> {
+    return iterateDb(this.db, options);
+  }
+
+  keys(options: IterateOptions): AsyncIterable<Uint8Array> {
+    return keysOfDb(this.db, options);
+  }
+
+  async batch(ops: readonly KvOp[], options: { readonly sync: boolean }): Promise<void> {
+    // An empty batch is a no-op in both twins (it does not sync earlier writes).
+    if (ops.length === 0) return;
+    await this.db.batch(ops as KvOp[], { sync: options.sync });
+  }
+
+  snapshot(): KvSnapshot {
+    const db = this.db;
+    const snap = db.snapshot();
+    return {
+      get: (key) => db.get(key, { snapshot: snap }),
+      iterate: (options) => iterateDb(db, options, snap),
+      keys: (options) => keysOfDb(db, options, snap),
+      release: () => snap.close(),
+    };
+  }
+
+  async compactRange(start: Uint8Array, end: Uint8Array): Promise<void> {
+    await this.db.compactRange(start, end);
+  }
+
+  /** Every file of the database (table files, the log holding unflushed writes, manifest). */
+  async sizeBytes(): Promise<number> {
+    let total = 0;
+    for (const name of await readdir(this.location)) total += (await stat(join(this.location, name))).size;
+    return total;
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * Reads and verifies everything the WAL stores, for `load()` and `repairWal()`. Checks, as
+ * raft-pitfalls.md §5.3 asks: every record's CRC; entries contiguous from the first index to the
+ * last; terms never decrease and never exceed the hard state's term; the snapshot at or below
+ * the commit index and covering everything compacted; the log reaching the commit index.
+ */
+import { EMPTY_HARD_STATE, type Entry, type HardState, type SnapshotMetadata } from '../raft/types.js';
+import { KvError } from '../util/errors.js';
+import { decodeEntry, decodeHardState, decodeIndex, decodeSnapshotMeta, type Decoded } from './codec.js';
+import { ENTRY_RANGE, FIRST_INDEX_KEY, HARD_STATE_KEY, SNAPSHOT_KEY, TRIM_INDEX_KEY, entryIndexOf, entryKey } from './keys.js';
+import type { KvReader } from './kv.js';
+
+export interface WalMeta {
+  readonly hardState: HardState;
+  readonly snapshot: SnapshotMetadata | undefined;
+  /** First retained entry index. */
+  readonly first: number;
+  /** Stale entry keys may remain in [trim, first) until the prefix deletion finishes. */
+  readonly trim: number;
+}
+
+/** The first thing wrong in the log: the entry index where it is, and the stored key to drop from. */
+export interface LogProblem {
+  readonly index: number;
+  readonly key: Uint8Array;
+  readonly message: string;
+}
+
+export interface WalScan extends WalMeta {
+  /** Entries after the snapshot, up to the last valid one. */
+  readonly entries: Entry[];
+  /** Index of the last valid contiguous entry (first - 1 when none). */
+  readonly lastValid: number;
+  readonly problem: LogProblem | undefined;
+}
+
+export function corrupt(label: string, what: string): KvError {
+  return new KvError('StorageCorrupt', `${label}: ${what}`);
+}
+
+function expectRecord<T>(label: string, what: string, decoded: Decoded<T>): T {
+  if (!decoded.ok) throw corrupt(label, `wal ${what}: ${decoded.problem}`);
+  return decoded.value;
+}
+
+export async function readWalMeta(kv: KvReader, label: string): Promise<WalMeta> {
+  const [hsRaw, snapRaw, firstRaw, trimRaw] = await Promise.all([
+    kv.get(HARD_STATE_KEY),
+    kv.get(SNAPSHOT_KEY),
+    kv.get(FIRST_INDEX_KEY),
+    kv.get(TRIM_INDEX_KEY),
+  ]);
+  const hardState = hsRaw === undefined ? EMPTY_HARD_STATE : expectRecord(label, 'hard state', decodeHardState(HARD_STATE_KEY, hsRaw));
+  const snapshot = snapRaw === undefined ? undefined : expectRecord(label, 'snapshot metadata', decodeSnapshotMeta(SNAPSHOT_KEY, snapRaw));
+  const first = firstRaw === undefined ? 1 : expectRecord(label, 'first index', decodeIndex(FIRST_INDEX_KEY, firstRaw));
+  // Missing until the first prefix deletion: stale keys may then lie anywhere below `first`.
+  const trim = trimRaw === undefined ? 1 : expectRecord(label, 'trim index', decodeIndex(TRIM_INDEX_KEY, trimRaw));
+  if (first < 1) throw corrupt(label, `wal first index is ${first}`);
+  if (trim > first) throw corrupt(label, `wal trim index ${trim} is above the first index ${first}`);
+  return { hardState, snapshot, first, trim };
+}
+
+/** Walks the log from the first index; stops at the first bad entry instead of throwing. */
+export async function scanWal(kv: KvReader, label: string): Promise<WalScan> {
+  const meta = await readWalMeta(kv, label);
+  const snapIndex = meta.snapshot?.index ?? 0;
+  const entries: Entry[] = [];
+  let expected = meta.first;
+  let prevTerm = 0;
+  let problem: LogProblem | undefined;
+  for await (const [key, value] of kv.iterate({ gte: entryKey(meta.first), lt: ENTRY_RANGE.lt })) {
+    const at = (message: string): LogProblem => ({ index: expected, key, message: `wal entry ${expected}: ${message}` });
+    const index = entryIndexOf(key);
+    if (index === undefined) {
+      problem = at(`malformed key of ${key.length} bytes`);
+      break;
+    }
+    if (index !== expected) {
+      problem = at(`missing (the next stored entry is ${index})`);
+      break;
+    }
+    const decoded = decodeEntry(key, index, value);
+    if (!decoded.ok) {
+      problem = at(decoded.problem);
+      break;
+    }
+    const entry = decoded.value;
+    if (entry.term < prevTerm) {
+      problem = at(`term ${entry.term} is below the previous entry's term ${prevTerm}`);
+      break;
+    }
+    if (entry.term > meta.hardState.term) {
+      problem = at(`term ${entry.term} is above the hard state's term ${meta.hardState.term}`);
+      break;
+    }
+    if (meta.snapshot !== undefined && index === snapIndex && entry.term !== meta.snapshot.term) {
+      problem = at(`term ${entry.term} differs from the snapshot's term ${meta.snapshot.term} at the snapshot index`);
+      break;
+    }
+    prevTerm = entry.term;
+    if (index > snapIndex) entries.push(entry);
+    expected++;
+  }
+  return { ...meta, entries, lastValid: expected - 1, problem };
+}
+
+/** The invariants between the hard state, the snapshot and the log's extent; throws on a violation. */
+export function checkWalInvariants(scan: WalScan, label: string): void {
+  const { hardState, snapshot, first, lastValid } = scan;
+  const snapIndex = snapshot?.index ?? 0;
+  if (snapIndex > hardState.commit) {
+    throw corrupt(label, `wal snapshot index ${snapIndex} is above the hard state's commit index ${hardState.commit}`);
+  }
+  if (snapshot !== undefined && snapshot.term > hardState.term) {
+    throw corrupt(label, `wal snapshot term ${snapshot.term} is above the hard state's term ${hardState.term}`);
+  }
+  if (first - 1 > snapIndex) {
+    throw corrupt(label, `wal entries ${snapIndex + 1}..${first - 1} are missing: the first index is ${first} but the snapshot index is ${snapIndex}`);
+  }
+  const last = Math.max(lastValid, snapIndex);
+  if (last < hardState.commit) {
+    throw corrupt(label, `wal entry ${last + 1}: missing (the log ends at ${last} but the hard state's commit index is ${hardState.commit}; truncated tail)`);
+  }
+}
