@@ -1,0 +1,90 @@
+/**
+ * Compaction (etcd's store.compact + scheduleCompaction). The compact request itself only records
+ * `scheduledCompactRev` in the meta bucket and raises the compacted revision; this job then drops
+ * history in bounded batches, yielding between them so apply never stalls:
+ *   1. the key index, a batch of keys at a time (keyIndex.compact);
+ *   2. the backend: every record at or below the revision that the index no longer holds is
+ *      deleted, a batch at a time; the last batch records `finishedCompactRev`.
+ * Both steps are idempotent, so a crash in between is repaired on open by running the job again
+ * for `scheduledCompactRev` when it is ahead of `finishedCompactRev`. Jobs run one at a time.
+ */
+import type { Backend, BackendOp } from '../storage/backend.js';
+import { utf8 } from '../util/bytes.js';
+import { decodeRecord } from './records.js';
+import { decodeRevKey, encodeUint64, revKeyLowerBound } from './revision.js';
+import { indexKey, type TreeIndex } from './tree-index.js';
+
+export const SCHEDULED_COMPACT_KEY = utf8('scheduledCompactRev');
+export const FINISHED_COMPACT_KEY = utf8('finishedCompactRev');
+
+export function scheduledCompactOp(rev: number): BackendOp {
+  return { type: 'put', bucket: 'meta', key: SCHEDULED_COMPACT_KEY, value: encodeUint64(rev) };
+}
+
+export interface CompactorOptions {
+  /** Keys per index batch and records per backend batch (etcd: 1000). */
+  readonly batchSize: number;
+  /** Lets other work run between batches (setImmediate; the simulator may pass its own). */
+  readonly yieldBetweenBatches: () => Promise<void>;
+}
+
+export class Compactor {
+  private chain: Promise<void> = Promise.resolve();
+  private stopped = false;
+  private jobs = 0;
+
+  constructor(
+    private readonly backend: Backend,
+    private readonly index: TreeIndex,
+    private readonly options: CompactorOptions,
+  ) {}
+
+  /** Queues a compaction at `rev`; resolves when the backend has dropped the old revisions. */
+  schedule(rev: number): Promise<void> {
+    this.jobs++;
+    const job = this.chain.then(() => this.run(rev));
+    this.chain = job.catch(() => undefined).finally(() => void this.jobs--);
+    return job;
+  }
+
+  /** Compaction jobs queued or running. */
+  pending(): number {
+    return this.jobs;
+  }
+
+  /** Stops after the current batch; queued jobs do nothing (they run again on the next open). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.chain;
+  }
+
+  private async run(rev: number): Promise<void> {
+    const { batchSize, yieldBetweenBatches } = this.options;
+    let cursor: string | undefined;
+    do {
+      if (this.stopped) return;
+      cursor = this.index.compactBatch(rev, cursor, batchSize);
+      await yieldBetweenBatches();
+    } while (cursor !== undefined);
+
+    const end = revKeyLowerBound(rev + 1);
+    let after: Uint8Array | undefined;
+    for (;;) {
+      if (this.stopped) return;
+      const ops: BackendOp[] = [];
+      let seen = 0;
+      const range = after === undefined ? { lt: end, limit: batchSize } : { gt: after, lt: end, limit: batchSize };
+      for await (const [k, v] of this.backend.iterate('key', range)) {
+        seen++;
+        after = k;
+        const { rev: r } = decodeRevKey(k);
+        if (!this.index.hasRevision(indexKey(decodeRecord(v).key), r)) ops.push({ type: 'del', bucket: 'key', key: k });
+      }
+      const done = seen < batchSize;
+      if (done) ops.push({ type: 'put', bucket: 'meta', key: FINISHED_COMPACT_KEY, value: encodeUint64(rev) });
+      if (ops.length > 0) await this.backend.write(ops);
+      if (done) return;
+      await yieldBetweenBatches();
+    }
+  }
+}

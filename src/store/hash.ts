@@ -1,0 +1,35 @@
+/**
+ * HashKV (etcd's store.HashByRev, 3.5 form): a chained CRC-32C over the key bucket's raw records
+ * up to `rev`, so members holding the same history agree whatever their physical compaction
+ * progress. Records at or below the compacted revision count only if compaction keeps them (the
+ * key's newest revision at that point, not a tombstone); later ones all count.
+ */
+import type { BackendSnapshot } from '../storage/backend.js';
+import { crc32c } from '../util/crc.js';
+import { utf8 } from '../util/bytes.js';
+import { decodeRecord } from './records.js';
+import { decodeRevKey, revKeyLowerBound } from './revision.js';
+import { indexKey, type TreeIndex } from './tree-index.js';
+
+const YIELD_EVERY = 1000;
+
+export async function hashKeyBucket(
+  snap: BackendSnapshot,
+  index: TreeIndex,
+  rev: number,
+  compactRev: number,
+  yieldNow: () => Promise<void>,
+): Promise<number> {
+  let crc = crc32c(utf8('key'));
+  let n = 0;
+  for await (const [k, v] of snap.iterate('key', { lt: revKeyLowerBound(rev + 1) })) {
+    const { rev: r } = decodeRevKey(k);
+    if (r.main <= compactRev) {
+      const hit = index.get(indexKey(decodeRecord(v).key), compactRev);
+      if (hit === undefined || hit.modified.main !== r.main || hit.modified.sub !== r.sub) continue;
+    }
+    crc = crc32c(v, crc32c(k, crc));
+    if (++n % YIELD_EVERY === 0) await yieldNow();
+  }
+  return crc;
+}

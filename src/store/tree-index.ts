@@ -1,0 +1,145 @@
+/**
+ * The in-memory ordered key index (etcd's treeIndex): a B-tree from key to its KeyIndex.
+ * Keys are held as latin1 strings, one char per byte, so JS string order is byte order and the
+ * native comparison does the work; values are never held here (they live in the backend).
+ */
+import { newBTree } from '../util/btree.js';
+import { KeyIndex, type IndexHit } from './key-index.js';
+import type { Revision } from './types.js';
+
+export function indexKey(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+}
+
+export function keyBytes(key: string): Uint8Array {
+  const b = Buffer.from(key, 'latin1');
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
+/**
+ * A key span: `end` undefined means the single key `start`; `end` '' means every key >= start
+ * (etcd's range_end "\0"); otherwise the half-open [start, end).
+ */
+export interface KeySpan {
+  readonly start: string;
+  readonly end: string | undefined;
+}
+
+export function spanOf(key: Uint8Array, rangeEnd: Uint8Array | undefined): KeySpan {
+  if (rangeEnd === undefined || rangeEnd.length === 0) return { start: indexKey(key), end: undefined };
+  if (rangeEnd.length === 1 && rangeEnd[0] === 0) return { start: indexKey(key), end: '' };
+  return { start: indexKey(key), end: indexKey(rangeEnd) };
+}
+
+export function spanContains(span: KeySpan, key: string): boolean {
+  if (span.end === undefined) return key === span.start;
+  return key >= span.start && (span.end === '' || key < span.end);
+}
+
+export interface RangeEntry extends IndexHit {
+  readonly key: string;
+}
+
+export interface RangeResult {
+  /** At most `collect` entries, in key order. */
+  readonly entries: RangeEntry[];
+  /** Every key alive in the span at the revision. */
+  readonly total: number;
+}
+
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export class TreeIndex {
+  private readonly tree = newBTree<string, KeyIndex>(compareStrings);
+
+  get size(): number {
+    return this.tree.size;
+  }
+
+  keyIndex(key: string): KeyIndex | undefined {
+    return this.tree.get(key);
+  }
+
+  getOrCreate(key: string): KeyIndex {
+    let ki = this.tree.get(key);
+    if (ki === undefined) {
+      ki = new KeyIndex(key);
+      this.tree.set(key, ki);
+    }
+    return ki;
+  }
+
+  remove(key: string): void {
+    this.tree.delete(key);
+  }
+
+  get(key: string, atRev: number): IndexHit | undefined {
+    return this.tree.get(key)?.get(atRev);
+  }
+
+  /** Key indexes in the span, in key order (live or not). */
+  *keyIndexes(span: KeySpan): IterableIterator<KeyIndex> {
+    if (span.end === undefined) {
+      const ki = this.tree.get(span.start);
+      if (ki !== undefined) yield ki;
+      return;
+    }
+    if (span.end !== '' && span.end <= span.start) return;
+    for (const [k, ki] of this.tree.entries(span.start)) {
+      if (span.end !== '' && k >= span.end) return;
+      yield ki;
+    }
+  }
+
+  /** Keys alive at `atRev` in the span; collects the first `collect` (Infinity for all). */
+  range(span: KeySpan, atRev: number, collect = Infinity): RangeResult {
+    const entries: RangeEntry[] = [];
+    let total = 0;
+    for (const ki of this.keyIndexes(span)) {
+      const hit = ki.get(atRev);
+      if (hit === undefined) continue;
+      total++;
+      if (entries.length < collect) entries.push({ key: ki.key, ...hit });
+    }
+    return { entries, total };
+  }
+
+  /** Revisions alive at `atRev` in the span, in key order (what a delete range removes). */
+  liveKeys(span: KeySpan, atRev: number): string[] {
+    const out: string[] = [];
+    for (const ki of this.keyIndexes(span)) if (ki.get(atRev) !== undefined) out.push(ki.key);
+    return out;
+  }
+
+  /**
+   * Compacts up to `maxKeys` keys after `after` (exclusive; undefined = from the first key) at
+   * `atRev`, removing keys left empty. Returns the last key visited, or undefined when done.
+   */
+  compactBatch(atRev: number, after: string | undefined, maxKeys: number): string | undefined {
+    let last: string | undefined;
+    let n = 0;
+    const empty: string[] = [];
+    for (const [k, ki] of this.tree.entries(after)) {
+      if (after !== undefined && k === after) continue;
+      if (n >= maxKeys) break;
+      if (!ki.isEmpty()) ki.compact(atRev);
+      if (ki.isEmpty()) empty.push(k);
+      last = k;
+      n++;
+    }
+    for (const k of empty) this.tree.delete(k);
+    return n >= maxKeys ? last : undefined;
+  }
+
+  /** Whether revision `r` of `key` is still in the index (compaction keeps it in the backend). */
+  hasRevision(key: string, r: Revision): boolean {
+    return this.tree.get(key)?.hasRevision(r) ?? false;
+  }
+
+  /** Every live key with a lease attached (for re-attaching leases after open or restore). */
+  *leasedKeys(): IterableIterator<[number, string]> {
+    for (const [k, ki] of this.tree.entries()) if (ki.isLive() && ki.lease !== 0) yield [ki.lease, k];
+  }
+}

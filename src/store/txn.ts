@@ -1,0 +1,135 @@
+/**
+ * Txn (etcd's applierV3backend.Txn): every compare, nested ones included, is evaluated up front
+ * against the state before the txn (compareToPath); the chosen branch's puts and ranges are checked
+ * (leases exist, ignore_* keys exist, revisions readable) before anything is applied; then the ops
+ * run in order on one WriteTxn, so later ops see earlier writes and all share one revision.
+ */
+import { KvError } from '../util/errors.js';
+import { assertNever } from '../util/assert.js';
+import { compareBytes } from '../util/bytes.js';
+import { readRevision, type ReadView } from './range.js';
+import { spanOf } from './tree-index.js';
+import type { WriteTxn } from './kv-txn.js';
+import type { KeyValue, LeaseHooks } from './types.js';
+import type { Compare, RequestOp, ResponseOp, TxnRequest, TxnResponse } from './requests.js';
+
+/** Which branch each txn takes: this level's result, then one Path per nested txn in the branch. */
+export interface TxnPath {
+  readonly succeeded: boolean;
+  readonly nested: readonly TxnPath[];
+}
+
+const ZERO_KV: KeyValue = { key: new Uint8Array(0), createRevision: 0, modRevision: 0, version: 0, value: new Uint8Array(0), lease: 0 };
+
+function compareKv(c: Compare, kv: KeyValue): boolean {
+  let result: number;
+  const target = c.target ?? 'VERSION';
+  switch (target) {
+    case 'VALUE': result = compareBytes(kv.value, c.value ?? ZERO_KV.value); break;
+    case 'CREATE': result = kv.createRevision - (c.createRevision ?? 0); break;
+    case 'MOD': result = kv.modRevision - (c.modRevision ?? 0); break;
+    case 'VERSION': result = kv.version - (c.version ?? 0); break;
+    case 'LEASE': result = kv.lease - (c.lease ?? 0); break;
+    default: return assertNever(target, 'compare target');
+  }
+  const op = c.result ?? 'EQUAL';
+  switch (op) {
+    case 'EQUAL': return result === 0;
+    case 'NOT_EQUAL': return result !== 0;
+    case 'GREATER': return result > 0;
+    case 'LESS': return result < 0;
+    default: return assertNever(op, 'compare result');
+  }
+}
+
+/** etcd's applyCompare: must hold for every key in range; a missing key compares as zero, except VALUE, which fails. */
+async function applyCompare(view: ReadView, c: Compare): Promise<boolean> {
+  const { entries } = view.index.range(spanOf(c.key, c.rangeEnd), view.rev);
+  if (entries.length === 0) return (c.target ?? 'VERSION') !== 'VALUE' && compareKv(c, ZERO_KV);
+  const needValues = c.target === 'VALUE' || c.target === 'LEASE';
+  if (!needValues) {
+    return entries.every((e) =>
+      compareKv(c, { ...ZERO_KV, createRevision: e.created.main, modRevision: e.modified.main, version: e.version }),
+    );
+  }
+  const kvs = await view.fetch(entries);
+  return kvs.every((kv) => compareKv(c, kv));
+}
+
+export async function txnPath(view: ReadView, r: TxnRequest): Promise<TxnPath> {
+  let succeeded = true;
+  for (const c of r.compare ?? []) {
+    if (!(await applyCompare(view, c))) {
+      succeeded = false;
+      break;
+    }
+  }
+  const nested: TxnPath[] = [];
+  for (const op of branch(r, succeeded)) if (op.type === 'txn') nested.push(await txnPath(view, op.request));
+  return { succeeded, nested };
+}
+
+function branch(r: TxnRequest, succeeded: boolean): readonly RequestOp[] {
+  return (succeeded ? r.success : r.failure) ?? [];
+}
+
+/** etcd's checkRequests over the chosen path: errors here abort the txn before any write. */
+export async function checkPath(
+  view: ReadView,
+  r: TxnRequest,
+  path: TxnPath,
+  leases: LeaseHooks | undefined,
+): Promise<void> {
+  let nested = 0;
+  for (const op of branch(r, path.succeeded)) {
+    switch (op.type) {
+      case 'range':
+        readRevision(op.request.revision, view.rev, view.compactedRevision());
+        break;
+      case 'put': {
+        const p = op.request;
+        if (p.ignoreValue || p.ignoreLease) {
+          if (view.index.range(spanOf(p.key, undefined), view.rev, 0).total === 0) throw new KvError('KeyNotFound');
+        }
+        checkLease(p.lease ?? 0, leases);
+        break;
+      }
+      case 'deleteRange':
+        break;
+      case 'txn':
+        await checkPath(view, op.request, path.nested[nested++] as TxnPath, leases);
+        break;
+      default:
+        assertNever(op, 'request op');
+    }
+  }
+}
+
+export function checkLease(lease: number, leases: LeaseHooks | undefined): void {
+  if (lease !== 0 && (leases === undefined || !leases.exists(lease))) throw new KvError('LeaseNotFound');
+}
+
+/** Runs the chosen ops in order (etcd's applyTxn). Nested responses carry revision 0 (empty header). */
+export async function applyTxn(txn: WriteTxn, r: TxnRequest, path: TxnPath, nestedLevel: boolean): Promise<TxnResponse> {
+  const responses: ResponseOp[] = [];
+  let nested = 0;
+  for (const op of branch(r, path.succeeded)) {
+    switch (op.type) {
+      case 'range':
+        responses.push({ type: 'range', response: await txn.range(op.request) });
+        break;
+      case 'put':
+        responses.push({ type: 'put', response: await txn.put(op.request) });
+        break;
+      case 'deleteRange':
+        responses.push({ type: 'deleteRange', response: await txn.deleteRange(op.request) });
+        break;
+      case 'txn':
+        responses.push({ type: 'txn', response: await applyTxn(txn, op.request, path.nested[nested++] as TxnPath, true) });
+        break;
+      default:
+        assertNever(op, 'request op');
+    }
+  }
+  return { revision: nestedLevel ? 0 : txn.rev, succeeded: path.succeeded, responses };
+}
