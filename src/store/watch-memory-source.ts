@@ -86,9 +86,17 @@ export class MemoryWatchSource implements WatchSource {
 
   async readEvents(fromRev: number, toRev: number, maxEvents: number): Promise<Event[]> {
     this.reads++;
-    if (this.readGate !== undefined) await this.readGate();
     if (fromRev < this.compacted) throw new KvError('Compacted');
-    const out: Event[] = [];
+    // Like a real store reading in chunks, the read is not atomic: the first half of the window
+    // is taken before the gate, the rest after it (a compaction in between removes part of it).
+    const mid = fromRev + Math.floor((toRev - fromRev) / 2);
+    const out = this.collect(fromRev, mid, maxEvents, []);
+    if (this.readGate !== undefined) await this.readGate();
+    if (out.length >= maxEvents) return out;
+    return this.collect(mid + 1, toRev, maxEvents, out);
+  }
+
+  private collect(fromRev: number, toRev: number, maxEvents: number, out: Event[]): Event[] {
     for (const entry of this.history) {
       if (entry.rev < fromRev) continue;
       if (entry.rev > toRev || out.length >= maxEvents) break;

@@ -227,13 +227,13 @@ describe('WatchHub: compaction', () => {
     stream.watch({ key: utf8('a'), startRevision: 2 });
     const round = hub.syncNow();
     await new Promise((r) => setImmediate(r));
-    source.compact(5);
+    source.compact(6); // the read took revs 2..4, then finds 5 gone
     source.readGate = undefined;
     release();
     await round;
     await settle(hub);
     const got = (await stream.drainBuffered()).map(view);
-    expect(got.slice(1)).toEqual([{ id: 0, rev: 0, events: [], canceled: true, compact: 5 }]);
+    expect(got.slice(1)).toEqual([{ id: 0, rev: 0, events: [], canceled: true, compact: 6 }]);
   });
 });
 
@@ -291,5 +291,32 @@ describe('WatchHub: fragmenting', () => {
     expect(pieces.every((p) => p.headerRevision === 2)).toBe(true);
     expect(pieces.flatMap((p) => p.events.map((e) => fromUtf8(e.kv.key)))).toEqual(Array.from({ length: 10 }, (_, i) => `k${i}`));
     expect(got.filter((r) => r.watchId === 1)).toHaveLength(1);
+  });
+});
+
+describe('WatchHub: restore', () => {
+  it('after a snapshot replaced the store, synced watchers catch up on the skipped revisions from history', async () => {
+    const source = new MemoryWatchSource();
+    const hub = new WatchHub(source, new ManualClock());
+    const stream = hub.newStream();
+    stream.watch({ key: utf8('a') });
+    stream.watch({ key: utf8('a'), startRevision: 9 }); // a future watcher keeps its start
+    const events = source.apply([put('a')]); // rev 2, notified
+    hub.notify(2, events);
+    source.apply([put('a')]); // revs 3..4 arrive by snapshot: never notified
+    source.apply([put('a')]);
+    hub.restore();
+    expect(hub.revision()).toBe(4);
+    await settle(hub);
+    for (let i = 0; i < 6; i++) hub.notify(source.currentRevision() + 1, source.apply([put('a')])); // revs 5..10
+    const got = await stream.drainBuffered();
+    const revsOf = (id: number) => got.filter((r) => r.watchId === id).flatMap((r) => r.events.map((e) => e.kv.modRevision));
+    expect(revsOf(0)).toEqual([2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(revsOf(1)).toEqual([9, 10]);
+  });
+
+  it('refuses a notify that goes backwards', () => {
+    const { hub } = setup();
+    expect(() => hub.notify(1, [])).toThrow(/after 1/);
   });
 });
