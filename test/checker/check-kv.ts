@@ -5,6 +5,7 @@
 import type { Operation } from './history.js';
 import { checkLinearizability, describeReport, type Budget, type LinearizabilityReport } from './linearizability.js';
 import { kvModel, type KvInput, type KvOutput } from './kv-model.js';
+import { patchKvHistory } from './patch-history.js';
 import { checkRevisions, type RevisionViolation } from './revision-checks.js';
 
 export interface KvCheckReport {
@@ -14,14 +15,23 @@ export interface KvCheckReport {
   readonly revisions: readonly RevisionViolation[];
   /** Multi-line explanation of every failure; empty-ish when ok. */
   readonly text: string;
+  /** The history as checked (after patching): what operation ids in the text refer to. */
+  readonly checked: ReadonlyArray<Operation<KvInput, KvOutput>>;
 }
 
-export function checkKvHistory(history: ReadonlyArray<Operation<KvInput, KvOutput>>, budget: Budget = {}): KvCheckReport {
+export interface KvCheckOptions extends Budget {
+  /** Resolve unknown writes whose value some read saw (patch-history.ts); default true. */
+  readonly patch?: boolean;
+}
+
+export function checkKvHistory(recorded: ReadonlyArray<Operation<KvInput, KvOutput>>, options: KvCheckOptions = {}): KvCheckReport {
+  const { patch = true, ...budget } = options;
+  const history = patch ? patchKvHistory(recorded) : recorded;
   const linearizability = checkLinearizability(kvModel, history, budget);
   const revisions = checkRevisions(history);
   const result = linearizability.result === 'illegal' || revisions.length > 0 ? 'illegal' : linearizability.result;
   const lines = [describeReport(kvModel, linearizability)];
   if (revisions.length > 0) lines.push(`revision checks: ${revisions.length} violations`);
   for (const v of revisions.slice(0, 20)) lines.push(`  ${v.kind}: ${v.detail}`);
-  return { result, linearizability, revisions, text: lines.join('\n') };
+  return { result, linearizability, revisions, text: lines.join('\n'), checked: history };
 }

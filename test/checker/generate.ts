@@ -5,6 +5,7 @@
  * outcome (applied, or "phantom" — never applied), some ops fail cleanly. Used by the
  * randomized checker tests and the performance test; the simulator may reuse it for baselines.
  */
+import { assertNever } from '../../src/util/assert.js';
 import type { Rng } from '../../src/util/rng.js';
 import type { Operation } from './history.js';
 import type { CasExpectation, KvInput, KvOutput } from './kv-model.js';
@@ -55,6 +56,8 @@ class SequentialStore {
         this.data.set(input.key, { value: input.value, modRevision: ++this.revision });
         return { op: 'cas', succeeded: true, revision: this.revision };
       }
+      default:
+        return assertNever(input, 'kv input');
     }
   }
 }

@@ -152,6 +152,17 @@ export function describeKeyState(s: KeyState): string {
   return `${v}, revision ≥ ${s.floor}`;
 }
 
+/**
+ * Try ops in the order of the revision they observed — writes of revision R before reads at R —
+ * and ops without a revision (unknown outcomes) when the best candidate fails: along any
+ * linearization revisions only grow, so the search rarely has to back out of a choice.
+ */
+function kvSearchPriority(_input: KvInput, output: KvOutput | undefined): number {
+  if (output === undefined || output.revision === undefined) return Infinity;
+  const mutation = output.op === 'put' || (output.op === 'delete' && output.deleted > 0) || (output.op === 'cas' && output.succeeded);
+  return output.revision * 2 + (mutation ? 0 : 1);
+}
+
 /** The per-key KV model; every key starts absent (an empty store, as etcd robustness assumes). */
 export const kvModel: Model<KvInput, KvOutput, KeyState> = {
   init: () => ABSENT,
@@ -159,6 +170,7 @@ export const kvModel: Model<KvInput, KvOutput, KeyState> = {
   stateKey: (s) => `${s.value === undefined ? '-' : `=${s.value}`}\u0000${s.modRevision ?? '?'}\u0000${s.floor}`,
   partition: (input) => input.key,
   isReadOnly: (input) => input.op === 'get',
+  priority: kvSearchPriority,
   describeOperation: describeKvOperation,
   describeState: describeKeyState,
 };

@@ -24,6 +24,12 @@ export interface Model<I, O, S> {
   stateKey(state: S): string;
   /** Ops in different partitions never interact (e.g. one partition per key). */
   partition?(input: I): string;
+  /**
+   * Search order hint, lower first (e.g. the revision an op observed); +∞ for "no idea"
+   * (unknown outcomes), tried right after the best finite candidate. Only speeds the search
+   * up: every candidate is still tried.
+   */
+  priority?(input: I, output: O | undefined): number;
   /** True for ops without side effects: dropped when they have no output. */
   isReadOnly?(input: I): boolean;
   describeOperation?(input: I, output: O | undefined): string;
@@ -176,6 +182,15 @@ interface Frame<S> {
   before: S;
   choices: readonly S[];
   chosen: number;
+  /** The candidate window this call was taken from, and its position there, for resuming. */
+  window: Window;
+  pos: number;
+}
+
+/** Calls that may go next (those before the first return in the list), best first, and that return. */
+interface Window {
+  calls: number[];
+  firstReturn: number;
 }
 
 /** Memo of explored (linearized set, state) configurations. */
@@ -206,6 +221,7 @@ function checkPartition<I, O, S>(
 ): PartitionResult<I, O> {
   const started = performance.now();
   const list = buildEventList(ops);
+  const priority = ops.map((op) => model.priority?.(op.input, op.status === 'ok' ? op.output : undefined) ?? 0);
   const bits = new Uint32Array(Math.ceil(ops.length / 32) + 1);
   const visited = new Visited();
   const frames: Array<Frame<S>> = [];
@@ -221,14 +237,29 @@ function checkPartition<I, O, S>(
     ...(result === 'illegal' ? { explanation: explain(ops, list, best) } : {}),
   });
   const toggle = (op: number): void => void (bits[op >> 5] = (bits[op >> 5] as number) ^ (1 << (op & 31)));
-  /** Tries choices[from..] of a call; on success the call is linearized and the frame pushed. */
-  const tryChoices = (call: number, before: S, choices: readonly S[], from: number): boolean => {
-    const op = list.opOf(call);
+  const windowNow = (): Window => {
+    const calls: number[] = [];
+    let node = list.next[0] as number;
+    while (list.isCall(node)) {
+      calls.push(node);
+      node = list.next[node] as number;
+    }
+    // Array.sort is stable: equal priorities keep list (call time) order.
+    calls.sort((a, b) => (priority[list.opOf(a)] as number) - (priority[list.opOf(b)] as number));
+    // Ops of unknown outcome (priority +∞) go right after the best candidate: when that one is
+    // illegal, an unseen write taking effect is the likeliest reason (not a later op).
+    const firstInfinite = calls.findIndex((c) => priority[list.opOf(c)] === Infinity);
+    if (firstInfinite > 1) calls.splice(1, 0, ...calls.splice(firstInfinite));
+    return { calls, firstReturn: node };
+  };
+  /** Tries choices[from..] of a call; on success the call is linearized and its frame pushed. */
+  const tryChoices = (frame: Omit<Frame<S>, 'chosen'>, from: number): boolean => {
+    const op = list.opOf(frame.call);
     toggle(op);
-    for (let c = from; c < choices.length; c++) {
-      const choice = choices[c] as S;
+    for (let c = from; c < frame.choices.length; c++) {
+      const choice = frame.choices[c] as S;
       if (visited.add(bits, model.stateKey(choice))) {
-        frames.push({ call, before, choices, chosen: c });
+        frames.push({ ...frame, chosen: c });
         state = choice;
         return true;
       }
@@ -237,35 +268,40 @@ function checkPartition<I, O, S>(
     return false;
   };
 
-  let node = list.next[0] as number;
+  let window = windowNow();
+  let pos = 0;
   while (list.next[0] !== -1) {
     if (++steps % 4096 === 0 && (steps > limits.maxSteps || performance.now() - started > limits.maxMillis)) {
       return done('unknown');
     }
-    if (list.isCall(node)) {
-      const op = ops[list.opOf(node)] as Operation<I, O>;
+    const call = window.calls[pos];
+    if (call !== undefined) {
+      const op = ops[list.opOf(call)] as Operation<I, O>;
       const choices = model.step(state, op.input, op.status === 'ok' ? op.output : undefined);
-      if (choices.length > 0 && tryChoices(node, state, choices, 0)) {
-        lift(list, node);
-        node = list.next[0] as number;
+      if (choices.length > 0 && tryChoices({ call, before: state, choices, window, pos }, 0)) {
+        lift(list, call);
+        window = windowNow();
+        pos = 0;
       } else {
-        node = list.next[node] as number;
+        pos++;
       }
       continue;
     }
-    // A return at the head of what is left: its op must go next but could not. Backtrack.
+    // No candidate fits: the op of the first return must go next but cannot. Backtrack.
     if (best === undefined || frames.length > best.prefix.length) {
-      best = { prefix: frames.map((f) => list.opOf(f.call)), state, blockedReturn: node };
+      best = { prefix: frames.map((f) => list.opOf(f.call)), state, blockedReturn: window.firstReturn };
     }
     const top = frames.pop();
     if (top === undefined) return done('illegal');
     toggle(list.opOf(top.call));
-    if (tryChoices(top.call, top.before, top.choices, top.chosen + 1)) {
-      node = list.next[0] as number;
+    if (tryChoices(top, top.chosen + 1)) {
+      window = windowNow();
+      pos = 0;
     } else {
       state = top.before;
       unlift(list, top.call);
-      node = list.next[top.call] as number;
+      window = top.window;
+      pos = top.pos + 1;
     }
   }
   return done('ok');
