@@ -61,6 +61,8 @@ export class RawNode {
   /** Steps a message from the network. Local message types are rejected. */
   step(m: Message): void {
     if (LOCAL_MESSAGE_TYPES.has(m.type)) throw new KvError('InvalidArgument', `raft: cannot step raft local message ${m.type}`);
+    // Term 0 marks local messages; from the network only forwarded proposals and reads carry it.
+    if (m.term === 0 && m.type !== 'MsgProp' && m.type !== 'MsgReadIndex') return;
     // Responses from nodes we do not track (removed members) are dropped (etcd ErrStepPeerNotFound).
     if (isResponse(m.type) && !this.raft.trk.progress.has(m.from)) return;
     try {
