@@ -13,7 +13,7 @@ import type { SaveOptions, Wal, WalState } from './wal.js';
 import { checkWalInvariants, corrupt, scanWal, type WalMeta } from './wal-scan.js';
 
 /** Stale entry keys deleted per batch after compaction: bounds each batch and the lock hold. */
-export const TRIM_CHUNK = 4096;
+export const TRIM_CHUNK = 8192;
 
 interface Durable extends WalMeta {
   /** Last stored index (the snapshot index when the log after it is empty). */
