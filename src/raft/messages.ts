@@ -56,7 +56,14 @@ export type Message =
 
 export type MessageType = Message['type'];
 
-export type MessageOf<T extends MessageType> = Extract<Message, { type: T }>;
+/** The message shape(s) with type T (also for members that share a shape, like MsgVote/MsgPreVote). */
+export type MessageOf<T extends MessageType> = Message extends infer M
+  ? M extends { readonly type: infer U }
+    ? T extends U
+      ? M
+      : never
+    : never
+  : never;
 
 /** Messages the application feeds in itself; they never go over the wire. */
 export const LOCAL_MESSAGE_TYPES: ReadonlySet<MessageType> = new Set<MessageType>([
