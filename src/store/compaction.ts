@@ -42,14 +42,19 @@ export class Compactor {
   /** Queues a compaction at `rev`; resolves when the backend has dropped the old revisions. */
   schedule(rev: number): Promise<void> {
     this.jobs++;
-    const job = this.chain.then(() => this.run(rev));
-    this.chain = job.catch(() => undefined).finally(() => void this.jobs--);
+    const job = this.chain.then(() => this.run(rev)).finally(() => void this.jobs--);
+    this.chain = job.catch(() => undefined);
     return job;
   }
 
   /** Compaction jobs queued or running. */
   pending(): number {
     return this.jobs;
+  }
+
+  /** Resolves when every queued job has finished (or failed). */
+  idle(): Promise<void> {
+    return this.chain;
   }
 
   /** Stops after the current batch; queued jobs do nothing (they run again on the next open). */

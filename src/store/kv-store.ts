@@ -230,6 +230,11 @@ export class KvStore implements WatchSource {
     await this.compactor.stop();
   }
 
+  /** Resolves when queued compactions (including one resumed on open) have finished. */
+  compactionsIdle(): Promise<void> {
+    return this.compactor.idle();
+  }
+
   /** Compaction jobs queued or running (tests and metrics). */
   pendingCompactions(): number {
     return this.compactor.pending();
