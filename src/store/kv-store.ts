@@ -111,7 +111,7 @@ export class KvStore implements WatchSource {
     return executeRange(this.committedView(), r);
   }
 
-  put(r: PutRequest, extra: readonly BackendOp[] = []): Promise<PutResponse> {
+  async put(r: PutRequest, extra: readonly BackendOp[] = []): Promise<PutResponse> {
     checkPut(r);
     return this.write(extra, (txn) => {
       checkLease(r.lease ?? 0, this.leases);
@@ -119,7 +119,7 @@ export class KvStore implements WatchSource {
     });
   }
 
-  deleteRange(r: DeleteRangeRequest, extra: readonly BackendOp[] = []): Promise<DeleteRangeResponse> {
+  async deleteRange(r: DeleteRangeRequest, extra: readonly BackendOp[] = []): Promise<DeleteRangeResponse> {
     checkDeleteRange(r);
     return this.write(extra, (txn) => txn.deleteRange(r));
   }
