@@ -65,6 +65,8 @@ export const ERRORS = {
   NoSpace: [G.ResourceExhausted, 'etcdserver: mvcc: database space exceeded'],
   RequestTooLarge: [G.InvalidArgument, 'etcdserver: request is too large'],
   TooManyRequests: [G.ResourceExhausted, 'etcdserver: too many requests'],
+  /** gRPC's receive limit (max-request-bytes + 512 KiB); the detail says `(N vs. M)`. */
+  GrpcMessageTooLarge: [G.ResourceExhausted, 'grpc: received message larger than max'],
   // Lease
   LeaseNotFound: [G.NotFound, 'etcdserver: requested lease not found'],
   LeaseExists: [G.FailedPrecondition, 'etcdserver: lease already exists'],

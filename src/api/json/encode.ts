@@ -1,0 +1,65 @@
+/**
+ * TS objects → JSON as etcd's gateway prints it (grpc-gateway JSONPb{OrigName:true},
+ * EmitDefaults=false): proto field names, fields in field-number order, zero values omitted,
+ * int64/uint64 as decimal strings, int32/uint32 as numbers, bytes as padded standard base64,
+ * enums by name. A message field that is present prints even when empty (`"header":{}`).
+ */
+import { assert } from '../../util/assert.js';
+import { encodeBase64 } from './base64.js';
+import type { FieldDesc, MessageDesc, WireObject } from './descriptor.js';
+
+function encodeScalar(v: unknown, f: FieldDesc): string {
+  const t = f.type;
+  if (typeof t === 'function') return encodeMessage(t(), v);
+  if (typeof t === 'object') {
+    assert(typeof v === 'string' && t.names.includes(v), `${f.proto}: not a ${t.goName} name`);
+    return JSON.stringify(v);
+  }
+  switch (t) {
+    case 'int64':
+    case 'uint64':
+      assert(Number.isSafeInteger(v), `${f.proto}: not a safe integer`);
+      return `"${v as number}"`;
+    case 'int32':
+    case 'uint32':
+      assert(Number.isInteger(v), `${f.proto}: not an integer`);
+      return String(v);
+    case 'bool':
+      return v ? 'true' : 'false';
+    case 'string':
+      return JSON.stringify(v);
+    case 'bytes':
+      assert(v instanceof Uint8Array, `${f.proto}: not bytes`);
+      return `"${encodeBase64(v)}"`;
+  }
+}
+
+function isZero(v: unknown, f: FieldDesc): boolean {
+  if (f.repeated) return (v as readonly unknown[]).length === 0;
+  const t = f.type;
+  if (typeof t === 'function') return false;
+  if (typeof t === 'object') return v === t.names[0];
+  return v === 0 || v === false || v === '' || (v instanceof Uint8Array && v.length === 0);
+}
+
+/** The proto-shaped object (after the descriptor's adapter) as JSON text. */
+export function encodeWire(desc: MessageDesc, wire: WireObject): string {
+  const parts: string[] = [];
+  for (const f of desc.fields) {
+    const v = wire[f.ts];
+    if (v === undefined || v === null || isZero(v, f)) continue;
+    const text = f.repeated
+      ? `[${(v as readonly unknown[]).map((item) => encodeScalar(item, f)).join(',')}]`
+      : encodeScalar(v, f);
+    parts.push(`"${f.proto}":${text}`);
+  }
+  return `{${parts.join(',')}}`;
+}
+
+export function toWire<T>(desc: MessageDesc<T>, value: T): WireObject {
+  return desc.adapt ? desc.adapt.fromTs(value) : (value as WireObject);
+}
+
+export function encodeMessage<T>(desc: MessageDesc<T>, value: T): string {
+  return encodeWire(desc, toWire(desc, value));
+}

@@ -1,0 +1,104 @@
+/**
+ * The client-port HTTP server as a fastify app: etcd's v3 JSON gateway, the plain key API and
+ * the status endpoints, all translating to calls on one KV service (DESIGN.md "http"). The app
+ * is built, not started: the caller listens (or injects, in tests) and closes it.
+ */
+import Fastify from 'fastify';
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import type { Registry } from 'prom-client';
+import type { KV } from '../api/kv.js';
+import type { HttpContext } from './context.js';
+import { corsHook } from './cors.js';
+import { sendError, sendPlainError } from './errors.js';
+import { DEFAULT_MAX_REQUEST_BYTES, limitsFor } from './limits.js';
+import { clusterRoutes } from './routes/cluster.js';
+import { kvRoutes } from './routes/kv.js';
+import { leaseRoutes } from './routes/lease.js';
+import { maintenanceRoutes } from './routes/maintenance.js';
+import { plainRoutes } from './routes/plain.js';
+import { PLAIN_PREFIX, routedPlainUrl } from './routes/plain-request.js';
+import { statusRoutes } from './routes/status.js';
+import type { VersionInfo } from './routes/status.js';
+import { unimplementedRoutes } from './routes/unimplemented.js';
+import { watchRoutes } from './routes/watch.js';
+import { KvError } from '../util/errors.js';
+
+export interface AppOptions {
+  readonly service: KV;
+  /** etcd's --max-request-bytes (1.5 MiB). */
+  readonly maxRequestBytes?: number;
+  /** Served at /metrics when given. */
+  readonly registry?: Registry;
+  /** etcd's --cors: allowed origins, `*` for any (the default). */
+  readonly cors?: readonly string[];
+  /** What /version reports. */
+  readonly version?: VersionInfo;
+  /** How long /health waits for each check (etcd uses its request timeout). */
+  readonly healthTimeoutMs?: number;
+  /** Interval of SSE comment heartbeats that keep idle proxies from closing a watch. */
+  readonly sseHeartbeatMs?: number;
+  readonly logger?: FastifyServerOptions['logger'];
+}
+
+export const DEFAULT_VERSION: VersionInfo = { etcdserver: '3.5.0', etcdcluster: '3.5.0' };
+
+/** etcd rewrites the deprecated `/v3beta/` prefix to `/v3/` (3.4 and 3.5); keys in /kv/ URLs are bytes. */
+function rewriteUrl(req: { url?: string }): string {
+  const url = req.url ?? '/';
+  if (url.startsWith('/v3beta/')) return `/v3/${url.slice('/v3beta/'.length)}`;
+  if (url.startsWith(PLAIN_PREFIX)) return routedPlainUrl(url);
+  return url;
+}
+
+export function buildApp(opts: AppOptions): FastifyInstance {
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    rewriteUrl,
+    // Open watch streams would otherwise keep close() waiting forever.
+    forceCloseConnections: true,
+    // A URL the router cannot decode is Go's plain 400, not fastify's JSON.
+    frameworkErrors: (_err, _request, reply) => {
+      void sendPlainError(reply, 400, 'Bad Request');
+    },
+  });
+  const ctx: HttpContext = {
+    service: opts.service,
+    limits: limitsFor(opts.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES),
+    gatewayPaths: new Set(),
+  };
+
+  // etcd decodes every body as JSON whatever its Content-Type; routes read the raw stream.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_request, _payload, done) => done(null));
+
+  app.addHook('onRequest', corsHook(opts.cors ?? ['*']));
+  app.options('*', async (_request, reply) => reply.code(200).send());
+
+  app.setNotFoundHandler(async (request, reply) => {
+    const path = (request.raw.url ?? '/').split('?')[0] ?? '/';
+    if (ctx.gatewayPaths.has(path)) return sendPlainError(reply, 405, 'Method Not Allowed');
+    if (path.startsWith('/v3/')) return sendPlainError(reply, 404, 'Not Found');
+    return sendPlainError(reply, 404, '404 page not found');
+  });
+  app.setErrorHandler(async (err: { statusCode?: number; message: string }, _request, reply) => {
+    const status = err.statusCode ?? 500;
+    return sendError(reply, status < 500 ? new KvError('InvalidArgument', err.message) : err);
+  });
+
+  app.register(async (area) => kvRoutes(area, ctx));
+  app.register(async (area) => watchRoutes(area, ctx));
+  app.register(async (area) => leaseRoutes(area, ctx));
+  app.register(async (area) => clusterRoutes(area, ctx));
+  app.register(async (area) => maintenanceRoutes(area, ctx));
+  app.register(async (area) => unimplementedRoutes(area, ctx));
+  app.register(async (area) => plainRoutes(area, ctx, opts.sseHeartbeatMs ?? 15_000));
+  app.register(async (area) =>
+    statusRoutes(area, {
+      service: opts.service,
+      version: opts.version ?? DEFAULT_VERSION,
+      registry: opts.registry,
+      healthTimeoutMs: opts.healthTimeoutMs ?? 7_000,
+    }),
+  );
+  return app;
+}

@@ -1,0 +1,116 @@
+/**
+ * `/v3/maintenance/*`: etcd's Maintenance service. HashKV is served on `/v3/maintenance/hashkv`
+ * as etcd ≥ 3.5.10 does (older releases shadowed it behind Hash). The snapshot streams the
+ * backend in 32 KiB blobs with `remaining_bytes`, then etcd's SHA-256 of everything sent.
+ */
+import { createHash } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import type { Snapshot } from '../../api/kv.js';
+import { encodeMessage } from '../../api/json.js';
+import {
+  AlarmRequestDesc,
+  AlarmResponseDesc,
+  DefragmentResponseDesc,
+  EmptyDesc,
+  HashKVRequestDesc,
+  HashKVResponseDesc,
+  HashResponseDesc,
+  MoveLeaderRequestDesc,
+  MoveLeaderResponseDesc,
+  SnapshotChunkDesc,
+  StatusResponseDesc,
+} from '../../api/json/messages-maintenance.js';
+import type { HttpContext } from '../context.js';
+import { sendError } from '../errors.js';
+import { ResultStream } from '../stream.js';
+import { readRequest, unaryRoute } from '../unary.js';
+
+/** etcd's snapshot chunk size (v3rpc/maintenance.go snapshotSendBufferSize). */
+export const SNAPSHOT_CHUNK_BYTES = 32 * 1024;
+
+/** Re-cuts the backend's bytes into etcd-sized blobs. */
+async function* blobs(snapshot: Snapshot): AsyncGenerator<Uint8Array> {
+  let pending = new Uint8Array(0);
+  for await (const chunk of snapshot.chunks) {
+    const joined = new Uint8Array(pending.length + chunk.length);
+    joined.set(pending);
+    joined.set(chunk, pending.length);
+    let at = 0;
+    for (; joined.length - at >= SNAPSHOT_CHUNK_BYTES; at += SNAPSHOT_CHUNK_BYTES) {
+      yield joined.subarray(at, at + SNAPSHOT_CHUNK_BYTES);
+    }
+    pending = joined.slice(at);
+  }
+  if (pending.length > 0) yield pending;
+}
+
+function snapshotRoute(app: FastifyInstance, ctx: HttpContext): void {
+  ctx.gatewayPaths.add('/v3/maintenance/snapshot');
+  app.post('/v3/maintenance/snapshot', async (request, reply) => {
+    let snapshot: Snapshot;
+    try {
+      await readRequest(ctx, request.raw, EmptyDesc);
+      snapshot = await ctx.service.snapshot();
+    } catch (err) {
+      return sendError(reply, err);
+    }
+    reply.hijack();
+    const out = new ResultStream(reply.raw);
+    const sha = createHash('sha256');
+    let sent = 0;
+    try {
+      for await (const blob of blobs(snapshot)) {
+        if (out.closed) return;
+        sha.update(blob);
+        sent += blob.length;
+        const remainingBytes = Math.max(0, snapshot.totalBytes - sent);
+        await out.write(encodeMessage(SnapshotChunkDesc, { remainingBytes, blob }));
+      }
+      await out.write(encodeMessage(SnapshotChunkDesc, { remainingBytes: 0, blob: new Uint8Array(sha.digest()) }));
+      out.end();
+    } catch (err) {
+      out.fail(err);
+    }
+  });
+}
+
+export function maintenanceRoutes(app: FastifyInstance, ctx: HttpContext): void {
+  const { service } = ctx;
+  unaryRoute(app, ctx, {
+    paths: ['/v3/maintenance/status'],
+    request: EmptyDesc,
+    response: StatusResponseDesc,
+    call: () => service.status(),
+  });
+  unaryRoute(app, ctx, {
+    paths: ['/v3/maintenance/hash'],
+    request: EmptyDesc,
+    response: HashResponseDesc,
+    call: () => service.hash(),
+  });
+  unaryRoute(app, ctx, {
+    paths: ['/v3/maintenance/hashkv'],
+    request: HashKVRequestDesc,
+    response: HashKVResponseDesc,
+    call: (req) => service.hashKV(req),
+  });
+  unaryRoute(app, ctx, {
+    paths: ['/v3/maintenance/alarm'],
+    request: AlarmRequestDesc,
+    response: AlarmResponseDesc,
+    call: (req) => service.alarm(req),
+  });
+  unaryRoute(app, ctx, {
+    paths: ['/v3/maintenance/defragment'],
+    request: EmptyDesc,
+    response: DefragmentResponseDesc,
+    call: () => service.defragment(),
+  });
+  unaryRoute(app, ctx, {
+    paths: ['/v3/maintenance/transfer-leadership'],
+    request: MoveLeaderRequestDesc,
+    response: MoveLeaderResponseDesc,
+    call: (req) => service.moveLeader(req),
+  });
+  snapshotRoute(app, ctx);
+}

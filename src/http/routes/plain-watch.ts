@@ -1,0 +1,78 @@
+/**
+ * `GET /kv/<key>?watch[&prefix][&rev=N][&prev_kv]` as Server-Sent Events. One SSE message per
+ * watch response (a whole revision, so never split), `id:` = its revision and `data:` = gateway
+ * JSON `{"revision":"R","events":[…]}`. A browser's EventSource reconnects with
+ * `Last-Event-ID: R` and the watch resumes at R+1 with nothing lost or repeated (etcd's
+ * Resumable guarantee), as long as R+1 is not compacted; compaction ends the stream with an
+ * `event: compacted` message naming the compact revision.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { FastifyReply } from 'fastify';
+import type { WatchResponse } from '../../api/kv.js';
+import { EventDesc } from '../../api/json/messages-kv.js';
+import { encodeMessage, errorBodyJson } from '../../api/json.js';
+import { KvError } from '../../util/errors.js';
+import type { HttpContext } from '../context.js';
+import { toKvError } from '../errors.js';
+import { intParam, rangeOf } from './plain-request.js';
+import type { PlainRequest } from './plain-request.js';
+
+function startRevisionOf(raw: IncomingMessage, req: PlainRequest): number {
+  const header = raw.headers['last-event-id'];
+  if (header === undefined) return intParam(req.query, 'rev');
+  const lastEventId = String(header).trim();
+  if (!/^\d+$/.test(lastEventId)) throw new KvError('InvalidArgument', 'cairn: Last-Event-ID must be a revision');
+  return Number(lastEventId) + 1;
+}
+
+/** The SSE text for one watch response; `last` ends the stream. */
+function sseMessage(res: WatchResponse): { text: string; last: boolean } {
+  if (res.canceled) {
+    if (res.compactRevision) {
+      return { text: `event: compacted\ndata: {"compact_revision":"${res.compactRevision}"}\n\n`, last: true };
+    }
+    return { text: `event: canceled\ndata: ${JSON.stringify({ reason: res.cancelReason ?? '' })}\n\n`, last: true };
+  }
+  if (res.created) return { text: `: watching at revision ${res.header.revision}\n\n`, last: false };
+  const events = res.events ?? [];
+  const revision = res.header.revision;
+  if (events.length === 0) return { text: `id: ${revision}\n: progress\n\n`, last: false };
+  const data = `{"revision":"${revision}","events":[${events.map((e) => encodeMessage(EventDesc, e)).join(',')}]}`;
+  return { text: `id: ${revision}\ndata: ${data}\n\n`, last: false };
+}
+
+export async function watchAsEventStream(
+  ctx: HttpContext,
+  reply: FastifyReply,
+  raw: IncomingMessage,
+  req: PlainRequest,
+  heartbeatMs: number,
+): Promise<FastifyReply> {
+  const range = rangeOf(req);
+  const startRevision = startRevisionOf(raw, req);
+  const stream = ctx.service.watch();
+  reply.hijack();
+  const res = reply.raw;
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
+  const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), heartbeatMs);
+  res.on('close', () => {
+    clearInterval(heartbeat);
+    stream.close();
+  });
+  stream.send({ type: 'create', request: { ...range, startRevision, prevKv: req.query.has('prev_kv') } });
+  try {
+    for await (const wr of stream) {
+      const msg = sseMessage(wr);
+      if (!res.write(msg.text)) await new Promise((resolve) => res.once('drain', resolve).once('close', resolve));
+      if (msg.last || res.destroyed) break;
+    }
+  } catch (err) {
+    const e = toKvError(err);
+    res.write(`event: error\ndata: ${errorBodyJson(e.grpcCode, e.message)}\n\n`);
+  } finally {
+    clearInterval(heartbeat);
+    stream.close();
+    res.end();
+  }
+  return reply;
+}

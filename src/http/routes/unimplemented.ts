@@ -1,0 +1,34 @@
+/**
+ * Gateway paths of etcd services cairn does not implement yet (auth, lock, election, 3.5's
+ * downgrade). They answer as a gRPC server without that service would: code 12, HTTP 501, so
+ * clients learn "not supported" rather than "no such path".
+ */
+import type { FastifyInstance } from 'fastify';
+import { GrpcCode } from '../../util/errors.js';
+import { WireError } from '../../api/json.js';
+import type { HttpContext } from '../context.js';
+import { sendError } from '../errors.js';
+
+const UNIMPLEMENTED: ReadonlyArray<readonly [string, readonly string[]]> = [
+  [
+    'unknown service etcdserverpb.Auth',
+    [
+      'auth/enable', 'auth/disable', 'auth/status', 'auth/authenticate',
+      ...['add', 'get', 'list', 'delete', 'changepw', 'grant', 'revoke'].map((m) => `auth/user/${m}`),
+      ...['add', 'get', 'list', 'delete', 'grant', 'revoke'].map((m) => `auth/role/${m}`),
+    ],
+  ],
+  ['unknown service v3lockpb.Lock', ['lock/lock', 'lock/unlock']],
+  ['unknown service v3electionpb.Election', ['campaign', 'proclaim', 'leader', 'resign', 'observe'].map((m) => `election/${m}`)],
+  ['unknown method Downgrade for service etcdserverpb.Maintenance', ['maintenance/downgrade']],
+];
+
+export function unimplementedRoutes(app: FastifyInstance, ctx: HttpContext): void {
+  for (const [message, paths] of UNIMPLEMENTED) {
+    for (const suffix of paths) {
+      const path = `/v3/${suffix}`;
+      ctx.gatewayPaths.add(path);
+      app.post(path, async (_request, reply) => sendError(reply, new WireError(GrpcCode.Unimplemented, message)));
+    }
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * One unary gateway RPC: POST, the first JSON value of the body decoded into the request,
+ * etcd's size limits applied, the service called, the response written as gateway JSON.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { FastifyInstance } from 'fastify';
+import { decodeJson, encodeMessage, protoSize } from '../api/json.js';
+import type { MessageDesc } from '../api/json.js';
+import { KvError } from '../util/errors.js';
+import { readBody } from './body.js';
+import type { HttpContext } from './context.js';
+import { sendError } from './errors.js';
+import { raftRequestSize } from './limits.js';
+import { sendJson } from './reply.js';
+
+export interface UnaryRpc<Req, Res> {
+  readonly paths: readonly string[];
+  readonly request: MessageDesc<Req>;
+  readonly response: MessageDesc<Res>;
+  call(req: Req): Promise<Res>;
+  /** True when this request becomes a raft proposal, which etcd refuses above max-request-bytes. */
+  readonly proposes?: (req: Req) => boolean;
+}
+
+/** Reads and checks a unary request the way etcd's gateway, gRPC server and etcdserver would. */
+export async function readRequest<Req>(
+  ctx: HttpContext,
+  raw: IncomingMessage,
+  desc: MessageDesc<Req>,
+  proposes?: (req: Req) => boolean,
+): Promise<Req> {
+  const body = await readBody(raw, ctx.limits.rawBodyBytes);
+  const req = decodeJson(desc, body.toString('utf8'));
+  const size = protoSize(desc, req);
+  if (size > ctx.limits.grpcMessageBytes) {
+    throw new KvError('GrpcMessageTooLarge', `grpc: received message larger than max (${size} vs. ${ctx.limits.grpcMessageBytes})`);
+  }
+  if (proposes?.(req) && raftRequestSize(size) > ctx.limits.maxRequestBytes) throw new KvError('RequestTooLarge');
+  return req;
+}
+
+export function unaryRoute<Req, Res>(app: FastifyInstance, ctx: HttpContext, rpc: UnaryRpc<Req, Res>): void {
+  for (const path of rpc.paths) {
+    ctx.gatewayPaths.add(path);
+    app.post(path, async (request, reply) => {
+      try {
+        const req = await readRequest(ctx, request.raw, rpc.request, rpc.proposes);
+        const res = await rpc.call(req);
+        return sendJson(reply, 200, encodeMessage(rpc.response, res));
+      } catch (err) {
+        // A refused body may be only partly read: do not reuse the connection.
+        if (err instanceof KvError && err.code === 'GrpcMessageTooLarge') reply.header('connection', 'close');
+        return sendError(reply, err);
+      }
+    });
+  }
+}
