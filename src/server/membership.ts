@@ -174,6 +174,14 @@ export class Cluster {
     if (peerUrls.some((u) => others.has(u))) throw new KvError('PeerURLExists');
   }
 
+  /** Takes over another table's contents (after a snapshot restored the backend it came from). */
+  replaceWith(other: Cluster): void {
+    this.members.clear();
+    this.removed.clear();
+    for (const m of other.list()) this.members.set(m.id, m);
+    for (const id of other.removed) this.removed.add(id);
+  }
+
   /** Applies an add (or re-add after promote/update); returns the backend ops to write with it. */
   add(m: Member): BackendOp[] {
     this.members.set(m.id, m);

@@ -1,0 +1,111 @@
+/**
+ * Startup: turns a data directory into the state a member starts from. A new cluster's members
+ * all begin from the same snapshot at index 1 that holds the initial voters (so every log
+ * agrees, and a member added later catches up by snapshot). A restarting member recovers from
+ * its WAL and backend, and first repairs the one gap a crash can leave between them: a
+ * snapshot installed in the backend but not yet recorded in the WAL.
+ */
+import { MemoryStorage } from '../raft/storage.js';
+import { NONE, type ConfState, type HardState, type SnapshotMetadata } from '../raft/types.js';
+import type { Backend } from '../storage/backend.js';
+import type { Wal, WalState } from '../storage/wal.js';
+import { utf8 } from '../util/bytes.js';
+import { KvError } from '../util/errors.js';
+import { appliedStateOp, loadAppliedState, type AppliedState } from './applied-state.js';
+import type { MemberConfig } from './config.js';
+import { Cluster } from './membership.js';
+
+export interface RecoveredState {
+  readonly selfId: number;
+  readonly cluster: Cluster;
+  readonly storage: MemoryStorage;
+  /** Where raft's apply restarts: the WAL snapshot's index. */
+  readonly snapshot: SnapshotMetadata;
+  /** What the backend already holds. */
+  readonly backendApplied: AppliedState;
+  /** True when this start created the member. */
+  readonly fresh: boolean;
+}
+
+const SELF_ID_KEY = utf8('cairn.self-id');
+
+function encodeId(id: number): Uint8Array {
+  const out = new Uint8Array(8);
+  new DataView(out.buffer).setBigUint64(0, BigInt(id));
+  return out;
+}
+
+function isEmptyWal(w: WalState): boolean {
+  return w.hardState.term === 0 && w.hardState.commit === 0 && w.snapshot === undefined && w.entries.length === 0;
+}
+
+function lastIndexOf(w: WalState): number {
+  const last = w.entries[w.entries.length - 1];
+  return last !== undefined ? last.index : (w.snapshot?.index ?? 0);
+}
+
+async function bootstrapNew(config: MemberConfig, wal: Wal, backend: Backend): Promise<void> {
+  if (config.initialClusterState !== 'new') {
+    throw new KvError(
+      'InvalidArgument',
+      `${config.dataDir}: no data to restart from, and joining an existing cluster (--initial-cluster-state existing) is not supported yet; start with an empty --initial-cluster-state new cluster`,
+    );
+  }
+  const cluster = Cluster.bootstrap(config.initialCluster, config.initialClusterToken);
+  const self = cluster.list().find((m) => m.name === config.name);
+  if (self === undefined) throw new KvError('InvalidArgument', `--initial-cluster has no member named ${config.name}`);
+  const confState: ConfState = { voters: cluster.voterIds(), learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false };
+  const meta: SnapshotMetadata = { index: 1, term: 1, confState };
+  // Backend first: a crash before the WAL record is repaired on the next start (see recover).
+  await backend.write(
+    [...cluster.allOps(), { type: 'put', bucket: 'members', key: SELF_ID_KEY, value: encodeId(self.id) }, appliedStateOp({ index: 1, term: 1, confState })],
+    { sync: true },
+  );
+  const hs: HardState = { term: 1, vote: NONE, commit: 1 };
+  await wal.saveSnapshot(meta, hs);
+}
+
+/** Loads (or creates) the member's state; `wal.load()` must not have been called yet. */
+export async function recover(config: MemberConfig, wal: Wal, backend: Backend): Promise<RecoveredState> {
+  let walState = await wal.load();
+  let applied = await loadAppliedState(backend);
+  let fresh = false;
+  if (applied === undefined) {
+    if (!isEmptyWal(walState)) {
+      throw new KvError('StorageCorrupt', `${config.dataDir}: the WAL has raft state but the backend has no applied index`);
+    }
+    await bootstrapNew(config, wal, backend);
+    fresh = true;
+    walState = { ...walState, hardState: { term: 1, vote: NONE, commit: 1 }, firstIndex: 2 };
+    applied = await loadAppliedState(backend);
+    walState = { ...walState, snapshot: applied && { index: applied.index, term: applied.term, confState: applied.confState } };
+  }
+  if (applied === undefined) throw new KvError('StorageCorrupt', `${config.dataDir}: backend lost its applied index`);
+  const cluster = await Cluster.load(backend);
+  const rawSelf = await backend.get('members', SELF_ID_KEY);
+  if (cluster === undefined || rawSelf === undefined) {
+    throw new KvError('StorageCorrupt', `${config.dataDir}: the backend has no member table`);
+  }
+  const selfId = Number(new DataView(rawSelf.buffer, rawSelf.byteOffset, 8).getBigUint64(0));
+
+  // A snapshot restored into the backend whose WAL record was lost to a crash: record it now.
+  const walSnapIndex = walState.snapshot?.index ?? 0;
+  if (applied.index > walSnapIndex && applied.index > lastIndexOf(walState)) {
+    const meta: SnapshotMetadata = { index: applied.index, term: applied.term, confState: applied.confState };
+    const hs: HardState = {
+      term: Math.max(walState.hardState.term, applied.term),
+      vote: walState.hardState.term >= applied.term ? walState.hardState.vote : NONE,
+      commit: Math.max(walState.hardState.commit, applied.index),
+    };
+    await wal.saveSnapshot(meta, hs);
+    walState = { hardState: hs, snapshot: meta, entries: [], firstIndex: applied.index + 1 };
+  }
+
+  const snapshot = walState.snapshot;
+  if (snapshot === undefined) throw new KvError('StorageCorrupt', `${config.dataDir}: the WAL has no snapshot record`);
+  const storage = new MemoryStorage();
+  storage.applySnapshot({ metadata: snapshot, data: new Uint8Array(0) });
+  storage.append(walState.entries);
+  storage.setHardState(walState.hardState);
+  return { selfId, cluster, storage, snapshot, backendApplied: applied, fresh };
+}

@@ -1,0 +1,393 @@
+/**
+ * A cairn member: raft, storage, store and transport joined (etcd `EtcdServer`). Writes are
+ * proposed through raft and answered once applied here; linearizable reads wait for a shared
+ * ReadIndex round; serializable reads are local. Construction wires; `Member.start` recovers.
+ */
+import { RawNode } from '../raft/index.js';
+import type { Message, MessageOf } from '../raft/messages.js';
+import type { SoftState } from '../raft/types.js';
+import type { DataDir } from '../storage/data-dir.js';
+import { KvStore } from '../store/kv-store.js';
+import type {
+  CompactResponse, DeleteRangeRequest, DeleteRangeResponse, HashKVResponse, PutRequest, PutResponse,
+  RangeRequest, RangeResponse, TxnRequest, TxnResponse,
+} from '../store/requests.js';
+import { WatchHub } from '../store/watch-hub.js';
+import type { WatchStream } from '../store/watch-stream.js';
+import type { Transport, TransportHandler } from '../transport/transport.js';
+import type { Clock, Timer } from '../util/clock.js';
+import { KvError } from '../util/errors.js';
+import type { Rng } from '../util/rng.js';
+import { Applier, type ApplyResult } from './apply.js';
+import { recover } from './bootstrap.js';
+import { effectiveQuotaBytes, requestTimeoutMs, type MemberConfig } from './config.js';
+import type { Logger } from './logger.js';
+import { silentLogger } from './logger.js';
+import { Cluster, type Member as MemberRecord } from './membership.js';
+import { MemberMetrics } from './metrics.js';
+import { RaftLoop } from './raft-loop.js';
+import { ReadIndexBatcher } from './read-index.js';
+import { encodeRequest, RequestIdGenerator, type InternalRequest } from './requests.js';
+import { SnapshotStage, sendMergedSnapshot } from './snapshots.js';
+import { WaitRegistry } from './wait.js';
+import { SnapshotPolicy } from './snapshot-policy.js';
+
+export interface MemberOptions {
+  readonly config: MemberConfig;
+  readonly dataDir: DataDir;
+  /** Builds the transport once the member knows its own and its cluster's IDs. */
+  readonly transport: (handler: TransportHandler, ids: { memberId: number; clusterId: number }) => Transport;
+  readonly clock: Clock;
+  readonly rng: Rng;
+  readonly logger?: Logger;
+  readonly metrics?: MemberMetrics;
+}
+
+export interface MemberStatus {
+  readonly memberId: number;
+  readonly clusterId: number;
+  readonly leader: number;
+  readonly raftTerm: number;
+  readonly raftIndex: number;
+  readonly raftAppliedIndex: number;
+  readonly isLearner: boolean;
+  readonly dbSize: number;
+  readonly errors: string[];
+}
+
+/** Proposals waiting at once before new ones get "too many requests" (bounded). */
+const MAX_PENDING_PROPOSALS = 10_000;
+/** etcd refuses new proposals when apply lags commit by this much. */
+const MAX_APPLY_BACKLOG = 5000;
+
+export class Member {
+  readonly metrics: MemberMetrics;
+  readonly watchHub: WatchHub;
+  private readonly log: Logger;
+  private readonly waits = new WaitRegistry<ApplyResult>(MAX_PENDING_PROPOSALS);
+  private readonly stage: SnapshotStage;
+  private readonly reads: ReadIndexBatcher;
+  private readonly loop: RaftLoop;
+  private readonly applier: Applier;
+  private readonly ids: RequestIdGenerator;
+  private readonly transport: Transport;
+  private readonly snapshotPolicy: SnapshotPolicy;
+  private leader = 0;
+  /** Proposals parked until a leader is known (bounded by MAX_PENDING_PROPOSALS via `waits`). */
+  private leaderWaiters: Array<() => void> = [];
+  private term = 0;
+  private stopped = false;
+  private fatal: unknown;
+  private statusTimer: Timer | undefined;
+
+  private constructor(
+    private readonly o: MemberOptions,
+    readonly id: number,
+    readonly cluster: Cluster,
+    private readonly node: RawNode,
+    private readonly store: KvStore,
+    recovered: Awaited<ReturnType<typeof recover>>,
+  ) {
+    this.log = o.logger ?? silentLogger;
+    this.metrics = o.metrics ?? new MemberMetrics();
+    this.stage = new SnapshotStage(effectiveQuotaBytes(o.config));
+    this.ids = new RequestIdGenerator(id, o.rng.next() * 2 ** 48);
+    this.watchHub = new WatchHub(store, o.clock);
+    store.onCommit(this.watchHub.listener);
+    const { snapshot, backendApplied, storage } = recovered;
+    this.applier = new Applier(
+      {
+        node,
+        store,
+        backend: o.dataDir.backend,
+        cluster,
+        waits: this.waits,
+        selfId: id,
+        onMembership: (c) => this.syncPeers(c),
+        onRemoved: () => this.log.warn({ member: id.toString(16) }, 'this member was removed from the cluster'),
+      },
+      snapshot.index,
+      backendApplied.index,
+      snapshot.confState,
+      snapshot.term,
+    );
+    this.snapshotPolicy = new SnapshotPolicy(o.config, storage, o.dataDir.wal, snapshot.index);
+    this.transport = o.transport(this.transportHandler(), { memberId: id, clusterId: cluster.clusterId });
+    this.reads = new ReadIndexBatcher({
+      clock: o.clock,
+      requestReadIndex: (ctx) => this.loop.submit((n) => n.readIndex(ctx)),
+      appliedIndex: () => this.applier.appliedIndex,
+      timeoutMs: requestTimeoutMs(o.config),
+      retryMs: 500,
+      maxWaiting: MAX_PENDING_PROPOSALS,
+    });
+    this.loop = new RaftLoop({
+      node,
+      storage,
+      wal: o.dataDir.wal,
+      clock: o.clock,
+      tickMs: o.config.heartbeatIntervalMs,
+      maxQueued: MAX_PENDING_PROPOSALS,
+      send: (messages) => this.transport.send(messages),
+      sendSnapshot: (msg) => this.sendSnapshot(msg),
+      installSnapshot: async (snap) => {
+        await this.stage.install(snap, store, async () => undefined);
+        const reloaded = await Cluster.load(o.dataDir.backend);
+        if (reloaded === undefined) throw new KvError('StorageCorrupt', 'cairn: the snapshot restored a backend without a member table');
+        cluster.replaceWith(reloaded);
+        this.applier.resetTo(snap.metadata.index, snap.metadata.term, snap.metadata.confState);
+        this.snapshotPolicy.installed(snap.metadata.index);
+        this.watchHub.restore();
+        this.syncPeers(cluster);
+        this.metrics.snapshotsReceived.inc({ From: this.leader.toString(16) });
+        this.log.info({ index: snap.metadata.index }, 'installed snapshot from leader');
+      },
+      apply: async (entries) => {
+        await this.applier.applyAll(entries);
+        this.reads.onApplied(this.applier.appliedIndex);
+        this.metrics.proposalsApplied.set(this.applier.appliedIndex);
+        await this.snapshotPolicy.afterApply(this.applier.appliedIndex, this.applier.currentConfState);
+      },
+      onSoftState: (s) => this.onSoftState(s),
+      onReadStates: (states) => {
+        for (const rs of states) this.reads.onReadState(rs);
+      },
+      onFatal: (err) => this.onFatal(err),
+      onWalSync: (s) => this.metrics.walFsyncSeconds.observe(s),
+    });
+  }
+
+  /** Recovers (or creates) the member in `options.dataDir` and starts it. */
+  static async start(o: MemberOptions): Promise<Member> {
+    const recovered = await recover(o.config, o.dataDir.wal, o.dataDir.backend);
+    const store = await KvStore.open(o.dataDir.backend, { maxTxnOps: o.config.maxTxnOps });
+    const electionTick = Math.max(2, Math.round(o.config.electionTimeoutMs / o.config.heartbeatIntervalMs));
+    const node = new RawNode({
+      id: recovered.selfId,
+      electionTick,
+      heartbeatTick: 1,
+      storage: recovered.storage,
+      rng: o.rng,
+      applied: recovered.snapshot.index,
+      maxSizePerMsg: 1024 * 1024,
+      maxInflightMsgs: 256,
+      maxUncommittedEntriesSize: 1 << 30,
+      checkQuorum: true,
+      preVote: true,
+    });
+    const member = new Member(o, recovered.selfId, recovered.cluster, node, store, recovered);
+    await member.begin(recovered.fresh);
+    return member;
+  }
+
+  private async begin(fresh: boolean): Promise<void> {
+    await this.transport.start();
+    this.syncPeers(this.cluster);
+    this.metrics.serverId.set({ server_id: this.id.toString(16) }, 1);
+    this.metrics.quotaBackendBytes.set(effectiveQuotaBytes(this.o.config));
+    this.statusTimer = this.o.clock.setInterval(() => void this.refreshSizeMetrics(), 5000);
+    this.loop.start();
+    this.log.info({ member: this.id.toString(16), cluster: this.cluster.clusterId.toString(16), fresh }, 'member started');
+  }
+
+  // ---- client API -------------------------------------------------------------------------
+
+  async range(req: RangeRequest): Promise<RangeResponse> {
+    this.checkRunning();
+    if (!req.serializable) await this.reads.wait();
+    this.metrics.rangeTotal.inc();
+    return this.store.range(req);
+  }
+
+  put(req: PutRequest): Promise<PutResponse> {
+    this.metrics.putTotal.inc();
+    return this.propose({ op: 'put', request: req }) as Promise<PutResponse>;
+  }
+
+  deleteRange(req: DeleteRangeRequest): Promise<DeleteRangeResponse> {
+    this.metrics.deleteTotal.inc();
+    return this.propose({ op: 'deleteRange', request: req }) as Promise<DeleteRangeResponse>;
+  }
+
+  async txn(req: TxnRequest): Promise<TxnResponse> {
+    this.metrics.txnTotal.inc();
+    return this.propose({ op: 'txn', request: req }) as Promise<TxnResponse>;
+  }
+
+  /** Resolves once the compaction is agreed; `physical` resolves when the old revisions are gone. */
+  async compact(revision: number): Promise<CompactResponse> {
+    return this.propose({ op: 'compact', revision }) as Promise<CompactResponse>;
+  }
+
+  async hashKV(revision = 0): Promise<HashKVResponse> {
+    this.checkRunning();
+    return this.store.hash(revision);
+  }
+
+  newWatchStream(): WatchStream {
+    this.checkRunning();
+    return this.watchHub.newStream();
+  }
+
+  memberList(): MemberRecord[] {
+    return this.cluster.list();
+  }
+
+  async status(): Promise<MemberStatus> {
+    const errors: string[] = [];
+    if (this.fatal !== undefined) errors.push(String((this.fatal as Error).message ?? this.fatal));
+    return {
+      memberId: this.id,
+      clusterId: this.cluster.clusterId,
+      leader: this.leader,
+      raftTerm: this.term,
+      raftIndex: this.node.status().hardState.commit,
+      raftAppliedIndex: this.applier.appliedIndex,
+      isLearner: this.cluster.get(this.id)?.isLearner ?? false,
+      dbSize: await this.o.dataDir.backend.sizeBytes(),
+      errors,
+    };
+  }
+
+  get leaderId(): number {
+    return this.leader;
+  }
+
+  get raftTerm(): number {
+    return this.term;
+  }
+
+  get appliedIndex(): number {
+    return this.applier.appliedIndex;
+  }
+
+  /** Stops serving; the data directory is left closed and consistent. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.statusTimer?.cancel();
+    await this.loop.stop();
+    this.reads.stop();
+    this.waits.failAll(new KvError('Stopped'));
+    this.watchHub.close();
+    await this.transport.stop();
+    await this.store.close();
+    await this.o.dataDir.close();
+    this.log.info({ member: this.id.toString(16) }, 'member stopped');
+  }
+
+  // ---- internals --------------------------------------------------------------------------
+
+  private checkRunning(): void {
+    if (this.stopped || this.fatal !== undefined) throw new KvError('Stopped');
+  }
+
+  private async propose(request: InternalRequest): Promise<unknown> {
+    this.checkRunning();
+    const status = this.node.status();
+    if (status.hardState.commit - this.applier.appliedIndex > MAX_APPLY_BACKLOG) throw new KvError('TooManyRequests');
+    const id = this.ids.next();
+    const data = encodeRequest({ id, request });
+    if (data.length > this.o.config.maxRequestBytes) throw new KvError('RequestTooLarge');
+    const result = this.waits.register(id);
+    this.metrics.proposalsPending.inc();
+    const timer = this.o.clock.setTimeout(() => this.waits.fail(id, new KvError('Timeout')), requestTimeoutMs(this.o.config));
+    this.submitProposal(id, data);
+    try {
+      const r = await result;
+      if (!r.ok) throw r.error;
+      return r.value;
+    } catch (err) {
+      this.metrics.proposalsFailed.inc();
+      throw err;
+    } finally {
+      timer.cancel();
+      this.metrics.proposalsPending.dec();
+    }
+  }
+
+  /**
+   * Hands a proposal to raft. Without a known leader it waits for one (as etcd's node does), so a
+   * request during an election is delayed rather than failed; the request timeout bounds it.
+   */
+  private submitProposal(id: string, data: Uint8Array): void {
+    if (!this.waits.isRegistered(id)) return; // timed out or stopped meanwhile
+    if (this.leader === 0) {
+      this.leaderWaiters.push(() => this.submitProposal(id, data));
+      return;
+    }
+    try {
+      this.loop.submit((node) => {
+        try {
+          node.propose(data);
+        } catch (err) {
+          // Dropped by raft, so never appended: safe to retry once a leader is known again.
+          if (this.leader === 0) this.leaderWaiters.push(() => this.submitProposal(id, data));
+          else this.waits.fail(id, err as Error);
+        }
+      });
+    } catch (err) {
+      this.waits.fail(id, err as Error);
+    }
+  }
+
+  private onSoftState(s: SoftState): void {
+    const previous = this.leader;
+    this.leader = s.lead;
+    this.term = this.node.status().hardState.term;
+    this.metrics.hasLeader.set(s.lead !== 0 ? 1 : 0);
+    this.metrics.isLeader.set(s.raftState === 'leader' ? 1 : 0);
+    if (s.lead !== 0) for (const retry of this.leaderWaiters.splice(0)) retry();
+    if (s.lead !== previous && s.lead !== 0) {
+      this.metrics.leaderChanges.inc();
+      this.log.info({ member: this.id.toString(16), leader: s.lead.toString(16), term: this.term }, 'leader elected');
+    }
+  }
+
+  private onFatal(err: unknown): void {
+    this.fatal = err;
+    this.log.error({ member: this.id.toString(16), err: String(err) }, 'storage failure: member stops serving');
+    this.reads.stop();
+    this.waits.failAll(new KvError('Stopped'));
+  }
+
+  private syncPeers(cluster: Cluster): void {
+    for (const m of cluster.list()) if (m.id !== this.id) this.transport.addPeer(m.id, m.peerUrls);
+  }
+
+  private sendSnapshot(msg: MessageOf<'MsgSnap'>): void {
+    const applied = { index: this.applier.appliedIndex, term: this.applier.appliedTermValue, confState: this.applier.currentConfState };
+    this.log.info({ to: msg.to.toString(16), index: applied.index }, 'sending snapshot');
+    void sendMergedSnapshot(msg, this.o.dataDir.backend, applied, this.transport).catch((err: unknown) => {
+      this.log.warn({ to: msg.to.toString(16), err: String(err) }, 'snapshot send failed');
+      this.loop.submitQuietly((n) => n.reportSnapshot(msg.to, 'failure'));
+    });
+  }
+
+  private transportHandler(): TransportHandler {
+    return {
+      onMessages: (batch: Message[]) =>
+        this.loop.submitQuietly((n) => {
+          for (const m of batch) {
+            try {
+              n.step(m);
+            } catch (err) {
+              this.log.debug({ from: m.from.toString(16), type: m.type, err: String(err) }, 'dropped peer message');
+            }
+          }
+        }),
+      onUnreachable: (peer) => this.loop.submitQuietly((n) => n.reportUnreachable(peer)),
+      onSnapshotStatus: (to, ok) => this.loop.submitQuietly((n) => n.reportSnapshot(to, ok ? 'finish' : 'failure')),
+      onSnapshot: async (msg, data) => {
+        await this.stage.stage(msg, data);
+        this.loop.submit((n) => n.step(msg));
+      },
+    };
+  }
+
+  private async refreshSizeMetrics(): Promise<void> {
+    if (this.stopped) return;
+    this.metrics.dbTotalSizeBytes.set(await this.o.dataDir.backend.sizeBytes());
+    this.metrics.keysTotal.set(this.store.indexedKeys());
+  }
+}

@@ -1,0 +1,134 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { fromUtf8, utf8 } from '../../src/util/bytes.js';
+import { isKvError } from '../../src/util/errors.js';
+import { eventually, startCluster, type TestCluster } from './cluster-harness.js';
+
+let cluster: TestCluster | undefined;
+afterEach(async () => {
+  await cluster?.stopAll();
+  cluster = undefined;
+});
+
+const get = async (c: TestCluster, name: string, key: string, serializable = false) => {
+  const r = await (c.members.get(name) as NonNullable<ReturnType<typeof c.members.get>>).range({ key: utf8(key), serializable });
+  return r.kvs[0] === undefined ? undefined : fromUtf8(r.kvs[0].value);
+};
+
+describe('a single member', () => {
+  it('elects itself, serves writes and linearizable reads, and restarts with its data', async () => {
+    cluster = await startCluster(1);
+    const m = await cluster.leader();
+    const put = await m.put({ key: utf8('a'), value: utf8('1') });
+    expect(put.revision).toBe(2);
+    await m.put({ key: utf8('a'), value: utf8('2') });
+    const txn = await m.txn({
+      compare: [{ key: utf8('a'), target: 'VALUE', result: 'EQUAL', value: utf8('2') }],
+      success: [{ type: 'put', request: { key: utf8('b'), value: utf8('x') } }],
+    });
+    expect(txn.succeeded).toBe(true);
+    expect(await get(cluster, 'm1', 'a')).toBe('2');
+    await cluster.stop('m1');
+    await cluster.start('m1');
+    await cluster.leader();
+    expect(await get(cluster, 'm1', 'b')).toBe('x');
+    const r = await (cluster.members.get('m1') as NonNullable<ReturnType<typeof cluster.members.get>>).range({ key: utf8('a') });
+    expect(r.kvs[0]?.version).toBe(2);
+    expect(r.revision).toBe(4);
+  });
+
+  it('pitfall 7: a power loss never loses an acknowledged write', async () => {
+    cluster = await startCluster(1);
+    const m = await cluster.leader();
+    const acked: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      await m.put({ key: utf8(`k${i}`), value: utf8(`v${i}`) });
+      acked.push(`k${i}`);
+    }
+    await cluster.crash('m1', 3);
+    await cluster.start('m1');
+    await cluster.leader();
+    for (const k of acked) expect(await get(cluster, 'm1', k)).toBe(`v${k.slice(1)}`);
+  });
+
+  it('refuses an oversized request with etcd request-too-large', async () => {
+    cluster = await startCluster(1, { maxRequestBytes: 1024 });
+    const m = await cluster.leader();
+    await expect(m.put({ key: utf8('big'), value: new Uint8Array(4096) })).rejects.toSatisfy((e: unknown) =>
+      isKvError(e, 'RequestTooLarge'),
+    );
+  });
+});
+
+describe('three members', () => {
+  it('replicates writes made through any member and serves linearizable reads from any other', async () => {
+    cluster = await startCluster(3);
+    const leader = await cluster.leader();
+    const followers = cluster.names.filter((n) => cluster?.members.get(n) !== leader);
+    const [f1, f2] = followers as [string, string];
+    await cluster.members.get(f1)?.put({ key: utf8('x'), value: utf8('from-follower') });
+    expect(await get(cluster, f2, 'x')).toBe('from-follower');
+    await leader.put({ key: utf8('x'), value: utf8('from-leader') });
+    expect(await get(cluster, f1, 'x')).toBe('from-leader');
+    const hashes = await eventually(async () => {
+      const hs = await Promise.all([...cluster!.members.values()].map((m) => m.hashKV()));
+      expect(new Set(hs.map((h) => `${h.hash}@${h.revision}`)).size).toBe(1);
+      return hs;
+    });
+    expect(hashes[0]?.revision).toBe(3);
+  });
+
+  it('streams committed events to a watcher on another member', async () => {
+    cluster = await startCluster(3);
+    const leader = await cluster.leader();
+    const watcherName = cluster.names.find((n) => cluster?.members.get(n) !== leader) as string;
+    const stream = cluster.members.get(watcherName)!.newWatchStream();
+    stream.watch({ key: utf8('w/'), rangeEnd: utf8('w0') });
+    await leader.put({ key: utf8('w/1'), value: utf8('a') });
+    await leader.deleteRange({ key: utf8('w/1') });
+    const seen: string[] = [];
+    for await (const resp of stream) {
+      for (const e of resp.events) seen.push(`${e.type} ${fromUtf8(e.kv.key)}`);
+      if (seen.length >= 2) break;
+    }
+    expect(seen).toEqual(['PUT w/1', 'DELETE w/1']);
+    stream.close();
+  });
+
+  it('elects a new leader after the leader stops and keeps every acknowledged write', async () => {
+    cluster = await startCluster(3);
+    const leader = await cluster.leader();
+    for (let i = 0; i < 10; i++) await leader.put({ key: utf8(`k${i}`), value: utf8(`${i}`) });
+    const leaderName = cluster.names.find((n) => cluster?.members.get(n) === leader) as string;
+    await cluster.stop(leaderName);
+    const next = await cluster.leader();
+    expect(next).not.toBe(leader);
+    await next.put({ key: utf8('after'), value: utf8('yes') });
+    for (const name of cluster.members.keys()) {
+      for (let i = 0; i < 10; i++) expect(await get(cluster, name, `k${i}`)).toBe(`${i}`);
+      expect(await get(cluster, name, 'after')).toBe('yes');
+    }
+    await cluster.start(leaderName);
+    expect(await eventually(async () => {
+      const v = await get(cluster!, leaderName, 'after', true);
+      if (v !== 'yes') throw new Error('not caught up');
+      return v;
+    })).toBe('yes');
+  });
+
+  it('catches a lagging follower up by snapshot after the leader compacted its log', async () => {
+    cluster = await startCluster(3, { snapshotCount: 20, snapshotCatchUpEntries: 5 });
+    const leader = await cluster.leader();
+    const laggard = cluster.names.find((n) => cluster?.members.get(n) !== leader) as string;
+    const laggardId = cluster.members.get(laggard)!.id;
+    cluster.network.isolate(laggardId);
+    for (let i = 0; i < 60; i++) await leader.put({ key: utf8(`s${i}`), value: utf8(`${i}`) });
+    cluster.network.heal();
+    await eventually(async () => {
+      const [a, b] = await Promise.all([leader.hashKV(), cluster!.members.get(laggard)!.hashKV()]);
+      expect(b.revision).toBe(a.revision);
+      expect(b.hash).toBe(a.hash);
+    }, 10_000);
+    expect(await get(cluster, laggard, 's59', true)).toBe('59');
+    expect(await cluster.members.get(laggard)!.metrics.render()).toMatch(/etcd_network_snapshot_receive_success\{From="[0-9a-f]+"\} 1/);
+  });
+});
