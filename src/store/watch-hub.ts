@@ -79,10 +79,21 @@ export class WatchHub implements WatchHubLink {
     for (const ev of events) assert(ev.kv.modRevision === revision, () => `event at ${ev.kv.modRevision} notified as revision ${revision}`);
     this.rev = revision;
     if (events.length === 0 || this.synced.size === 0) return;
-    for (const [w, batch] of this.synced.batches(events, 1)) {
-      const response: WatchResponse = { watchId: w.id, headerRevision: revision, events: batch.events };
-      if (!w.sink.tryPushEvents(w, response)) this.makeVictim(w, response, revision + 1);
+    const blocked: [Watcher, WatchResponse][] = [];
+    const send = (w: Watcher, evs: readonly Event[]): void => {
+      const response: WatchResponse = { watchId: w.id, headerRevision: revision, events: evs };
+      if (!w.sink.tryPushEvents(w, response)) blocked.push([w, response]);
+    };
+    const only = events.length === 1 ? events[0] : undefined;
+    if (only !== undefined) {
+      // The common single-event revision: every watcher shares one events array, no batching.
+      this.synced.forEachMatch(only.kv.key, (w) => {
+        if (revision >= w.minRev && w.accepts(only)) send(w, events);
+      });
+    } else {
+      for (const [w, batch] of this.synced.batches(events, 1)) send(w, batch.events);
     }
+    for (const [w, response] of blocked) this.makeVictim(w, response, revision + 1);
   }
 
   /**
