@@ -168,7 +168,8 @@ export abstract class RaftLeader extends RaftReplication {
     if (this.maybeCommit()) {
       this.releasePendingReads();
       this.bcastAppend();
-    } else if (oldPaused && m.from !== this.id) {
+    } else if (oldPaused && m.from !== this.id && pr.canBumpCommit(this.log.committed)) {
+      // It was paused while the commit index moved on: tell it.
       this.sendAppend(m.from);
     }
     if (m.from !== this.id) {

@@ -14,6 +14,8 @@ export class Progress {
   /** Next index to send. Invariant: match < next. */
   next: number;
   state: ProgressState = 'probe';
+  /** Commit index carried by the last MsgApp sent (etcd sentCommit). */
+  sentCommit = 0;
   /** Index of the snapshot being sent, in state `snapshot`. */
   pendingSnapshot = 0;
   /** Heard from since the last CheckQuorum (always true for the leader itself). */
@@ -37,6 +39,7 @@ export class Progress {
     p.match = this.match;
     p.state = this.state;
     p.pendingSnapshot = this.pendingSnapshot;
+    p.sentCommit = this.sentCommit;
     p.recentActive = this.recentActive;
     p.msgAppFlowPaused = this.msgAppFlowPaused;
     return p;
@@ -59,6 +62,7 @@ export class Progress {
       this.resetState('probe');
       this.next = this.match + 1;
     }
+    this.sentCommit = Math.min(this.sentCommit, this.next - 1);
   }
 
   becomeReplicate(): void {
@@ -70,6 +74,7 @@ export class Progress {
     this.resetState('snapshot');
     this.pendingSnapshot = snapshotIndex;
     this.next = snapshotIndex + 1;
+    this.sentCommit = snapshotIndex;
   }
 
   /** Records a MsgApp with `entries` entries of `bytes` bytes just sent. */
@@ -91,6 +96,14 @@ export class Progress {
     }
   }
 
+  /**
+   * Could the follower learn a higher commit index than we last sent it? Only if it holds
+   * entries past that commit (commit = min(leaderCommit, last index sent)).
+   */
+  canBumpCommit(commit: number): boolean {
+    return commit > this.sentCommit && this.sentCommit < this.next - 1;
+  }
+
   /** The follower acknowledged everything up to n; false for a stale (already known) ack. */
   maybeUpdate(n: number): boolean {
     if (n <= this.match) return false;
@@ -109,11 +122,13 @@ export class Progress {
       // Stale unless it rejects something above what we know to match.
       if (rejected <= this.match) return false;
       this.next = this.match + 1;
+      this.sentCommit = Math.min(this.sentCommit, this.next - 1);
       return true;
     }
     // In probe state only the answer to the outstanding probe (next-1) counts.
     if (this.next - 1 !== rejected) return false;
     this.next = Math.max(Math.min(rejected, matchHint + 1), this.match + 1);
+    this.sentCommit = Math.min(this.sentCommit, this.next - 1);
     this.msgAppFlowPaused = false;
     return true;
   }

@@ -45,6 +45,7 @@ export abstract class RaftReplication extends RaftCore {
     if (ents.length === 0 && !sendIfEmpty) return false;
     this.send({ type: 'MsgApp', to, index: prevIndex, logTerm: prevTerm, entries: ents, commit: this.log.committed });
     pr.sentEntries(ents.length, entriesSize(ents));
+    pr.sentCommit = this.log.committed;
     return true;
   }
 
