@@ -320,3 +320,38 @@ describe('WatchHub: restore', () => {
     expect(() => hub.notify(1, [])).toThrow(/after 1/);
   });
 });
+
+describe('WatchHub: timers', () => {
+  const flush = () => new Promise((r) => setImmediate(r));
+
+  it('catches unsynced watchers up on the injected clock alone, and leaves no timer when idle', async () => {
+    const { source, clock, hub } = setup({ syncReadMaxEvents: 2, maxWatchersPerSync: 1 });
+    for (let i = 0; i < 6; i++) source.apply([put('a')]); // revs 2..7
+    const stream = hub.newStream();
+    stream.watch({ key: utf8('a'), startRevision: 2 });
+    stream.watch({ key: utf8('a'), startRevision: 5 });
+    for (let i = 0; i < 20 && hub.stats().unsynced > 0; i++) {
+      clock.advance(0);
+      await flush();
+    }
+    expect(hub.stats()).toMatchObject({ synced: 2, unsynced: 0 });
+    const got = await stream.drainBuffered();
+    const revsOf = (id: number) => got.filter((r) => r.watchId === id).flatMap((r) => r.events.map((e) => e.kv.modRevision));
+    expect(revsOf(0)).toEqual([2, 3, 4, 5, 6, 7]);
+    expect(revsOf(1)).toEqual([5, 6, 7]);
+    expect(clock.pendingTimers()).toBe(0);
+  });
+
+  it('close() ends every stream and cancels the sync and progress timers, even with a victim pending', async () => {
+    const { source, clock, hub } = setup({ streamBufferResponses: 1, syncIntervalMs: 100 });
+    const stream = hub.newStream();
+    stream.watch({ key: utf8('a'), progressNotify: true });
+    source.apply([put('a')]); // the created reply fills the buffer: revision 2 is held by the victim
+    expect(hub.stats().victims).toBe(1);
+    expect(clock.pendingTimers()).toBeGreaterThan(0);
+    hub.close();
+    expect(stream.isClosed).toBe(true);
+    clock.advance(1000);
+    expect(clock.pendingTimers()).toBe(0);
+  });
+});
