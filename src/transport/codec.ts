@@ -1,0 +1,127 @@
+/**
+ * The wire format between peers: a frame is a 4-byte big-endian length followed by that many
+ * bytes of msgpackr payload. `FrameDecoder` reassembles frames from arbitrary socket chunks
+ * (partial reads, many frames per chunk) and refuses a length above `maxFrameBytes` before
+ * allocating anything for it.
+ */
+import { Packr } from 'msgpackr';
+import { KvError } from '../util/errors.js';
+
+export const FRAME_HEADER_BYTES = 4;
+
+/**
+ * copyBuffers: decoded byte fields own their memory, so an entry kept in the raft log does not
+ * pin the whole socket read buffer it arrived in.
+ */
+const packr = new Packr({ useRecords: false, copyBuffers: true });
+
+export class FrameError extends KvError {
+  constructor(detail: string) {
+    super('InvalidArgument', `transport: ${detail}`);
+  }
+}
+
+/** Encodes a value's payload (without the length prefix). */
+export function encodePayload(value: unknown): Uint8Array {
+  return packr.pack(value);
+}
+
+export function frameHeader(payloadBytes: number): Uint8Array {
+  const header = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
+  header.writeUInt32BE(payloadBytes, 0);
+  return header;
+}
+
+/** One contiguous frame (header + payload), for transports that want a single buffer. */
+export function encodeFrame(value: unknown, maxFrameBytes: number): Uint8Array {
+  const payload = encodePayload(value);
+  if (payload.length > maxFrameBytes) {
+    throw new FrameError(`frame of ${payload.length} bytes exceeds the limit of ${maxFrameBytes}`);
+  }
+  const out = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payload.length);
+  out.writeUInt32BE(payload.length, 0);
+  out.set(payload, FRAME_HEADER_BYTES);
+  return out;
+}
+
+/** Decodes one payload; throws FrameError (never anything else) on bytes that are not msgpack. */
+export function decodePayload(payload: Uint8Array): unknown {
+  try {
+    return packr.unpack(payload);
+  } catch (err) {
+    throw new FrameError(`frame does not decode: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Streaming reassembly of length-prefixed frames. Buffered bytes never exceed one maximal frame
+ * plus the chunk being pushed. After an error the decoder is poisoned: the connection must go.
+ */
+export class FrameDecoder {
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  private failed: FrameError | undefined;
+
+  constructor(private readonly maxFrameBytes: number) {}
+
+  /** Bytes waiting for the rest of their frame. */
+  get pendingBytes(): number {
+    return this.buffered;
+  }
+
+  /** Feeds a chunk and returns the complete payloads it finished, in order. */
+  push(chunk: Uint8Array): Uint8Array[] {
+    if (this.failed) throw this.failed;
+    if (chunk.length === 0) return [];
+    this.chunks.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    this.buffered += chunk.length;
+    const out: Uint8Array[] = [];
+    for (;;) {
+      if (this.buffered < FRAME_HEADER_BYTES) break;
+      const length = this.peekLength();
+      if (length > this.maxFrameBytes) {
+        this.failed = new FrameError(`frame length ${length} exceeds the limit of ${this.maxFrameBytes}`);
+        this.chunks = [];
+        this.buffered = 0;
+        throw this.failed;
+      }
+      if (this.buffered < FRAME_HEADER_BYTES + length) break;
+      this.take(FRAME_HEADER_BYTES);
+      out.push(this.take(length));
+    }
+    return out;
+  }
+
+  private peekLength(): number {
+    const first = this.chunks[0] as Buffer;
+    if (first.length >= FRAME_HEADER_BYTES) return first.readUInt32BE(0);
+    return Buffer.concat(this.chunks, FRAME_HEADER_BYTES).readUInt32BE(0);
+  }
+
+  /** Removes `n` bytes from the front; zero-copy when they lie within the first chunk. */
+  private take(n: number): Uint8Array {
+    this.buffered -= n;
+    const first = this.chunks[0] as Buffer;
+    if (first.length >= n) {
+      if (first.length === n) this.chunks.shift();
+      else this.chunks[0] = first.subarray(n);
+      return first.subarray(0, n);
+    }
+    const out = Buffer.allocUnsafe(n);
+    let at = 0;
+    while (at < n) {
+      const head = this.chunks[0] as Buffer;
+      const want = n - at;
+      if (head.length <= want) {
+        out.set(head, at);
+        at += head.length;
+        this.chunks.shift();
+      } else {
+        out.set(head.subarray(0, want), at);
+        this.chunks[0] = head.subarray(want);
+        at += want;
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * The frames peers exchange, and their validation. A connection starts with `hello` from the
+ * dialer; the listener answers `welcome` or `refuse` (and closes). A `raft` stream then carries
+ * `msgs` batches one way and `ping`/`pong` for the round-trip time; a `snapshot` stream carries
+ * `snapBegin`, `snapChunk`s and `snapEnd`, answered by one `snapDone`.
+ */
+import type { Message } from '../raft/messages.js';
+import type { NodeId } from '../raft/types.js';
+import type { MsgSnap } from './transport.js';
+import { FrameError } from './codec.js';
+import { validateMessage } from './validate.js';
+
+export const PROTOCOL_VERSION = 1;
+
+export type StreamKind = 'raft' | 'snapshot';
+
+/** Why a listener refused a dialer; the dialer surfaces it as `lastError`. */
+export type RefuseReason = 'clusterIdMismatch' | 'wrongTarget' | 'unknownPeer' | 'versionMismatch' | 'stopped';
+
+export type Frame =
+  | { readonly k: 'hello'; readonly version: number; readonly clusterId: string; readonly from: NodeId; readonly to: NodeId; readonly stream: StreamKind }
+  | { readonly k: 'welcome' }
+  | { readonly k: 'refuse'; readonly reason: RefuseReason; readonly message: string }
+  | { readonly k: 'msgs'; readonly msgs: readonly Message[] }
+  | { readonly k: 'ping'; readonly t: number }
+  | { readonly k: 'pong'; readonly t: number }
+  | { readonly k: 'snapBegin'; readonly msg: MsgSnap }
+  | { readonly k: 'snapChunk'; readonly data: Uint8Array; readonly crc: number }
+  | { readonly k: 'snapEnd'; readonly chunks: number; readonly bytes: number }
+  | { readonly k: 'snapDone'; readonly ok: boolean; readonly message: string };
+
+const REFUSE_REASONS: ReadonlySet<string> = new Set<RefuseReason>([
+  'clusterIdMismatch',
+  'wrongTarget',
+  'unknownPeer',
+  'versionMismatch',
+  'stopped',
+]);
+
+/** Upper bound on the length of strings in control frames (cluster id, refusal text). */
+const MAX_TEXT = 1024;
+
+function rec(v: unknown): Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Uint8Array) {
+    throw new FrameError('frame is not an object');
+  }
+  return v as Record<string, unknown>;
+}
+
+function uint(v: unknown, what: string): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new FrameError(`frame field ${what} is not a non-negative integer`);
+  return v;
+}
+
+function num(v: unknown, what: string): number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new FrameError(`frame field ${what} is not a number`);
+  return v;
+}
+
+function text(v: unknown, what: string): string {
+  if (typeof v !== 'string' || v.length > MAX_TEXT) throw new FrameError(`frame field ${what} is not a string of at most ${MAX_TEXT} characters`);
+  return v;
+}
+
+function bool(v: unknown, what: string): boolean {
+  if (typeof v !== 'boolean') throw new FrameError(`frame field ${what} is not a boolean`);
+  return v;
+}
+
+/** Checks a decoded payload; throws FrameError / MalformedMessage (both KvError) on anything else. */
+export function validateFrame(raw: unknown): Frame {
+  const f = rec(raw);
+  const k = f['k'];
+  switch (k) {
+    case 'hello': {
+      const stream = f['stream'];
+      if (stream !== 'raft' && stream !== 'snapshot') throw new FrameError('hello has an unknown stream kind');
+      return {
+        k,
+        version: uint(f['version'], 'version'),
+        clusterId: text(f['clusterId'], 'clusterId'),
+        from: uint(f['from'], 'from'),
+        to: uint(f['to'], 'to'),
+        stream,
+      };
+    }
+    case 'welcome':
+      return { k };
+    case 'refuse': {
+      const reason = f['reason'];
+      if (typeof reason !== 'string' || !REFUSE_REASONS.has(reason)) throw new FrameError('refuse has an unknown reason');
+      return { k, reason: reason as RefuseReason, message: text(f['message'], 'message') };
+    }
+    case 'msgs': {
+      const msgs = f['msgs'];
+      if (!Array.isArray(msgs)) throw new FrameError('msgs frame has no message list');
+      return { k, msgs: msgs.map((m, i) => validateMessage(m, `msgs[${i}]`)) };
+    }
+    case 'ping':
+    case 'pong':
+      return { k, t: num(f['t'], 't') };
+    case 'snapBegin': {
+      const msg = validateMessage(f['msg'], 'snapBegin.msg');
+      if (msg.type !== 'MsgSnap') throw new FrameError('snapBegin does not carry a MsgSnap');
+      return { k, msg };
+    }
+    case 'snapChunk': {
+      const data = f['data'];
+      if (!(data instanceof Uint8Array)) throw new FrameError('snapChunk has no data');
+      return { k, data, crc: uint(f['crc'], 'crc') };
+    }
+    case 'snapEnd':
+      return { k, chunks: uint(f['chunks'], 'chunks'), bytes: uint(f['bytes'], 'bytes') };
+    case 'snapDone':
+      return { k, ok: bool(f['ok'], 'ok'), message: text(f['message'], 'message') };
+    default:
+      throw new FrameError(`unknown frame kind ${String(k).slice(0, 40)}`);
+  }
+}
