@@ -42,6 +42,22 @@ export function decodeRecord(key: Uint8Array, stored: Uint8Array): Decoded<unkno
   }
 }
 
+/** A backend value: the CRC (over key and value), then the caller's bytes unchanged. */
+export function sealValue(key: Uint8Array, value: Uint8Array): Uint8Array {
+  const out = new Uint8Array(CRC_BYTES + value.length);
+  out.set(value, CRC_BYTES);
+  new DataView(out.buffer).setUint32(0, crc32c(value, crc32c(key)));
+  return out;
+}
+
+export function openValue(key: Uint8Array, stored: Uint8Array): Decoded<Uint8Array> {
+  if (stored.length < CRC_BYTES) return fail(`truncated record (${stored.length} bytes)`);
+  const value = stored.subarray(CRC_BYTES);
+  const expected = new DataView(stored.buffer, stored.byteOffset, CRC_BYTES).getUint32(0);
+  const actual = crc32c(value, crc32c(key));
+  return expected === actual ? { ok: true, value } : fail(`crc mismatch (stored ${hex(expected)}, computed ${hex(actual)})`);
+}
+
 function isIndex(n: unknown): n is number {
   return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
 }

@@ -3,6 +3,9 @@
  * is this over the member's LevelDB; MemoryDataDir uses it over a MemoryKv so a simulated power
  * loss rolls the backend back together with the WAL, as it would on disk.
  *
+ * Every stored value carries a CRC-32C over its key and bytes, checked on every read
+ * (StorageCorrupt names the bucket and key); snapshot chunks carry the plain values.
+ *
  * Point-in-time copies: `snapshot()` takes one explicit LevelDB snapshot (classic-level 3,
  * `db.snapshot()`), and every read of the BackendSnapshot, across all buckets, goes through it;
  * `chunks()` is one iterator over the whole backend range in bucket order.
@@ -12,6 +15,8 @@ import { decodeChunk, recordsToChunks, type BackendRecord } from './backend-chun
 import { BACKEND_RANGE, RESTORING_KEY, bucketKey, bucketOfPrefix, bucketPrefix } from './keys.js';
 import type { KvOp, KvReader, OrderedKv } from './kv.js';
 import { assert } from '../util/assert.js';
+import { toHex } from '../util/bytes.js';
+import { openValue, sealValue } from './codec.js';
 import { KvError } from '../util/errors.js';
 
 /** Records per batch while restoring or clearing: bounds memory and each LevelDB write. */
@@ -31,16 +36,36 @@ function bucketBounds(bucket: BucketName, o: IterateOptions): IterateOptions {
   return out;
 }
 
-async function* iterateBucket(kv: KvReader, bucket: BucketName, o: IterateOptions = {}): AsyncIterable<[Uint8Array, Uint8Array]> {
-  for await (const [k, v] of kv.iterate(bucketBounds(bucket, o))) yield [k.subarray(1), v];
+/** Checks a stored value's CRC (data is checked on read-back: DESIGN.md) and strips it. */
+function opened(label: string, storedKey: Uint8Array, stored: Uint8Array): Uint8Array {
+  const decoded = openValue(storedKey, stored);
+  if (decoded.ok) return decoded.value;
+  const bucket = bucketOfPrefix(storedKey[0] as number) ?? 'unknown';
+  const key = toHex(storedKey.subarray(1, 33)) + (storedKey.length > 33 ? '…' : '');
+  throw new KvError('StorageCorrupt', `${label}: backend ${bucket} record ${key}: ${decoded.problem}`);
 }
 
-async function* allRecords(kv: KvReader): AsyncIterable<BackendRecord> {
+async function getOpened(kv: KvReader, label: string, bucket: BucketName, key: Uint8Array): Promise<Uint8Array | undefined> {
+  const storedKey = bucketKey(bucket, key);
+  const stored = await kv.get(storedKey);
+  return stored === undefined ? undefined : opened(label, storedKey, stored);
+}
+
+async function* iterateBucket(kv: KvReader, label: string, bucket: BucketName, o: IterateOptions = {}): AsyncIterable<[Uint8Array, Uint8Array]> {
+  for await (const [k, v] of kv.iterate(bucketBounds(bucket, o))) yield [k.subarray(1), opened(label, k, v)];
+}
+
+async function* allRecords(kv: KvReader, label: string): AsyncIterable<BackendRecord> {
   for await (const [k, v] of kv.iterate(BACKEND_RANGE)) {
     const bucket = bucketOfPrefix(k[0] as number);
     assert(bucket !== undefined, () => `backend key with unknown prefix ${k[0]}`);
-    yield [bucket, k.subarray(1), v];
+    yield [bucket, k.subarray(1), opened(label, k, v)];
   }
+}
+
+function putOp(bucket: BucketName, key: Uint8Array, value: Uint8Array): KvOp {
+  const storedKey = bucketKey(bucket, key);
+  return { type: 'put', key: storedKey, value: sealValue(storedKey, value) };
 }
 
 export class KvBackend implements Backend {
@@ -55,18 +80,18 @@ export class KvBackend implements Backend {
 
   async get(bucket: BucketName, key: Uint8Array): Promise<Uint8Array | undefined> {
     this.checkOpen();
-    return this.kv.get(bucketKey(bucket, key));
+    return getOpened(this.kv, this.kv.label, bucket, key);
   }
 
   iterate(bucket: BucketName, options?: IterateOptions): AsyncIterable<[Uint8Array, Uint8Array]> {
     this.checkOpen();
-    return iterateBucket(this.kv, bucket, options);
+    return iterateBucket(this.kv, this.kv.label, bucket, options);
   }
 
   async write(ops: readonly BackendOp[], options?: WriteOptions): Promise<void> {
     this.checkOpen();
     const kvOps: KvOp[] = ops.map((op) =>
-      op.type === 'put' ? { type: 'put', key: bucketKey(op.bucket, op.key), value: op.value } : { type: 'del', key: bucketKey(op.bucket, op.key) },
+      op.type === 'put' ? putOp(op.bucket, op.key, op.value) : { type: 'del', key: bucketKey(op.bucket, op.key) },
     );
     await this.kv.batch(kvOps, { sync: options?.sync ?? false });
   }
@@ -74,10 +99,11 @@ export class KvBackend implements Backend {
   async snapshot(): Promise<BackendSnapshot> {
     this.checkOpen();
     const snap = this.kv.snapshot();
+    const label = this.kv.label;
     return {
-      get: (bucket, key) => snap.get(bucketKey(bucket, key)),
-      iterate: (bucket, options) => iterateBucket(snap, bucket, options),
-      chunks: (maxChunkBytes) => recordsToChunks(allRecords(snap), maxChunkBytes),
+      get: (bucket, key) => getOpened(snap, label, bucket, key),
+      iterate: (bucket, options) => iterateBucket(snap, label, bucket, options),
+      chunks: (maxChunkBytes) => recordsToChunks(allRecords(snap, label), maxChunkBytes),
       release: () => snap.release(),
     };
   }
@@ -102,7 +128,7 @@ export class KvBackend implements Backend {
     await flush();
     for await (const chunk of chunks) {
       for (const [bucket, k, v] of decodeChunk(chunk)) {
-        ops.push({ type: 'put', key: bucketKey(bucket, k), value: v });
+        ops.push(putOp(bucket, k, v));
         if (ops.length >= RESTORE_BATCH) await flush();
       }
     }

@@ -1,13 +1,13 @@
 import { rm } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { MemoryDataDir, openDataDir } from '../../src/storage/data-dir.js';
-import { RESTORING_KEY } from '../../src/storage/keys.js';
+import { RESTORING_KEY, bucketKey } from '../../src/storage/keys.js';
 import { MemoryBackend } from '../../src/storage/memory-backend.js';
 import { MemoryKv } from '../../src/storage/memory-kv.js';
 import { SeededRng } from '../../src/util/rng.js';
 import { utf8 } from '../../src/util/bytes.js';
 import { backendConformance } from './backend-conformance.js';
-import { levelHarness, rawWrite, tempDir, type BackendFactory } from './harness.js';
+import { collect, levelHarness, rawWrite, tempDir, type BackendFactory } from './harness.js';
 
 const memory: BackendFactory = async () => {
   const backend = new MemoryBackend();
@@ -34,6 +34,29 @@ backendConformance('LevelBackend', { make: level, other: memory });
 backendConformance('MemoryDataDir backend', { make: memoryKv, other: level });
 
 describe('backend durability', () => {
+  it('detects a corrupted value on read, naming the bucket and key', async () => {
+    const h = await levelHarness();
+    try {
+      let dd = await h.open();
+      await dd.backend.write([{ type: 'put', bucket: 'key', key: utf8('k1'), value: utf8('value-1') }]);
+      await dd.close();
+      const stored = bucketKey('key', utf8('k1'));
+      const raw = Uint8Array.from((await h.raw((kv) => kv.get(stored))) ?? []);
+      raw[raw.length - 1] = (raw[raw.length - 1] ?? 0) ^ 1;
+      await rawWrite(h, [{ type: 'put', key: stored, value: raw }]);
+      dd = await h.open();
+      const expected = { code: 'StorageCorrupt', message: expect.stringContaining(`${h.label}: backend key record 6b31: crc mismatch`) };
+      await expect(dd.backend.get('key', utf8('k1'))).rejects.toMatchObject(expected);
+      await expect(collect(dd.backend.iterate('key'))).rejects.toMatchObject(expected);
+      const snap = await dd.backend.snapshot();
+      await expect(collect(snap.chunks())).rejects.toMatchObject(expected);
+      await snap.release();
+      await dd.close();
+    } finally {
+      await h.cleanup();
+    }
+  });
+
   it('refuses to open a data dir whose restore was interrupted', async () => {
     const h = await levelHarness();
     try {
