@@ -8,6 +8,7 @@ import { MemoryBackend } from '../../src/storage/memory-backend.js';
 import { bytesEqual, compareBytes, fromUtf8, utf8 } from '../../src/util/bytes.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { KvStore } from '../../src/store/kv-store.js';
+import { Lessor } from '../../src/store/lessor.js';
 import type { Event } from '../../src/store/types.js';
 import { MemoryWatchSource, type ModelOp } from '../../src/store/watch-memory-source.js';
 import { WatchHub } from '../../src/store/watch-hub.js';
@@ -156,5 +157,44 @@ describe('watch hub over KvStore', () => {
       fc.asyncProperty(fc.array(actionArb, { minLength: 1, maxLength: 40 }), (actions) => run(actions)),
       { numRuns: 60 },
     );
+  });
+});
+
+describe('watch hub and lessor across a snapshot restore', () => {
+  it('a follower restored from the leader snapshot delivers the skipped revisions and keeps lease attachments', async () => {
+    const clock = new ManualClock();
+    const open = async () => {
+      const backend = new MemoryBackend();
+      const lessor = await Lessor.open(backend, clock);
+      const kv = await KvStore.open(backend, { leases: lessor });
+      return { backend, lessor, kv };
+    };
+    const leader = await open();
+    const follower = await open();
+    const hub = new WatchHub(follower.kv, clock);
+    follower.kv.onCommit(hub.listener);
+    const stream = hub.newStream();
+    stream.watch({ key: utf8('k'), rangeEnd: utf8('l') });
+    // Both apply the same first writes (as raft would), then the follower falls behind.
+    for (const m of [leader, follower]) {
+      await m.backend.write(m.lessor.grant(5, 60).ops);
+      await m.kv.put({ key: utf8('k1'), value: utf8('1'), lease: 5 });
+    }
+    await leader.kv.put({ key: utf8('k2'), value: utf8('2'), lease: 5 });
+    await leader.kv.deleteRange({ key: utf8('k1') });
+    await leader.kv.put({ key: utf8('k3'), value: utf8('3') });
+    const snap = await leader.kv.snapshot();
+    try {
+      await follower.kv.restore(snap.chunks(), () => follower.lessor.reload(follower.backend));
+    } finally {
+      await snap.release();
+    }
+    hub.restore();
+    for (let i = 0; i < 10 && hub.stats().unsynced > 0; i++) await hub.syncNow();
+    await follower.kv.put({ key: utf8('k4'), value: utf8('4') });
+    const got = (await stream.drainBuffered()).flatMap((r) => r.events.map((e) => `${e.type} ${fromUtf8(e.kv.key)}@${e.kv.modRevision}`));
+    expect(got).toEqual(['PUT k1@2', 'PUT k2@3', 'DELETE k1@4', 'PUT k3@5', 'PUT k4@6']);
+    expect(follower.lessor.timeToLive(5, { keys: true }).keys?.map(fromUtf8)).toEqual(['k2']);
+    hub.close();
   });
 });
