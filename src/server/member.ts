@@ -12,6 +12,7 @@ import type {
   CompactResponse, DeleteRangeRequest, DeleteRangeResponse, HashKVResponse, PutRequest, PutResponse,
   RangeRequest, RangeResponse, TxnRequest, TxnResponse,
 } from '../store/requests.js';
+import { Lessor, minLeaseTtlSeconds } from '../store/lessor.js';
 import { WatchHub } from '../store/watch-hub.js';
 import type { WatchStream } from '../store/watch-stream.js';
 import type { Transport, TransportHandler } from '../transport/transport.js';
@@ -31,6 +32,7 @@ import { encodeRequest, RequestIdGenerator, type InternalRequest } from './reque
 import { SnapshotStage, sendMergedSnapshot } from './snapshots.js';
 import { WaitRegistry } from './wait.js';
 import { SnapshotPolicy } from './snapshot-policy.js';
+import { MemberLeases } from './leases.js';
 
 export interface MemberOptions {
   readonly config: MemberConfig;
@@ -63,6 +65,7 @@ const MAX_APPLY_BACKLOG = 5000;
 export class Member {
   readonly metrics: MemberMetrics;
   readonly watchHub: WatchHub;
+  readonly leases: MemberLeases;
   private readonly log: Logger;
   private readonly waits = new WaitRegistry<ApplyResult>(MAX_PENDING_PROPOSALS);
   private readonly stage: SnapshotStage;
@@ -86,6 +89,7 @@ export class Member {
     readonly cluster: Cluster,
     private readonly node: RawNode,
     private readonly store: KvStore,
+    lessor: Lessor,
     recovered: Awaited<ReturnType<typeof recover>>,
   ) {
     this.log = o.logger ?? silentLogger;
@@ -94,6 +98,7 @@ export class Member {
     this.ids = new RequestIdGenerator(id, o.rng.next() * 2 ** 48);
     this.watchHub = new WatchHub(store, o.clock);
     store.onCommit(this.watchHub.listener);
+    this.leases = new MemberLeases(lessor, store, o.dataDir.backend, (r) => this.propose(r), () => this.isLeader);
     const { snapshot, backendApplied, storage } = recovered;
     this.applier = new Applier(
       {
@@ -102,6 +107,7 @@ export class Member {
         backend: o.dataDir.backend,
         cluster,
         waits: this.waits,
+        extensions: this.leases,
         selfId: id,
         onMembership: (c) => this.syncPeers(c),
         onRemoved: () => this.log.warn({ member: id.toString(16) }, 'this member was removed from the cluster'),
@@ -131,7 +137,7 @@ export class Member {
       send: (messages) => this.transport.send(messages),
       sendSnapshot: (msg) => this.sendSnapshot(msg),
       installSnapshot: async (snap) => {
-        await this.stage.install(snap, store, async () => undefined);
+        await this.stage.install(snap, store, () => lessor.reload(o.dataDir.backend));
         const reloaded = await Cluster.load(o.dataDir.backend);
         if (reloaded === undefined) throw new KvError('StorageCorrupt', 'cairn: the snapshot restored a backend without a member table');
         cluster.replaceWith(reloaded);
@@ -160,7 +166,11 @@ export class Member {
   /** Recovers (or creates) the member in `options.dataDir` and starts it. */
   static async start(o: MemberOptions): Promise<Member> {
     const recovered = await recover(o.config, o.dataDir.wal, o.dataDir.backend);
-    const store = await KvStore.open(o.dataDir.backend, { maxTxnOps: o.config.maxTxnOps });
+    const lessor = await Lessor.open(o.dataDir.backend, o.clock, {
+      minTtlSeconds: minLeaseTtlSeconds(o.config.heartbeatIntervalMs, o.config.electionTimeoutMs),
+      rng: o.rng,
+    });
+    const store = await KvStore.open(o.dataDir.backend, { maxTxnOps: o.config.maxTxnOps, leases: lessor });
     const electionTick = Math.max(2, Math.round(o.config.electionTimeoutMs / o.config.heartbeatIntervalMs));
     const node = new RawNode({
       id: recovered.selfId,
@@ -175,7 +185,7 @@ export class Member {
       checkQuorum: true,
       preVote: true,
     });
-    const member = new Member(o, recovered.selfId, recovered.cluster, node, store, recovered);
+    const member = new Member(o, recovered.selfId, recovered.cluster, node, store, lessor, recovered);
     await member.begin(recovered.fresh);
     return member;
   }
@@ -187,6 +197,7 @@ export class Member {
     this.metrics.quotaBackendBytes.set(effectiveQuotaBytes(this.o.config));
     this.statusTimer = this.o.clock.setInterval(() => void this.refreshSizeMetrics(), 5000);
     this.loop.start();
+    this.leases.startExpiryLoop(this.o.clock);
     this.log.info({ member: this.id.toString(16), cluster: this.cluster.clusterId.toString(16), fresh }, 'member started');
   }
 
@@ -249,6 +260,10 @@ export class Member {
     };
   }
 
+  get isLeader(): boolean {
+    return this.leader === this.id && !this.stopped;
+  }
+
   get leaderId(): number {
     return this.leader;
   }
@@ -266,6 +281,7 @@ export class Member {
     if (this.stopped) return;
     this.stopped = true;
     this.statusTimer?.cancel();
+    this.leases.stop();
     await this.loop.stop();
     this.reads.stop();
     this.waits.failAll(new KvError('Stopped'));
@@ -282,7 +298,8 @@ export class Member {
     if (this.stopped || this.fatal !== undefined) throw new KvError('Stopped');
   }
 
-  private async propose(request: InternalRequest): Promise<unknown> {
+  /** Proposes an internal request and resolves with its apply result (or its error). */
+  async propose(request: InternalRequest): Promise<unknown> {
     this.checkRunning();
     const status = this.node.status();
     if (status.hardState.commit - this.applier.appliedIndex > MAX_APPLY_BACKLOG) throw new KvError('TooManyRequests');
@@ -337,6 +354,8 @@ export class Member {
     this.term = this.node.status().hardState.term;
     this.metrics.hasLeader.set(s.lead !== 0 ? 1 : 0);
     this.metrics.isLeader.set(s.raftState === 'leader' ? 1 : 0);
+    // etcd extends every lease by an election timeout on promotion, so none expires for lack of a leader.
+    this.leases.onLeadership(s.raftState === 'leader', this.o.config.electionTimeoutMs);
     if (s.lead !== 0) for (const retry of this.leaderWaiters.splice(0)) retry();
     if (s.lead !== previous && s.lead !== 0) {
       this.metrics.leaderChanges.inc();

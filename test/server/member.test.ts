@@ -132,3 +132,34 @@ describe('three members', () => {
     expect(await cluster.members.get(laggard)!.metrics.render()).toMatch(/etcd_network_snapshot_receive_success\{From="[0-9a-f]+"\} 1/);
   });
 });
+
+describe('leases', () => {
+  it('revokes an expired lease through raft on every member, and keep-alive holds one', async () => {
+    cluster = await startCluster(3);
+    const leader = await cluster.leader();
+    const follower = [...cluster.members.values()].find((m) => m !== leader)!;
+    const short = await follower.leases.grant(0, 1);
+    const kept = await follower.leases.grant(0, 1);
+    expect(short.id).not.toBe(kept.id);
+    expect(short.ttl).toBe(1);
+    await follower.put({ key: utf8('eph'), value: utf8('x'), lease: short.id });
+    await follower.put({ key: utf8('held'), value: utf8('y'), lease: kept.id });
+    await expect(follower.put({ key: utf8('bad'), value: utf8('z'), lease: 12345 })).rejects.toSatisfy((e: unknown) =>
+      isKvError(e, 'LeaseNotFound'),
+    );
+    expect(follower.leases.timeToLive(short.id, true).keys?.map(fromUtf8)).toEqual(['eph']);
+    const renewer = setInterval(() => void leader.leases.renew(kept.id).catch(() => undefined), 200);
+    try {
+      for (const name of cluster.names) {
+        await eventually(async () => expect(await get(cluster!, name, 'eph', true)).toBeUndefined(), 6000);
+      }
+      for (const name of cluster.names) expect(await get(cluster, name, 'held')).toBe('y');
+      expect(follower.leases.timeToLive(short.id, false).ttl).toBe(-1);
+      expect(leader.leases.list()).toEqual([kept.id]);
+    } finally {
+      clearInterval(renewer);
+    }
+    await leader.leases.revoke(kept.id);
+    expect(await get(cluster, cluster.names[0] as string, 'held')).toBeUndefined();
+  });
+});
