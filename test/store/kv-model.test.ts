@@ -49,6 +49,12 @@ async function check(ops: ModelOp[], batchSize: number): Promise<void> {
         want = await outcome(() => model.range(op.req));
         got = await outcome(() => store.range(op.req));
         break;
+      case 'historicalRange': {
+        const req = { ...op.req, revision: Math.max(1, Math.round(op.fraction * model.current)) };
+        want = await outcome(() => model.range(req));
+        got = await outcome(() => store.range(req));
+        break;
+      }
       case 'txn':
         want = await outcome(() => model.txn(op.req));
         got = await outcome(() => store.txn(op.req));
@@ -89,7 +95,7 @@ async function check(ops: ModelOp[], batchSize: number): Promise<void> {
 /** Outcome counts, so a generator change that stops exercising a path fails loudly. */
 const stats: Record<string, number> = {};
 afterAll(() => {
-  for (const kind of ['put:ok', 'deleteRange:ok', 'range:ok', 'txn:ok', 'compact:ok', 'txn:DuplicateKey', 'put:LeaseNotFound', 'range:Compacted']) {
+  for (const kind of ['put:ok', 'deleteRange:ok', 'range:ok', 'txn:ok', 'compact:ok', 'txn:DuplicateKey', 'put:LeaseNotFound', 'historicalRange:ok', 'historicalRange:Compacted']) {
     expect(stats[kind] ?? 0, kind).toBeGreaterThan(0);
   }
 });

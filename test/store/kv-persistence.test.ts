@@ -168,13 +168,13 @@ describe('watch source', () => {
 class RecordingBackend extends MemoryBackend {
   readonly batches: BackendOp[][] = [];
   failNext = false;
-  override async write(ops: readonly BackendOp[], options?: WriteOptions): Promise<void> {
+  override async write(ops: readonly BackendOp[], _options?: WriteOptions): Promise<void> {
     if (this.failNext) {
       this.failNext = false;
       throw new Error('disk full');
     }
     this.batches.push([...ops]);
-    return super.write(ops, options);
+    return super.write(ops);
   }
 }
 

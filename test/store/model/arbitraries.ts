@@ -88,6 +88,8 @@ export type ModelOp =
   | { type: 'put'; req: PutRequest }
   | { type: 'deleteRange'; req: DeleteRangeRequest }
   | { type: 'range'; req: RangeRequest }
+  /** A range at `fraction` of the current revision (often below the compaction point). */
+  | { type: 'historicalRange'; req: RangeRequest; fraction: number }
   | { type: 'txn'; req: TxnRequest }
   /** Compacts at `fraction` of the current revision (above 1: a future revision). */
   | { type: 'compact'; fraction: number }
@@ -98,6 +100,10 @@ export const modelOp: fc.Arbitrary<ModelOp> = fc.oneof(
   { weight: 6, arbitrary: putReq.map((req) => ({ type: 'put', req }) as const) },
   { weight: 2, arbitrary: deleteReq.map((req) => ({ type: 'deleteRange', req }) as const) },
   { weight: 5, arbitrary: rangeReq.map((req) => ({ type: 'range', req }) as const) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ req: rangeReq, percent: fc.integer({ min: 0, max: 100 }) }).map(({ req, percent }) => ({ type: 'historicalRange', req, fraction: percent / 100 }) as const),
+  },
   { weight: 3, arbitrary: txnReq.map((req) => ({ type: 'txn', req }) as const) },
   { weight: 2, arbitrary: fc.integer({ min: 0, max: 110 }).map((percent) => percent / 100).map((fraction) => ({ type: 'compact', fraction }) as const) },
   { weight: 1, arbitrary: fc.constant({ type: 'restart' } as const) },
