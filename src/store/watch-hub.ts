@@ -77,6 +77,12 @@ export class WatchHub implements WatchHubLink {
   notify(revision: number, events: readonly Event[]): void {
     assert(revision > this.rev, () => `watch notify of revision ${revision} after ${this.rev}`);
     for (const ev of events) assert(ev.kv.modRevision === revision, () => `event at ${ev.kv.modRevision} notified as revision ${revision}`);
+    if (revision > this.rev + 1) {
+      // Revisions arrived without a notify (a snapshot restore nobody told us about): synced
+      // watchers would silently miss them, so all of them re-read history, this revision included.
+      this.resyncFrom(this.rev, revision);
+      return;
+    }
     this.rev = revision;
     if (events.length === 0 || this.synced.size === 0) return;
     const blocked: [Watcher, WatchResponse][] = [];
@@ -101,18 +107,7 @@ export class WatchHub implements WatchHubLink {
    * revisions the snapshot skipped, so all of them catch up from history (etcd's Restore).
    */
   restore(): void {
-    const oldRev = this.rev;
-    const newRev = this.source.currentRevision();
-    assert(newRev >= oldRev, () => `restored store revision ${newRev} is behind watch revision ${oldRev}`);
-    this.epoch++;
-    this.rev = newRev;
-    for (const w of [...this.synced]) {
-      this.synced.delete(w);
-      w.minRev = Math.max(w.minRev, oldRev + 1);
-      w.state = 'unsynced';
-      this.unsynced.add(w);
-    }
-    this.schedule(0);
+    this.resyncFrom(this.rev, this.source.currentRevision());
   }
 
   /** Runs one catch-up round now (victims, then a batch of unsynced watchers) and waits for it. */
@@ -186,6 +181,19 @@ export class WatchHub implements WatchHubLink {
   }
 
   // ---- internals ----
+
+  private resyncFrom(oldRev: number, newRev: number): void {
+    assert(newRev >= oldRev, () => `restored store revision ${newRev} is behind watch revision ${oldRev}`);
+    this.epoch++;
+    this.rev = newRev;
+    for (const w of [...this.synced]) {
+      this.synced.delete(w);
+      w.minRev = Math.max(w.minRev, oldRev + 1);
+      w.state = 'unsynced';
+      this.unsynced.add(w);
+    }
+    this.schedule(0);
+  }
 
   private makeVictim(w: Watcher, response: WatchResponse, nextMinRev: number): void {
     if (w.state === 'synced') this.synced.delete(w);

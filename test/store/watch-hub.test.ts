@@ -355,3 +355,19 @@ describe('WatchHub: timers', () => {
     expect(clock.pendingTimers()).toBe(0);
   });
 });
+
+describe('WatchHub: a revision gap', () => {
+  it('treats a notify that skips revisions as a restore: synced watchers re-read the gap from history', async () => {
+    const source = new MemoryWatchSource();
+    const hub = new WatchHub(source, new ManualClock());
+    const stream = hub.newStream();
+    stream.watch({ key: utf8('a') });
+    hub.notify(2, source.apply([put('a')]));
+    source.apply([put('a')]); // rev 3: never notified
+    hub.notify(4, source.apply([put('a')]));
+    await settle(hub);
+    hub.notify(5, source.apply([put('a')]));
+    const revs = (await stream.drainBuffered()).flatMap((r) => r.events.map((e) => e.kv.modRevision));
+    expect(revs).toEqual([2, 3, 4, 5]);
+  });
+});
