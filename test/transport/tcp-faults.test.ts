@@ -1,0 +1,206 @@
+/** TcpTransport behaviour under hostile bytes, stuck peers, TLS, and repeated refusals. */
+import { readFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Message } from '../../src/raft/messages.js';
+import { crc32c } from '../../src/util/crc.js';
+import { TcpTransport, type TcpTransportOptions } from '../../src/transport/tcp-transport.js';
+import type { TransportLogEvent } from '../../src/transport/transport.js';
+import { sampleMessages } from './arbitraries.js';
+import { RecordingHandler, patternBytes, waitFor } from './helpers.js';
+import { RawPeer, stuckPeer } from './raw-peer.js';
+
+const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url));
+
+describe('TcpTransport faults', () => {
+  const cleanups: (() => Promise<void> | void)[] = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+
+  async function tcp(id: number, extra: Partial<TcpTransportOptions> = {}) {
+    const handler = new RecordingHandler();
+    const transport = new TcpTransport({
+      id,
+      clusterId: 'cluster-a',
+      listenUrl: 'http://127.0.0.1:0',
+      handler,
+      backoff: { minMs: 5, maxMs: 40 },
+      pingIntervalMs: 20,
+      dialTimeoutMs: 200,
+      ...extra,
+    });
+    await transport.start();
+    cleanups.push(() => transport.stop());
+    return { transport, handler };
+  }
+
+  async function raw(url: string): Promise<RawPeer> {
+    const peer = await RawPeer.connect(url);
+    cleanups.push(() => peer.destroy());
+    return peer;
+  }
+
+  const heartbeat = (from: number, to: number): Message => ({ type: 'MsgHeartbeat', from, to, term: 1, commit: 0, context: new Uint8Array() });
+
+  it('drops a connection that sends malformed frames, counts it, and keeps serving good peers', async () => {
+    const b = await tcp(2);
+    b.transport.addPeer(1, ['http://127.0.0.1:1']);
+    b.transport.addPeer(3, ['http://127.0.0.1:1']);
+    const bad: ((p: RawPeer) => void)[] = [
+      (p) => p.raw(patternBytes(300, 5)), // garbage instead of hello
+      (p) => (p.hello(1, 2), p.raw(Uint8Array.from([0xff, 0xff, 0xff, 0xff]))), // 4 GiB length prefix
+      (p) => (p.hello(1, 2), p.frame({ k: 'msgs', msgs: [{ type: 'MsgHup', from: 1, to: 2, term: 1 }] })),
+      (p) => (p.hello(1, 2), p.frame({ k: 'msgs', msgs: [{ ...heartbeat(1, 2), commit: -5 }] })),
+      (p) => (p.hello(1, 2), p.frame({ k: 'msgs', msgs: [{ type: 'MsgApp', from: 1, to: 2, term: 1, index: 0, logTerm: 0, commit: 0, entries: 'x'.repeat(100) }] })),
+      (p) => (p.hello(1, 2), p.frame({ k: 'msgs', msgs: [heartbeat(3, 2)] })), // claims to be someone else
+      (p) => (p.hello(1, 2), p.frame({ k: 'snapChunk', data: new Uint8Array(3), crc: 0 })), // wrong stream
+      (p) => (p.hello(1, 2), p.raw(Uint8Array.from([0, 0, 0, 5, 0xdd, 0xff, 0xff, 0xff, 0xff]))), // array of 4G
+      (p) => p.frame({ k: 'hello', version: 1, clusterId: 'x'.repeat(5000), from: 1, to: 2, stream: 'raft' }),
+    ];
+    for (const [i, attack] of bad.entries()) {
+      const p = await raw(b.transport.url);
+      attack(p);
+      await p.closed;
+      expect(b.transport.stats().malformedFrames, `attack ${i}`).toBe(i + 1);
+    }
+    expect(b.handler.messages).toEqual([]);
+    // A well-behaved peer still gets through, and valid frames before a bad one were delivered.
+    const good = await raw(b.transport.url);
+    good.hello(1, 2);
+    good.frame({ k: 'msgs', msgs: [heartbeat(1, 2)] });
+    good.frame({ k: 'msgs', msgs: [{ type: 'MsgNope' }] });
+    await good.closed;
+    expect(b.handler.messages).toEqual([heartbeat(1, 2)]);
+    const a = await tcp(1);
+    a.transport.addPeer(2, [b.transport.url]);
+    a.transport.send([heartbeat(1, 2)]);
+    await waitFor(() => b.handler.messages.length === 2, 'delivery from a real peer');
+  });
+
+  it('closes a connection that never says hello', async () => {
+    const b = await tcp(2, { dialTimeoutMs: 20 });
+    const p = await raw(b.transport.url);
+    await p.closed;
+    expect(p.frames).toEqual([]);
+  });
+
+  it('rejects a snapshot chunk whose CRC does not match, failing the member-side stream', async () => {
+    const b = await tcp(2);
+    b.transport.addPeer(1, ['http://127.0.0.1:1']);
+    let failure: unknown;
+    b.handler.snapshotBehaviour = async (_msg, data) => {
+      try {
+        for await (const chunk of data) void chunk;
+      } catch (err) {
+        failure = err;
+        throw err;
+      }
+    };
+    const p = await raw(b.transport.url);
+    p.hello(1, 2, 'snapshot');
+    const snap = sampleMessages(1, 2).find((m) => m.type === 'MsgSnap');
+    p.frame({ k: 'snapBegin', msg: snap });
+    const good = patternBytes(1000, 1);
+    p.frame({ k: 'snapChunk', data: good, crc: crc32c(good) });
+    p.frame({ k: 'snapChunk', data: good, crc: crc32c(good) ^ 1 });
+    await p.closed;
+    await waitFor(() => failure !== undefined, 'the stream to fail');
+    expect((failure as { code?: string }).code).toBe('Corrupt');
+    expect(b.transport.stats().malformedFrames).toBe(1);
+  });
+
+  it('fails the member-side stream when the sender disappears mid-snapshot', async () => {
+    const b = await tcp(2);
+    b.transport.addPeer(1, ['http://127.0.0.1:1']);
+    let failure: unknown;
+    b.handler.snapshotBehaviour = async (_msg, data) => {
+      try {
+        for await (const chunk of data) void chunk;
+      } catch (err) {
+        failure = err;
+        throw err;
+      }
+    };
+    const p = await raw(b.transport.url);
+    p.hello(1, 2, 'snapshot');
+    p.frame({ k: 'snapBegin', msg: sampleMessages(1, 2).find((m) => m.type === 'MsgSnap') });
+    const chunk = patternBytes(100, 2);
+    p.frame({ k: 'snapChunk', data: chunk, crc: crc32c(chunk) });
+    await waitFor(() => p.frames.length === 1, 'welcome');
+    p.destroy();
+    await waitFor(() => failure !== undefined, 'the stream to fail');
+    expect((failure as { code?: string }).code).toBe('TimeoutDueToConnectionLost');
+  });
+
+  it('reports a stuck peer unreachable once its bounded queue fills', async () => {
+    const stuck = await stuckPeer();
+    cleanups.push(() => stuck.close());
+    const limits = { maxQueuedMessages: 50, maxQueuedBytes: 512 * 1024 };
+    const a = await tcp(1, { limits });
+    a.transport.addPeer(2, [stuck.url]);
+    await waitFor(() => a.transport.stats().peers[0]?.active === true, 'handshake with the stuck peer');
+    const entry = patternBytes(32 * 1024, 9);
+    const deadline = Date.now() + 5000;
+    let index = 0;
+    while (!a.handler.unreachable.includes(2)) {
+      if (Date.now() > deadline) throw new Error('queue never filled');
+      const batch: Message[] = [];
+      for (let i = 0; i < 20; i++, index++) {
+        batch.push({ type: 'MsgApp', from: 1, to: 2, term: 1, index, logTerm: 1, commit: 0, entries: [{ term: 1, index: index + 1, type: 'normal', data: entry }] });
+      }
+      a.transport.send(batch);
+      const s = a.transport.stats().peers[0]!;
+      expect(s.queuedMessages).toBeLessThanOrEqual(limits.maxQueuedMessages);
+      expect(s.queuedBytes).toBeLessThanOrEqual(limits.maxQueuedBytes);
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(a.transport.stats().peers[0]!.droppedMessages).toBeGreaterThan(0);
+  });
+
+  it('logs a cluster mismatch once while it keeps retrying', async () => {
+    const logs: TransportLogEvent[] = [];
+    const a = await tcp(1, { log: (e) => logs.push(e) });
+    const b = await tcp(2, { clusterId: 'cluster-b' });
+    b.transport.addPeer(1, [a.transport.url]);
+    a.transport.addPeer(2, [b.transport.url]);
+    await waitFor(() => b.transport.stats().refusedConnections >= 4, 'several refused attempts');
+    const mismatches = logs.filter((e) => e.error?.code === 'ClusterIdMismatch');
+    // One line for our refused dials to 2, one for refusing 2's dials to us; none per retry.
+    expect(mismatches.filter((e) => e.peer === 2)).toHaveLength(1);
+    expect(mismatches.filter((e) => e.peer === undefined)).toHaveLength(1);
+    expect(mismatches[0]?.msg).toMatch(/cluster ID mismatch.*cluster-a.*cluster-b|cluster ID mismatch.*cluster-b.*cluster-a/);
+  });
+
+  it('measures the round-trip time on an active stream', async () => {
+    const a = await tcp(1);
+    const b = await tcp(2);
+    a.transport.addPeer(2, [b.transport.url]);
+    b.transport.addPeer(1, [a.transport.url]);
+    await waitFor(() => a.transport.stats().peers[0]?.rttMs !== undefined, 'an rtt sample');
+    const rtt = a.transport.stats().peers[0]!.rttMs!;
+    expect(rtt).toBeGreaterThanOrEqual(0);
+    expect(rtt).toBeLessThan(1000);
+  });
+
+  it('speaks TLS when the peer URL is https, and a plain dialer cannot get in', async () => {
+    const tls = { key: fixture('peer-key.pem'), cert: fixture('peer-cert.pem'), ca: fixture('peer-cert.pem'), requestCert: true };
+    const a = await tcp(1, { listenUrl: 'https://127.0.0.1:0', tls });
+    const b = await tcp(2, { listenUrl: 'https://127.0.0.1:0', tls });
+    expect(b.transport.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    a.transport.addPeer(2, [b.transport.url]);
+    b.transport.addPeer(1, [a.transport.url]);
+    a.transport.send(sampleMessages(1, 2).slice(0, 3));
+    await waitFor(() => b.handler.messages.length >= 3 || a.handler.unreachable.length > 0, 'tls delivery');
+    if (b.handler.messages.length < 3) {
+      // The first sends can race the handshake; resend once the stream is up.
+      await waitFor(() => a.transport.stats().peers[0]?.active === true, 'tls stream');
+      a.transport.send(sampleMessages(1, 2).slice(0, 3));
+      await waitFor(() => b.handler.messages.length >= 3, 'tls delivery');
+    }
+    expect(b.handler.messages.slice(-3)).toEqual(sampleMessages(1, 2).slice(0, 3));
+    const plain = await tcp(3);
+    plain.transport.addPeer(2, [b.transport.url.replace('https', 'http')]);
+    await waitFor(() => plain.transport.stats().peers[0]?.lastError !== undefined, 'plain dialer failure');
+    expect(plain.transport.stats().peers[0]?.active).toBe(false);
+  });
+});
