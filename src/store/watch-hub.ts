@@ -6,7 +6,8 @@
  * - synced: up to date; `notify` hands them each new revision directly;
  * - unsynced: behind; a sync round reads history in bounded batches and feeds them;
  * - victims: their stream's buffer was full; each holds one undelivered response that is retried
- *   when the consumer makes room (and on the sync timer), after which it rejoins unsynced/synced.
+ *   when the consumer makes room (etcd polls every 10 ms; here the read itself triggers it), after
+ *   which the watcher rejoins unsynced or synced.
  * `notify` never waits on anyone: it only enqueues into bounded buffers, so a slow consumer can
  * never block apply or other watchers. Every response holds whole revisions, in order.
  */
@@ -201,8 +202,9 @@ export class WatchHub implements WatchHubLink {
     assert(w.state === 'synced' || w.state === 'unsynced', () => `watcher in state ${w.state} cannot become a victim`);
     w.state = 'victim';
     w.pending = { response, nextMinRev };
+    // No timer: room only appears when the consumer reads, and each read retries (onDrain).
+    // A consumer that never reads costs nothing after this.
     this.victims.add(w);
-    this.schedule(this.options.syncIntervalMs);
   }
 
   /** etcd's moveVictims for one watcher: deliver its held response, then place it by minRev. */
@@ -244,7 +246,7 @@ export class WatchHub implements WatchHubLink {
     if (this.syncing !== undefined) return this.syncing;
     const round = this.syncRound().then((progressed) => {
       this.syncing = undefined;
-      if (this.unsynced.size > 0 || this.victims.size > 0) this.schedule(progressed ? 0 : this.options.syncIntervalMs);
+      if (this.unsynced.size > 0) this.schedule(progressed ? 0 : this.options.syncIntervalMs);
     });
     this.syncing = round;
     return round;

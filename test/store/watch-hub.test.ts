@@ -348,7 +348,7 @@ describe('WatchHub: timers', () => {
     stream.watch({ key: utf8('a'), progressNotify: true });
     source.apply([put('a')]); // the created reply fills the buffer: revision 2 is held by the victim
     expect(hub.stats().victims).toBe(1);
-    expect(clock.pendingTimers()).toBeGreaterThan(0);
+    expect(clock.pendingTimers()).toBe(1); // the progress ticker; a victim needs no timer
     hub.close();
     expect(stream.isClosed).toBe(true);
     clock.advance(1000);
