@@ -9,6 +9,7 @@ import { assertNever } from '../../src/util/assert.js';
 import type { Rng } from '../../src/util/rng.js';
 import type { Operation } from './history.js';
 import type { CasExpectation, KvInput, KvOutput } from './kv-model.js';
+import type { WatchEventRecord } from './watch-history.js';
 
 export interface GenerateOptions {
   readonly ops: number;
@@ -29,9 +30,12 @@ interface StoredValue {
   modRevision: number;
 }
 
-class SequentialStore {
+/** etcd's KV semantics run one op at a time: the reference run histories are cut from. */
+export class SequentialKvStore {
   private readonly data = new Map<string, StoredValue>();
   revision = 1;
+  /** Every committed change, in revision order (what watchers should see). */
+  readonly events: WatchEventRecord[] = [];
 
   get(key: string): StoredValue | undefined {
     return this.data.get(key);
@@ -43,26 +47,38 @@ class SequentialStore {
       case 'get':
         return { op: 'get', ...(cur ? { value: cur.value } : {}), modRevision: cur?.modRevision ?? 0, revision: this.revision };
       case 'put':
-        this.data.set(input.key, { value: input.value, modRevision: ++this.revision });
+        this.write(input.key, input.value);
         return { op: 'put', revision: this.revision };
       case 'delete':
         if (cur === undefined) return { op: 'delete', deleted: 0, revision: this.revision };
-        this.data.delete(input.key);
-        return { op: 'delete', deleted: 1, revision: ++this.revision };
+        this.write(input.key, undefined);
+        return { op: 'delete', deleted: 1, revision: this.revision };
       case 'cas': {
         const e = input.expect;
         const holds = 'value' in e ? cur !== undefined && cur.value === e.value : (cur?.modRevision ?? 0) === e.modRevision;
         if (!holds) return { op: 'cas', succeeded: false, revision: this.revision };
-        this.data.set(input.key, { value: input.value, modRevision: ++this.revision });
+        this.write(input.key, input.value);
         return { op: 'cas', succeeded: true, revision: this.revision };
       }
       default:
         return assertNever(input, 'kv input');
     }
   }
+
+  private write(key: string, value: string | undefined): void {
+    const revision = ++this.revision;
+    if (value === undefined) {
+      this.data.delete(key);
+      this.events.push({ type: 'DELETE', key, revision });
+    } else {
+      this.data.set(key, { value, modRevision: revision });
+      this.events.push({ type: 'PUT', key, value, revision });
+    }
+  }
 }
 
-function randomInput(rng: Rng, store: SequentialStore, key: string, value: string): KvInput {
+/** A random op on `key`; CAS expectations are usually (not always) the current state. */
+export function randomKvInput(rng: Rng, store: SequentialKvStore, key: string, value: string): KvInput {
   const roll = rng.next();
   if (roll < 0.4) return { op: 'get', key };
   if (roll < 0.7) return { op: 'put', key, value };
@@ -76,7 +92,7 @@ function randomInput(rng: Rng, store: SequentialStore, key: string, value: strin
 }
 
 export function generateKvHistory(rng: Rng, opts: GenerateOptions): KvOp[] {
-  const store = new SequentialStore();
+  const store = new SequentialKvStore();
   const clientOf = Array.from({ length: opts.ops }, () => rng.int(opts.clients));
   const point = (i: number): number => i * 10 + 5;
   const nextOfClient = new Array<number>(opts.ops).fill(-1);
@@ -90,7 +106,7 @@ export function generateKvHistory(rng: Rng, opts: GenerateOptions): KvOp[] {
   for (let i = 0; i < opts.ops; i++) {
     const client = clientOf[i] as number;
     const p = point(i);
-    const input = randomInput(rng, store, `k${rng.int(opts.keys)}`, `v${i}`);
+    const input = randomKvInput(rng, store, `k${rng.int(opts.keys)}`, `v${i}`);
     const before = prevReturn.get(client) ?? -1;
     const call = p - rng.int(p - before);
     const next = nextOfClient[i] as number;

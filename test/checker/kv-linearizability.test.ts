@@ -179,4 +179,16 @@ describe('partitioning and budget', () => {
     expect(timed.result).toBe('unknown');
     expect(timed.partitions[0]?.millis).toBeLessThan(1_000);
   });
+
+  it('shares a total budget across partitions, and a spent budget reports unknown, not ok', () => {
+    const h = history();
+    for (let i = 0; i < 24; i++) h.put(i, 'a', `v${i}`, [0, 100]);
+    h.get(99, 'a', [200, 201], 'ghost').put(1, 'b', 'x', [300, 301]).get(1, 'b', [302, 303], 'x');
+    const report = checkLinearizability(kvModel, h.ops, { maxTotalMillis: 50 });
+    expect(report.result).toBe('unknown');
+    expect(report.partitions.map((p) => [p.partition, p.result])).toEqual([
+      ['a', 'unknown'],
+      ['b', 'unknown'],
+    ]);
+  });
 });

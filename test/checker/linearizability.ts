@@ -41,8 +41,13 @@ export type CheckResult = 'ok' | 'illegal' | 'unknown';
 export interface Budget {
   /** Wall-clock budget per partition; exceeded → 'unknown'. */
   maxMillis?: number;
-  /** Search steps per partition; exceeded → 'unknown'. */
+  /**
+   * Search steps per partition; exceeded → 'unknown'. Memory grows with it: each step may keep
+   * one (bitset, state) memo entry, ~(ops/8 + 100) bytes.
+   */
   maxSteps?: number;
+  /** Wall-clock budget for all partitions together; partitions past it report 'unknown'. */
+  maxTotalMillis?: number;
 }
 
 export interface IllegalExplanation<I, O> {
@@ -72,7 +77,7 @@ export interface LinearizabilityReport<I, O> {
   readonly dropped: number;
 }
 
-const DEFAULT_BUDGET: Required<Budget> = { maxMillis: 10_000, maxSteps: 20_000_000 };
+const DEFAULT_BUDGET: Required<Budget> = { maxMillis: 10_000, maxSteps: 2_000_000, maxTotalMillis: 60_000 };
 
 export function checkLinearizability<I, O, S>(
   model: Model<I, O, S>,
@@ -80,6 +85,7 @@ export function checkLinearizability<I, O, S>(
   budget: Budget = {},
 ): LinearizabilityReport<I, O> {
   const limits = { ...DEFAULT_BUDGET, ...budget };
+  const deadline = performance.now() + limits.maxTotalMillis;
   const parts = new Map<string, Array<Operation<I, O>>>();
   let dropped = 0;
   for (const op of history) {
@@ -94,7 +100,10 @@ export function checkLinearizability<I, O, S>(
   }
   const partitions = [...parts.entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([key, ops]) => checkPartition(model, key, ops, limits));
+    .map(([key, ops]) => {
+      const left = deadline - performance.now();
+      return checkPartition(model, key, ops, { ...limits, maxMillis: Math.max(0, Math.min(limits.maxMillis, left)) });
+    });
   const result: CheckResult = partitions.some((p) => p.result === 'illegal')
     ? 'illegal'
     : partitions.some((p) => p.result === 'unknown')
@@ -271,8 +280,9 @@ function checkPartition<I, O, S>(
   let window = windowNow();
   let pos = 0;
   while (list.next[0] !== -1) {
-    if (++steps % 4096 === 0 && (steps > limits.maxSteps || performance.now() - started > limits.maxMillis)) {
-      return done('unknown');
+    if (++steps % 4096 === 0 || limits.maxMillis === 0) {
+      // Reading the clock every step would dominate the search; every 4096 steps is plenty.
+      if (steps > limits.maxSteps || performance.now() - started >= limits.maxMillis) return done('unknown');
     }
     const call = window.calls[pos];
     if (call !== undefined) {
