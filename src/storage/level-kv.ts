@@ -31,32 +31,27 @@ function levelRange(o: IterateOptions, snapshot: LevelSnapshot | undefined): Rec
   return out;
 }
 
-async function* iterateDb(db: Db, o: IterateOptions, snapshot?: LevelSnapshot): AsyncIterable<[Uint8Array, Uint8Array]> {
-  if (o.limit !== undefined && o.limit <= 0) return;
-  const it = db.iterator(levelRange(o, snapshot));
+/** Yields everything a LevelDB iterator produces, `size` entries per native call; always closes it. */
+async function* drain<T>(it: { nextv(size: number): Promise<T[]>; close(): Promise<void> }, size: number): AsyncIterable<T> {
   try {
     for (;;) {
-      const batch = await it.nextv(ITERATE_BATCH);
-      if (batch.length === 0) return;
-      for (const kv of batch) yield kv;
-    }
-  } finally {
-    await it.close();
-  }
-}
-
-async function* keysOfDb(db: Db, o: IterateOptions, snapshot?: LevelSnapshot): AsyncIterable<Uint8Array> {
-  if (o.limit !== undefined && o.limit <= 0) return;
-  const it = db.keys(levelRange(o, snapshot));
-  try {
-    for (;;) {
-      const batch = await it.nextv(KEYS_BATCH);
+      const batch = await it.nextv(size);
       if (batch.length === 0) return;
       yield* batch;
     }
   } finally {
     await it.close();
   }
+}
+
+async function* iterateDb(db: Db, o: IterateOptions, snapshot?: LevelSnapshot): AsyncIterable<[Uint8Array, Uint8Array]> {
+  if (o.limit !== undefined && o.limit <= 0) return;
+  yield* drain(db.iterator(levelRange(o, snapshot)), ITERATE_BATCH);
+}
+
+async function* keysOfDb(db: Db, o: IterateOptions, snapshot?: LevelSnapshot): AsyncIterable<Uint8Array> {
+  if (o.limit !== undefined && o.limit <= 0) return;
+  yield* drain(db.keys(levelRange(o, snapshot)), KEYS_BATCH);
 }
 
 function isLockedError(err: unknown): boolean {
@@ -100,7 +95,14 @@ export class LevelKv implements OrderedKv {
   async batch(ops: readonly KvOp[], options: { readonly sync: boolean }): Promise<void> {
     // An empty batch is a no-op in both twins (it does not sync earlier writes).
     if (ops.length === 0) return;
-    await this.db.batch(ops as KvOp[], { sync: options.sync });
+    // A chained batch: one LevelDB WriteBatch like the array form, measured ~3× cheaper per op
+    // (the array form clones and re-normalizes every operation in abstract-level).
+    const batch = this.db.batch();
+    for (const op of ops) {
+      if (op.type === 'put') batch.put(op.key, op.value);
+      else batch.del(op.key);
+    }
+    await batch.write({ sync: options.sync });
   }
 
   snapshot(): KvSnapshot {
