@@ -19,8 +19,8 @@ const packr = new Packr({ useRecords: false });
 export class Lease {
   /** Monotonic ms when it expires; Infinity while this member is not the leader. */
   expiry = Infinity;
-  /** The key under which it sits in the expiry queue, if any. */
-  queued: readonly [number, number] | undefined;
+  /** Seconds left at the last checkpoint (etcd's remainingTTL); 0: none, use the full TTL. */
+  remainingTtl = 0;
   /** Attached keys, as keyString(key). */
   readonly keys = new Set<string>();
 
@@ -30,9 +30,9 @@ export class Lease {
     readonly ttl: number,
   ) {}
 
-  /** etcd's refresh: the deadline moves to now + extend + TTL. */
+  /** etcd's refresh: the deadline moves to now + extend + (checkpointed remaining TTL, or the TTL). */
   refresh(nowMs: number, extendMs: number): void {
-    this.expiry = nowMs + extendMs + this.ttl * 1000;
+    this.expiry = nowMs + extendMs + (this.remainingTtl > 0 ? this.remainingTtl : this.ttl) * 1000;
   }
 
   /** etcd's forever: a follower never expires a lease on its own. */
@@ -59,8 +59,8 @@ export function leaseKey(id: number): Uint8Array {
   return encodeUint64(id);
 }
 
-export function putLeaseOp(id: number, ttl: number): BackendOp {
-  return { type: 'put', bucket: 'lease', key: leaseKey(id), value: packr.pack([id, ttl, 0]) };
+export function putLeaseOp(id: number, ttl: number, remainingTtl = 0): BackendOp {
+  return { type: 'put', bucket: 'lease', key: leaseKey(id), value: packr.pack([id, ttl, remainingTtl]) };
 }
 
 export function deleteLeaseOp(id: number): BackendOp {
@@ -68,7 +68,7 @@ export function deleteLeaseOp(id: number): BackendOp {
 }
 
 /** Decodes and checks a lease record (storage is checked on read-back). */
-export function decodeLeaseRecord(key: Uint8Array, value: Uint8Array): { id: number; ttl: number } {
+export function decodeLeaseRecord(key: Uint8Array, value: Uint8Array): { id: number; ttl: number; remainingTtl: number } {
   const id = decodeUint64(key, 'lease ID');
   let r: unknown;
   try {
@@ -76,10 +76,10 @@ export function decodeLeaseRecord(key: Uint8Array, value: Uint8Array): { id: num
   } catch (err) {
     throw new KvError('StorageCorrupt', `cairn: lease record ${id} does not decode: ${(err as Error).message}`);
   }
-  if (!Array.isArray(r) || r.length !== 3 || r[0] !== id || !isTtl(r[1])) {
+  if (!Array.isArray(r) || r.length !== 3 || r[0] !== id || !isTtl(r[1]) || !(r[2] === 0 || isTtl(r[2]))) {
     throw new KvError('StorageCorrupt', `cairn: lease record ${id} is malformed`);
   }
-  return { id, ttl: r[1] };
+  return { id, ttl: r[1], remainingTtl: r[2] };
 }
 
 function isTtl(n: unknown): n is number {

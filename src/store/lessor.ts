@@ -12,13 +12,16 @@
  * - `promote(extend)` on becoming leader gives every lease now + extend + TTL, spreading large
  *   numbers of leases so that at most 3/4 of the revoke rate expire per second.
  * - Keep-alive (`renew`) is leader-only and not a raft op.
+ * - Optional checkpoints (etcd's lease checkpointing): the leader's `checkpointsDue()` lists
+ *   remaining TTLs to propose; `checkpoint()` applies one on every member, so a later `promote`
+ *   starts from it.
  */
 import type { Backend, BackendOp } from '../storage/backend.js';
-import { newBTree, type BTree } from '../util/btree.js';
 import type { Clock } from '../util/clock.js';
 import { KvError } from '../util/errors.js';
 import type { Rng } from '../util/rng.js';
 import { decodeLeaseRecord, deleteLeaseOp, Lease, MAX_LEASE_TTL, putLeaseOp } from './lease.js';
+import { LeaseDueQueue } from './lease-queue.js';
 import type { LeaseHooks } from './types.js';
 import { keyString } from './watcher.js';
 
@@ -40,6 +43,20 @@ export interface LessorOptions {
   readonly minTtlSeconds?: number;
   /** Picks IDs for grants with ID 0 (must be seeded for determinism). */
   readonly rng?: Rng;
+  /**
+   * etcd's --experimental-enable-lease-checkpoint: the leader checkpoints each lease's remaining
+   * TTL through raft this often (etcd: 5 min), so a new leader continues from it instead of
+   * renewing every lease. Off when absent.
+   */
+  readonly checkpointIntervalMs?: number;
+  /** etcd's --experimental-enable-lease-checkpoint-persist: checkpoints also go to the lease bucket. */
+  readonly persistCheckpoints?: boolean;
+}
+
+/** A lease's remaining TTL to record through raft (0 clears an earlier checkpoint). */
+export interface LeaseCheckpoint {
+  readonly id: number;
+  readonly remainingTtl: number;
 }
 
 export interface LeaseGrant {
@@ -66,22 +83,22 @@ export interface LeaseTimeToLive {
 /** A renewal of an expired lease, parked until its revocation (or loss of leadership) settles it. */
 type RenewWaiter = (err: KvError) => void;
 
-type ExpiryKey = readonly [number, number];
-
-function compareExpiry(a: ExpiryKey, b: ExpiryKey): number {
-  return a[0] - b[0] || a[1] - b[1];
-}
-
 export class Lessor implements LeaseHooks {
   private readonly leasesById = new Map<number, Lease>();
   /** key (keyString) → lease ID: a key holds at most one lease. */
   private readonly itemMap = new Map<string, number>();
-  /** Leader only: leases by next time to check, [ms, id]. */
-  private readonly expiryQueue: BTree<ExpiryKey, Lease> = newBTree<ExpiryKey, Lease>(compareExpiry);
+  /** Leader only: leases by next time to check for expiry. */
+  private readonly expiryQueue = new LeaseDueQueue();
+  /** Leader only: leases by next checkpoint time. */
+  private readonly checkpointQueue = new LeaseDueQueue();
+  /** Leader only: checkpoints clearing a remaining TTL after a renewal (etcd proposes them at once). */
+  private readonly clearCheckpoints = new Set<number>();
   private readonly renewWaiters = new Map<number, Set<RenewWaiter>>();
   private primary = false;
   readonly minTtlSeconds: number;
   private readonly rng: Rng | undefined;
+  private readonly checkpointIntervalMs: number | undefined;
+  private readonly persistCheckpoints: boolean;
 
   constructor(
     private readonly clock: Clock,
@@ -90,6 +107,8 @@ export class Lessor implements LeaseHooks {
     this.minTtlSeconds = options.minTtlSeconds ?? 2;
     if (!Number.isSafeInteger(this.minTtlSeconds) || this.minTtlSeconds < 1) throw new KvError('InvalidArgument', 'minimum lease TTL must be a positive integer');
     this.rng = options.rng;
+    this.checkpointIntervalMs = options.checkpointIntervalMs;
+    this.persistCheckpoints = options.persistCheckpoints ?? false;
   }
 
   /** A lessor holding the leases recorded in `backend`'s lease bucket. */
@@ -108,9 +127,12 @@ export class Lessor implements LeaseHooks {
     this.leasesById.clear();
     this.itemMap.clear();
     this.expiryQueue.clear();
+    this.checkpointQueue.clear();
+    this.clearCheckpoints.clear();
     for await (const [k, v] of backend.iterate('lease')) {
-      const { id, ttl } = decodeLeaseRecord(k, v);
+      const { id, ttl, remainingTtl } = decodeLeaseRecord(k, v);
       const lease = new Lease(id, ttl);
+      lease.remainingTtl = remainingTtl;
       this.leasesById.set(id, lease);
       if (this.primary) this.track(lease, 0);
     }
@@ -156,7 +178,43 @@ export class Lessor implements LeaseHooks {
     this.untrack(lease);
     for (const k of lease.keys) if (this.itemMap.get(k) === id) this.itemMap.delete(k);
     this.leasesById.delete(id);
+    this.clearCheckpoints.delete(id);
     this.rejectWaiters(id, () => new KvError('LeaseNotFound'));
+  }
+
+  /**
+   * etcd's Checkpoint (applied through raft on every member): records the lease's remaining TTL,
+   * which a future leader's promote starts from. Returns the ops for the apply batch.
+   */
+  checkpoint(cp: LeaseCheckpoint): BackendOp[] {
+    const lease = this.leasesById.get(cp.id);
+    if (lease === undefined) return [];
+    if (!Number.isSafeInteger(cp.remainingTtl) || cp.remainingTtl < 0) throw new KvError('InvalidArgument', 'cairn: remaining TTL must be a non-negative integer');
+    lease.remainingTtl = cp.remainingTtl;
+    return this.persistCheckpoints ? [putLeaseOp(lease.id, lease.ttl, lease.remainingTtl)] : [];
+  }
+
+  /**
+   * Leader only: checkpoints to propose now, at most `limit` (etcd: batches of 1000) — renewed
+   * leases clearing their checkpoint first, then leases whose checkpoint interval passed.
+   */
+  checkpointsDue(limit: number): LeaseCheckpoint[] {
+    if (!this.primary || limit <= 0) return [];
+    const out: LeaseCheckpoint[] = [];
+    for (const id of this.clearCheckpoints) {
+      if (out.length >= limit) return out;
+      this.clearCheckpoints.delete(id);
+      out.push({ id, remainingTtl: 0 });
+    }
+    const now = this.clock.now();
+    for (const id of this.checkpointQueue.takeDue(now, limit - out.length)) {
+      const lease = this.leasesById.get(id);
+      if (lease === undefined || lease.expiry <= now) continue;
+      this.scheduleCheckpoint(lease);
+      const remainingTtl = Math.ceil((lease.expiry - now) / 1000);
+      if (remainingTtl < lease.ttl) out.push({ id, remainingTtl });
+    }
+    return out;
   }
 
   /**
@@ -179,6 +237,11 @@ export class Lessor implements LeaseHooks {
       return new Promise<number>((_resolve, reject) => {
         set.add(reject);
       });
+    }
+    if (lease.remainingTtl > 0) {
+      // etcd: a renewal clears the checkpoint, itself through raft (at most 2 entries per interval).
+      lease.remainingTtl = 0;
+      this.clearCheckpoints.add(id);
     }
     this.track(lease, 0);
     return Promise.resolve(lease.ttl);
@@ -208,13 +271,9 @@ export class Lessor implements LeaseHooks {
   expired(limit: number): number[] {
     if (!this.primary || limit <= 0) return [];
     const now = this.clock.now();
-    const due: Lease[] = [];
-    for (const [[at], lease] of this.expiryQueue.entries()) {
-      if (at > now || due.length >= limit) break;
-      due.push(lease);
-    }
-    for (const lease of due) this.requeue(lease, now + EXPIRED_RETRY_MS);
-    return due.map((l) => l.id);
+    const due = this.expiryQueue.takeDue(now, limit);
+    for (const id of due) this.expiryQueue.set(id, now + EXPIRED_RETRY_MS);
+    return due;
   }
 
   /**
@@ -252,6 +311,8 @@ export class Lessor implements LeaseHooks {
   demote(): void {
     this.primary = false;
     for (const lease of this.leasesById.values()) this.untrack(lease);
+    this.checkpointQueue.clear();
+    this.clearCheckpoints.clear();
     this.rejectAllWaiters(() => new KvError('NotLeader'));
   }
 
@@ -291,22 +352,23 @@ export class Lessor implements LeaseHooks {
     return lease;
   }
 
-  /** Sets the deadline to now + extend + TTL and queues it (leader only). */
+  /** Sets the deadline to now + extend + remaining TTL and queues it (leader only). */
   private track(lease: Lease, extendMs: number): void {
     lease.refresh(this.clock.now(), extendMs);
-    this.requeue(lease, lease.expiry);
+    this.expiryQueue.set(lease.id, lease.expiry);
+    this.scheduleCheckpoint(lease);
   }
 
-  private requeue(lease: Lease, at: number): void {
-    if (lease.queued !== undefined) this.expiryQueue.delete(lease.queued);
-    const key: ExpiryKey = [at, lease.id];
-    this.expiryQueue.set(key, lease);
-    lease.queued = key;
+  /** etcd's scheduleCheckpointIfNeeded: only leases longer than the interval are checkpointed. */
+  private scheduleCheckpoint(lease: Lease): void {
+    const interval = this.checkpointIntervalMs;
+    if (interval === undefined || lease.ttl * 1000 <= interval) return;
+    this.checkpointQueue.set(lease.id, this.clock.now() + interval);
   }
 
   private untrack(lease: Lease): void {
-    if (lease.queued !== undefined) this.expiryQueue.delete(lease.queued);
-    lease.queued = undefined;
+    this.expiryQueue.delete(lease.id);
+    this.checkpointQueue.delete(lease.id);
     lease.forever();
   }
 

@@ -206,3 +206,59 @@ describe('Lessor: expiry on the leader', () => {
     expect(lessor.expired(n).length).toBe(n);
   });
 });
+
+describe('Lessor: checkpoints (etcd --experimental-enable-lease-checkpoint)', () => {
+  const FIVE_MIN = 5 * 60 * 1000;
+
+  it('the leader checkpoints long leases each interval; a new leader continues from the checkpoint', () => {
+    const clock = new ManualClock();
+    const leader = new Lessor(clock, { checkpointIntervalMs: FIVE_MIN });
+    const follower = new Lessor(clock, { checkpointIntervalMs: FIVE_MIN });
+    for (const l of [leader, follower]) {
+      l.grant(1, 600);
+      l.grant(2, 60); // not longer than the interval: never checkpointed
+    }
+    leader.promote(0);
+    clock.advance(FIVE_MIN - 1);
+    expect(leader.checkpointsDue(1000)).toEqual([]);
+    clock.advance(1);
+    const due = leader.checkpointsDue(1000);
+    expect(due).toEqual([{ id: 1, remainingTtl: 300 }]);
+    for (const cp of due) for (const l of [leader, follower]) expect(l.checkpoint(cp)).toEqual([]);
+    expect(follower.checkpointsDue(1000)).toEqual([]); // followers never schedule
+    // The leader fails; the follower takes over and keeps the remaining 300 s, not a fresh 600 s.
+    follower.promote(1000);
+    expect(follower.timeToLive(1).ttl).toBe(301);
+    clock.advance(301_000 - 1);
+    expect(follower.expired(10)).toEqual([2]); // the short lease got the usual extend + full TTL
+    clock.advance(1);
+    expect(follower.expired(10)).toEqual([1]);
+  });
+
+  it('a renewal clears the checkpoint through the next batch of checkpoints', async () => {
+    const clock = new ManualClock();
+    const leader = new Lessor(clock, { checkpointIntervalMs: FIVE_MIN });
+    leader.grant(1, 600);
+    leader.promote(0);
+    clock.advance(FIVE_MIN);
+    for (const cp of leader.checkpointsDue(1000)) leader.checkpoint(cp);
+    expect(await leader.renew(1)).toBe(600);
+    expect(leader.checkpointsDue(1000)).toEqual([{ id: 1, remainingTtl: 0 }]);
+    leader.checkpoint({ id: 1, remainingTtl: 0 });
+    leader.demote();
+    leader.promote(0);
+    expect(leader.timeToLive(1).ttl).toBe(600);
+  });
+
+  it('persisted checkpoints survive a restart', async () => {
+    const backend = new MemoryBackend();
+    const clock = new ManualClock();
+    const lessor = new Lessor(clock, { checkpointIntervalMs: FIVE_MIN, persistCheckpoints: true });
+    await backend.write(lessor.grant(4, 900).ops);
+    await backend.write(lessor.checkpoint({ id: 4, remainingTtl: 120 }));
+    expect(lessor.checkpoint({ id: 77, remainingTtl: 5 })).toEqual([]); // unknown lease: nothing
+    const reopened = await Lessor.open(backend, clock);
+    reopened.promote(0);
+    expect(reopened.timeToLive(4)).toEqual({ id: 4, ttl: 120, grantedTtl: 900 });
+  });
+});
