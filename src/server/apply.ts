@@ -142,6 +142,8 @@ export class Applier {
         return this.d.store.txn(request.request, extra);
       case 'compact':
         return this.d.store.compact(request.revision, extra);
+      case 'publish':
+        return this.applyPublish(request, extra);
       case 'leaseGrant':
       case 'leaseRevoke':
       case 'alarm': {
@@ -152,6 +154,13 @@ export class Applier {
       default:
         return assertNever(request, 'request');
     }
+  }
+
+  private async applyPublish(request: Extract<InternalRequest, { op: 'publish' }>, extra: readonly BackendOp[]): Promise<unknown> {
+    const ops = this.d.cluster.update(request.memberId, { name: request.name, clientUrls: request.clientUrls });
+    await this.d.backend.write([...ops, ...extra]);
+    if (ops.length > 0) this.d.onMembership(this.d.cluster);
+    return {};
   }
 
   private async applyConfChange(e: Entry, cc: ConfChangeV2): Promise<void> {

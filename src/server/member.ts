@@ -198,6 +198,7 @@ export class Member {
     this.statusTimer = this.o.clock.setInterval(() => void this.refreshSizeMetrics(), 5000);
     this.loop.start();
     this.leases.startExpiryLoop(this.o.clock);
+    void this.publish();
     this.log.info({ member: this.id.toString(16), cluster: this.cluster.clusterId.toString(16), fresh }, 'member started');
   }
 
@@ -345,6 +346,21 @@ export class Member {
       });
     } catch (err) {
       this.waits.fail(id, err as Error);
+    }
+  }
+
+  /** Records this member's name and client URLs in the cluster (etcd's publish), retrying until it lands. */
+  private async publish(): Promise<void> {
+    const clientUrls = [...this.o.config.advertiseClientUrls];
+    while (!this.stopped && this.fatal === undefined) {
+      const mine = this.cluster.get(this.id);
+      if (mine !== undefined && mine.name === this.o.config.name && mine.clientUrls.join(',') === clientUrls.join(',')) return;
+      try {
+        await this.propose({ op: 'publish', memberId: this.id, name: this.o.config.name, clientUrls });
+        return;
+      } catch {
+        await new Promise<void>((resolve) => this.o.clock.setTimeout(resolve, this.o.config.electionTimeoutMs));
+      }
     }
   }
 

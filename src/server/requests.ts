@@ -16,7 +16,9 @@ export type InternalRequest =
   | { readonly op: 'compact'; readonly revision: number }
   | { readonly op: 'leaseGrant'; readonly id: number; readonly ttl: number }
   | { readonly op: 'leaseRevoke'; readonly id: number }
-  | { readonly op: 'alarm'; readonly action: 'activate' | 'deactivate'; readonly memberId: number; readonly alarm: AlarmType };
+  | { readonly op: 'alarm'; readonly action: 'activate' | 'deactivate'; readonly memberId: number; readonly alarm: AlarmType }
+  /** A member announces its name and client URLs once started (etcd's publish). */
+  | { readonly op: 'publish'; readonly memberId: number; readonly name: string; readonly clientUrls: readonly string[] };
 
 export type InternalOp = InternalRequest['op'];
 
@@ -29,7 +31,7 @@ export interface RequestEnvelope {
 /** `physical` is awaited by the server, never stored. */
 export type CompactResult = Omit<CompactResponse, 'physical'>;
 
-const OPS: ReadonlySet<string> = new Set<InternalOp>(['put', 'deleteRange', 'txn', 'compact', 'leaseGrant', 'leaseRevoke', 'alarm']);
+const OPS: ReadonlySet<string> = new Set<InternalOp>(['put', 'deleteRange', 'txn', 'compact', 'leaseGrant', 'leaseRevoke', 'alarm', 'publish']);
 
 const packr = new Packr({ useRecords: false, moreTypes: false });
 

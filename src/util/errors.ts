@@ -105,6 +105,8 @@ export const ERRORS = {
   StorageLocked: [G.FailedPrecondition, 'cairn: data directory is locked by another process'],
   Compacted_Log: [G.OutOfRange, 'requested index is unavailable due to compaction'],
   Unavailable_Log: [G.OutOfRange, 'requested entry at index is unavailable'],
+  /** A capability cairn does not have yet; the detail says which. */
+  Unimplemented: [G.Unimplemented, 'cairn: not implemented'],
   // Request decoding
   InvalidArgument: [G.InvalidArgument, 'invalid argument'],
 } as const satisfies Record<string, readonly [GrpcCode, string]>;

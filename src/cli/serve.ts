@@ -1,0 +1,100 @@
+/**
+ * `cairn serve`: one member as a process. Flags → LevelDB data dir → TCP peer transport →
+ * member → etcd's HTTP gateway on each client URL. SIGINT/SIGTERM stop it cleanly; a second
+ * signal exits at once.
+ */
+import { randomInt } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import { pino } from 'pino';
+import { buildApp } from '../http/app.js';
+import type { MemberConfig, TlsFiles } from '../server/config.js';
+import { requestTimeoutMs } from '../server/config.js';
+import { Member } from '../server/member.js';
+import { CAIRN_VERSION, MemberService } from '../server/service.js';
+import { openDataDir } from '../storage/data-dir.js';
+import { TcpTransport } from '../transport/tcp-transport.js';
+import type { PeerTlsOptions } from '../transport/dial.js';
+import { SystemClock } from '../util/clock.js';
+import { SeededRng } from '../util/rng.js';
+
+export interface RunningServer {
+  readonly member: Member;
+  readonly clientUrls: string[];
+  stop(): Promise<void>;
+}
+
+function peerTls(files: TlsFiles): PeerTlsOptions | undefined {
+  if (files.certFile === '') return undefined;
+  return {
+    cert: readFileSync(files.certFile),
+    key: readFileSync(files.keyFile),
+    ...(files.trustedCaFile !== '' ? { ca: readFileSync(files.trustedCaFile) } : {}),
+    requestCert: files.clientCertAuth,
+    rejectUnauthorized: files.trustedCaFile !== '',
+  };
+}
+
+export async function startServer(config: MemberConfig, logLevel = config.logLevel): Promise<RunningServer> {
+  const log = pino({ level: logLevel === 'panic' ? 'fatal' : logLevel, base: { member: config.name } });
+  const dataDir = await openDataDir(config.dataDir);
+  const clock = new SystemClock();
+  const rng = new SeededRng(randomInt(2 ** 31));
+  let member: Member;
+  try {
+    member = await Member.start({
+      config,
+      dataDir,
+      clock,
+      rng,
+      logger: log,
+      transport: (handler, ids) =>
+        new TcpTransport({
+          id: ids.memberId,
+          clusterId: ids.clusterId.toString(16),
+          listenUrl: config.listenPeerUrls[0] as string,
+          handler,
+          tls: peerTls(config.peerTls),
+          clock,
+          rng,
+          log: (e) => log[e.level]({ peer: e.peer?.toString(16), err: e.error?.message }, e.msg),
+        }),
+    });
+  } catch (err) {
+    await dataDir.close().catch(() => undefined);
+    throw err;
+  }
+  const service = new MemberService(member);
+  const apps: FastifyInstance[] = [];
+  const clientUrls: string[] = [];
+  try {
+    for (const raw of config.listenClientUrls) {
+      const url = new URL(raw);
+      if (url.protocol === 'https:') throw new Error(`--listen-client-urls ${raw}: TLS for client URLs is not supported yet`);
+      const app = buildApp({
+        service,
+        maxRequestBytes: config.maxRequestBytes,
+        registry: member.metrics.registry,
+        cors: config.cors,
+        version: { etcdserver: '3.5.0', etcdcluster: '3.5.0' },
+        healthTimeoutMs: requestTimeoutMs(config),
+      });
+      const address = await app.listen({ host: url.hostname, port: Number(url.port) });
+      apps.push(app);
+      clientUrls.push(address);
+    }
+  } catch (err) {
+    for (const app of apps) await app.close();
+    await member.stop();
+    throw err;
+  }
+  log.info({ clientUrls, version: CAIRN_VERSION }, 'serving client requests');
+  return {
+    member,
+    clientUrls,
+    stop: async () => {
+      for (const app of apps) await app.close();
+      await member.stop();
+    },
+  };
+}

@@ -1,0 +1,203 @@
+/**
+ * The member behind the `KV` interface that the HTTP gateway serves and the client implements:
+ * adds etcd's response headers and maps the store's shapes to the API's. Sub-responses of a txn
+ * carry only their revision, as etcd's do.
+ */
+import type * as api from '../api/kv.js';
+import type { ResponseOp as StoreResponseOp, TxnResponse as StoreTxnResponse } from '../store/requests.js';
+import type { WatchResponse as StoreWatchResponse } from '../store/watch-types.js';
+import { assertNever } from '../util/assert.js';
+import { KvError } from '../util/errors.js';
+import type { Member } from './member.js';
+import type { Member as MemberRecord } from './membership.js';
+
+export const CAIRN_VERSION = '0.1.0';
+
+function subHeader(revision: number): api.ResponseHeader {
+  return { clusterId: 0, memberId: 0, revision, raftTerm: 0 };
+}
+
+function mapOp(op: StoreResponseOp): api.ResponseOp {
+  switch (op.type) {
+    case 'range':
+      return { type: 'range', response: { ...op.response, header: subHeader(op.response.revision) } };
+    case 'put':
+      return { type: 'put', response: { ...op.response, header: subHeader(op.response.revision) } };
+    case 'deleteRange':
+      return { type: 'deleteRange', response: { ...op.response, header: subHeader(op.response.revision) } };
+    case 'txn':
+      return { type: 'txn', response: mapTxn(op.response, subHeader(0)) };
+    default:
+      return assertNever(op, 'response op');
+  }
+}
+
+function mapTxn(r: StoreTxnResponse, header: api.ResponseHeader): api.TxnResponse {
+  return { header, succeeded: r.succeeded, responses: r.responses.map(mapOp) };
+}
+
+function toApiMember(m: MemberRecord): api.Member {
+  return { id: m.id, name: m.name, peerUrls: m.peerUrls, clientUrls: m.clientUrls, isLearner: m.isLearner };
+}
+
+export class MemberService implements api.KV {
+  constructor(private readonly member: Member) {}
+
+  private header(revision: number): api.ResponseHeader {
+    return { clusterId: this.member.cluster.clusterId, memberId: this.member.id, revision, raftTerm: this.member.raftTerm };
+  }
+
+  private currentHeader(): api.ResponseHeader {
+    return this.header(this.member.watchHub.source.currentRevision());
+  }
+
+  async range(req: api.RangeRequest): Promise<api.RangeResponse> {
+    const r = await this.member.range(req);
+    return { ...r, header: this.header(r.revision) };
+  }
+
+  async put(req: api.PutRequest): Promise<api.PutResponse> {
+    const r = await this.member.put(req);
+    return { ...r, header: this.header(r.revision) };
+  }
+
+  async deleteRange(req: api.DeleteRangeRequest): Promise<api.DeleteRangeResponse> {
+    const r = await this.member.deleteRange(req);
+    return { ...r, header: this.header(r.revision) };
+  }
+
+  async txn(req: api.TxnRequest): Promise<api.TxnResponse> {
+    const r = await this.member.txn(req);
+    return mapTxn(r, this.header(r.revision));
+  }
+
+  async compact(req: api.CompactionRequest): Promise<api.CompactionResponse> {
+    const r = await this.member.compact(req.revision);
+    if (req.physical) await r.physical;
+    return { header: this.header(r.revision) };
+  }
+
+  async leaseGrant(req: api.LeaseGrantRequest): Promise<api.LeaseGrantResponse> {
+    const r = await this.member.leases.grant(req.id ?? 0, req.ttl);
+    return { header: this.currentHeader(), id: r.id, ttl: r.ttl };
+  }
+
+  async leaseRevoke(req: api.LeaseRevokeRequest): Promise<api.LeaseRevokeResponse> {
+    await this.member.leases.revoke(req.id);
+    return { header: this.currentHeader() };
+  }
+
+  async leaseKeepAlive(req: api.LeaseKeepAliveRequest): Promise<api.LeaseKeepAliveResponse> {
+    if (!this.member.isLeader) throw new KvError('NotLeader', 'cairn: lease keep-alive must be sent to the leader (forwarding is not implemented yet)');
+    try {
+      const ttl = await this.member.leases.renew(req.id);
+      return { header: this.currentHeader(), id: req.id, ttl };
+    } catch (err) {
+      // etcd answers a keep-alive for an unknown lease with TTL 0, not an error.
+      if (err instanceof KvError && err.code === 'LeaseNotFound') return { header: this.currentHeader(), id: req.id, ttl: 0 };
+      throw err;
+    }
+  }
+
+  async leaseTimeToLive(req: api.LeaseTimeToLiveRequest): Promise<api.LeaseTimeToLiveResponse> {
+    const r = this.member.leases.timeToLive(req.id, req.keys ?? false);
+    return { header: this.currentHeader(), ...r };
+  }
+
+  async leaseLeases(): Promise<api.LeaseLeasesResponse> {
+    return { header: this.currentHeader(), leases: this.member.leases.list().map((id) => ({ id })) };
+  }
+
+  watch(): api.WatchStream {
+    const stream = this.member.newWatchStream();
+    const header = (r: StoreWatchResponse): api.ResponseHeader => this.header(r.headerRevision);
+    return {
+      send: (request) => {
+        switch (request.type) {
+          case 'create':
+            stream.watch(request.request);
+            return;
+          case 'cancel':
+            stream.cancel(request.watchId);
+            return;
+          case 'progress':
+            stream.requestProgress();
+            return;
+          default:
+            assertNever(request, 'watch request');
+        }
+      },
+      close: () => stream.close(),
+      [Symbol.asyncIterator]: async function* () {
+        for await (const r of stream) {
+          const { headerRevision: _ignored, ...rest } = r;
+          yield { ...rest, header: header(r) };
+        }
+      },
+    };
+  }
+
+  async memberList(): Promise<api.MemberListResponse> {
+    return { header: this.currentHeader(), members: this.member.memberList().map(toApiMember) };
+  }
+
+  async memberAdd(): Promise<api.MemberAddResponse> {
+    throw new KvError('Unimplemented', 'cairn: adding members is not supported yet (a new member cannot join an existing cluster)');
+  }
+
+  async memberRemove(): Promise<api.MemberRemoveResponse> {
+    throw new KvError('Unimplemented', 'cairn: removing members is not supported yet');
+  }
+
+  async memberUpdate(): Promise<api.MemberUpdateResponse> {
+    throw new KvError('Unimplemented', 'cairn: updating members is not supported yet');
+  }
+
+  async memberPromote(): Promise<api.MemberPromoteResponse> {
+    throw new KvError('Unimplemented', 'cairn: promoting members is not supported yet');
+  }
+
+  async status(): Promise<api.StatusResponse> {
+    const s = await this.member.status();
+    return {
+      header: this.currentHeader(),
+      version: CAIRN_VERSION,
+      dbSize: s.dbSize,
+      dbSizeInUse: s.dbSize,
+      leader: s.leader,
+      raftIndex: s.raftIndex,
+      raftTerm: s.raftTerm,
+      raftAppliedIndex: s.raftAppliedIndex,
+      errors: s.errors,
+      isLearner: s.isLearner,
+    };
+  }
+
+  async hash(): Promise<api.HashResponse> {
+    const r = await this.member.hashKV(0);
+    return { header: this.header(r.revision), hash: r.hash };
+  }
+
+  async hashKV(req: api.HashKVRequest): Promise<api.HashKVResponse> {
+    const r = await this.member.hashKV(req.revision ?? 0);
+    return { header: this.header(r.revision), hash: r.hash, compactRevision: r.compactRevision };
+  }
+
+  async alarm(req: api.AlarmRequest): Promise<api.AlarmResponse> {
+    if (req.action === 'GET') return { header: this.currentHeader(), alarms: [] };
+    throw new KvError('Unimplemented', 'cairn: alarms are not supported yet');
+  }
+
+  async defragment(): Promise<api.DefragmentResponse> {
+    // LevelDB compacts in the background; there is no separate defragmentation to run.
+    return { header: this.currentHeader() };
+  }
+
+  async moveLeader(): Promise<api.MoveLeaderResponse> {
+    throw new KvError('Unimplemented', 'cairn: move-leader is not supported yet');
+  }
+
+  async snapshot(): Promise<api.Snapshot> {
+    throw new KvError('Unimplemented', 'cairn: snapshot save is not supported yet');
+  }
+}
