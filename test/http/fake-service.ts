@@ -70,9 +70,9 @@ export class FakeService implements KV {
   leader = MEMBER_ID;
   snapshotBytes: Uint8Array = new Uint8Array(70_000).map((_, i) => (i * 7) % 251);
   private nextMemberId = 100;
-  private failure: { method: keyof KV; err: KvError } | undefined;
+  private failure: { method: keyof KV; err: Error } | undefined;
 
-  failNext(method: keyof KV, err: KvError): void {
+  failNext(method: keyof KV, err: Error): void {
     this.failure = { method, err };
   }
 

@@ -47,18 +47,18 @@ async function* blobs(snapshot: Snapshot): AsyncGenerator<Uint8Array> {
 function snapshotRoute(app: FastifyInstance, ctx: HttpContext): void {
   ctx.gatewayPaths.add('/v3/maintenance/snapshot');
   app.post('/v3/maintenance/snapshot', async (request, reply) => {
-    let snapshot: Snapshot;
     try {
       await readRequest(ctx, request.raw, EmptyDesc);
-      snapshot = await ctx.service.snapshot();
     } catch (err) {
       return sendError(reply, err);
     }
+    // From here failures are stream errors, as grpc-gateway reports a failed first Recv.
     reply.hijack();
     const out = new ResultStream(reply.raw);
     const sha = createHash('sha256');
     let sent = 0;
     try {
+      const snapshot = await ctx.service.snapshot();
       for await (const blob of blobs(snapshot)) {
         if (out.closed) return;
         sha.update(blob);

@@ -1,0 +1,156 @@
+/** Every error path of the gateway: decoding, routing, limits, CORS and service failures. */
+import { afterAll, describe, expect, it } from 'vitest';
+import { KvError } from '../../src/util/errors.js';
+import { b64 } from '../api/examples.js';
+import { newApp, post } from './helpers.js';
+
+const { app, service } = newApp({ maxRequestBytes: 1024 });
+afterAll(() => app.close());
+
+const body = (res: { body: string }) => JSON.parse(res.body) as { error: string; code: number; message: string };
+
+describe('request decoding errors → 400 code 3 with the decoder text', () => {
+  it.each([
+    ['/v3/kv/range', '{bad', "invalid character 'b' looking for beginning of object key string"],
+    ['/v3/kv/range', '{"key":"Zm9v', 'unexpected EOF'],
+    ['/v3/kv/put', '{"key":"Zm9","value":"YmFy"}', 'illegal base64 data at input byte 0'],
+    ['/v3/kv/put', '{"key":"Zm9v","value":"YmF_"}', 'illegal base64 data at input byte 3'],
+    ['/v3/kv/range', '{"key":"Zm9v","sort_order":"X"}', 'unknown value "X" for enum etcdserverpb.RangeRequest_SortOrder'],
+    ['/v3/kv/range', '{"key":"Zm9v","serializable":"true"}', 'json: cannot unmarshal string into Go value of type bool'],
+    ['/v3/lease/grant', '{"TTL":1.5}', 'json: cannot unmarshal number 1.5 into Go value of type int64'],
+    ['/v3/maintenance/alarm', '{"action":"BOOM"}', 'unknown value "BOOM" for enum etcdserverpb.AlarmRequest_AlarmAction'],
+  ])('%s %s', async (url, payload, message) => {
+    const res = await post(app, url, payload);
+    expect(res.statusCode).toBe(400);
+    expect(res.headers['content-type']).toBe('application/json');
+    // etcd 3.5's key order: error, code, message.
+    expect(res.body).toBe(JSON.stringify({ error: message, code: 3, message }));
+  });
+});
+
+describe('routing (§1.1)', () => {
+  it('answers a wrong method on a gateway path with Go\'s 405 text', async () => {
+    for (const method of ['GET', 'PUT', 'DELETE'] as const) {
+      const res = await app.inject({ method, url: '/v3/kv/range' });
+      expect([res.statusCode, res.body, res.headers['content-type']]).toEqual([405, 'Method Not Allowed\n', 'text/plain; charset=utf-8']);
+    }
+    expect((await app.inject({ method: 'GET', url: '/v3/watch' })).statusCode).toBe(405);
+    expect((await app.inject({ method: 'GET', url: '/v3/kv/lease/revoke' })).statusCode).toBe(405);
+  });
+
+  it('answers unknown paths with 404 text, /v3alpha included; rewrites /v3beta', async () => {
+    for (const url of ['/v3/kv/nothing', '/v3alpha/kv/range', '/v3/maintenance/hashkvx']) {
+      const res = await post(app, url, '{}');
+      expect([res.statusCode, res.body]).toEqual([404, url.startsWith('/v3/') ? 'Not Found\n' : '404 page not found\n']);
+    }
+    const res = await post(app, '/v3beta/kv/put', { key: b64('beta'), value: b64('1') });
+    expect(res.statusCode).toBe(200);
+    expect(service.store.live.size).toBe(1);
+  });
+
+  it('answers auth, lock, election and downgrade as an unregistered gRPC service: 501 code 12', async () => {
+    for (const [url, message] of [
+      ['/v3/auth/authenticate', 'unknown service etcdserverpb.Auth'],
+      ['/v3/auth/user/add', 'unknown service etcdserverpb.Auth'],
+      ['/v3/lock/lock', 'unknown service v3lockpb.Lock'],
+      ['/v3/election/campaign', 'unknown service v3electionpb.Election'],
+      ['/v3/maintenance/downgrade', 'unknown method Downgrade for service etcdserverpb.Maintenance'],
+    ] as const) {
+      const res = await post(app, url, '{}');
+      expect([res.statusCode, body(res)]).toEqual([501, { error: message, code: 12, message }]);
+    }
+  });
+
+  it('answers a URL the router cannot decode with Go\'s plain 400', async () => {
+    const res = await post(app, '/v3/kv/%zz', '{}');
+    expect([res.statusCode, res.body]).toEqual([400, 'Bad Request\n']);
+  });
+});
+
+describe('CORS (--cors, default *)', () => {
+  const cors = {
+    'access-control-allow-origin': '*',
+    'access-control-allow-methods': 'POST, GET, OPTIONS, PUT, DELETE',
+    'access-control-allow-headers': 'accept, content-type, authorization',
+  };
+
+  it('adds the headers to successes, errors and 404s; OPTIONS on any path is 200 and empty', async () => {
+    for (const res of [
+      await post(app, '/v3/kv/range', '{"key":"Zm9v"}'),
+      await post(app, '/v3/kv/range', '{bad'),
+      await post(app, '/nowhere'),
+      await app.inject({ method: 'OPTIONS', url: '/v3/kv/range' }),
+      await app.inject({ method: 'OPTIONS', url: '/anything/at/all' }),
+    ]) {
+      expect(res.headers).toMatchObject(cors);
+    }
+    const res = await app.inject({ method: 'OPTIONS', url: '/v3/watch' });
+    expect([res.statusCode, res.body]).toEqual([200, '']);
+  });
+
+  it('echoes a listed origin and adds nothing for others', async () => {
+    const { app: listed } = newApp({ cors: ['http://a.example'] });
+    const ok = await listed.inject({ method: 'POST', url: '/v3/kv/range', payload: '{"key":"YQ=="}', headers: { origin: 'http://a.example' } });
+    expect(ok.headers['access-control-allow-origin']).toBe('http://a.example');
+    const other = await listed.inject({ method: 'POST', url: '/v3/kv/range', payload: '{"key":"YQ=="}', headers: { origin: 'http://b.example' } });
+    expect(other.headers['access-control-allow-origin']).toBeUndefined();
+    await listed.close();
+  });
+});
+
+describe('size limits (--max-request-bytes 1024 here)', () => {
+  it('refuses a proposal above max-request-bytes: 400 "etcdserver: request is too large"', async () => {
+    const res = await post(app, '/v3/kv/put', { key: b64('big'), value: Buffer.alloc(1000).toString('base64') });
+    expect([res.statusCode, body(res)]).toEqual([
+      400,
+      { error: 'etcdserver: request is too large', code: 3, message: 'etcdserver: request is too large' },
+    ]);
+    const txn = { success: [{ request_put: { key: b64('big'), value: Buffer.alloc(1000).toString('base64') } }] };
+    expect(body(await post(app, '/v3/kv/txn', txn)).message).toBe('etcdserver: request is too large');
+    const small = await post(app, '/v3/kv/put', { key: b64('small'), value: Buffer.alloc(900).toString('base64') });
+    expect(small.statusCode).toBe(200);
+  });
+
+  it('lets reads through up to the gRPC limit (they are not proposals)', async () => {
+    const key = Buffer.alloc(5000, 'k').toString('base64');
+    expect((await post(app, '/v3/kv/range', { key })).statusCode).toBe(200);
+    const txn = { success: [{ request_range: { key } }] };
+    expect((await post(app, '/v3/kv/txn', txn)).statusCode).toBe(200);
+  });
+
+  it('refuses a message above max-request-bytes + 512 KiB: 429 code 8, gRPC\'s text', async () => {
+    const limit = 1024 + 512 * 1024;
+    const res = await post(app, '/v3/kv/range', { key: Buffer.alloc(limit).toString('base64') });
+    expect(res.statusCode).toBe(429);
+    expect(body(res).code).toBe(8);
+    expect(body(res).message).toBe(`grpc: received message larger than max (${limit + 4} vs. ${limit})`);
+  });
+
+  it('stops reading a body far beyond any legitimate size', async () => {
+    const res = await post(app, '/v3/kv/range', ' '.repeat(4 * (1024 + 512 * 1024) + 1));
+    expect([res.statusCode, body(res).code]).toEqual([429, 8]);
+    expect(res.headers['connection']).toBe('close');
+  });
+});
+
+describe('service errors keep their etcd code and status', () => {
+  it.each([
+    ['NoLeader', 503, 14],
+    ['NoSpace', 429, 8],
+    ['Timeout', 503, 14],
+    ['Corrupt', 500, 15],
+    ['NotLeader', 400, 9],
+    ['LeaseNotFound', 404, 5],
+    ['Canceled', 408, 1],
+  ] as const)('%s → %i code %i', async (code, status, grpc) => {
+    service.failNext('range', new KvError(code));
+    const res = await post(app, '/v3/kv/range', '{"key":"Zm9v"}');
+    expect([res.statusCode, body(res).code, body(res).error]).toEqual([status, grpc, new KvError(code).message]);
+  });
+
+  it('reports an unexpected failure as code 2 with its text', async () => {
+    service.failNext('put', new Error('disk on fire'));
+    const res = await post(app, '/v3/kv/put', { key: b64('x') });
+    expect([res.statusCode, body(res)]).toEqual([500, { error: 'disk on fire', code: 2, message: 'disk on fire' }]);
+  });
+});
