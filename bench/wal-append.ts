@@ -78,6 +78,7 @@ try {
     row(['---', '---:', '---:', '---:', '---:', '---:']),
     rawFsync(4096, 'fsync'),
     rawFsync(4096, 'fdatasync'),
+    rawFsync(entryBytes + 32, 'fdatasync'),
     rawFsync(entryBytes * 100, 'fdatasync'),
   ];
   for (const perBatch of [1, 10, 100, 1000]) rows.push(await walAppends(perBatch));
