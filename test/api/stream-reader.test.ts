@@ -23,10 +23,17 @@ describe('streamed JSON messages', () => {
   });
 
   it('fails on malformed input and on a value cut off by the end of the body', () => {
-    expect(() => new JsonStreamReader(1000).push(enc('{"a":1} {x'))).toThrow("invalid character 'x' looking for beginning of object key string");
+    expect(() => new JsonStreamReader(1000).push(enc(' {x'))).toThrow("invalid character 'x' looking for beginning of object key string");
     const r = new JsonStreamReader(1000);
     expect(r.push(enc('{"a":'))).toEqual([]);
     expect(() => r.end()).toThrow('unexpected EOF');
+  });
+
+  it('hands out the good values before a malformed one, then fails', () => {
+    const r = new JsonStreamReader(1000);
+    expect(r.push(enc('{"a":1} {oops} {"b":2}'))).toEqual([new Map([['a', new JsonNumber('1')]])]);
+    expect(() => r.push(enc('{"c":3}'))).toThrow("invalid character 'o' looking for beginning of object key string");
+    expect(() => r.end()).toThrow("invalid character 'o'");
   });
 
   it('bounds a message that never completes', () => {

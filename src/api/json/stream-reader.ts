@@ -11,6 +11,8 @@ export class JsonStreamReader {
   private readonly decoder = new TextDecoder();
   private text = '';
   private ended = false;
+  /** A failure found after good values: reported on the next call, so those values come first. */
+  private failure: KvError | undefined;
 
   constructor(private readonly maxValueChars: number) {}
 
@@ -28,6 +30,7 @@ export class JsonStreamReader {
   }
 
   private drain(): JsonValue[] {
+    if (this.failure !== undefined) throw this.failure;
     const out: JsonValue[] = [];
     let pos = 0;
     for (;;) {
@@ -39,7 +42,10 @@ export class JsonStreamReader {
       } catch (err) {
         if (!(err instanceof JsonSyntaxError)) throw err;
         if (err.incomplete && !this.ended) break;
-        throw new KvError('InvalidArgument', err.message);
+        this.failure = new KvError('InvalidArgument', err.message);
+        if (out.length === 0) throw this.failure;
+        this.text = '';
+        return out;
       }
       if (parsed === undefined) break;
       out.push(parsed.value);
