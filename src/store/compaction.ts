@@ -10,7 +10,7 @@
  */
 import type { Backend, BackendOp } from '../storage/backend.js';
 import { utf8 } from '../util/bytes.js';
-import { decodeRecord } from './records.js';
+import { decodeRecordShared } from './records.js';
 import { decodeRevKey, encodeUint64, revKeyLowerBound } from './revision.js';
 import { indexKey, type TreeIndex } from './tree-index.js';
 
@@ -83,7 +83,7 @@ export class Compactor {
         seen++;
         after = k;
         const { rev: r } = decodeRevKey(k);
-        if (!this.index.hasRevision(indexKey(decodeRecord(v).key), r)) ops.push({ type: 'del', bucket: 'key', key: k });
+        if (!this.index.hasRevision(indexKey(decodeRecordShared(v).key), r)) ops.push({ type: 'del', bucket: 'key', key: k });
       }
       const done = seen < batchSize;
       if (done) ops.push({ type: 'put', bucket: 'meta', key: FINISHED_COMPACT_KEY, value: encodeUint64(rev) });

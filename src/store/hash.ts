@@ -7,7 +7,7 @@
 import type { BackendSnapshot } from '../storage/backend.js';
 import { crc32c } from '../util/crc.js';
 import { utf8 } from '../util/bytes.js';
-import { decodeRecord } from './records.js';
+import { decodeRecordShared } from './records.js';
 import { decodeRevKey, revKeyLowerBound } from './revision.js';
 import { indexKey, type TreeIndex } from './tree-index.js';
 
@@ -25,7 +25,7 @@ export async function hashKeyBucket(
   for await (const [k, v] of snap.iterate('key', { lt: revKeyLowerBound(rev + 1) })) {
     const { rev: r } = decodeRevKey(k);
     if (r.main <= compactRev) {
-      const hit = index.get(indexKey(decodeRecord(v).key), compactRev);
+      const hit = index.get(indexKey(decodeRecordShared(v).key), compactRev);
       if (hit === undefined || hit.modified.main !== r.main || hit.modified.sub !== r.sub) continue;
     }
     crc = crc32c(v, crc32c(k, crc));

@@ -22,7 +22,7 @@ import { WriteTxn } from './kv-txn.js';
 import { checkDeleteRange, checkPut, checkRange, checkTxn } from './kv-validate.js';
 import { executeRange } from './range.js';
 import { CommittedView, fetchValues } from './read-view.js';
-import { decodeRecord } from './records.js';
+import { decodeRecordShared } from './records.js';
 import { decodeRevKey, decodeUint64 } from './revision.js';
 import { indexKey, keyBytes, TreeIndex } from './tree-index.js';
 import { applyTxn, checkLease, checkPath, txnPath } from './txn.js';
@@ -306,7 +306,7 @@ export class KvStore implements WatchSource {
     let current = 1;
     for await (const [k, v] of this.backend.iterate('key')) {
       const { rev, tombstone } = decodeRevKey(k);
-      const kv = decodeRecord(v);
+      const kv = decodeRecordShared(v);
       const key = indexKey(kv.key);
       current = Math.max(current, rev.main);
       const ki = index.keyIndex(key);

@@ -28,7 +28,18 @@ function plain(b: Uint8Array): Uint8Array {
   return new Uint8Array(b);
 }
 
+/** Decodes a record into fresh copies the caller may keep. */
 export function decodeRecord(bytes: Uint8Array): KeyValue {
+  const kv = decodeRecordShared(bytes);
+  return { ...kv, key: plain(kv.key), value: plain(kv.value) };
+}
+
+/**
+ * Decodes a record whose key and value may share memory with `bytes`: for the store's own
+ * passes over the key bucket (open, compaction, hash), which keep nothing but numbers and keys
+ * they convert.
+ */
+export function decodeRecordShared(bytes: Uint8Array): KeyValue {
   let r: unknown;
   try {
     r = packr.unpack(bytes);
@@ -47,5 +58,5 @@ export function decodeRecord(bytes: Uint8Array): KeyValue {
   ) {
     throw new KvError('StorageCorrupt', 'cairn: key bucket record is malformed');
   }
-  return { key: plain(r[0]), createRevision: r[1], modRevision: r[2], version: r[3], value: plain(r[4]), lease: r[5] };
+  return { key: r[0], createRevision: r[1], modRevision: r[2], version: r[3], value: r[4], lease: r[5] };
 }

@@ -79,38 +79,32 @@ export class TreeIndex {
     return this.tree.get(key)?.get(atRev);
   }
 
-  /** Key indexes in the span, in key order (live or not). */
-  *keyIndexes(span: KeySpan): IterableIterator<KeyIndex> {
+  /** Calls `fn` for each key index in the span, in key order (live or not); no allocation per key. */
+  visit(span: KeySpan, fn: (ki: KeyIndex) => void): void {
     if (span.end === undefined) {
       const ki = this.tree.get(span.start);
-      if (ki !== undefined) yield ki;
+      if (ki !== undefined) fn(ki);
       return;
     }
-    if (span.end !== '' && span.end <= span.start) return;
-    for (const [k, ki] of this.tree.entries(span.start)) {
-      if (span.end !== '' && k >= span.end) return;
-      yield ki;
+    if (span.end === '') {
+      const max = this.tree.maxKey();
+      if (max !== undefined && max >= span.start) this.tree.forRange(span.start, max, true, (_k, ki) => fn(ki));
+      return;
     }
+    if (span.end > span.start) this.tree.forRange(span.start, span.end, false, (_k, ki) => fn(ki));
   }
 
   /** Keys alive at `atRev` in the span; collects the first `collect` (Infinity for all). */
   range(span: KeySpan, atRev: number, collect = Infinity): RangeResult {
     const entries: RangeEntry[] = [];
     let total = 0;
-    for (const ki of this.keyIndexes(span)) {
+    this.visit(span, (ki) => {
       const hit = ki.get(atRev);
-      if (hit === undefined) continue;
+      if (hit === undefined) return;
       total++;
-      if (entries.length < collect) entries.push({ key: ki.key, ...hit });
-    }
+      if (entries.length < collect) entries.push({ key: ki.key, modified: hit.modified, created: hit.created, version: hit.version });
+    });
     return { entries, total };
-  }
-
-  /** Revisions alive at `atRev` in the span, in key order (what a delete range removes). */
-  liveKeys(span: KeySpan, atRev: number): string[] {
-    const out: string[] = [];
-    for (const ki of this.keyIndexes(span)) if (ki.get(atRev) !== undefined) out.push(ki.key);
-    return out;
   }
 
   /**
