@@ -261,6 +261,10 @@ export class Member {
     };
   }
 
+  get config(): MemberConfig {
+    return this.o.config;
+  }
+
   get isLeader(): boolean {
     return this.leader === this.id && !this.stopped;
   }

@@ -8,6 +8,8 @@ import type { ResponseOp as StoreResponseOp, TxnResponse as StoreTxnResponse } f
 import type { WatchResponse as StoreWatchResponse } from '../store/watch-types.js';
 import { assertNever } from '../util/assert.js';
 import { KvError } from '../util/errors.js';
+import { requestTimeoutMs } from './config.js';
+import { forwardKeepAlive, forwardTimeToLive } from './leader-forward.js';
 import type { Member } from './member.js';
 import type { Member as MemberRecord } from './membership.js';
 
@@ -41,7 +43,11 @@ function toApiMember(m: MemberRecord): api.Member {
 }
 
 export class MemberService implements api.KV {
-  constructor(private readonly member: Member) {}
+  private readonly timeoutMs: number;
+
+  constructor(private readonly member: Member) {
+    this.timeoutMs = requestTimeoutMs(member.config);
+  }
 
   private header(revision: number): api.ResponseHeader {
     return { clusterId: this.member.cluster.clusterId, memberId: this.member.id, revision, raftTerm: this.member.raftTerm };
@@ -87,8 +93,18 @@ export class MemberService implements api.KV {
     return { header: this.currentHeader() };
   }
 
+  /** The leader's advertised client URL, for what only the leader can answer. */
+  private leaderUrl(): string {
+    const url = this.member.cluster.get(this.member.leaderId)?.clientUrls[0];
+    if (this.member.leaderId === 0 || url === undefined) throw new KvError('NoLeader');
+    return url;
+  }
+
   async leaseKeepAlive(req: api.LeaseKeepAliveRequest): Promise<api.LeaseKeepAliveResponse> {
-    if (!this.member.isLeader) throw new KvError('NotLeader', 'cairn: lease keep-alive must be sent to the leader (forwarding is not implemented yet)');
+    if (!this.member.isLeader) {
+      const ttl = await forwardKeepAlive(this.leaderUrl(), req.id, this.timeoutMs);
+      return { header: this.currentHeader(), id: req.id, ttl };
+    }
     try {
       const ttl = await this.member.leases.renew(req.id);
       return { header: this.currentHeader(), id: req.id, ttl };
@@ -100,6 +116,10 @@ export class MemberService implements api.KV {
   }
 
   async leaseTimeToLive(req: api.LeaseTimeToLiveRequest): Promise<api.LeaseTimeToLiveResponse> {
+    if (!this.member.isLeader) {
+      const r = await forwardTimeToLive(this.leaderUrl(), req.id, req.keys ?? false, this.timeoutMs);
+      return { header: this.currentHeader(), id: req.id, ...r };
+    }
     const r = this.member.leases.timeToLive(req.id, req.keys ?? false);
     return { header: this.currentHeader(), ...r };
   }

@@ -62,6 +62,29 @@ function openWatch(url: string, prefix: string) {
 }
 
 describe('three cairn serve processes', () => {
+  it('answer lease grant, keep-alive and time-to-live sent to a follower', async () => {
+    const leader = await leaderOf(cluster.members);
+    const follower = cluster.members.find((m) => m !== leader) as ProcMember;
+    const grant = await gateway(follower.clientUrl, '/v3/lease/grant', { TTL: '30' });
+    expect(grant.status).toBe(200);
+    const id = grant.json.ID as string;
+    expect(grant.json.TTL).toBe('30');
+    const put = await gateway(follower.clientUrl, '/v3/kv/put', { key: b64('leased'), value: b64('x'), lease: id });
+    expect(put.status).toBe(200);
+    const keepAlive = await fetch(`${follower.clientUrl}/v3/lease/keepalive`, { method: 'POST', body: JSON.stringify({ ID: id }) });
+    const line = (await keepAlive.text()).split('\n').find((l) => l.trim() !== '') as string;
+    expect(JSON.parse(line).result).toMatchObject({ ID: id, TTL: '30' });
+    const ttl = await gateway(follower.clientUrl, '/v3/lease/timetolive', { ID: id, keys: true });
+    expect(ttl.status).toBe(200);
+    expect(ttl.json.grantedTTL).toBe('30');
+    expect(Number(ttl.json.TTL)).toBeGreaterThan(25);
+    expect(ttl.json.keys).toEqual([b64('leased')]);
+    const revoke = await gateway(follower.clientUrl, '/v3/lease/revoke', { ID: id });
+    expect(revoke.status).toBe(200);
+    const gone = await gateway(leader.clientUrl, '/v3/kv/range', { key: b64('leased') });
+    expect(gone.json.kvs).toBeUndefined();
+  }, 60_000);
+
   it('replicate, read linearizably anywhere, watch, and survive SIGKILL of the leader', async () => {
     const leader = await leaderOf(cluster.members);
     const [writer, watcherMember] = cluster.members.filter((m) => m !== leader) as [ProcMember, ProcMember];
