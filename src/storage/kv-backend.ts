@@ -19,8 +19,9 @@ import { toHex } from '../util/bytes.js';
 import { openValue, sealValue } from './codec.js';
 import { KvError } from '../util/errors.js';
 
-/** Records per batch while restoring or clearing: bounds memory and each LevelDB write. */
+/** Records and bytes per batch while restoring or clearing: bound memory and each LevelDB write. */
 export const RESTORE_BATCH = 1024;
+export const RESTORE_BATCH_BYTES = 4 << 20;
 
 function bucketBounds(bucket: BucketName, o: IterateOptions): IterateOptions {
   const p = bucketPrefix(bucket);
@@ -117,20 +118,20 @@ export class KvBackend implements Backend {
     this.checkOpen();
     await this.kv.batch([{ type: 'put', key: RESTORING_KEY, value: new Uint8Array([1]) }], { sync: false });
     let ops: KvOp[] = [];
+    let bytes = 0;
+    const add = async (op: KvOp): Promise<void> => {
+      ops.push(op);
+      bytes += op.key.length + (op.type === 'put' ? op.value.length : 0);
+      if (ops.length >= RESTORE_BATCH || bytes >= RESTORE_BATCH_BYTES) await flush();
+    };
     const flush = async (): Promise<void> => {
       if (ops.length > 0) await this.kv.batch(ops, { sync: false });
       ops = [];
+      bytes = 0;
     };
-    for await (const key of this.kv.keys(BACKEND_RANGE)) {
-      ops.push({ type: 'del', key });
-      if (ops.length >= RESTORE_BATCH) await flush();
-    }
-    await flush();
+    for await (const key of this.kv.keys(BACKEND_RANGE)) await add({ type: 'del', key });
     for await (const chunk of chunks) {
-      for (const [bucket, k, v] of decodeChunk(chunk)) {
-        ops.push(putOp(bucket, k, v));
-        if (ops.length >= RESTORE_BATCH) await flush();
-      }
+      for (const [bucket, k, v] of decodeChunk(chunk)) await add(putOp(bucket, k, v));
     }
     ops.push({ type: 'del', key: RESTORING_KEY });
     await this.kv.batch(ops, { sync: true });

@@ -75,13 +75,6 @@ export class MemoryKv {
     return this.unsynced.length;
   }
 
-  /** For corruption tests: write or delete raw bytes as if on disk, durably, bypassing every check. */
-  tamper(op: KvOp): void {
-    const copy = copyOp(op);
-    applyOps(this.durable, [copy]);
-    applyOps(this.live, [copy]);
-  }
-
   /** @internal used by handles */
   checkEpoch(epoch: number): void {
     if (epoch !== this.epoch) throw new KvError('Stopped', `${this.label}: storage handle used after a crash`);

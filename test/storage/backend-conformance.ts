@@ -104,6 +104,20 @@ export function backendConformance(name: string, factories: { make: BackendFacto
       expect(text(await backend.get('lease', utf8('l1')))).toBe('ttl');
     });
 
+    it('restores and clears many records across bounded batches', async () => {
+      const many: BackendOp[] = [];
+      for (let i = 0; i < 2500; i++) many.push(put('alarm', `k${String(i).padStart(5, '0')}`, `v${i}`));
+      await backend.write(many);
+      const other = await make(factories.other);
+      await other.write(many.map((op) => ({ ...op, bucket: 'members' as const })));
+      const snap = await backend.snapshot();
+      await other.restore(snap.chunks(8 * 1024));
+      await snap.release();
+      expect((await keys(other, 'alarm')).length).toBe(2500);
+      expect(await keys(other, 'members')).toEqual([]);
+      expect(text(await other.get('alarm', utf8('k02499')))).toBe('v2499');
+    });
+
     it('rejects a corrupt snapshot chunk with StorageCorrupt', async () => {
       async function* junk(): AsyncIterable<Uint8Array> {
         yield new Uint8Array([0x93, 1, 2, 3]);
