@@ -296,30 +296,30 @@ function checkFinal(c: Checker): void {
 describe('watch guarantees (property)', () => {
   it('every stream replays exactly the model changes from its start revision, under tight limits', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(actionArb, { minLength: 1, maxLength: 60 }), async (actions) => checkFinal(await run(actions, TIGHT))),
-      { numRuns: 150 },
+      fc.asyncProperty(fc.array(actionArb, { minLength: 15, maxLength: 60 }), async (actions) => checkFinal(await run(actions, TIGHT))),
+      { numRuns: 100 },
     );
   });
 
   it('the same holds with etcd-sized limits', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(actionArb, { minLength: 1, maxLength: 60 }), async (actions) => checkFinal(await run(actions, {}))),
-      { numRuns: 60 },
+      fc.asyncProperty(fc.array(actionArb, { minLength: 15, maxLength: 60 }), async (actions) => checkFinal(await run(actions, {}))),
+      { numRuns: 40 },
     );
   });
 
   it('holds while writes, cancels, compactions and drains race in-flight history reads', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(actionArb, { minLength: 1, maxLength: 60 }), async (actions) => checkFinal(await run(actions, TIGHT, true))),
-      { numRuns: 150 },
+      fc.asyncProperty(fc.array(actionArb, { minLength: 15, maxLength: 60 }), async (actions) => checkFinal(await run(actions, TIGHT, true))),
+      { numRuns: 100 },
     );
   });
 
   it('holds across restore (every synced watcher catches up from history)', async () => {
-    const withRestore = fc.array(fc.oneof({ arbitrary: actionArb, weight: 10 }, { arbitrary: fc.constant({ t: 'restore' } as Action), weight: 1 }), { minLength: 1, maxLength: 60 });
+    const withRestore = fc.array(fc.oneof({ arbitrary: actionArb, weight: 10 }, { arbitrary: fc.constant({ t: 'restore' } as Action), weight: 1 }), { minLength: 15, maxLength: 60 });
     await fc.assert(
       fc.asyncProperty(withRestore, fc.boolean(), async (actions, interleave) => checkFinal(await run(actions, TIGHT, interleave))),
-      { numRuns: 100 },
+      { numRuns: 60 },
     );
   });
 
