@@ -20,6 +20,8 @@ export function statusText(status: number): string {
 }
 
 export function sendError(reply: FastifyReply, err: unknown): FastifyReply {
+  // An error that is not etcd's is a bug or an outage somewhere below: keep its stack.
+  if (!(err instanceof KvError)) reply.log.error({ err }, 'request failed');
   const e = toKvError(err);
   return sendJson(reply, httpStatusFromGrpc(e.grpcCode), errorBodyJson(e.grpcCode, e.message));
 }

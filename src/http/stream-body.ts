@@ -4,13 +4,15 @@
  * answers it unary-style, HTTP 500 code 2). Later failures only end the sequence, as the gateway
  * just closes the send side.
  */
-import type { IncomingMessage } from 'node:http';
-import { decodeMessage, JsonStreamReader } from '../api/json.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FastifyInstance } from 'fastify';
+import { decodeMessage, JsonStreamReader, WireError } from '../api/json.js';
 import type { MessageDesc } from '../api/json.js';
 import type { JsonValue } from '../api/json/parse.js';
 import { GrpcCode } from '../util/errors.js';
-import { WireError } from '../api/json.js';
-import { toKvError } from './errors.js';
+import type { HttpContext } from './context.js';
+import { sendError, toKvError } from './errors.js';
+import { ResultStream } from './stream.js';
 
 async function* jsonValues(req: IncomingMessage, maxMessageBytes: number): AsyncGenerator<JsonValue> {
   const reader = new JsonStreamReader(maxMessageBytes);
@@ -53,9 +55,38 @@ export class StreamBody<T> {
       yield value;
     }
   }
+}
 
-  /** Stops reading (the client went away or the response ended). */
-  async stop(): Promise<void> {
-    await this.values.return(undefined).catch(() => undefined);
-  }
+/**
+ * Registers a bidirectional streaming RPC (etcd's watch and lease keepalive): the first message
+ * is read before anything is written, so its failure answers unary-style; then the reply is
+ * taken over and `run` gets every message (first included) and the result stream.
+ */
+export function bidiRoute<T>(
+  app: FastifyInstance,
+  ctx: HttpContext,
+  path: string,
+  desc: MessageDesc<T>,
+  run: (messages: AsyncIterable<T>, out: ResultStream, res: ServerResponse) => Promise<void>,
+): void {
+  ctx.gatewayPaths.add(path);
+  app.post(path, async (request, reply) => {
+    const body = new StreamBody<T>(request.raw, desc, ctx.limits.grpcMessageBytes);
+    let first: Awaited<ReturnType<StreamBody<T>['first']>>;
+    try {
+      first = await body.first();
+    } catch (err) {
+      return sendError(reply, err);
+    }
+    reply.hijack();
+    // A client still sending after the response ended would otherwise hold the socket open.
+    reply.raw.once('finish', () => {
+      if (!request.raw.complete) request.raw.destroy();
+    });
+    async function* messages(): AsyncGenerator<T> {
+      if (!first.done) yield first.value;
+      yield* body.rest();
+    }
+    await run(messages(), new ResultStream(reply.raw), reply.raw);
+  });
 }

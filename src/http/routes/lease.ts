@@ -19,32 +19,16 @@ import {
   LeaseTimeToLiveResponseDesc,
 } from '../../api/json/messages-lease.js';
 import type { HttpContext } from '../context.js';
-import { sendError } from '../errors.js';
-import { ResultStream } from '../stream.js';
-import { StreamBody } from '../stream-body.js';
+import { bidiRoute } from '../stream-body.js';
 import { unaryRoute } from '../unary.js';
 
 function keepAliveRoute(app: FastifyInstance, ctx: HttpContext): void {
-  ctx.gatewayPaths.add('/v3/lease/keepalive');
-  app.post('/v3/lease/keepalive', async (request, reply) => {
-    const body = new StreamBody<LeaseKeepAliveRequest>(request.raw, LeaseKeepAliveRequestDesc, ctx.limits.grpcMessageBytes);
-    let first;
+  bidiRoute<LeaseKeepAliveRequest>(app, ctx, '/v3/lease/keepalive', LeaseKeepAliveRequestDesc, async (messages, out) => {
     try {
-      first = await body.first();
-    } catch (err) {
-      return sendError(reply, err);
-    }
-    reply.hijack();
-    const out = new ResultStream(reply.raw);
-    const answer = async (req: LeaseKeepAliveRequest): Promise<void> => {
-      const res = await ctx.service.leaseKeepAlive(req);
-      await out.write(encodeMessage(LeaseKeepAliveResponseDesc, res));
-    };
-    try {
-      if (!first.done) await answer(first.value);
-      for await (const req of body.rest()) {
+      for await (const req of messages) {
         if (out.closed) break;
-        await answer(req);
+        const res = await ctx.service.leaseKeepAlive(req);
+        await out.write(encodeMessage(LeaseKeepAliveResponseDesc, res));
       }
       out.end();
     } catch (err) {
