@@ -28,16 +28,19 @@ describe('codec round trip', () => {
     });
   }
 
-  it('hands out plain Uint8Arrays that do not alias the frame', () => {
+  it('hands out plain Uint8Arrays backed by their own frame, not the socket chunk', () => {
     const frame = encodeFrame({ k: 'msgs', msgs: sampleMessages(1, 2) }, MAX);
-    const [payload] = new FrameDecoder(MAX).push(frame);
+    const chunk = Buffer.concat([frame, encodeFrame({ k: 'ping', t: 1 }, MAX), Buffer.alloc(3)]);
+    const [payload] = new FrameDecoder(MAX).push(chunk);
     const decoded = validateFrame(decodePayload(payload!));
     if (decoded.k !== 'msgs') throw new Error('wrong frame kind');
     const app = decoded.msgs.find((m) => m.type === 'MsgApp');
     if (app?.type !== 'MsgApp') throw new Error('no MsgApp');
     const data = app.entries[0]!.data;
     expect(data.constructor).toBe(Uint8Array);
-    expect(data.buffer.byteLength).toBe(data.byteLength);
+    expect(data.buffer.byteLength).toBe(frame.length - 4);
+    chunk.fill(0);
+    expect(Array.from(data)).toEqual([11, 1, 2]);
   });
 });
 
