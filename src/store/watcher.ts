@@ -31,26 +31,18 @@ export interface WatcherSink {
   forget(watcher: Watcher): void;
 }
 
-export interface WatcherSpec {
-  readonly id: number;
-  readonly key: Uint8Array;
-  /** undefined: single key; empty: every key ≥ key; else [key, end). */
-  readonly end: Uint8Array | undefined;
-  readonly noPut: boolean;
-  readonly noDelete: boolean;
-  readonly prevKv: boolean;
-  readonly fragment: boolean;
-  readonly progressNotify: boolean;
-}
+/** What a stream decides when it creates a watcher. */
+export type WatcherSpec = Pick<Watcher, 'id' | 'key' | 'end' | 'noPut' | 'noDelete' | 'prevKv' | 'fragment' | 'progressNotify'>;
 
 /** A byte key as a map key: latin1 maps each byte to one UTF-16 unit, so it is 1:1 and cheap. */
 export function keyString(key: Uint8Array): string {
   return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
 }
 
-export class Watcher implements WatcherSpec {
+export class Watcher {
   readonly id: number;
   readonly key: Uint8Array;
+  /** undefined: single key; empty: every key ≥ key; else [key, end). */
   readonly end: Uint8Array | undefined;
   readonly noPut: boolean;
   readonly noDelete: boolean;

@@ -6,11 +6,12 @@ import { MemoryWatchSource, type ModelOp } from '../../src/store/watch-memory-so
 import { WatchHub } from '../../src/store/watch-hub.js';
 import type { WatchHubOptions, WatchResponse } from '../../src/store/watch-types.js';
 
-function setup(options: Partial<WatchHubOptions> = {}) {
+/** `subscribe: false` leaves notifying to the test (to skip revisions, as a restore does). */
+function setup(options: Partial<WatchHubOptions> = {}, subscribe = true) {
   const source = new MemoryWatchSource();
   const clock = new ManualClock();
   const hub = new WatchHub(source, clock, options);
-  source.subscribe(hub.listener);
+  if (subscribe) source.subscribe(hub.listener);
   return { source, clock, hub };
 }
 
@@ -296,8 +297,7 @@ describe('WatchHub: fragmenting', () => {
 
 describe('WatchHub: restore', () => {
   it('after a snapshot replaced the store, synced watchers catch up on the skipped revisions from history', async () => {
-    const source = new MemoryWatchSource();
-    const hub = new WatchHub(source, new ManualClock());
+    const { source, hub } = setup({}, false);
     const stream = hub.newStream();
     stream.watch({ key: utf8('a') });
     stream.watch({ key: utf8('a'), startRevision: 9 }); // a future watcher keeps its start
@@ -358,8 +358,7 @@ describe('WatchHub: timers', () => {
 
 describe('WatchHub: a revision gap', () => {
   it('treats a notify that skips revisions as a restore: synced watchers re-read the gap from history', async () => {
-    const source = new MemoryWatchSource();
-    const hub = new WatchHub(source, new ManualClock());
+    const { source, hub } = setup({}, false);
     const stream = hub.newStream();
     stream.watch({ key: utf8('a') });
     hub.notify(2, source.apply([put('a')]));
