@@ -60,6 +60,24 @@ export async function readWalMeta(kv: KvReader, label: string): Promise<WalMeta>
   return { hardState, snapshot, first, trim };
 }
 
+type Checked = { readonly ok: true; readonly entry: Entry } | { readonly ok: false; readonly message: string };
+
+/** One stored entry where `expected` should be, checked against its predecessor and the metadata. */
+function checkEntry(key: Uint8Array, value: Uint8Array, expected: number, prevTerm: number, meta: WalMeta): Checked {
+  const index = entryIndexOf(key);
+  if (index === undefined) return { ok: false, message: `malformed key of ${key.length} bytes` };
+  if (index !== expected) return { ok: false, message: `missing (the next stored entry is ${index})` };
+  const decoded = decodeEntry(key, index, value);
+  if (!decoded.ok) return { ok: false, message: decoded.problem };
+  const { term } = decoded.value;
+  if (term < prevTerm) return { ok: false, message: `term ${term} is below the previous entry's term ${prevTerm}` };
+  if (term > meta.hardState.term) return { ok: false, message: `term ${term} is above the hard state's term ${meta.hardState.term}` };
+  if (meta.snapshot !== undefined && index === meta.snapshot.index && term !== meta.snapshot.term) {
+    return { ok: false, message: `term ${term} differs from the snapshot's term ${meta.snapshot.term} at the snapshot index` };
+  }
+  return { ok: true, entry: decoded.value };
+}
+
 /** Walks the log from the first index; stops at the first bad entry instead of throwing. */
 export async function scanWal(kv: KvReader, label: string): Promise<WalScan> {
   const meta = await readWalMeta(kv, label);
@@ -69,36 +87,13 @@ export async function scanWal(kv: KvReader, label: string): Promise<WalScan> {
   let prevTerm = 0;
   let problem: LogProblem | undefined;
   for await (const [key, value] of kv.iterate({ gte: entryKey(meta.first), lt: ENTRY_RANGE.lt })) {
-    const at = (message: string): LogProblem => ({ index: expected, key, message: `wal entry ${expected}: ${message}` });
-    const index = entryIndexOf(key);
-    if (index === undefined) {
-      problem = at(`malformed key of ${key.length} bytes`);
+    const checked = checkEntry(key, value, expected, prevTerm, meta);
+    if (!checked.ok) {
+      problem = { index: expected, key, message: `wal entry ${expected}: ${checked.message}` };
       break;
     }
-    if (index !== expected) {
-      problem = at(`missing (the next stored entry is ${index})`);
-      break;
-    }
-    const decoded = decodeEntry(key, index, value);
-    if (!decoded.ok) {
-      problem = at(decoded.problem);
-      break;
-    }
-    const entry = decoded.value;
-    if (entry.term < prevTerm) {
-      problem = at(`term ${entry.term} is below the previous entry's term ${prevTerm}`);
-      break;
-    }
-    if (entry.term > meta.hardState.term) {
-      problem = at(`term ${entry.term} is above the hard state's term ${meta.hardState.term}`);
-      break;
-    }
-    if (meta.snapshot !== undefined && index === snapIndex && entry.term !== meta.snapshot.term) {
-      problem = at(`term ${entry.term} differs from the snapshot's term ${meta.snapshot.term} at the snapshot index`);
-      break;
-    }
-    prevTerm = entry.term;
-    if (index > snapIndex) entries.push(entry);
+    prevTerm = checked.entry.term;
+    if (expected > snapIndex) entries.push(checked.entry);
     expected++;
   }
   return { ...meta, entries, lastValid: expected - 1, problem };
