@@ -1,0 +1,168 @@
+/**
+ * One seeded whole-member simulation: clients and faults for a while, then heal everything and
+ * check (1) the client history is linearizable, (2) a leader is elected and every member
+ * converges to the same key-space hash at the same revision.
+ */
+import { checkKvHistory } from '../checker/check-kv.js';
+import { HistoryRecorder } from '../checker/history.js';
+import type { KvInput, KvOutput } from '../checker/kv-model.js';
+import { utf8 } from '../../src/util/bytes.js';
+import { runClients } from './clients.js';
+import { World, type SimMember } from './world.js';
+
+export interface SimOptions {
+  readonly seed: number;
+  readonly size?: number;
+  readonly durationMs?: number;
+  readonly clients?: number;
+  readonly keys?: number;
+}
+
+export interface SimResult {
+  readonly seed: number;
+  readonly ok: boolean;
+  readonly problems: string[];
+  readonly operations: number;
+  readonly okOperations: number;
+  readonly unknownOperations: number;
+  readonly faults: Record<string, number>;
+  readonly log: string[];
+}
+
+async function injectFaults(world: World, until: number, faults: Record<string, number>): Promise<void> {
+  const rng = world.rng.fork();
+  const sleep = (ms: number) => new Promise<void>((r) => world.clock.setTimeout(r, ms));
+  const count = (k: string) => (faults[k] = (faults[k] ?? 0) + 1);
+  const maxDown = Math.floor((world.members.length - 1) / 2);
+  const down: SimMember[] = [];
+  while (world.clock.now() < until) {
+    await sleep(100 + rng.int(400));
+    const ids = world.members.map((m) => m.id).filter((id) => id !== 0);
+    const pick = <T>(xs: T[]): T => xs[rng.int(xs.length)] as T;
+    const roll = rng.int(100);
+    if (roll < 20) {
+      world.network.heal();
+      world.note('heal');
+      count('heal');
+    } else if (roll < 35) {
+      const id = pick(ids);
+      world.network.isolate(id);
+      world.note(`isolate ${id.toString(16)}`);
+      count('isolate');
+    } else if (roll < 45) {
+      const [a, b] = [pick(ids), pick(ids)];
+      if (a !== b) {
+        world.network.cut(a, b, true);
+        world.note(`cut ${a.toString(16)} -> ${b.toString(16)}`);
+        count('one-way cut');
+      }
+    } else if (roll < 55) {
+      const [a, b] = [pick(ids), pick(ids)];
+      if (a !== b) {
+        world.network.drop(a, b, 0.2 + rng.next() * 0.6);
+        count('drop');
+      }
+    } else if (roll < 65) {
+      const [a, b] = [pick(ids), pick(ids)];
+      if (a !== b) {
+        world.network.delay(a, b, 5 + rng.int(60));
+        count('delay');
+      }
+    } else if (roll < 80 && down.length < maxDown) {
+      const victim = pick(world.live());
+      if (victim !== undefined) {
+        await world.crash(victim, rng.int(2) === 0 ? 'drop' : 'tear');
+        down.push(victim);
+        count('crash (power loss)');
+      }
+    } else if (roll >= 80 && roll < 95 && down.length > 0) {
+      const back = down.shift() as SimMember;
+      await world.start(back);
+      count('restart');
+    } else if (roll >= 95 && roll < 97) {
+      // Every member loses power at once: only synced data may survive, and nothing acknowledged may be lost.
+      for (const m of world.live()) await world.crash(m, rng.int(2) === 0 ? 'drop' : 'tear');
+      for (const m of world.members) if (m.member === undefined) await world.start(m);
+      down.length = 0;
+      count('power loss of all');
+    }
+  }
+}
+
+export async function simulate(o: SimOptions): Promise<SimResult> {
+  const world = new World({ seed: o.seed, size: o.size ?? 3 });
+  const durationMs = o.durationMs ?? 3000;
+  const history = new HistoryRecorder<KvInput, KvOutput>(world.clock);
+  const faults: Record<string, number> = {};
+  const problems: string[] = [];
+  try {
+    for (const m of world.members) await world.start(m);
+    const until = durationMs;
+    const work = [...runClients(world, history, { clients: 4, keys: o.keys ?? 3, until }), injectFaults(world, until, faults)];
+    let finished = false;
+    const all = Promise.all(work).finally(() => (finished = true));
+    while (!finished) await world.run(10);
+    await all;
+
+    // Liveness phase: heal, restart everyone, and require a leader and convergence.
+    world.network.heal();
+    for (const m of world.members) if (m.member === undefined) await world.start(m);
+    world.note('healed; liveness phase');
+    let leader = world.leader();
+    for (let t = 0; t < 5000 && leader === undefined; t += 10) {
+      await world.run(10);
+      leader = world.leader();
+    }
+    if (leader === undefined) {
+      problems.push('no leader within 5 s after healing');
+    } else {
+      // Final reads make every key's last state part of the checked history.
+      for (let k = 0; k < (o.keys ?? 3); k++) {
+        const opId = history.invoke(1000 + k, { op: 'get', key: `k${k}` });
+        const read = leader.range({ key: utf8(`k${k}`) });
+        await world.run(1);
+        let settled = false;
+        void read.finally(() => (settled = true)).catch(() => undefined);
+        for (let t = 0; t < 3000 && !settled; t += 10) await world.run(10);
+        try {
+          const r = await read;
+          const kv = r.kvs[0];
+          history.ok(opId, kv === undefined ? { op: 'get', revision: r.revision } : { op: 'get', value: Buffer.from(kv.value).toString(), modRevision: kv.modRevision, revision: r.revision });
+        } catch (err) {
+          history.fail(opId, err, { outcome: 'failed' });
+          problems.push(`final read of k${k} failed: ${(err as Error).message}`);
+        }
+      }
+      let converged = false;
+      let last = '';
+      for (let t = 0; t < 5000 && !converged; t += 50) {
+        await world.run(50);
+        const hashes = await world.settle(Promise.all(world.live().map(async (m) => {
+          const h = await (m.member as NonNullable<typeof m.member>).hashKV(0);
+          return `${h.revision}:${h.hash}`;
+        })));
+        last = hashes.join(' ');
+        converged = new Set(hashes).size === 1;
+      }
+      if (!converged) problems.push(`members did not converge: ${last}`);
+    }
+
+    const report = checkKvHistory(history.operations(), { maxMillis: 20_000 });
+    if (report.result === 'illegal') problems.push(`history is not linearizable:\n${report.text}`);
+  } catch (err) {
+    problems.push(`simulation error: ${(err as Error).stack ?? String(err)}`);
+  } finally {
+    await world.stopAll();
+  }
+  const ops = history.operations();
+  return {
+    seed: o.seed,
+    ok: problems.length === 0,
+    problems,
+    operations: ops.length,
+    okOperations: ops.filter((op) => op.status === 'ok').length,
+    unknownOperations: ops.filter((op) => op.status === 'unknown').length,
+    faults,
+    log: world.log.slice(-60),
+  };
+}
