@@ -27,6 +27,8 @@ export class Network {
   private readonly rng: SeededRng;
   /** Every message delivered, for assertions. */
   readonly delivered: Message[] = [];
+  /** Called after every delivery (invariant checks in tests). */
+  afterDeliver: ((m: Message) => void) | undefined;
   /** Safety valve: a test network that never quiets down is a bug in the test or the core. */
   maxDeliveries = 100_000;
 
@@ -87,7 +89,8 @@ export class Network {
         if (this.duplicateRate > 0 && this.rng.next() < this.duplicateRate) queue.push(m);
       }
     };
-    enqueue(msgs);
+    // The caller's own messages (proposals, hups, replays) are delivered once.
+    queue.push(...msgs.filter((m) => this.passes(m)));
     // Anything already pending in the nodes (e.g. after a tick) goes out too.
     for (const n of this.nodes.values()) enqueue(n.process());
     let deliveries = 0;
@@ -105,6 +108,7 @@ export class Network {
         if (!isKvError(err, 'ProposalDropped')) throw err;
       }
       enqueue(node.process());
+      this.afterDeliver?.(m);
     }
   }
 
