@@ -124,7 +124,7 @@ const markdown = [
   'notify = the synchronous work one write costs apply (match + enqueue to every watcher); consume = all',
   'consumers taking their response through the async iterator; events/s = delivered events over the whole run.',
   '',
-  row(['shape', 'watchers', 'streams', 'puts', 'notify p50 ms', 'notify p99 ms', 'notify µs/watcher', 'consume p50 ms', 'events/s']),
+  row(['shape', 'watchers', 'streams', 'puts', 'notify p50 ms', 'notify p99 ms', 'notify mean µs/watcher', 'consume p50 ms', 'events/s']),
   row(['---', '---', '---', '---', '---', '---', '---', '---', '---']),
   ...rows,
 ].join('\n');
