@@ -93,6 +93,8 @@ try {
     `${batches} synced batches per row; latency is per batch (one LevelDB \`batch(…, {sync: true})\`,`,
     "i.e. one `fdatasync` of LevelDB's log (checked with strace), plus encoding and CRC). The raw rows",
     'bracket the WAL rows in time, as the disk floor: appending to a file and syncing it each time.',
+    "On this shared VM the disk's sync latency was bimodal across runs (p50 ≈0.3–1 ms in some minutes, ≈4–8 ms in",
+    'others, for the raw loop and the WAL alike), so compare rows of one run, not across runs.',
     '',
     ...rows,
   ].join('\n');
