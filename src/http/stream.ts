@@ -5,9 +5,21 @@
  * for the socket to drain, so a slow reader slows the producer instead of growing a buffer.
  */
 import type { ServerResponse } from 'node:http';
-import { once } from 'node:events';
 import { httpStatusFromGrpc } from '../util/errors.js';
 import { streamErrorChunk, toKvError } from './errors.js';
+
+/** Resolves once the response can take more bytes, or has closed (no listener is left behind). */
+export function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
 
 export class ResultStream {
   private wroteHeader = false;
@@ -29,9 +41,7 @@ export class ResultStream {
   async write(messageJson: string): Promise<void> {
     if (this.closed) return;
     this.head(200);
-    if (!this.res.write(`{"result":${messageJson}}\n`)) {
-      await Promise.race([once(this.res, 'drain'), once(this.res, 'close')]);
-    }
+    if (!this.res.write(`{"result":${messageJson}}\n`)) await drained(this.res);
   }
 
   fail(err: unknown): void {

@@ -82,6 +82,13 @@ describe('response encoding: the reference §3 responses, byte for byte', () => 
     ['watch duplicate id', WatchResponseDesc, {
       header: header(13), watchId: -1, created: true, canceled: true, cancelReason: 'mvcc: duplicate watch ID provided on the WatchStream',
     }, `{"header":${H(13)},"watch_id":"-1","created":true,"canceled":true,"cancel_reason":"mvcc: duplicate watch ID provided on the WatchStream"}`],
+    ['periodic progress notify', WatchResponseDesc, { header: header(32), watchId: 0 }, `{"header":${H(32)}}`],
+    ['watch denied by auth', WatchResponseDesc, {
+      header: header(15), watchId: -1, created: true, canceled: true,
+      cancelReason: 'rpc error: code = PermissionDenied desc = etcdserver: permission denied',
+    }, `{"header":${H(15)},"watch_id":"-1","created":true,"canceled":true,"cancel_reason":"rpc error: code = PermissionDenied desc = etcdserver: permission denied"}`],
+    ['watch fragment', WatchResponseDesc, { header: header(20), watchId: 0, fragment: true, events: [{ type: 'DELETE', kv: deleted('x', 20) }] },
+      `{"header":${H(20)},"fragment":true,"events":[{"type":"DELETE","kv":{"key":"eA==","mod_revision":"20"}}]}`],
     ['lease grant', LeaseGrantResponseDesc, { header: header(13), id: 1000, ttl: 2 }, `{"header":${H(13)},"ID":"1000","TTL":"2"}`],
     ['lease timetolive', LeaseTimeToLiveResponseDesc, { header: header(15), id: 1000, ttl: 1, grantedTtl: 2, keys: [bytes('lk')] },
       `{"header":${H(15)},"ID":"1000","TTL":"1","grantedTTL":"2","keys":["bGs="]}`],

@@ -1,7 +1,7 @@
 /** Building an app over the fake service and talking to it, by inject() or over a real socket. */
 import type { AddressInfo } from 'node:net';
 import { request as httpRequest } from 'node:http';
-import type { ClientRequest, IncomingHttpHeaders } from 'node:http';
+import type { ClientRequest, IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/http/app.js';
 import type { AppOptions } from '../../src/http/app.js';
@@ -32,12 +32,14 @@ export class LineStream {
   status = 0;
   headers: IncomingHttpHeaders = {};
   readonly responded: Promise<void>;
+  private response: IncomingMessage | undefined;
 
   constructor(port: number, method: string, path: string, headers: Record<string, string> = {}) {
     this.req = httpRequest({ host: '127.0.0.1', port, method, path, headers });
     this.req.on('error', () => undefined);
     this.responded = new Promise((resolve) => {
       this.req.on('response', (res) => {
+        this.response = res;
         this.status = res.statusCode ?? 0;
         this.headers = res.headers;
         res.setEncoding('utf8');
@@ -59,6 +61,15 @@ export class LineStream {
       });
     });
     this.req.flushHeaders();
+  }
+
+  /** Stops reading the response (the server sees a slow client). */
+  pause(): void {
+    this.response?.pause();
+  }
+
+  resume(): void {
+    this.response?.resume();
   }
 
   send(text: string): void {

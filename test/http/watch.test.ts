@@ -139,6 +139,24 @@ describe('/v3/watch', () => {
     s.close();
   });
 
+  it('holds back for a slow reader and then delivers every event in order', async () => {
+    const s = watch();
+    s.send('{"create_request":{"key":"c2xvdw=="}}');
+    await s.nextJson();
+    s.pause();
+    const value = Buffer.alloc(32 * 1024, 's').toString('base64');
+    const first = service.store.revision + 1;
+    for (let i = 0; i < 60; i++) await post(app, '/v3/kv/put', { key: b64('slow'), value });
+    s.resume();
+    const revisions: number[] = [];
+    for (let i = 0; i < 60; i++) {
+      const res = (await s.nextJson(5000)) as { result: { header: { revision: string } } };
+      revisions.push(Number(res.result.header.revision));
+    }
+    expect(revisions).toEqual(Array.from({ length: 60 }, (_, i) => first + i));
+    s.close();
+  });
+
   it('ends with the error chunk when the service fails mid-stream', async () => {
     const s = watch();
     s.send('{"create_request":{"key":"ZmFpbA=="}}');

@@ -14,6 +14,7 @@ import { encodeMessage, errorBodyJson } from '../../api/json.js';
 import { KvError } from '../../util/errors.js';
 import type { HttpContext } from '../context.js';
 import { toKvError } from '../errors.js';
+import { drained } from '../stream.js';
 import { intParam, rangeOf } from './plain-request.js';
 import type { PlainRequest } from './plain-request.js';
 
@@ -63,7 +64,7 @@ export async function watchAsEventStream(
   try {
     for await (const wr of stream) {
       const msg = sseMessage(wr);
-      if (!res.write(msg.text)) await new Promise((resolve) => res.once('drain', resolve).once('close', resolve));
+      if (!res.write(msg.text)) await drained(res);
       if (msg.last || res.destroyed) break;
     }
   } catch (err) {
