@@ -5,19 +5,22 @@
  * so nothing synced is ever lost.
  */
 import { describe, expect, it } from 'vitest';
-import type { Entry, HardState } from '../../src/raft/types.js';
+import type { Entry, HardState, SnapshotMetadata } from '../../src/raft/types.js';
 import { MemoryDataDir } from '../../src/storage/data-dir.js';
 import { MemoryKv, type PowerLossMode } from '../../src/storage/memory-kv.js';
 import { SeededRng } from '../../src/util/rng.js';
-import { entries } from './wal-conformance.js';
+import { entries, snap } from './wal-conformance.js';
 
 interface ModelState {
   readonly hardState: HardState;
+  /** The whole log from index 1; the WAL returns the part after the snapshot. */
   readonly log: readonly Entry[];
+  readonly snapshot: SnapshotMetadata | undefined;
 }
 
 function summary(s: ModelState): string {
-  return JSON.stringify({ hs: s.hardState, log: s.log.map((e) => `${e.index}@${e.term}:${Buffer.from(e.data).toString()}`) });
+  const after = s.log.filter((e) => e.index > (s.snapshot?.index ?? 0));
+  return JSON.stringify({ hs: s.hardState, snap: s.snapshot, log: after.map((e) => `${e.index}@${e.term}:${Buffer.from(e.data).toString()}`) });
 }
 
 /** Returns [unsynced batches at the power loss, batches kept]. */
@@ -26,20 +29,32 @@ async function runHistory(seed: number, mode: PowerLossMode): Promise<[number, n
   const disk = new MemoryKv(`seed-${seed}`);
   let dd = await MemoryDataDir.open(disk);
   await dd.wal.load();
-  let model: ModelState = { hardState: { term: 1, vote: 1, commit: 0 }, log: [] };
+  let model: ModelState = { hardState: { term: 1, vote: 1, commit: 0 }, log: [], snapshot: undefined };
   await dd.wal.save(model.hardState, [], { sync: true });
   const afterBatch: ModelState[] = [model]; // state after each batch since the last synced one
   const steps = 5 + rng.int(30);
   for (let step = 0; step < steps; step++) {
     const last = model.log.length;
     const { term, commit } = model.hardState;
-    if (rng.next() < 0.4 || commit === last) {
+    const snapIndex = model.snapshot?.index ?? 0;
+    if (rng.next() < 0.15 && commit > snapIndex) {
+      // A snapshot of our own log (synced), then compaction (unsynced batches: first index, trims).
+      const index = snapIndex + 1 + rng.int(commit - snapIndex);
+      const snapshot = snap(index, model.log[index - 1]?.term ?? 0);
+      await dd.wal.saveSnapshot(snapshot);
+      model = { ...model, snapshot };
+      afterBatch.length = 0;
+      afterBatch.push(model);
+      const before = disk.unsyncedBatches();
+      await dd.wal.compact(index - rng.int(index));
+      for (let i = before; i < disk.unsyncedBatches(); i++) afterBatch.push(model);
+    } else if (rng.next() < 0.4 || commit === last) {
       const newTerm = rng.next() < 0.2 ? term + 1 : term;
       const from = commit + 1 + rng.int(last - commit + 1); // may overwrite an uncommitted suffix
       const es = entries(from, from + rng.int(3), newTerm, `s${step}`);
       const hardState = { term: newTerm, vote: newTerm === term ? model.hardState.vote : 1 + rng.int(3), commit };
       await dd.wal.save(hardState, es, { sync: true });
-      model = { hardState, log: [...model.log.slice(0, from - 1), ...es] };
+      model = { ...model, hardState, log: [...model.log.slice(0, from - 1), ...es] };
       afterBatch.length = 0;
       afterBatch.push(model);
     } else {
@@ -57,7 +72,7 @@ async function runHistory(seed: number, mode: PowerLossMode): Promise<[number, n
   const loaded = await dd.wal.load();
   const expected = afterBatch[kept];
   expect(expected, `seed ${seed}`).toBeDefined();
-  expect(summary({ hardState: loaded.hardState, log: loaded.entries }), `seed ${seed}`).toBe(summary(expected as ModelState));
+  expect(summary({ hardState: loaded.hardState, log: loaded.entries, snapshot: loaded.snapshot }), `seed ${seed}`).toBe(summary(expected as ModelState));
   await dd.close();
   return [afterBatch.length - 1, kept];
 }
