@@ -47,9 +47,12 @@ export class WatchStream implements WatcherSink, AsyncIterable<WatchResponse> {
 
   constructor(private readonly hub: WatchHubLink) {}
 
-  /** Creates a watcher and queues its `created` reply; returns its ID, or -1 if creation failed. */
+  /**
+   * Creates a watcher and queues its `created` reply; returns its ID, or -1 if creation failed.
+   * Requests on a closed stream do nothing: the consumer learns of the end from iteration.
+   */
   watch(req: WatchRequest): number {
-    this.checkOpen();
+    if (this.closed) return INVALID_WATCH_ID;
     const rev = this.hub.revision();
     const fail = (reason: string): number => {
       this.pushControlOrDie({ watchId: INVALID_WATCH_ID, headerRevision: rev, events: [], created: true, canceled: true, cancelReason: reason });
@@ -97,7 +100,7 @@ export class WatchStream implements WatcherSink, AsyncIterable<WatchResponse> {
 
   /** Cancels a watcher: true and a `canceled` reply if it existed; unknown IDs get no reply. */
   cancel(id: number): boolean {
-    this.checkOpen();
+    if (this.closed) return false;
     const w = this.watchers.get(id);
     if (w === undefined) return false;
     this.forget(w);
@@ -111,8 +114,7 @@ export class WatchStream implements WatcherSink, AsyncIterable<WatchResponse> {
    * and the client retries. Returns whether a reply was queued.
    */
   requestProgress(): boolean {
-    this.checkOpen();
-    if (this.watchers.size === 0) return false;
+    if (this.closed || this.watchers.size === 0) return false;
     for (const w of this.watchers.values()) if (w.state !== 'synced') return false;
     return this.pushControl({ watchId: INVALID_WATCH_ID, headerRevision: this.hub.revision(), events: [] });
   }
@@ -197,10 +199,6 @@ export class WatchStream implements WatcherSink, AsyncIterable<WatchResponse> {
 
   private get queued(): number {
     return this.queue.length - this.head;
-  }
-
-  private checkOpen(): void {
-    if (this.closed) throw this.error ?? new KvError('WatchCanceled');
   }
 
   private pushControl(response: WatchResponse): boolean {

@@ -370,3 +370,16 @@ describe('WatchHub: a revision gap', () => {
     expect(revs).toEqual([2, 3, 4, 5]);
   });
 });
+
+describe('WatchStream: after close', () => {
+  it('ignores requests on a closed stream instead of throwing', async () => {
+    const { hub } = setup();
+    const stream = hub.newStream();
+    stream.close();
+    expect(stream.watch({ key: utf8('a') })).toBe(-1);
+    expect(stream.cancel(0)).toBe(false);
+    expect(stream.requestProgress()).toBe(false);
+    expect(await stream.next()).toBeUndefined();
+    expect(hub.stats()).toMatchObject({ streams: 0, synced: 0 });
+  });
+});
