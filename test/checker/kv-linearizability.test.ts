@@ -29,6 +29,13 @@ describe('linearizable KV histories pass', () => {
     expect(verdict(base().get(2, 'a', [3, 4], 'new').get(3, 'a', [5, 6], 'old'))).toBe('illegal');
   });
 
+  it('finds the order of concurrent writes that a later read decides', () => {
+    // The first order tried (x then y) fails; {x, y} in the other order is a different state.
+    const h = history().put(1, 'a', 'x', [0, 10]).put(2, 'a', 'y', [0, 10]).get(3, 'a', [11, 12], 'x');
+    expect(verdict(h)).toBe('ok');
+    expect(verdict(history().put(1, 'a', 'x', [0, 10]).put(2, 'a', 'y', [0, 10]).get(3, 'a', [11, 12], 'y'))).toBe('ok');
+  });
+
   it('orders concurrent reads by their revisions', () => {
     const h = history()
       .put(1, 'a', 'x', [0, 10], 2)
@@ -91,11 +98,22 @@ describe('anomalies are caught with an explanation', () => {
 
   it('per-key revisions: a write revision not above an earlier read, a read going back', () => {
     expect(verdict(history().get(1, 'a', [0, 1], undefined, { rev: 7 }).put(1, 'a', 'x', [2, 3], 7))).toBe('illegal');
-    expect(
-      verdict(history().get(1, 'a', [0, 1], undefined, { rev: 7 }).get(2, 'a', [2, 3], undefined, { rev: 6 })),
-    ).toBe('illegal');
+    const backwards = history().get(1, 'a', [0, 1], undefined, { rev: 7 }).get(2, 'a', [2, 3], undefined, { rev: 6 });
+    expect(checkLinearizability(kvModel, backwards.ops).result).toBe('illegal'); // the model alone sees it too
     expect(verdict(history().put(1, 'a', 'x', [0, 1], 4).get(1, 'a', [2, 3], 'x', { mod: 5 }))).toBe('illegal');
     expect(verdict(history().put(1, 'a', 'x', [0, 1], 4).get(1, 'a', [2, 3], 'x', { mod: 4, rev: 3 }))).toBe('illegal');
+  });
+
+  it('per-key revisions catch what real time cannot: concurrent reads whose values contradict their revisions', () => {
+    // B saw the old value, so it precedes put v2 (revision 3), yet B saw revision 6.
+    const h = history()
+      .put(1, 'a', 'v1', [0, 1], 2)
+      .put(1, 'a', 'v2', [2, 10], 3)
+      .get(2, 'a', [3, 9], 'v2', { mod: 3, rev: 5 })
+      .get(3, 'a', [3, 9], 'v1', { mod: 2, rev: 6 });
+    const report = checkKvHistory(h.ops);
+    expect(report.revisions).toEqual([]);
+    expect(report.linearizability.result).toBe('illegal');
   });
 });
 
@@ -125,6 +143,9 @@ describe('unknown and failed outcomes', () => {
       .get(2, 'a', [5, 6], 'v1', { mod: 9, rev: 9 })
       .get(2, 'a', [7, 8], 'v1', { mod: 10, rev: 10 });
     expect(verdict(h)).toBe('illegal');
+    expect(checkKvHistory(h.ops, { patch: false }).linearizability.result).toBe('illegal');
+    const consistent = history().put(1, 'a', 'v1', [0, 1], 'unknown').get(2, 'a', [5, 6], 'v1', { mod: 9, rev: 9 }).get(2, 'a', [7, 8], 'v1', { mod: 9, rev: 10 });
+    expect(checkKvHistory(consistent.ops, { patch: false }).result).toBe('ok');
   });
 
   it('an unknown-outcome CAS whose condition is undecidable may go either way', () => {

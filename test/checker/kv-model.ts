@@ -94,7 +94,10 @@ function stepKnown(s: KeyState, input: KvInput, out: KvOutput): KeyState[] {
   }
 }
 
-/** Unknown outcome: the op took effect (it is linearized, and at +∞ that also covers "never"). */
+/**
+ * Unknown outcome: the op takes effect where it is linearized. "Never took effect" needs no
+ * branch of its own: its return is +∞, so it can always be placed last, which is the same.
+ */
 function stepUnknown(s: KeyState, input: KvInput): KeyState[] {
   switch (input.op) {
     case 'get':
@@ -104,9 +107,8 @@ function stepUnknown(s: KeyState, input: KvInput): KeyState[] {
     case 'delete':
       return s.value === undefined ? [s] : [afterWrite(undefined, undefined, s.floor)];
     case 'cas': {
-      const applied = afterWrite(input.value, undefined, s.floor);
-      const cond = casCondition(s, input.expect);
-      return cond === undefined ? [applied, s] : cond ? [applied] : [s];
+      // Undecidable condition (modRevision unknown): applying is the only choice needing a state.
+      return casCondition(s, input.expect) === false ? [s] : [afterWrite(input.value, undefined, s.floor)];
     }
     default:
       return assertNever(input, 'kv input');

@@ -96,6 +96,11 @@ describe('each violation is detected', () => {
     expect(kinds([s])).toContain('bookmarkable');
   });
 
+  it('bookmarkable: an event exactly at the notified revision, on a watch whose start is unknown', () => {
+    const s = watch([progress(3), resp([put('b', '1', 3), put('c', '1', 3)])], { key: 'a', rangeEnd: '\0' });
+    expect(kinds([s])).toEqual(['bookmarkable']);
+  });
+
   it('bookmarkable: a progress notification before events it covers were delivered', () => {
     const s = watch([resp([put('a', '1', 2)]), progress(4)]);
     const v = validateWatches([s], { history }).violations;
