@@ -24,9 +24,17 @@ function drain(net: SimNetwork<Msg>, until: number): Msg[] {
 }
 
 describe('SimNetwork', () => {
+  it('keeps each link FIFO unless told to reorder', () => {
+    const net = new SimNetwork<Msg>(new SeededRng(1));
+    net.faults = { dropRate: 0, dupRate: 0, reorderRate: 0, minDelay: 0, meanExtraDelay: 1, maxDelay: 5 };
+    for (let n = 0; n < 200; n++) net.send({ from: 1, to: 2, n }, n / 100);
+    const got = drain(net, 10).map((m) => m.n);
+    expect(got).toEqual(Array.from({ length: 200 }, (_, i) => i));
+  });
+
   it('delivers everything on healthy links, and reorders when delays vary', () => {
     const net = new SimNetwork<Msg>(new SeededRng(1));
-    net.faults = { dropRate: 0, dupRate: 0, minDelay: 0, meanExtraDelay: 1, maxDelay: 5 };
+    net.faults = { dropRate: 0, dupRate: 0, reorderRate: 1, minDelay: 0, meanExtraDelay: 1, maxDelay: 5 };
     for (let n = 0; n < 200; n++) net.send({ from: 1, to: 2, n }, 0);
     const got = drain(net, 10).map((m) => m.n);
     expect([...got].sort((a, b) => a - b)).toEqual(Array.from({ length: 200 }, (_, i) => i));
@@ -34,8 +42,8 @@ describe('SimNetwork', () => {
   });
 
   it('drops and duplicates at the configured rates', () => {
-    const net = new SimNetwork<Msg>(new SeededRng(2));
-    net.faults = { dropRate: 0.2, dupRate: 0.1, minDelay: 0.1, meanExtraDelay: 0, maxDelay: 0.1 };
+    const net = new SimNetwork<Msg>(new SeededRng(2), 100_000);
+    net.faults = { dropRate: 0.2, dupRate: 0.1, reorderRate: 0, minDelay: 0.1, meanExtraDelay: 0, maxDelay: 0.1 };
     for (let n = 0; n < 5000; n++) net.send({ from: 1, to: 2, n }, 0);
     const got = drain(net, 1);
     expect(net.stats.dropped).toBeGreaterThan(850);
@@ -60,10 +68,20 @@ describe('SimNetwork', () => {
     expect(drain(net, 20).map((m) => m.n)).toEqual([3]);
   });
 
+  it('bounds the queue: overflow loses packets and reports them', () => {
+    const net = new SimNetwork<Msg>(new SeededRng(4), 10);
+    const lost: number[] = [];
+    net.onLost = (m) => lost.push(m.n);
+    for (let n = 0; n < 15; n++) net.send({ from: 1, to: 2, n }, 0);
+    expect(net.inFlight).toBe(10);
+    expect(net.stats.overflow).toBe(5);
+    expect(lost.length).toBe(5);
+  });
+
   it('is deterministic per seed', () => {
     const run = (seed: number): number[] => {
       const net = new SimNetwork<Msg>(new SeededRng(seed));
-      net.faults = { dropRate: 0.1, dupRate: 0.1, minDelay: 0, meanExtraDelay: 1, maxDelay: 3 };
+      net.faults = { dropRate: 0.1, dupRate: 0.1, reorderRate: 0.5, minDelay: 0, meanExtraDelay: 1, maxDelay: 3 };
       for (let n = 0; n < 100; n++) net.send({ from: 1, to: 2, n }, n / 10);
       return drain(net, 100).map((m) => m.n);
     };

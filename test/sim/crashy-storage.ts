@@ -5,7 +5,7 @@
  * suffix of the unsynced writes and rebuilds a fresh MemoryStorage from what survived — the
  * state a restarted process would recover (raft-pitfalls.md items 2 and 7).
  */
-import { MemoryStorage } from '../../src/raft/index.js';
+import { encodeConfChange, MemoryStorage } from '../../src/raft/index.js';
 import type { ConfState, Entry, HardState, Snapshot } from '../../src/raft/types.js';
 import { EMPTY_HARD_STATE } from '../../src/raft/types.js';
 import { assert } from '../../src/util/assert.js';
@@ -26,11 +26,10 @@ export type RaftWrite =
   | { readonly kind: 'snapshot'; readonly snapshot: Snapshot; readonly keepLog: boolean }
   | { readonly kind: 'compact'; readonly index: number };
 
-export const EMPTY_DURABLE_STATE: DurableRaftState = Object.freeze({
-  hardState: EMPTY_HARD_STATE,
-  snapshot: undefined,
-  entries: [],
-});
+/** A fresh, empty durable state (a blank node); each call returns a new object it may mutate. */
+export function emptyDurableState(): DurableRaftState {
+  return { hardState: EMPTY_HARD_STATE, snapshot: undefined, entries: [] };
+}
 
 function firstIndexOf(s: DurableRaftState): number {
   return (s.snapshot?.metadata.index ?? 0) + 1;
@@ -48,7 +47,11 @@ export function applyRaftWrite(s: DurableRaftState, w: RaftWrite): DurableRaftSt
       if (head === undefined) return s;
       const keep = head.index - first;
       assert(keep <= s.entries.length, () => `durable log gap: have ${first}..${first + s.entries.length - 1}, append at ${head.index}`);
-      return { ...s, entries: [...s.entries.slice(0, keep), ...fresh] };
+      // The durable state is owned by its CrashyWrites: extend in place (appends are the hot path).
+      const entries = s.entries as Entry[];
+      entries.length = keep;
+      for (const e of fresh) entries.push(e);
+      return s;
     }
     case 'snapshot': {
       const idx = w.snapshot.metadata.index;
@@ -76,13 +79,23 @@ export function memoryStorageFrom(s: DurableRaftState): MemoryStorage {
   return ms;
 }
 
-/** A bootstrap state: a snapshot at index 1, term 1 holding the initial membership. */
-export function bootstrapState(confState: ConfState, data: Uint8Array): DurableRaftState {
-  return {
-    hardState: { term: 1, vote: 0, commit: 1 },
-    snapshot: { metadata: { index: 1, term: 1, confState }, data },
-    entries: [],
-  };
+/**
+ * A bootstrap state like etcd-io/raft's `Bootstrap`: one committed term-1 entry per initial
+ * member (simple conf changes, voters then learners), no snapshot. Every node starts from the
+ * same log, so a node added later can be caught up by entries from index 1 while they last.
+ */
+export function bootstrapState(voters: readonly number[], learners: readonly number[] = []): DurableRaftState {
+  const changes = [
+    ...voters.map((nodeId) => ({ type: 'addNode' as const, nodeId })),
+    ...learners.map((nodeId) => ({ type: 'addLearnerNode' as const, nodeId })),
+  ];
+  const entries: Entry[] = changes.map((c, i) => ({
+    term: 1,
+    index: i + 1,
+    type: 'confChangeV2',
+    data: encodeConfChange({ transition: 'auto', changes: [c], context: new Uint8Array(0) }),
+  }));
+  return { hardState: { term: 1, vote: 0, commit: entries.length }, snapshot: undefined, entries };
 }
 
 export class CrashyRaftStorage {
@@ -90,8 +103,10 @@ export class CrashyRaftStorage {
   /** The storage the live node reads; replaced on every crash. */
   memory: MemoryStorage;
 
-  constructor(initial: DurableRaftState = EMPTY_DURABLE_STATE) {
-    this.writes = new CrashyWrites<DurableRaftState, RaftWrite>(initial, applyRaftWrite);
+  constructor(initial: DurableRaftState = emptyDurableState()) {
+    // A private copy: the durable log is extended in place, and bootstrap states are shared.
+    const own = { ...initial, entries: [...initial.entries] };
+    this.writes = new CrashyWrites<DurableRaftState, RaftWrite>(own, applyRaftWrite);
     this.memory = memoryStorageFrom(initial);
   }
 

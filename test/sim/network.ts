@@ -1,8 +1,10 @@
 /**
  * A seeded, deterministic message network for simulations (TigerBeetle's packet simulator in
- * miniature): every send may be dropped, duplicated or delayed (random delays reorder), links can
- * be cut both ways (partitions) or one way, and the queue is bounded (overflow drops a random
- * packet). It knows nothing about Raft: any message with `from`/`to` node ids travels.
+ * miniature): every send may be dropped, duplicated, delayed or reordered, links can be cut both
+ * ways (partitions) or one way, and the queue is bounded (overflow drops a random packet). Like
+ * cairn's transport (one stream per peer pair) a link is FIFO except for the `reorderRate`
+ * share of packets, which ignore the order (a reconnect, a retransmission). It knows nothing
+ * about Raft: any message with `from`/`to` node ids travels.
  */
 import type { Rng } from '../../src/util/rng.js';
 import { MinHeap } from './heap.js';
@@ -17,6 +19,8 @@ export interface LinkFaults {
   dropRate: number;
   /** Probability a send is delivered twice (the copy gets its own delay). */
   dupRate: number;
+  /** Probability a packet may overtake earlier ones on its link (otherwise links are FIFO). */
+  reorderRate: number;
   /** Delay = minDelay + exponential(meanExtraDelay), capped at maxDelay (in simulated time units). */
   minDelay: number;
   meanExtraDelay: number;
@@ -26,6 +30,7 @@ export interface LinkFaults {
 export const HEALTHY_LINKS: LinkFaults = Object.freeze({
   dropRate: 0,
   dupRate: 0,
+  reorderRate: 0,
   minDelay: 0.05,
   meanExtraDelay: 0.1,
   maxDelay: 0.5,
@@ -49,14 +54,19 @@ interface InFlight<M> {
 export class SimNetwork<M extends Addressed> {
   private readonly queue = new MinHeap<InFlight<M>>();
   private readonly blocked = new Set<string>();
+  /** Latest scheduled delivery per link, to keep links FIFO. */
+  private readonly linkTail = new Map<string, number>();
   private seq = 0;
   faults: LinkFaults = { ...HEALTHY_LINKS };
   readonly stats: NetworkStats = { sent: 0, delivered: 0, dropped: 0, duplicated: 0, cut: 0, overflow: 0 };
 
+  /** Told about every packet the network loses (a transport would see the send fail). */
+  onLost: ((msg: M) => void) | undefined;
+
   constructor(
     private readonly rng: Rng,
     /** Bound on packets in flight; beyond it a random send is lost (a full socket buffer). */
-    private readonly capacity = 10_000,
+    private readonly capacity = 4096,
   ) {}
 
   get inFlight(): number {
@@ -100,10 +110,12 @@ export class SimNetwork<M extends Addressed> {
     this.stats.sent++;
     if (this.isBlocked(msg.from, msg.to)) {
       this.stats.cut++;
+      this.onLost?.(msg);
       return 0;
     }
     if (this.rng.next() < this.faults.dropRate) {
       this.stats.dropped++;
+      this.onLost?.(msg);
       return 0;
     }
     let copies = 1;
@@ -111,7 +123,15 @@ export class SimNetwork<M extends Addressed> {
       copies = 2;
       this.stats.duplicated++;
     }
-    for (let i = 0; i < copies; i++) this.enqueue(msg, now + this.delay());
+    const link = `${msg.from}>${msg.to}`;
+    for (let i = 0; i < copies; i++) {
+      let time = now + this.delay();
+      if (i === 0 && !(this.rng.next() < this.faults.reorderRate)) {
+        time = Math.max(time, this.linkTail.get(link) ?? 0);
+        this.linkTail.set(link, time);
+      }
+      this.enqueue(msg, time);
+    }
     return copies;
   }
 
@@ -123,6 +143,7 @@ export class SimNetwork<M extends Addressed> {
       this.queue.pop();
       if (this.isBlocked(head.msg.from, head.msg.to)) {
         this.stats.cut++;
+        this.onLost?.(head.msg);
         continue;
       }
       this.stats.delivered++;
@@ -136,7 +157,11 @@ export class SimNetwork<M extends Addressed> {
 
   /** Drops every packet to or from `id` (used when tests want a clean slate for a node). */
   purge(id: number): number {
-    return this.queue.removeWhere((p) => p.msg.from === id || p.msg.to === id);
+    return this.queue.removeWhere((p) => {
+      const hit = p.msg.from === id || p.msg.to === id;
+      if (hit) this.onLost?.(p.msg);
+      return hit;
+    });
   }
 
   private delay(): number {
@@ -151,7 +176,11 @@ export class SimNetwork<M extends Addressed> {
       // Drop a random packet rather than refuse the new one: overflow hits old and new alike.
       const victim = this.rng.int(this.queue.size);
       let i = 0;
-      this.queue.removeWhere(() => i++ === victim);
+      this.queue.removeWhere((p) => {
+        const hit = i++ === victim;
+        if (hit) this.onLost?.(p.msg);
+        return hit;
+      });
     }
     this.queue.push({ time, seq: this.seq++, msg });
   }

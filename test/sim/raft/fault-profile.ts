@@ -47,6 +47,7 @@ export function drawProfile(rng: SeededRng, f: Features): FaultProfile {
     links: {
       dropRate: pick(rng, [0, 0.01, 0.05, 0.2]),
       dupRate: pick(rng, [0, 0.02, 0.1]),
+      reorderRate: pick(rng, [0, 0.01, 0.05, 0.3]),
       minDelay: 0.02,
       meanExtraDelay: pick(rng, [0.05, 0.3, 1.5]),
       maxDelay: pick(rng, [0.5, 3, 8]),
@@ -56,7 +57,7 @@ export function drawProfile(rng: SeededRng, f: Features): FaultProfile {
     crashRate: f.crashes ? pick(rng, [0, 0.005, 0.02, 0.05]) : 0,
     midReadyCrashRate: f.crashes ? pick(rng, [0, 0.0005, 0.003]) : 0,
     restartDelay: pick(rng, [[1, 5], [5, 30], [20, 80]] as [number, number][]),
-    proposalRate: pick(rng, [0.2, 0.7, 2]),
+    proposalRate: pick(rng, [0.1, 0.4, 1.2]),
     snapshotRate: f.snapshots ? pick(rng, [0, 0.02, 0.1, 0.3]) : 0,
     keepMax: pick(rng, [0, 3, 20]),
     membershipRate: f.membership ? pick(rng, [0, 0.01, 0.04, 0.1]) : 0,
@@ -73,7 +74,7 @@ export function drawProfile(rng: SeededRng, f: Features): FaultProfile {
 export function describeProfile(p: FaultProfile): string {
   const l = p.links;
   return [
-    `drop=${l.dropRate} dup=${l.dupRate} delay~${l.meanExtraDelay}<=${l.maxDelay}`,
+    `drop=${l.dropRate} dup=${l.dupRate} reorder=${l.reorderRate} delay~${l.meanExtraDelay}<=${l.maxDelay}`,
     `part=${p.partitionRate}/${p.healRate} crash=${p.crashRate}+${p.midReadyCrashRate}`,
     `prop=${p.proposalRate} snap=${p.snapshotRate}(keep<=${p.keepMax}) conf=${p.membershipRate}`,
     `transfer=${p.transferRate} read=${p.readRate} skew=${p.tickSkip}`,

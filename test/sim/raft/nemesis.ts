@@ -59,6 +59,7 @@ export class Nemesis {
     if (this.chance(this.sim.profile.readRate)) this.read();
     this.changeMembership(true);
     const leader = this.sim.leader();
+    if (leader !== undefined) this.refreshLeaderSnapshot(leader);
     if (leader !== undefined && this.sim.now - this.lastMarkerAt >= 5) {
       const marker = `m${this.markers.length}`;
       if (leader.propose(enc.encode(marker))) {
@@ -161,13 +162,28 @@ export class Nemesis {
   }
 
   private snapshot(): void {
-    const h = this.pick(this.sim.up().filter((x) => x.app.appliedIndex > x.storage.memory.firstIndex() - 1 && x.app.confState.voters.length > 0));
+    const h = this.pick(this.sim.up().filter((x) => x.app.appliedIndex > x.storage.memory.snapshot().metadata.index && x.app.confState.voters.length > 0));
     if (h === undefined) return;
     const idx = h.app.appliedIndex;
     const compactTo = idx - this.rng.int(this.sim.profile.keepMax + 1);
     h.storage.saveAppSnapshot(idx, h.app.confState, h.app.snapshotData(), compactTo);
     this.sim.count('snapshots');
     this.sim.event(`n${h.id} snapshot at ${idx}, compact to ${compactTo}`);
+  }
+
+  /**
+   * A node ignores a snapshot whose configuration lacks it (etcd-io/raft `restore`), so a member
+   * added after the leader's last snapshot can only catch up from a newer one. The application
+   * snapshots when its latest snapshot no longer describes the membership.
+   */
+  private refreshLeaderSnapshot(leader: SimNode): void {
+    const snap = leader.storage.memory.snapshot().metadata;
+    if (snap.index === 0 || leader.app.appliedIndex <= snap.index) return;
+    const inSnap = members(snap.confState);
+    if ([...members(leader.app.confState)].every((id) => inSnap.has(id))) return;
+    leader.storage.saveAppSnapshot(leader.app.appliedIndex, leader.app.confState, leader.app.snapshotData(), snap.index);
+    this.sim.count('snapshotsForNewMembers');
+    this.sim.event(`n${leader.id} snapshot at ${leader.app.appliedIndex} for members missing from its snapshot at ${snap.index}`);
   }
 
   private changeMembership(leaveOnly: boolean): void {

@@ -7,7 +7,7 @@
 import { decodeConfChange, RawNode } from '../../../src/raft/index.js';
 import type { RaftConfig } from '../../../src/raft/index.js';
 import type { Message } from '../../../src/raft/messages.js';
-import type { Entry, HardState, SoftState } from '../../../src/raft/types.js';
+import type { ConfState, Entry, HardState, SoftState } from '../../../src/raft/types.js';
 import { EMPTY_CONF_STATE } from '../../../src/raft/types.js';
 import { isKvError } from '../../../src/util/errors.js';
 import type { SeededRng } from '../../../src/util/rng.js';
@@ -22,7 +22,7 @@ export interface NodeHooks {
   send(m: Message): void;
   log(line: string): void;
   /** Called after `node` applied entry `e` (its state machine already updated). */
-  applied(node: number, e: Entry): void;
+  applied(node: number, e: Entry, confBefore: ConfState): void;
   /** When true, the node crashes after persisting this Ready and before sending it. */
   crashMidReady(node: number): boolean;
 }
@@ -126,14 +126,16 @@ export class SimNode {
       this.hooks.log(`n${this.id} installs snapshot at ${rd.snapshot.metadata.index}`);
     }
     for (const e of rd.committedEntries) {
+      const confBefore = this.app.confState;
       this.app.hash = this.checker.onApply(this.id, e, this.app.appliedIndex, this.app.hash, this.term);
       this.app.appliedIndex = e.index;
-      if (e.type === 'confChangeV2' && e.data.length > 0) {
+      if (e.type === 'confChangeV2') {
+        // Empty data is the empty change that leaves a joint config (etcd's auto-leave has nil data).
         const cc = decodeConfChange(e.data);
         this.app.confState = raw.applyConfChange(cc);
         this.hooks.log(`n${this.id} applies conf change at ${e.index}: ${describeConf(this.app.confState)}`);
       }
-      this.hooks.applied(this.id, e);
+      this.hooks.applied(this.id, e, confBefore);
     }
     for (const rs of rd.readStates) {
       const ctx = dec.decode(rs.requestCtx);

@@ -6,9 +6,10 @@
  * member within a bound. Everything derives from the seed, so a failure replays exactly.
  */
 import type { Message } from '../../../src/raft/messages.js';
-import type { Entry } from '../../../src/raft/types.js';
+import type { ConfState, Entry } from '../../../src/raft/types.js';
 import { SeededRng } from '../../../src/util/rng.js';
-import { bootstrapState, EMPTY_DURABLE_STATE } from '../crashy-storage.js';
+import { bootstrapState, emptyDurableState } from '../crashy-storage.js';
+import type { DurableRaftState } from '../crashy-storage.js';
 import { MinHeap } from '../heap.js';
 import { HEALTHY_LINKS, SimNetwork } from '../network.js';
 import { EventLog } from './event-log.js';
@@ -18,7 +19,6 @@ import { Nemesis } from './nemesis.js';
 import { SafetyChecker } from './safety-checker.js';
 import { SimNode } from './sim-node.js';
 import type { NodeOptions } from './sim-node.js';
-import { encodeAppSnapshot, GENESIS_HASH } from './state-machine.js';
 import { MAX_HOSTS, members } from './membership.js';
 
 export interface SimOptions {
@@ -55,7 +55,7 @@ export class Simulation {
   readonly rng: SeededRng;
   readonly profile: FaultProfile;
   readonly network: SimNetwork<Message>;
-  readonly checker = new SafetyChecker(1, GENESIS_HASH);
+  readonly checker = new SafetyChecker();
   readonly hosts = new Map<number, SimNode>();
   readonly log: EventLog;
   readonly counts: Record<string, number> = {};
@@ -77,6 +77,7 @@ export class Simulation {
     const features = { ...ALL_FEATURES, ...opts.features };
     this.profile = drawProfile(this.rng.fork(), features);
     this.network = new SimNetwork<Message>(this.rng.fork());
+    this.network.onLost = (m) => this.lost(m);
     this.crashRng = this.rng.fork();
     this.log = new EventLog(50, opts.trace ?? false);
     const n = opts.nodes ?? 3 + this.rng.int(5);
@@ -91,8 +92,7 @@ export class Simulation {
     };
     const voters = Array.from({ length: n }, (_, i) => i + 1);
     this.nextId = n + 1;
-    const conf = { voters, learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false };
-    const boot = bootstrapState(conf, encodeAppSnapshot({ index: 1, hash: GENESIS_HASH }));
+    const boot = bootstrapState(voters);
     for (const id of voters) {
       this.everMember.add(id);
       this.addHost(id, boot);
@@ -117,7 +117,7 @@ export class Simulation {
       if (!h.retired && !this.everMember.has(h.id) && h.app.appliedIndex === 0) return h.id;
     }
     const id = this.nextId++;
-    this.addHost(id, EMPTY_DURABLE_STATE);
+    this.addHost(id, emptyDurableState());
     return id;
   }
 
@@ -131,11 +131,11 @@ export class Simulation {
     return best;
   }
 
-  private addHost(id: number, initial: typeof EMPTY_DURABLE_STATE): SimNode {
+  private addHost(id: number, initial: DurableRaftState): SimNode {
     const host = new SimNode(id, initial, this.rng.fork(), this.nodeOptions, this.checker, {
       send: (m) => this.send(m),
       log: (line) => this.event(line),
-      applied: (node, e) => this.onApplied(node, e),
+      applied: (node, e, before) => this.onApplied(node, e, before),
       crashMidReady: (node) => this.maybeCrashMidReady(node),
     });
     this.hosts.set(id, host);
@@ -154,11 +154,14 @@ export class Simulation {
 
   private send(m: Message): void {
     this.count('messages');
-    const copies = this.network.send(m, this.now);
-    if (copies === 0) {
-      const cut = this.network.isBlocked(m.from, m.to);
-      if (m.type === 'MsgSnap') this.at(this.now, () => this.report(m.from, (raw) => raw.reportSnapshot(m.to, 'failure')));
-      else if (cut && this.rng.next() < 0.3) this.at(this.now, () => this.report(m.from, (raw) => raw.reportUnreachable(m.to)));
+    this.network.send(m, this.now);
+  }
+
+  /** The transport's view of a lost packet: a failed snapshot send, sometimes an unreachable peer. */
+  private lost(m: Message): void {
+    if (m.type === 'MsgSnap') this.at(this.now, () => this.report(m.from, (raw) => raw.reportSnapshot(m.to, 'failure')));
+    else if (this.network.isBlocked(m.from, m.to) && this.rng.next() < 0.3) {
+      this.at(this.now, () => this.report(m.from, (raw) => raw.reportUnreachable(m.to)));
     }
   }
 
@@ -180,14 +183,15 @@ export class Simulation {
     if (m.type === 'MsgSnap') this.report(m.from, (raw) => raw.reportSnapshot(m.to, 'finish'));
   }
 
-  private onApplied(node: number, e: Entry): void {
+  private onApplied(node: number, e: Entry, confBefore: ConfState): void {
     if (e.type === 'confChangeV2') {
       const h = this.hosts.get(node);
       if (h === undefined) return;
       const ms = members(h.app.confState);
       for (const id of ms) this.everMember.add(id);
       this.count('confApplied');
-      if (!ms.has(node)) this.at(this.now, () => this.retire(node, 'applied its own removal'));
+      // Retire a node once it applies the change that takes it out of the configuration.
+      if (!ms.has(node) && members(confBefore).has(node)) this.at(this.now, () => this.retire(node, 'applied its own removal'));
       return;
     }
     if (e.data.length > 0 && e.data[0] === 0x6d /* 'm' */) {
@@ -236,7 +240,8 @@ export class Simulation {
 
   /** Runs events until `until` (network deliveries and timers interleaved by time). */
   runUntil(until: number): void {
-    for (;;) {
+    for (let steps = 0; ; steps++) {
+      if (steps > 200_000) throw new Error(`livelock: over 200000 events within one tick at ${this.now}`);
       const tNet = this.network.nextTime() ?? Infinity;
       const tTimer = this.timers.peek()?.time ?? Infinity;
       const t = Math.min(tNet, tTimer);
@@ -269,7 +274,7 @@ export class Simulation {
 
   run(): SimResult {
     const rounds = this.opts.rounds ?? 2;
-    const chaosTicks = this.opts.chaosTicks ?? 120;
+    const chaosTicks = this.opts.chaosTicks ?? 100;
     const bound = this.opts.livenessBound ?? 300;
     const nemesis = new Nemesis(this, this.rng.fork());
     this.event(`seed ${this.opts.seed}: ${this.hosts.size} nodes; ${describeProfile(this.profile)}`);
