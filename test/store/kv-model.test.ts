@@ -7,6 +7,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { KvStore } from '../../src/store/kv-store.js';
 import { MemoryBackend } from '../../src/storage/memory-backend.js';
+import { openDataDir } from '../../src/storage/data-dir.js';
+import type { Backend } from '../../src/storage/backend.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { isKvError } from '../../src/util/errors.js';
 import { toHex } from '../../src/util/bytes.js';
 import { KvModel } from './model/kv-model.js';
@@ -26,8 +31,45 @@ async function outcome(f: () => unknown): Promise<Outcome> {
 
 const ALL = { key: new Uint8Array([0]), rangeEnd: new Uint8Array([0]) };
 
-async function check(ops: ModelOp[], batchSize: number): Promise<void> {
+/** Where the store keeps its data; `restart` closes it (as a process exit would) and opens it again. */
+interface Disk {
+  backend: Backend;
+  restart(): Promise<Backend>;
+  dispose(): Promise<void>;
+}
+
+function memoryDisk(): Disk {
   const backend = new MemoryBackend();
+  return { backend, restart: async () => backend, dispose: async () => undefined };
+}
+
+async function levelDisk(): Promise<Disk> {
+  const dir = await mkdtemp(join(tmpdir(), 'cairn-kv-model-'));
+  let dd = await openDataDir(dir);
+  return {
+    backend: dd.backend,
+    restart: async () => {
+      await dd.close();
+      dd = await openDataDir(dir);
+      return dd.backend;
+    },
+    dispose: async () => {
+      await dd.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function check(ops: ModelOp[], batchSize: number, disk: Disk = memoryDisk()): Promise<void> {
+  try {
+    await checkOn(ops, batchSize, disk);
+  } finally {
+    await disk.dispose();
+  }
+}
+
+async function checkOn(ops: ModelOp[], batchSize: number, disk: Disk): Promise<void> {
+  let backend = disk.backend;
   let leases = new FakeLeases();
   const options = { compactionBatchSize: batchSize, leases };
   let store = await KvStore.open(backend, options);
@@ -67,6 +109,7 @@ async function check(ops: ModelOp[], batchSize: number): Promise<void> {
       }
       case 'restart':
         await store.close();
+        backend = await disk.restart();
         leases = new FakeLeases();
         store = await KvStore.open(backend, { ...options, leases });
         want = got = { ok: undefined };
@@ -102,6 +145,10 @@ afterAll(() => {
 describe('KvStore against the reference model', () => {
   it('agrees on random histories (compaction batches of 1000)', async () => {
     await fc.assert(fc.asyncProperty(fc.array(modelOp, { minLength: 1, maxLength: 60 }), (ops) => check(ops, 1000)), { numRuns: 200 });
+  });
+
+  it('agrees on random histories over LevelDB, restarts closing and reopening the database', async () => {
+    await fc.assert(fc.asyncProperty(fc.array(modelOp, { minLength: 1, maxLength: 40 }), async (ops) => check(ops, 2, await levelDisk())), { numRuns: 15 });
   });
 
   it('agrees on random histories with one-record compaction batches interleaved with writes', async () => {

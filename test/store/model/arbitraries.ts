@@ -101,7 +101,7 @@ export const modelOp: fc.Arbitrary<ModelOp> = fc.oneof(
   { weight: 2, arbitrary: deleteReq.map((req) => ({ type: 'deleteRange', req }) as const) },
   { weight: 5, arbitrary: rangeReq.map((req) => ({ type: 'range', req }) as const) },
   {
-    weight: 1,
+    weight: 3,
     arbitrary: fc.record({ req: rangeReq, percent: fc.integer({ min: 0, max: 100 }) }).map(({ req, percent }) => ({ type: 'historicalRange', req, fraction: percent / 100 }) as const),
   },
   { weight: 3, arbitrary: txnReq.map((req) => ({ type: 'txn', req }) as const) },
