@@ -21,7 +21,7 @@ export interface RaftConfig {
   applied?: number;
   /** Bytes of entries per MsgApp (default 1 MiB). */
   maxSizePerMsg?: number;
-  /** Bytes of committed entries per Ready (default: maxSizePerMsg... unlimited when 0). */
+  /** Bytes of committed entries per Ready (default 0 = unlimited). */
   maxCommittedSizePerReady?: number;
   /** The leader drops proposals beyond this many uncommitted payload bytes (0 = unlimited). */
   maxUncommittedEntriesSize?: number;
@@ -98,7 +98,7 @@ export function resolveConfig(c: RaftConfig): ResolvedConfig {
     rng: c.rng,
     applied: c.applied ?? 0,
     maxSizePerMsg,
-    // etcd: 0 means "same as maxSizePerMsg"... we keep 0 = unlimited as documented in raft-api.md.
+    // etcd defaults 0 to maxSizePerMsg; here 0 means unlimited (at least one entry is always handed out).
     maxCommittedSizePerReady: maxCommitted === 0 ? Infinity : maxCommitted,
     maxUncommittedEntriesSize: maxUncommitted === 0 ? Infinity : maxUncommitted,
     maxInflightMsgs,

@@ -67,8 +67,10 @@ export abstract class RaftCore {
     this.installConfig(restoreConfig(this.trk, this.log.lastIndex(), confState));
     if (!isEmptyHardState(hardState)) this.loadState(hardState);
     if (cfg.applied > 0) {
-      if (cfg.applied > this.log.committed) {
-        throw new KvError('InvalidArgument', `raft: applied(${cfg.applied}) is beyond committed(${this.log.committed})`);
+      // The application's state must lie between the snapshot it restored and the commit index.
+      if (cfg.applied > this.log.committed || cfg.applied < this.log.applied) {
+        throw new KvError('InvalidArgument',
+          `raft: applied(${cfg.applied}) is out of range [snapshot(${this.log.applied}), committed(${this.log.committed})]`);
       }
       this.log.appliedTo(cfg.applied);
     }
