@@ -222,6 +222,20 @@ describe('replication', () => {
     expect(net.node(2).appliedData()).toEqual(['e0', 'e1', 'e2', 'e3', 'e4']);
   });
 
+  it('flow control: the inflight window is also bounded by bytes', () => {
+    const net = new Network([1, 2], { maxInflightMsgs: 100, maxInflightBytes: 200, maxSizePerMsg: 100 });
+    net.campaign(1);
+    net.isolate(2);
+    const leader = net.node(1);
+    for (let i = 0; i < 10; i++) leader.rn.propose(new Uint8Array(84)); // 100 bytes with the header
+    const apps = ofType(leader.process(), 'MsgApp').filter((m) => m.to === 2);
+    expect(apps).toHaveLength(2);
+    expect(leader.raft.trk.progress.get(2)?.inflights.totalBytes()).toBe(200);
+    net.recover();
+    net.tick(1, 1);
+    expect(net.node(2).applied.filter((e) => e.data.byteLength === 84)).toHaveLength(10);
+  });
+
   it('MsgApp batching is bounded by maxSizePerMsg', () => {
     const net = new Network([1, 2], { maxSizePerMsg: 100 });
     net.campaign(1);
