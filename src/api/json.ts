@@ -8,7 +8,7 @@ import type { GrpcCode } from '../util/errors.js';
 import { decodeMessage } from './json/decode.js';
 import type { MessageDesc } from './json/descriptor.js';
 import { encodeMessage } from './json/encode.js';
-import { JsonSyntaxError, parseFirstValue } from './json/parse.js';
+import { JsonNumber, JsonSyntaxError, parseFirstValue } from './json/parse.js';
 import type { JsonValue } from './json/parse.js';
 
 export { decodeMessage } from './json/decode.js';
@@ -68,3 +68,25 @@ export class WireError extends KvError {
     this.grpcCode = grpcCode;
   }
 }
+
+/**
+ * One message of a streaming response (`{"result":…}` or grpc-gateway's `{"error":{…}}`), for
+ * the HTTP client: the decoded result, or the error thrown as a KvError.
+ */
+export function decodeStreamItem<T>(desc: MessageDesc<T>, item: JsonValue): T {
+  if (item instanceof Map) {
+    const result = item.get('result');
+    if (result !== undefined) return decodeMessage(desc, result);
+    const error = item.get('error');
+    if (error instanceof Map) {
+      const code = error.get('grpc_code');
+      const message = error.get('message');
+      const grpc = code instanceof JsonNumber ? Number(code.text) : GRPC_UNKNOWN;
+      const text = typeof message === 'string' ? message : 'unknown stream error';
+      throw kvErrorFromBody({ error: text, code: grpc, message: text });
+    }
+  }
+  throw new KvError('InvalidArgument', 'cairn: a stream message holds neither "result" nor "error"');
+}
+
+const GRPC_UNKNOWN = 2;

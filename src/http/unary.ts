@@ -6,21 +6,13 @@ import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { decodeJson, encodeMessage, protoSize } from '../api/json.js';
 import type { MessageDesc } from '../api/json.js';
+import type { Rpc } from '../api/rpcs.js';
 import { KvError } from '../util/errors.js';
 import { readBody } from './body.js';
 import type { HttpContext } from './context.js';
 import { sendError } from './errors.js';
 import { raftRequestSize } from './limits.js';
 import { sendJson } from './reply.js';
-
-export interface UnaryRpc<Req, Res> {
-  readonly paths: readonly string[];
-  readonly request: MessageDesc<Req>;
-  readonly response: MessageDesc<Res>;
-  call(req: Req): Promise<Res>;
-  /** True when this request becomes a raft proposal, which etcd refuses above max-request-bytes. */
-  readonly proposes?: (req: Req) => boolean;
-}
 
 /** Reads and checks a unary request the way etcd's gateway, gRPC server and etcdserver would. */
 export async function readRequest<Req>(
@@ -39,13 +31,23 @@ export async function readRequest<Req>(
   return req;
 }
 
-export function unaryRoute<Req, Res>(app: FastifyInstance, ctx: HttpContext, rpc: UnaryRpc<Req, Res>): void {
-  for (const path of rpc.paths) {
+/**
+ * Serves one unary RPC on its path and etcd's aliases. `proposes` says whether the request
+ * becomes a raft proposal, which etcd refuses above max-request-bytes.
+ */
+export function unaryRoute<Req, Res>(
+  app: FastifyInstance,
+  ctx: HttpContext,
+  rpc: Rpc<Req, Res>,
+  call: (req: Req) => Promise<Res>,
+  proposes?: (req: Req) => boolean,
+): void {
+  for (const path of [rpc.path, ...rpc.aliases]) {
     ctx.gatewayPaths.add(path);
     app.post(path, async (request, reply) => {
       try {
-        const req = await readRequest(ctx, request.raw, rpc.request, rpc.proposes);
-        const res = await rpc.call(req);
+        const req = await readRequest(ctx, request.raw, rpc.request, proposes);
+        const res = await call(req);
         return sendJson(reply, 200, encodeMessage(rpc.response, res));
       } catch (err) {
         // A refused body may be only partly read: do not reuse the connection.

@@ -38,6 +38,19 @@ describe('routing (§1.1)', () => {
     expect((await app.inject({ method: 'GET', url: '/v3/kv/lease/revoke' })).statusCode).toBe(405);
   });
 
+  it('serves every path of the catalogue (and etcd\'s aliases) as JSON', async () => {
+    const { STREAMING, UNARY } = await import('../../src/api/rpcs.js');
+    for (const rpc of [...Object.values(UNARY), ...Object.values(STREAMING)]) {
+      for (const path of [rpc.path, ...rpc.aliases]) {
+        const res = path === '/v3/watch' ? undefined : await post(app, path, '{"ID":"1"}');
+        if (res === undefined) continue;
+        // Routing failures are text/plain; anything the RPC answers (even a 404 lease) is JSON.
+        expect([path, res.headers['content-type']]).toEqual([path, 'application/json']);
+        expect((await app.inject({ method: 'GET', url: path })).statusCode).toBe(405);
+      }
+    }
+  });
+
   it('answers unknown paths with 404 text, /v3alpha included; rewrites /v3beta', async () => {
     for (const url of ['/v3/kv/nothing', '/v3alpha/kv/range', '/v3/maintenance/hashkvx']) {
       const res = await post(app, url, '{}');

@@ -1,18 +1,7 @@
 /** `/v3/kv/*`: etcd's KV service over the gateway. */
 import type { FastifyInstance } from 'fastify';
 import type { RequestOp, TxnRequest } from '../../api/kv.js';
-import {
-  CompactionRequestDesc,
-  CompactionResponseDesc,
-  DeleteRangeRequestDesc,
-  DeleteRangeResponseDesc,
-  PutRequestDesc,
-  PutResponseDesc,
-  RangeRequestDesc,
-  RangeResponseDesc,
-  TxnRequestDesc,
-  TxnResponseDesc,
-} from '../../api/json/messages-kv.js';
+import { UNARY } from '../../api/rpcs.js';
 import type { HttpContext } from '../context.js';
 import { unaryRoute } from '../unary.js';
 
@@ -24,39 +13,13 @@ export function isReadOnlyTxn(txn: TxnRequest): boolean {
   return (txn.success ?? []).every(isReadOp) && (txn.failure ?? []).every(isReadOp);
 }
 
+const always = (): boolean => true;
+
 export function kvRoutes(app: FastifyInstance, ctx: HttpContext): void {
   const { service } = ctx;
-  unaryRoute(app, ctx, {
-    paths: ['/v3/kv/range'],
-    request: RangeRequestDesc,
-    response: RangeResponseDesc,
-    call: (req) => service.range(req),
-  });
-  unaryRoute(app, ctx, {
-    paths: ['/v3/kv/put'],
-    request: PutRequestDesc,
-    response: PutResponseDesc,
-    call: (req) => service.put(req),
-    proposes: () => true,
-  });
-  unaryRoute(app, ctx, {
-    paths: ['/v3/kv/deleterange'],
-    request: DeleteRangeRequestDesc,
-    response: DeleteRangeResponseDesc,
-    call: (req) => service.deleteRange(req),
-    proposes: () => true,
-  });
-  unaryRoute(app, ctx, {
-    paths: ['/v3/kv/txn'],
-    request: TxnRequestDesc,
-    response: TxnResponseDesc,
-    call: (req) => service.txn(req),
-    proposes: (req) => !isReadOnlyTxn(req),
-  });
-  unaryRoute(app, ctx, {
-    paths: ['/v3/kv/compaction'],
-    request: CompactionRequestDesc,
-    response: CompactionResponseDesc,
-    call: (req) => service.compact(req),
-  });
+  unaryRoute(app, ctx, UNARY.range, (req) => service.range(req));
+  unaryRoute(app, ctx, UNARY.put, (req) => service.put(req), always);
+  unaryRoute(app, ctx, UNARY.deleteRange, (req) => service.deleteRange(req), always);
+  unaryRoute(app, ctx, UNARY.txn, (req) => service.txn(req), (req) => !isReadOnlyTxn(req));
+  unaryRoute(app, ctx, UNARY.compact, (req) => service.compact(req));
 }

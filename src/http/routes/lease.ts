@@ -6,29 +6,18 @@
 import type { FastifyInstance } from 'fastify';
 import type { LeaseKeepAliveRequest } from '../../api/kv.js';
 import { encodeMessage } from '../../api/json.js';
-import {
-  LeaseGrantRequestDesc,
-  LeaseGrantResponseDesc,
-  LeaseKeepAliveRequestDesc,
-  LeaseKeepAliveResponseDesc,
-  LeaseLeasesRequestDesc,
-  LeaseLeasesResponseDesc,
-  LeaseRevokeRequestDesc,
-  LeaseRevokeResponseDesc,
-  LeaseTimeToLiveRequestDesc,
-  LeaseTimeToLiveResponseDesc,
-} from '../../api/json/messages-lease.js';
+import { STREAMING, UNARY } from '../../api/rpcs.js';
 import type { HttpContext } from '../context.js';
 import { bidiRoute } from '../stream-body.js';
 import { unaryRoute } from '../unary.js';
 
 function keepAliveRoute(app: FastifyInstance, ctx: HttpContext): void {
-  bidiRoute<LeaseKeepAliveRequest>(app, ctx, '/v3/lease/keepalive', LeaseKeepAliveRequestDesc, async (messages, out) => {
+  bidiRoute<LeaseKeepAliveRequest>(app, ctx, STREAMING.leaseKeepAlive.path, STREAMING.leaseKeepAlive.request, async (messages, out) => {
     try {
       for await (const req of messages) {
         if (out.closed) break;
         const res = await ctx.service.leaseKeepAlive(req);
-        await out.write(encodeMessage(LeaseKeepAliveResponseDesc, res));
+        await out.write(encodeMessage(STREAMING.leaseKeepAlive.response, res));
       }
       out.end();
     } catch (err) {
@@ -39,29 +28,9 @@ function keepAliveRoute(app: FastifyInstance, ctx: HttpContext): void {
 
 export function leaseRoutes(app: FastifyInstance, ctx: HttpContext): void {
   const { service } = ctx;
-  unaryRoute(app, ctx, {
-    paths: ['/v3/lease/grant'],
-    request: LeaseGrantRequestDesc,
-    response: LeaseGrantResponseDesc,
-    call: (req) => service.leaseGrant(req),
-  });
-  unaryRoute(app, ctx, {
-    paths: ['/v3/lease/revoke', '/v3/kv/lease/revoke'],
-    request: LeaseRevokeRequestDesc,
-    response: LeaseRevokeResponseDesc,
-    call: (req) => service.leaseRevoke(req),
-  });
-  unaryRoute(app, ctx, {
-    paths: ['/v3/lease/timetolive', '/v3/kv/lease/timetolive'],
-    request: LeaseTimeToLiveRequestDesc,
-    response: LeaseTimeToLiveResponseDesc,
-    call: (req) => service.leaseTimeToLive(req),
-  });
-  unaryRoute(app, ctx, {
-    paths: ['/v3/lease/leases', '/v3/kv/lease/leases'],
-    request: LeaseLeasesRequestDesc,
-    response: LeaseLeasesResponseDesc,
-    call: () => service.leaseLeases(),
-  });
+  unaryRoute(app, ctx, UNARY.leaseGrant, (req) => service.leaseGrant(req));
+  unaryRoute(app, ctx, UNARY.leaseRevoke, (req) => service.leaseRevoke(req));
+  unaryRoute(app, ctx, UNARY.leaseTimeToLive, (req) => service.leaseTimeToLive(req));
+  unaryRoute(app, ctx, UNARY.leaseLeases, () => service.leaseLeases());
   keepAliveRoute(app, ctx);
 }

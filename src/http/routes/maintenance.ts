@@ -7,19 +7,7 @@ import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Snapshot } from '../../api/kv.js';
 import { encodeMessage } from '../../api/json.js';
-import {
-  AlarmRequestDesc,
-  AlarmResponseDesc,
-  DefragmentResponseDesc,
-  EmptyDesc,
-  HashKVRequestDesc,
-  HashKVResponseDesc,
-  HashResponseDesc,
-  MoveLeaderRequestDesc,
-  MoveLeaderResponseDesc,
-  SnapshotChunkDesc,
-  StatusResponseDesc,
-} from '../../api/json/messages-maintenance.js';
+import { STREAMING, UNARY } from '../../api/rpcs.js';
 import type { HttpContext } from '../context.js';
 import { sendError } from '../errors.js';
 import { ResultStream } from '../stream.js';
@@ -45,10 +33,11 @@ async function* blobs(snapshot: Snapshot): AsyncGenerator<Uint8Array> {
 }
 
 function snapshotRoute(app: FastifyInstance, ctx: HttpContext): void {
-  ctx.gatewayPaths.add('/v3/maintenance/snapshot');
-  app.post('/v3/maintenance/snapshot', async (request, reply) => {
+  const { path, request: requestDesc, response } = STREAMING.snapshot;
+  ctx.gatewayPaths.add(path);
+  app.post(path, async (request, reply) => {
     try {
-      await readRequest(ctx, request.raw, EmptyDesc);
+      await readRequest(ctx, request.raw, requestDesc);
     } catch (err) {
       return sendError(reply, err);
     }
@@ -64,9 +53,9 @@ function snapshotRoute(app: FastifyInstance, ctx: HttpContext): void {
         sha.update(blob);
         sent += blob.length;
         const remainingBytes = Math.max(0, snapshot.totalBytes - sent);
-        await out.write(encodeMessage(SnapshotChunkDesc, { remainingBytes, blob }));
+        await out.write(encodeMessage(response, { remainingBytes, blob }));
       }
-      await out.write(encodeMessage(SnapshotChunkDesc, { remainingBytes: 0, blob: new Uint8Array(sha.digest()) }));
+      await out.write(encodeMessage(response, { remainingBytes: 0, blob: new Uint8Array(sha.digest()) }));
       out.end();
     } catch (err) {
       out.fail(err);
@@ -76,41 +65,11 @@ function snapshotRoute(app: FastifyInstance, ctx: HttpContext): void {
 
 export function maintenanceRoutes(app: FastifyInstance, ctx: HttpContext): void {
   const { service } = ctx;
-  unaryRoute(app, ctx, {
-    paths: ['/v3/maintenance/status'],
-    request: EmptyDesc,
-    response: StatusResponseDesc,
-    call: () => service.status(),
-  });
-  unaryRoute(app, ctx, {
-    paths: ['/v3/maintenance/hash'],
-    request: EmptyDesc,
-    response: HashResponseDesc,
-    call: () => service.hash(),
-  });
-  unaryRoute(app, ctx, {
-    paths: ['/v3/maintenance/hashkv'],
-    request: HashKVRequestDesc,
-    response: HashKVResponseDesc,
-    call: (req) => service.hashKV(req),
-  });
-  unaryRoute(app, ctx, {
-    paths: ['/v3/maintenance/alarm'],
-    request: AlarmRequestDesc,
-    response: AlarmResponseDesc,
-    call: (req) => service.alarm(req),
-  });
-  unaryRoute(app, ctx, {
-    paths: ['/v3/maintenance/defragment'],
-    request: EmptyDesc,
-    response: DefragmentResponseDesc,
-    call: () => service.defragment(),
-  });
-  unaryRoute(app, ctx, {
-    paths: ['/v3/maintenance/transfer-leadership'],
-    request: MoveLeaderRequestDesc,
-    response: MoveLeaderResponseDesc,
-    call: (req) => service.moveLeader(req),
-  });
+  unaryRoute(app, ctx, UNARY.status, () => service.status());
+  unaryRoute(app, ctx, UNARY.hash, () => service.hash());
+  unaryRoute(app, ctx, UNARY.hashKV, (req) => service.hashKV(req));
+  unaryRoute(app, ctx, UNARY.alarm, (req) => service.alarm(req));
+  unaryRoute(app, ctx, UNARY.defragment, () => service.defragment());
+  unaryRoute(app, ctx, UNARY.moveLeader, (req) => service.moveLeader(req));
   snapshotRoute(app, ctx);
 }

@@ -6,12 +6,12 @@
 import type { FastifyInstance } from 'fastify';
 import type { WatchRequest, WatchStream } from '../../api/kv.js';
 import { encodeMessage } from '../../api/json.js';
-import { WatchRequestDesc, WatchResponseDesc } from '../../api/json/messages-watch.js';
+import { STREAMING } from '../../api/rpcs.js';
 import type { HttpContext } from '../context.js';
 import { bidiRoute } from '../stream-body.js';
 
 export function watchRoutes(app: FastifyInstance, ctx: HttpContext): void {
-  bidiRoute<WatchRequest | undefined>(app, ctx, '/v3/watch', WatchRequestDesc, async (messages, out, res) => {
+  bidiRoute<WatchRequest | undefined>(app, ctx, STREAMING.watch.path, STREAMING.watch.request, async (messages, out, res) => {
     let stream: WatchStream;
     try {
       stream = ctx.service.watch();
@@ -29,7 +29,7 @@ export function watchRoutes(app: FastifyInstance, ctx: HttpContext): void {
     })();
     try {
       for await (const wr of stream) {
-        await out.write(encodeMessage(WatchResponseDesc, wr));
+        await out.write(encodeMessage(STREAMING.watch.response, wr));
         if (out.closed) break;
       }
       out.end();

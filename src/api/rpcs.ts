@@ -1,0 +1,100 @@
+/**
+ * etcd's gateway catalogue (etcd-gateway.md §2): each RPC's path, etcd's alias paths, and the
+ * descriptors of its request and response. The HTTP server registers its routes from it and the
+ * HTTP client sends through it, so the two cannot disagree on a path or a field.
+ */
+import type { MessageDesc } from './json/descriptor.js';
+import {
+  MemberAddRequestDesc,
+  MemberAddResponseDesc,
+  MemberListRequestDesc,
+  MemberListResponseDesc,
+  MemberPromoteRequestDesc,
+  MemberRemoveRequestDesc,
+  MemberRemoveResponseDesc,
+  MemberUpdateRequestDesc,
+} from './json/messages-cluster.js';
+import {
+  CompactionRequestDesc,
+  CompactionResponseDesc,
+  DeleteRangeRequestDesc,
+  DeleteRangeResponseDesc,
+  PutRequestDesc,
+  PutResponseDesc,
+  RangeRequestDesc,
+  RangeResponseDesc,
+  TxnRequestDesc,
+  TxnResponseDesc,
+} from './json/messages-kv.js';
+import {
+  LeaseGrantRequestDesc,
+  LeaseGrantResponseDesc,
+  LeaseKeepAliveRequestDesc,
+  LeaseKeepAliveResponseDesc,
+  LeaseLeasesRequestDesc,
+  LeaseLeasesResponseDesc,
+  LeaseRevokeRequestDesc,
+  LeaseRevokeResponseDesc,
+  LeaseTimeToLiveRequestDesc,
+  LeaseTimeToLiveResponseDesc,
+} from './json/messages-lease.js';
+import {
+  AlarmRequestDesc,
+  AlarmResponseDesc,
+  DefragmentResponseDesc,
+  EmptyDesc,
+  HashKVRequestDesc,
+  HashKVResponseDesc,
+  HashResponseDesc,
+  MoveLeaderRequestDesc,
+  MoveLeaderResponseDesc,
+  SnapshotChunkDesc,
+  StatusResponseDesc,
+} from './json/messages-maintenance.js';
+import { WatchRequestDesc, WatchResponseDesc } from './json/messages-watch.js';
+
+export interface Rpc<Req, Res> {
+  readonly path: string;
+  /** Further paths etcd binds to the same RPC. */
+  readonly aliases: readonly string[];
+  readonly request: MessageDesc<Req>;
+  readonly response: MessageDesc<Res>;
+}
+
+function rpc<Req, Res>(path: string, request: MessageDesc<Req>, response: MessageDesc<Res>, aliases: readonly string[] = []): Rpc<Req, Res> {
+  return { path, aliases, request, response };
+}
+
+/** Unary RPCs: one POST, one JSON response. Keyed by the KV method that serves them. */
+export const UNARY = {
+  range: rpc('/v3/kv/range', RangeRequestDesc, RangeResponseDesc),
+  put: rpc('/v3/kv/put', PutRequestDesc, PutResponseDesc),
+  deleteRange: rpc('/v3/kv/deleterange', DeleteRangeRequestDesc, DeleteRangeResponseDesc),
+  txn: rpc('/v3/kv/txn', TxnRequestDesc, TxnResponseDesc),
+  compact: rpc('/v3/kv/compaction', CompactionRequestDesc, CompactionResponseDesc),
+  leaseGrant: rpc('/v3/lease/grant', LeaseGrantRequestDesc, LeaseGrantResponseDesc),
+  leaseRevoke: rpc('/v3/lease/revoke', LeaseRevokeRequestDesc, LeaseRevokeResponseDesc, ['/v3/kv/lease/revoke']),
+  leaseTimeToLive: rpc('/v3/lease/timetolive', LeaseTimeToLiveRequestDesc, LeaseTimeToLiveResponseDesc, ['/v3/kv/lease/timetolive']),
+  leaseLeases: rpc('/v3/lease/leases', LeaseLeasesRequestDesc, LeaseLeasesResponseDesc, ['/v3/kv/lease/leases']),
+  memberList: rpc('/v3/cluster/member/list', MemberListRequestDesc, MemberListResponseDesc),
+  memberAdd: rpc('/v3/cluster/member/add', MemberAddRequestDesc, MemberAddResponseDesc),
+  memberRemove: rpc('/v3/cluster/member/remove', MemberRemoveRequestDesc, MemberRemoveResponseDesc),
+  memberUpdate: rpc('/v3/cluster/member/update', MemberUpdateRequestDesc, MemberRemoveResponseDesc),
+  memberPromote: rpc('/v3/cluster/member/promote', MemberPromoteRequestDesc, MemberRemoveResponseDesc),
+  status: rpc('/v3/maintenance/status', EmptyDesc, StatusResponseDesc),
+  hash: rpc('/v3/maintenance/hash', EmptyDesc, HashResponseDesc),
+  hashKV: rpc('/v3/maintenance/hashkv', HashKVRequestDesc, HashKVResponseDesc),
+  alarm: rpc('/v3/maintenance/alarm', AlarmRequestDesc, AlarmResponseDesc),
+  defragment: rpc('/v3/maintenance/defragment', EmptyDesc, DefragmentResponseDesc),
+  moveLeader: rpc('/v3/maintenance/transfer-leadership', MoveLeaderRequestDesc, MoveLeaderResponseDesc),
+} as const;
+
+/**
+ * Streaming RPCs: the body is a sequence of JSON requests, the response a sequence of
+ * `{"result":…}` lines (etcd-gateway.md §1.5). Snapshot takes one empty request.
+ */
+export const STREAMING = {
+  watch: rpc('/v3/watch', WatchRequestDesc, WatchResponseDesc),
+  leaseKeepAlive: rpc('/v3/lease/keepalive', LeaseKeepAliveRequestDesc, LeaseKeepAliveResponseDesc),
+  snapshot: rpc('/v3/maintenance/snapshot', EmptyDesc, SnapshotChunkDesc),
+} as const;
