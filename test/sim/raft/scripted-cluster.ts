@@ -44,6 +44,9 @@ export class ScriptedCluster {
     this.nodeOptions = { electionTick: 10, heartbeatTick: 1, ...opts.options };
     const boot = bootstrapState(opts.voters, opts.learners ?? []);
     for (const id of [...opts.voters, ...(opts.learners ?? [])]) this.addHost(id, boot);
+    // Apply the bootstrap configuration (a node with unapplied conf changes may not campaign).
+    for (const h of this.hosts.values()) h.drain();
+    this.deliverAll();
   }
 
   /** A blank node (no state at all): what a newly added member starts as. */
