@@ -118,3 +118,26 @@ export class LineStream {
     this.req.destroy();
   }
 }
+
+/**
+ * Registers vitest hooks that listen on 127.0.0.1:0 before the file's tests and, after them,
+ * close every stream opened through `open` and the app.
+ */
+export function servedOverSocket(app: FastifyInstance, hooks: { beforeAll: (fn: () => Promise<void>) => void; afterAll: (fn: () => Promise<void>) => void }) {
+  let port = 0;
+  const streams: LineStream[] = [];
+  hooks.beforeAll(async () => {
+    port = await listen(app);
+  });
+  hooks.afterAll(async () => {
+    for (const s of streams) s.close();
+    await app.close();
+  });
+  return {
+    open(method: string, path: string, headers: Record<string, string> = {}): LineStream {
+      const s = new LineStream(port, method, path, headers);
+      streams.push(s);
+      return s;
+    },
+  };
+}

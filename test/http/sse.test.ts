@@ -4,23 +4,15 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { b64 } from '../api/examples.js';
-import { LineStream, listen, newApp, post } from './helpers.js';
+import { newApp, post, servedOverSocket } from './helpers.js';
+import type { LineStream } from './helpers.js';
 
 const { app, service } = newApp({ sseHeartbeatMs: 100 });
-let port = 0;
-const open: LineStream[] = [];
-beforeAll(async () => {
-  port = await listen(app);
-});
-afterAll(async () => {
-  for (const s of open) s.close();
-  await app.close();
-});
+const server = servedOverSocket(app, { beforeAll, afterAll });
 
 function sse(path: string, headers: Record<string, string> = {}): LineStream {
-  const s = new LineStream(port, 'GET', path, headers);
+  const s = server.open('GET', path, headers);
   s.endBody();
-  open.push(s);
   return s;
 }
 

@@ -5,23 +5,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { b64, H, clusterH } from '../api/examples.js';
-import { LineStream, listen, newApp, post } from './helpers.js';
+import { newApp, post, servedOverSocket } from './helpers.js';
+import type { LineStream } from './helpers.js';
 
 const { app, service } = newApp();
-let port = 0;
-const open: LineStream[] = [];
-beforeAll(async () => {
-  port = await listen(app);
-});
-afterAll(async () => {
-  for (const s of open) s.close();
-  await app.close();
-});
+const server = servedOverSocket(app, { beforeAll, afterAll });
 
 function watch(): LineStream {
-  const s = new LineStream(port, 'POST', '/v3/watch');
-  open.push(s);
-  return s;
+  return server.open('POST', '/v3/watch');
 }
 
 const put = (key: string, value: string) => post(app, '/v3/kv/put', { key: b64(key), value: b64(value) });
