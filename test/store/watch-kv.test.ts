@@ -48,13 +48,13 @@ function versionAt(log: Event[], key: Uint8Array, rev: number): Event['kv'] | un
 }
 
 /** The events the model says `w` must see, with prev_kv as it was at mod_revision − 1. */
-function owed(log: Event[], w: Watched): string[] {
-  const out: string[] = [];
+function owed(log: Event[], w: Watched): Event[] {
+  const out: Event[] = [];
   for (const ev of log) {
     if (ev.kv.modRevision < w.start || !inRange(w, ev.kv.key)) continue;
     const isCreate = ev.type === 'PUT' && ev.kv.createRevision === ev.kv.modRevision;
     const prevKv = isCreate ? undefined : versionAt(log, ev.kv.key, ev.kv.modRevision - 1);
-    out.push(describeEvent(prevKv === undefined ? ev : { ...ev, prevKv }));
+    out.push(prevKv === undefined ? ev : { ...ev, prevKv });
   }
   return out;
 }
@@ -91,6 +91,7 @@ async function run(actions: Action[]): Promise<void> {
   const stream = hub.newStream();
   const byId = new Map<number, Watched>();
   const all: Watched[] = [];
+  const compactions = new Set<number>();
 
   const take = (r: WatchResponse) => {
     const w = byId.get(r.watchId);
@@ -134,6 +135,7 @@ async function run(actions: Action[]): Promise<void> {
         if (target > kv.compactedRevision()) {
           await (await kv.compact(target)).physical;
           model.compact(target);
+          compactions.add(target);
         }
         break;
       }
@@ -144,18 +146,24 @@ async function run(actions: Action[]): Promise<void> {
     await hub.syncNow();
   }
   expect(hub.stats()).toMatchObject({ unsynced: 0, victims: 0 });
+  // etcd before PR #18274 drops a tombstone whose revision equals the compaction revision, so a
+  // DELETE exactly at a compaction revision can be missed (reference §6, etcd #19179); the store
+  // still behaves so. Those events are compared apart: if sent, they must be owed.
+  const atCompaction = (ev: Event) => ev.type === 'DELETE' && compactions.has(ev.kv.modRevision);
+  const strip = (ev: Event) => describeEvent(ev).replace(/ prev:.*$/, '');
   for (const w of all) {
-    const want = owed(log, w);
-    // prev_kv may be missing once its revision is compacted; compare without it then.
-    const got = w.events.map(describeEvent);
-    const strip = (s: string) => s.replace(/ prev:.*$/, '');
+    const wantAll = owed(log, w);
+    const wantTexts = new Set(wantAll.map(strip));
+    for (const ev of w.events.filter(atCompaction)) expect(wantTexts.has(strip(ev))).toBe(true);
+    const want = wantAll.filter((ev) => !atCompaction(ev));
+    const got = w.events.filter((ev) => !atCompaction(ev));
+    // prev_kv may be missing once its revision is compacted; compare without it first.
     if (w.compacted) expect(got.map(strip)).toEqual(want.slice(0, got.length).map(strip));
     else expect(got.map(strip)).toEqual(want.map(strip));
     const compacted = kv.compactedRevision();
-    got.forEach((g, i) => {
-      const ev = w.events[i] as Event;
+    got.forEach((ev, i) => {
       // prev_kv, when sent, is right; it may only be left out once its revision is compacted.
-      if (ev.kv.modRevision - 1 >= compacted || ev.prevKv !== undefined) expect(g).toBe(want[i]);
+      if (ev.kv.modRevision - 1 >= compacted || ev.prevKv !== undefined) expect(describeEvent(ev)).toBe(describeEvent(want[i] as Event));
     });
   }
   hub.close();
