@@ -5,7 +5,8 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { Compare, KeyValue, PutRequest, ResponseHeader } from '../../api/kv.js';
+import type { Compare, KeyValue, PutRequest, RequestOp, ResponseHeader, ResponseOp } from '../../api/kv.js';
+import { assert } from '../../util/assert.js';
 import { encodeMessage, errorBodyJson, protoSize } from '../../api/json.js';
 import { DeleteRangeResponseDesc, PutRequestDesc, RangeResponseDesc } from '../../api/json/messages-kv.js';
 import { GrpcCode, KvError } from '../../util/errors.js';
@@ -43,20 +44,22 @@ function preconditionFailed(reply: FastifyReply, current: KeyValue | undefined):
 }
 
 /** Runs `op` only if the condition holds; answers the current kv when it does not. */
-async function guarded<T>(
+async function guarded(
   ctx: HttpContext,
   key: Uint8Array,
   cond: Condition,
-  op: { type: 'put'; request: PutRequest } | { type: 'deleteRange'; request: { key: Uint8Array } },
-): Promise<{ ok: true; response: T } | { ok: false; current: KeyValue | undefined }> {
+  op: RequestOp,
+): Promise<{ ok: true; response: ResponseOp } | { ok: false; current: KeyValue | undefined }> {
   const txn = await ctx.service.txn({
     compare: compareFor(key, cond),
     success: [op],
     failure: [{ type: 'range', request: { key } }],
   });
   const first = txn.responses[0];
-  if (!txn.succeeded) return { ok: false, current: first?.type === 'range' ? first.response.kvs[0] : undefined };
-  return { ok: true, response: first?.response as T };
+  assert(first !== undefined, 'txn answered no response for its one op');
+  if (!txn.succeeded) return { ok: false, current: first.type === 'range' ? first.response.kvs[0] : undefined };
+  assert(first.type === op.type, 'txn answered another kind of op');
+  return { ok: true, response: first };
 }
 
 async function getKey(ctx: HttpContext, reply: FastifyReply, raw: IncomingMessage, req: PlainRequest): Promise<FastifyReply> {
@@ -94,10 +97,11 @@ async function putKey(ctx: HttpContext, reply: FastifyReply, raw: IncomingMessag
     header = res.header;
     created = res.prevKv === undefined;
   } else {
-    const res = await guarded<{ header: ResponseHeader; prevKv?: KeyValue }>(ctx, req.key, cond, { type: 'put', request: put });
+    const res = await guarded(ctx, req.key, cond, { type: 'put', request: put });
     if (!res.ok) return preconditionFailed(reply, res.current);
-    header = res.response.header;
-    created = res.response.prevKv === undefined;
+    assert(res.response.type === 'put', 'put answered');
+    header = res.response.response.header;
+    created = res.response.response.prevKv === undefined;
   }
   return withRevision(reply, header).header('etag', etagOf(header.revision)).code(created ? 201 : 204).send();
 }
@@ -114,9 +118,10 @@ async function deleteKey(ctx: HttpContext, reply: FastifyReply, raw: IncomingMes
   if (cond.kind === 'none') {
     ({ deleted, header } = await ctx.service.deleteRange(range));
   } else {
-    const res = await guarded<{ header: ResponseHeader; deleted: number }>(ctx, req.key, cond, { type: 'deleteRange', request: range });
+    const res = await guarded(ctx, req.key, cond, { type: 'deleteRange', request: range });
     if (!res.ok) return preconditionFailed(reply, res.current);
-    ({ deleted, header } = res.response);
+    assert(res.response.type === 'deleteRange', 'delete answered');
+    ({ deleted, header } = res.response.response);
   }
   withRevision(reply, header);
   return deleted === 0 ? notFound(reply) : reply.code(204).send();
