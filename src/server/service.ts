@@ -45,7 +45,7 @@ function toApiMember(m: MemberRecord): api.Member {
 export class MemberService implements api.KV {
   private readonly timeoutMs: number;
 
-  constructor(private readonly member: Member) {
+  constructor(readonly member: Member) {
     this.timeoutMs = requestTimeoutMs(member.config);
   }
 

@@ -1,0 +1,76 @@
+/**
+ * `cairn`: embed a member in your process. `startNode()` recovers or creates the member in
+ * `dataDir` and returns the same `KV` interface the HTTP client implements, plus `close()`.
+ * A single-member node needs no network; with peers, members talk over TCP as `cairn serve`.
+ * Pass `http: true` to also serve etcd's gateway on the client URLs.
+ */
+import { randomInt } from 'node:crypto';
+import type { KV } from './api/kv.js';
+import { startServer } from './cli/serve.js';
+import { defaultConfig, validateConfig, type MemberConfig } from './server/config.js';
+import { Member } from './server/member.js';
+import { MemberService } from './server/service.js';
+import { openDataDir } from './storage/data-dir.js';
+import { MemoryNetwork } from './transport/memory-network.js';
+import { MemoryTransport } from './transport/memory-transport.js';
+import { TcpTransport } from './transport/tcp-transport.js';
+import { SystemClock } from './util/clock.js';
+import { SeededRng } from './util/rng.js';
+
+export type { KV } from './api/kv.js';
+export type * from './api/kv.js';
+export type { MemberConfig } from './server/config.js';
+export { Member } from './server/member.js';
+export { KvError, isKvError } from './util/errors.js';
+
+export interface StartNodeOptions extends Partial<MemberConfig> {
+  /** Also serve etcd's HTTP gateway on `listenClientUrls`. */
+  readonly http?: boolean;
+}
+
+export interface CairnNode extends KV {
+  readonly member: Member;
+  /** Where the gateway listens (empty without `http`). */
+  readonly clientUrls: readonly string[];
+  close(): Promise<void>;
+}
+
+class EmbeddedNode extends MemberService implements CairnNode {
+  constructor(
+    member: Member,
+    readonly clientUrls: readonly string[],
+    private readonly stop: () => Promise<void>,
+  ) {
+    super(member);
+  }
+
+  close(): Promise<void> {
+    return this.stop();
+  }
+}
+
+export async function startNode(options: StartNodeOptions = {}): Promise<CairnNode> {
+  const { http, ...overrides } = options;
+  const name = overrides.name ?? 'default';
+  const config = validateConfig({ ...defaultConfig(name), ...overrides });
+  if (http) {
+    const server = await startServer(config);
+    return new EmbeddedNode(server.member, server.clientUrls, () => server.stop());
+  }
+  const dataDir = await openDataDir(config.dataDir);
+  const clock = new SystemClock();
+  const rng = new SeededRng(randomInt(2 ** 31));
+  const alone = config.initialCluster.size === 1;
+  const network = new MemoryNetwork();
+  const member = await Member.start({
+    config,
+    dataDir,
+    clock,
+    rng,
+    transport: (handler, ids) =>
+      alone
+        ? new MemoryTransport({ id: ids.memberId, clusterId: ids.clusterId.toString(16), url: config.listenPeerUrls[0] as string, network, handler })
+        : new TcpTransport({ id: ids.memberId, clusterId: ids.clusterId.toString(16), listenUrl: config.listenPeerUrls[0] as string, handler, clock, rng }),
+  });
+  return new EmbeddedNode(member, [], () => member.stop());
+}

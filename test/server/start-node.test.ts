@@ -1,0 +1,58 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startNode, type CairnNode } from '../../src/index.js';
+import { Client } from '../../src/client/index.js';
+import { freePort } from '../e2e/processes.js';
+
+const dirs: string[] = [];
+let node: CairnNode | undefined;
+afterEach(async () => {
+  await node?.close();
+  node = undefined;
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'cairn-node-'));
+  dirs.push(d);
+  return d;
+}
+
+const enc = (s: string) => new TextEncoder().encode(s);
+
+describe('startNode', () => {
+  it('embeds a member with the KV interface and keeps its data across restarts', async () => {
+    const dataDir = join(tempDir(), 'n1');
+    node = await startNode({ dataDir, heartbeatIntervalMs: 10, electionTimeoutMs: 100 });
+    await node.put({ key: enc('embedded'), value: enc('yes') });
+    const r = await node.range({ key: enc('embedded') });
+    expect(new TextDecoder().decode(r.kvs[0]?.value)).toBe('yes');
+    expect(r.header.memberId).toBe(node.member.id);
+    await node.close();
+    node = await startNode({ dataDir, heartbeatIntervalMs: 10, electionTimeoutMs: 100 });
+    expect((await node.range({ key: enc('embedded') })).kvs).toHaveLength(1);
+  });
+
+  it('serves the gateway with http: true, for the client to use', async () => {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const peer = `http://127.0.0.1:${await freePort()}`;
+    node = await startNode({
+      http: true,
+      dataDir: join(tempDir(), 'n2'),
+      listenClientUrls: [url],
+      advertiseClientUrls: [url],
+      listenPeerUrls: [peer],
+      initialAdvertisePeerUrls: [peer],
+      initialCluster: new Map([['default', [peer]]]),
+      heartbeatIntervalMs: 10,
+      electionTimeoutMs: 100,
+    });
+    expect(node.clientUrls).toEqual([url]);
+    const client = new Client({ endpoints: [url] });
+    await client.put({ key: enc('via-http'), value: enc('1') });
+    expect((await node.range({ key: enc('via-http') })).kvs).toHaveLength(1);
+  });
+});
