@@ -1,7 +1,7 @@
 /**
  * Log compaction on LevelDB keeps reads from the head fast (raft-pitfalls.md §5.3: point
- * tombstones linger until compaction, google/leveldb#777). 100k entries here so `npm test` stays
- * fast on 2 cores; `npm run bench:wal-compact` measures 1M.
+ * tombstones linger until compaction, google/leveldb#777). 60k entries here so `npm test` stays
+ * fast on 2 cores (it fails without the range compaction); `npm run bench:wal-compact` measures 1M.
  */
 import { rm } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
@@ -12,10 +12,13 @@ import { LevelKv } from '../../src/storage/level-kv.js';
 import { entries } from './wal-conformance.js';
 import { tempDir } from './harness.js';
 
-const N = 100_000;
+const N = 60_000;
 const BATCH = 10_000;
 
-/** Median time to read 100 entries starting at `from`, on the raw store. */
+/**
+ * Fastest of 15 reads of 100 entries from `from`, on the raw store: the machine is shared, and
+ * load only ever adds time, while lingering tombstones slow every single read.
+ */
 async function headReadMs(dir: string, from: Uint8Array): Promise<number> {
   const kv = await LevelKv.open(levelLocation(dir), dir);
   try {
@@ -27,7 +30,7 @@ async function headReadMs(dir: string, from: Uint8Array): Promise<number> {
       times.push(performance.now() - start);
       expect(n).toBe(100);
     }
-    return times.sort((a, b) => a - b)[7] as number;
+    return Math.min(...times);
   } finally {
     await kv.close();
   }
@@ -52,7 +55,7 @@ describe('LevelWal compaction', () => {
       await dd.wal.compact(N);
       await dd.close();
       // From the new first index, and from the start of the entry range (where the deleted
-      // prefix's tombstones would be without the range compaction: ~50 ms at 100k measured here).
+      // prefix's tombstones would be without the range compaction: ~120 ms at 60k measured here, against ~0.5 ms).
       const fromFirst = await headReadMs(dir, entryKey(N + 1));
       const fromPrefix = await headReadMs(dir, ENTRY_RANGE.gte);
       const limit = 4 * before + 3;
