@@ -60,11 +60,11 @@ export function kvErrorFromBody(body: ErrorBody): KvError {
   return new WireError(body.code as GrpcCode, body.message);
 }
 
-/** An error known only by its gRPC code and text (a decoder message, an unexpected failure). */
+/** An error from a server known only by its gRPC code and text (code `Unknown` in cairn's table). */
 export class WireError extends KvError {
   override readonly grpcCode: GrpcCode;
   constructor(grpcCode: GrpcCode, message: string) {
-    super('InvalidArgument', message);
+    super('Unknown', message);
     this.grpcCode = grpcCode;
   }
 }

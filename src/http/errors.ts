@@ -4,15 +4,15 @@
  */
 import { STATUS_CODES } from 'node:http';
 import type { FastifyReply } from 'fastify';
-import { errorBodyJson, streamErrorJson, WireError } from '../api/json.js';
-import { GrpcCode, httpStatusFromGrpc, KvError } from '../util/errors.js';
+import { errorBodyJson, streamErrorJson } from '../api/json.js';
+import { httpStatusFromGrpc, KvError } from '../util/errors.js';
 import { sendJson } from './reply.js';
 
 /** Any failure as a KvError; unexpected ones become code 2 (Unknown) with their text, as etcd does. */
 export function toKvError(err: unknown): KvError {
   if (err instanceof KvError) return err;
   const message = err instanceof Error ? err.message : String(err);
-  return new WireError(GrpcCode.Unknown, message);
+  return new KvError('Unknown', message);
 }
 
 export function statusText(status: number): string {

@@ -6,10 +6,10 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
-import { decodeMessage, JsonStreamReader, WireError } from '../api/json.js';
+import { decodeMessage, JsonStreamReader } from '../api/json.js';
 import type { MessageDesc } from '../api/json.js';
 import type { JsonValue } from '../api/json/parse.js';
-import { GrpcCode } from '../util/errors.js';
+import { KvError } from '../util/errors.js';
 import type { HttpContext } from './context.js';
 import { sendError, toKvError } from './errors.js';
 import { ResultStream } from './stream.js';
@@ -37,7 +37,7 @@ export class StreamBody<T> {
       if (next.done) return { done: true };
       return { done: false, value: decodeMessage(this.desc, next.value) };
     } catch (err) {
-      throw new WireError(GrpcCode.Unknown, toKvError(err).message);
+      throw new KvError('Unknown', toKvError(err).message);
     }
   }
 

@@ -109,6 +109,8 @@ export const ERRORS = {
   Unimplemented: [G.Unimplemented, 'cairn: not implemented'],
   // Request decoding
   InvalidArgument: [G.InvalidArgument, 'invalid argument'],
+  /** A failure that is not one of etcd's (gRPC Unknown, HTTP 500); the detail is its text. */
+  Unknown: [G.Unknown, 'unknown error'],
 } as const satisfies Record<string, readonly [GrpcCode, string]>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -4,8 +4,7 @@
  * clients learn "not supported" rather than "no such path".
  */
 import type { FastifyInstance } from 'fastify';
-import { GrpcCode } from '../../util/errors.js';
-import { WireError } from '../../api/json.js';
+import { KvError } from '../../util/errors.js';
 import type { HttpContext } from '../context.js';
 import { sendError } from '../errors.js';
 
@@ -28,7 +27,7 @@ export function unimplementedRoutes(app: FastifyInstance, ctx: HttpContext): voi
     for (const suffix of paths) {
       const path = `/v3/${suffix}`;
       ctx.gatewayPaths.add(path);
-      app.post(path, async (_request, reply) => sendError(reply, new WireError(GrpcCode.Unimplemented, message)));
+      app.post(path, async (_request, reply) => sendError(reply, new KvError('Unimplemented', message)));
     }
   }
 }
