@@ -9,6 +9,7 @@ import type { Registry } from 'prom-client';
 import type { KV } from '../api/kv.js';
 import type { HttpContext } from './context.js';
 import { corsHook } from './cors.js';
+import { requireLeaderHook } from './require-leader.js';
 import { sendError, sendPlainError } from './errors.js';
 import { DEFAULT_MAX_REQUEST_BYTES, limitsFor } from './limits.js';
 import { clusterRoutes } from './routes/cluster.js';
@@ -72,6 +73,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   app.addContentTypeParser('*', (_request, _payload, done) => done(null));
 
   app.addHook('onRequest', corsHook(opts.cors ?? ['*']));
+  app.addHook('onRequest', requireLeaderHook(opts.service));
   app.options('*', async (_request, reply) => reply.code(200).send());
 
   app.setNotFoundHandler(async (request, reply) => {

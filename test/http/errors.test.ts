@@ -1,7 +1,7 @@
 /** Every error path of the gateway: decoding, routing, limits, CORS and service failures. */
 import { afterAll, describe, expect, it } from 'vitest';
 import { KvError } from '../../src/util/errors.js';
-import { b64 } from '../api/examples.js';
+import { b64, MEMBER } from '../api/examples.js';
 import { newApp, post } from './helpers.js';
 
 const { app, service } = newApp({ maxRequestBytes: 1024 });
@@ -159,6 +159,19 @@ describe('service errors keep their etcd code and status', () => {
     service.failNext('range', new KvError(code));
     const res = await post(app, '/v3/kv/range', '{"key":"Zm9v"}');
     expect([res.statusCode, body(res).code, body(res).error]).toEqual([status, grpc, new KvError(code).message]);
+  });
+
+  it('answers Grpc-Metadata-Hasleader: true with 503 "no leader" while there is none', async () => {
+    const headers = { 'grpc-metadata-hasleader': 'true' };
+    expect((await post(app, '/v3/kv/range', '{"key":"Zm9v"}', headers)).statusCode).toBe(200);
+    service.leader = 0;
+    try {
+      const res = await post(app, '/v3/kv/range', '{"key":"Zm9v"}', headers);
+      expect([res.statusCode, body(res)]).toEqual([503, { error: 'etcdserver: no leader', code: 14, message: 'etcdserver: no leader' }]);
+      expect((await post(app, '/v3/kv/range', '{"key":"Zm9v"}')).statusCode).toBe(200);
+    } finally {
+      service.leader = MEMBER;
+    }
   });
 
   it('reports an unexpected failure as code 2 with its text', async () => {
