@@ -77,7 +77,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   app.options('*', async (_request, reply) => reply.code(200).send());
 
   app.setNotFoundHandler(async (request, reply) => {
-    const path = (request.raw.url ?? '/').split('?')[0] ?? '/';
+    const path = request.url.split('?')[0] ?? '/';
     if (ctx.gatewayPaths.has(path)) return sendPlainError(reply, 405, 'Method Not Allowed');
     if (path.startsWith('/v3/')) return sendPlainError(reply, 404, 'Not Found');
     return sendPlainError(reply, 404, '404 page not found');

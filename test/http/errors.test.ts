@@ -56,6 +56,8 @@ describe('routing (§1.1)', () => {
       const res = await post(app, url, '{}');
       expect([res.statusCode, res.body]).toEqual([404, url.startsWith('/v3/') ? 'Not Found\n' : '404 page not found\n']);
     }
+    expect((await post(app, '/v3beta/kv/nothing')).body).toBe('Not Found\n');
+    expect((await app.inject({ method: 'GET', url: '/v3beta/kv/range' })).statusCode).toBe(405);
     const res = await post(app, '/v3beta/kv/put', { key: b64('beta'), value: b64('1') });
     expect(res.statusCode).toBe(200);
     expect(service.store.live.size).toBe(1);
