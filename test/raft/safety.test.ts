@@ -21,6 +21,7 @@ function runChaos(seed: number): void {
   net.reorderRate = 0.2;
   const leaders = new Map<number, number>(); // term → leader id
   const committed = new Map<number, number>(); // index → term of entries known committed
+  const commitTerm = new Map<number, number>(); // index → lowest leader term seen committing it
   const seen = new Map<number, number>(); // node → applied entries already recorded
   net.afterDeliver = () => {
     for (const id of ids) {
@@ -36,13 +37,19 @@ function runChaos(seed: number): void {
     const x = rng.next();
     const a = ids[rng.int(ids.length)] as number;
     const b = ids[rng.int(ids.length)] as number;
+    const lead = net.leader();
     if (x < 0.1) net.cut(a, b);
     else if (x < 0.15) net.recover();
-    else if (x < 0.2) net.drop(a, b, 0.5);
-    else if (x < 0.5) {
-      const lead = net.leader();
-      if (lead !== undefined) net.propose(lead, `v${step}`);
-    } else net.tick(a, 1 + rng.int(5));
+    else if (x < 0.2 && lead !== undefined) net.isolate(lead);
+    else if (x < 0.25) net.drop(a, b, 0.5);
+    else if (x < 0.55) {
+      // Proposals go to any node: followers forward them (or drop them without a leader).
+      try {
+        net.propose(a, `v${step}`);
+      } catch {
+        // dropped: fine
+      }
+    } else net.tickAll(1 + rng.int(5));
     // Record what was applied anywhere: it is committed and must never change.
     for (const id of ids) {
       const applied = net.node(id).applied;
@@ -53,12 +60,19 @@ function runChaos(seed: number): void {
       }
       seen.set(id, applied.length);
     }
-    // Leader completeness: every committed entry is in the current leader's log.
-    const lead = net.leader();
-    if (lead !== undefined) {
-      const log = net.node(lead).raft.log;
-      for (const [index, term] of committed) {
-        if (index >= log.firstIndex()) expect(log.term(index), `leader ${lead} lacks ${index}`).toBe(term);
+    // Leader completeness: an entry a leader of term T committed is in the log of every
+    // leader of a later term. (A deposed leader still in an older term may lack it.)
+    for (const id of ids) {
+      const r = net.node(id).raft;
+      if (r.state !== 'leader') continue;
+      for (const [index, at] of commitTerm) {
+        if (at < r.term && index >= r.log.firstIndex()) {
+          expect(r.log.term(index), `leader ${id} (term ${r.term}) lacks ${index}`).toBe(committed.get(index));
+        }
+      }
+      for (let i = Math.max(r.log.firstIndex(), 1); i <= r.log.committed; i++) {
+        if (!commitTerm.has(i) || (commitTerm.get(i) as number) > r.term) commitTerm.set(i, r.term);
+        if (!committed.has(i)) committed.set(i, r.log.term(i) as number);
       }
     }
   }
