@@ -71,7 +71,8 @@ export function bidiRoute<T>(
 ): void {
   ctx.gatewayPaths.add(path);
   app.post(path, async (request, reply) => {
-    const body = new StreamBody<T>(request.raw, desc, ctx.limits.grpcMessageBytes);
+    // JSON text is larger than the protobuf it stands for: bound it by the raw-body cap.
+    const body = new StreamBody<T>(request.raw, desc, ctx.limits.rawBodyBytes);
     let first: Awaited<ReturnType<StreamBody<T>['first']>>;
     try {
       first = await body.first();
