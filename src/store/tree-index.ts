@@ -99,10 +99,14 @@ export class TreeIndex {
     const entries: RangeEntry[] = [];
     let total = 0;
     this.visit(span, (ki) => {
+      if (entries.length >= collect) {
+        if (ki.existsAt(atRev)) total++;
+        return;
+      }
       const hit = ki.get(atRev);
       if (hit === undefined) return;
       total++;
-      if (entries.length < collect) entries.push({ key: ki.key, modified: hit.modified, created: hit.created, version: hit.version });
+      entries.push({ key: ki.key, modified: hit.modified, created: hit.created, version: hit.version });
     });
     return { entries, total };
   }

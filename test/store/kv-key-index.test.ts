@@ -21,7 +21,7 @@ function testKeyIndex(): KeyIndex {
   return ki;
 }
 
-const shape = (ki: KeyIndex): string[] => ki.generations.map((g) => g.revs.map((r) => `${r.main}.${r.sub}`).join(' '));
+const shape = (ki: KeyIndex): string[] => ki.revisions().map((g) => g.map((r) => `${r.main}.${r.sub}`).join(' '));
 
 describe('KeyIndex', () => {
   it('get: the revision, create revision and version alive at each revision, none in the gaps', () => {
