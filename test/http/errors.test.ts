@@ -141,6 +141,12 @@ describe('size limits (--max-request-bytes 1024 here)', () => {
     expect(body(res).message).toBe(`grpc: received message larger than max (${limit + 4} vs. ${limit})`);
   });
 
+  it('bounds a streamed message too (the first one fails unary-style, code 2)', async () => {
+    const res = await post(app, '/v3/lease/keepalive', `{"ID":"${' '.repeat(4 * (1024 + 512 * 1024) + 1)}`);
+    expect([res.statusCode, body(res).code]).toEqual([500, 2]);
+    expect(body(res).message).toMatch(/^grpc: received message larger than max \(\d+ vs\. 2101248\)$/);
+  });
+
   it('stops reading a body far beyond any legitimate size', async () => {
     const res = await post(app, '/v3/kv/range', ' '.repeat(4 * (1024 + 512 * 1024) + 1));
     expect([res.statusCode, body(res).code]).toEqual([429, 8]);
