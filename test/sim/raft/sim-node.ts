@@ -27,6 +27,16 @@ export interface NodeHooks {
   crashMidReady(node: number): boolean;
 }
 
+/**
+ * Deliberately broken applications, to prove the checker catches what they break:
+ * `neverSync` ignores Ready.mustSync (a crash loses acknowledged entries and votes).
+ */
+export interface AppBugs {
+  neverSync?: boolean;
+  /** Skip the persist-before-reply check, so only Raft's own properties can catch a bug. */
+  skipReplyCheck?: boolean;
+}
+
 const dec = new TextDecoder();
 
 export class SimNode {
@@ -46,6 +56,7 @@ export class SimNode {
     private readonly options: NodeOptions,
     private readonly checker: SafetyChecker,
     private readonly hooks: NodeHooks,
+    private readonly bugs: AppBugs = {},
   ) {
     this.storage = new CrashyRaftStorage(initial);
     this.start();
@@ -98,7 +109,7 @@ export class SimNode {
     if (rd.snapshot !== undefined && rd.snapshot.metadata.index === 0) {
       throw new Error(`n${this.id}: Ready carried an empty snapshot`);
     }
-    this.storage.saveReady(rd.hardState, rd.entries, rd.snapshot, rd.mustSync);
+    this.storage.saveReady(rd.hardState, rd.entries, rd.snapshot, rd.mustSync && !this.bugs.neverSync);
     if (rd.entries.length > 0) this.checker.onAppend(this.id, rd.entries, this.storage.memory);
     if (rd.softState !== undefined) {
       const was = this.soft.raftState;
@@ -116,7 +127,7 @@ export class SimNode {
     }
     const durable = this.storage.durable();
     for (const m of rd.messages) {
-      this.checker.onReply(this.id, m, durable);
+      if (!this.bugs.skipReplyCheck) this.checker.onReply(this.id, m, durable);
       if (m.type === 'MsgVoteResp' && !m.reject) this.checker.onVoteGranted(m.from, m.term, m.to);
       this.hooks.send(m);
     }

@@ -18,7 +18,7 @@ import type { FaultProfile, Features } from './fault-profile.js';
 import { Nemesis } from './nemesis.js';
 import { SafetyChecker } from './safety-checker.js';
 import { SimNode } from './sim-node.js';
-import type { NodeOptions } from './sim-node.js';
+import type { AppBugs, NodeOptions } from './sim-node.js';
 import { MAX_HOSTS, members } from './membership.js';
 
 export interface SimOptions {
@@ -32,6 +32,8 @@ export interface SimOptions {
   features?: Partial<Features>;
   /** Echo every event to the console. */
   trace?: boolean;
+  /** A deliberately broken application (tests of the checker only). */
+  bugs?: AppBugs;
 }
 
 export interface SimResult {
@@ -137,7 +139,7 @@ export class Simulation {
       log: (line) => this.event(line),
       applied: (node, e, before) => this.onApplied(node, e, before),
       crashMidReady: (node) => this.maybeCrashMidReady(node),
-    });
+    }, this.opts.bugs);
     this.hosts.set(id, host);
     const offset = 0.001 + this.rng.next() * 0.998;
     const tick = (): void => {
