@@ -6,6 +6,7 @@ import type { Operation } from './history.js';
 import { checkLinearizability, describeReport, type Budget, type LinearizabilityReport } from './linearizability.js';
 import { kvModel, type KvInput, type KvOutput } from './kv-model.js';
 import { patchKvHistory } from './patch-history.js';
+import { expandRangeReads } from './range-reads.js';
 import { checkRevisions, type RevisionViolation } from './revision-checks.js';
 
 export interface KvCheckReport {
@@ -15,7 +16,7 @@ export interface KvCheckReport {
   readonly revisions: readonly RevisionViolation[];
   /** Multi-line explanation of every failure; empty-ish when ok. */
   readonly text: string;
-  /** The history as checked (after patching): what operation ids in the text refer to. */
+  /** The history as checked (ranges expanded, unknown writes patched); ids are the recorded ones. */
   readonly checked: ReadonlyArray<Operation<KvInput, KvOutput>>;
 }
 
@@ -26,7 +27,8 @@ export interface KvCheckOptions extends Budget {
 
 export function checkKvHistory(recorded: ReadonlyArray<Operation<KvInput, KvOutput>>, options: KvCheckOptions = {}): KvCheckReport {
   const { patch = true, ...budget } = options;
-  const history = patch ? patchKvHistory(recorded) : recorded;
+  const expanded = expandRangeReads(recorded);
+  const history = patch ? patchKvHistory(expanded) : expanded;
   const linearizability = checkLinearizability(kvModel, history, budget);
   const revisions = checkRevisions(history);
   const result = linearizability.result === 'illegal' || revisions.length > 0 ? 'illegal' : linearizability.result;

@@ -32,9 +32,10 @@ function runToyCluster(opts: ToyOptions): { ops: Array<Operation<KvInput, KvOutp
   const watches = new WatchRecorder();
   const lag = opts.replicaLag ?? 0;
   const apply = (input: KvInput): KvOutput => {
-    if (input.op === 'get' && lag > 0) return replica.apply(input);
+    const read = input.op === 'get' || input.op === 'range';
+    if (read && lag > 0) return replica.apply(input);
     const out = store.apply(input);
-    if (input.op !== 'get') writes.push(input);
+    if (!read) writes.push(input);
     while (writes.length > lag) replica.apply(writes.shift() as KvInput);
     return out;
   };

@@ -9,6 +9,7 @@ import { assertNever } from '../../src/util/assert.js';
 import type { Rng } from '../../src/util/rng.js';
 import type { Operation } from './history.js';
 import type { CasExpectation, KvInput, KvOutput } from './kv-model.js';
+import { compareKeys, keyInRange } from './keys.js';
 import type { WatchEventRecord } from './watch-history.js';
 
 export interface GenerateOptions {
@@ -46,6 +47,13 @@ export class SequentialKvStore {
     switch (input.op) {
       case 'get':
         return { op: 'get', ...(cur ? { value: cur.value } : {}), modRevision: cur?.modRevision ?? 0, revision: this.revision };
+      case 'range': {
+        const kvs = [...this.data.entries()]
+          .filter(([key]) => keyInRange(key, input.key, input.rangeEnd))
+          .sort(([a], [b]) => compareKeys(a, b))
+          .map(([key, v]) => ({ key, value: v.value, modRevision: v.modRevision }));
+        return { op: 'range', kvs, revision: this.revision };
+      }
       case 'put':
         this.write(input.key, input.value);
         return { op: 'put', revision: this.revision };
@@ -80,7 +88,8 @@ export class SequentialKvStore {
 /** A random op on `key`; CAS expectations are usually (not always) the current state. */
 export function randomKvInput(rng: Rng, store: SequentialKvStore, key: string, value: string): KvInput {
   const roll = rng.next();
-  if (roll < 0.4) return { op: 'get', key };
+  if (roll < 0.35) return { op: 'get', key };
+  if (roll < 0.45) return rng.next() < 0.5 ? { op: 'range', key: 'k', rangeEnd: 'l' } : { op: 'range', key, rangeEnd: `${key}\u00ff` };
   if (roll < 0.7) return { op: 'put', key, value };
   if (roll < 0.8) return { op: 'delete', key };
   const cur = store.get(key);
@@ -112,7 +121,7 @@ export function generateKvHistory(rng: Rng, opts: GenerateOptions): KvOp[] {
     const next = nextOfClient[i] as number;
     const ret = p + rng.int(next === -1 ? 40 : point(next) - p);
     prevReturn.set(client, ret);
-    const write = input.op !== 'get';
+    const write = input.op !== 'get' && input.op !== 'range';
     const unknown = write && rng.next() < (opts.unknownRate ?? 0);
     const failed = !unknown && rng.next() < (opts.failedRate ?? 0);
     const phantom = unknown && rng.next() < (opts.phantomRate ?? 0);

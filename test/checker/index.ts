@@ -21,13 +21,14 @@ export {
   type Model,
   type PartitionResult,
 } from './linearizability.js';
-export { kvModel, describeKvOperation, type CasExpectation, type KeyState, type KvInput, type KvOutput } from './kv-model.js';
+export { kvModel, describeKvOperation, type CasExpectation, type KeyState, type KvInput, type KvOutput, type RangeEntry } from './kv-model.js';
+export { expandRangeReads, keysOf } from './range-reads.js';
 export { checkRevisions, isMutation, type RevisionViolation } from './revision-checks.js';
 export { patchKvHistory } from './patch-history.js';
 export { checkKvHistory, type KvCheckOptions, type KvCheckReport } from './check-kv.js';
 export { checkReadsAgainstHistory, type ReadViolation } from './reads-vs-history.js';
+export { compareKeys, keyInRange } from './keys.js';
 export {
-  compareKeys,
   matchesRequest,
   mergeWatchHistory,
   watchEventFromStore,

@@ -15,7 +15,7 @@
  * What spans keys is checked by `revision-checks.ts`: unique write revisions, real-time
  * monotonicity of revisions, and modRevisions that belong to writes of the same key.
  */
-import { assertNever } from '../../src/util/assert.js';
+import { AssertionError, assertNever } from '../../src/util/assert.js';
 import type { Model } from './linearizability.js';
 
 export type CasExpectation = { readonly modRevision: number } | { readonly value: string };
@@ -24,14 +24,27 @@ export type KvInput =
   | { readonly op: 'get'; readonly key: string }
   | { readonly op: 'put'; readonly key: string; readonly value: string }
   | { readonly op: 'delete'; readonly key: string }
-  | { readonly op: 'cas'; readonly key: string; readonly expect: CasExpectation; readonly value: string };
+  | { readonly op: 'cas'; readonly key: string; readonly expect: CasExpectation; readonly value: string }
+  /** A list: every key in [key, rangeEnd) ('\0' = to the end). Expanded before the search (range-reads.ts). */
+  | { readonly op: 'range'; readonly key: string; readonly rangeEnd: string };
 
-/** `revision` is the response header's revision (etcd: the store revision after the request). */
+export interface RangeEntry {
+  readonly key: string;
+  readonly value: string;
+  readonly modRevision?: number;
+}
+
+/**
+ * `revision` is the response header's revision (etcd: the store revision after the request).
+ * `revisionBelow` is inferred, never recorded: the write's revision is known only to be below it
+ * (patch-history.ts sets it when a later write at that revision saw this write's value).
+ */
 export type KvOutput =
   | { readonly op: 'get'; readonly value?: string; readonly modRevision?: number; readonly revision?: number }
-  | { readonly op: 'put'; readonly revision?: number }
+  | { readonly op: 'put'; readonly revision?: number; readonly revisionBelow?: number }
   | { readonly op: 'delete'; readonly deleted: number; readonly revision?: number }
-  | { readonly op: 'cas'; readonly succeeded: boolean; readonly revision?: number };
+  | { readonly op: 'cas'; readonly succeeded: boolean; readonly revision?: number; readonly revisionBelow?: number }
+  | { readonly op: 'range'; readonly kvs: readonly RangeEntry[]; readonly revision?: number };
 
 export interface KeyState {
   readonly value: string | undefined;
@@ -43,8 +56,10 @@ export interface KeyState {
 
 const ABSENT: KeyState = { value: undefined, modRevision: 0, floor: 0 };
 
-function revisionOk(rev: number | undefined, floor: number, write: boolean): boolean {
-  return rev === undefined || (write ? rev > floor : rev >= floor);
+function revisionOk(rev: number | undefined, floor: number, write: boolean, below?: number): boolean {
+  // A write with an unknown revision r below `below` needs room for floor < r < below.
+  if (rev === undefined) return below === undefined || floor < below - 1;
+  return write ? rev > floor : rev >= floor;
 }
 
 function afterWrite(value: string | undefined, rev: number | undefined, floor: number): KeyState {
@@ -57,6 +72,10 @@ function casCondition(s: KeyState, expect: CasExpectation): boolean | undefined 
   if ('value' in expect) return s.value !== undefined && s.value === expect.value;
   if (s.modRevision === null) return undefined;
   return s.modRevision === expect.modRevision;
+}
+
+function rangeNotExpanded(): never {
+  throw new AssertionError('range reads span keys: expand them with expandRangeReads before a per-key check');
 }
 
 function stepGet(s: KeyState, out: Extract<KvOutput, { op: 'get' }>): KeyState[] {
@@ -75,8 +94,10 @@ function stepKnown(s: KeyState, input: KvInput, out: KvOutput): KeyState[] {
   switch (out.op) {
     case 'get':
       return stepGet(s, out);
+    case 'range':
+      return rangeNotExpanded();
     case 'put':
-      if (input.op !== 'put' || !revisionOk(out.revision, s.floor, true)) return [];
+      if (input.op !== 'put' || !revisionOk(out.revision, s.floor, true, out.revisionBelow)) return [];
       return [afterWrite(input.value, out.revision, s.floor)];
     case 'delete': {
       const exists = s.value !== undefined;
@@ -85,7 +106,7 @@ function stepKnown(s: KeyState, input: KvInput, out: KvOutput): KeyState[] {
     }
     case 'cas': {
       if (input.op !== 'cas' || casCondition(s, input.expect) === !out.succeeded) return [];
-      if (!revisionOk(out.revision, s.floor, out.succeeded)) return [];
+      if (!revisionOk(out.revision, s.floor, out.succeeded, out.succeeded ? out.revisionBelow : undefined)) return [];
       if (out.succeeded) return [afterWrite(input.value, out.revision, s.floor)];
       return [{ ...s, floor: Math.max(s.floor, out.revision ?? 0) }];
     }
@@ -102,6 +123,8 @@ function stepUnknown(s: KeyState, input: KvInput): KeyState[] {
   switch (input.op) {
     case 'get':
       return [s];
+    case 'range':
+      return rangeNotExpanded();
     case 'put':
       return [afterWrite(input.value, undefined, s.floor)];
     case 'delete':
@@ -122,6 +145,8 @@ export function describeKvOperation(input: KvInput, output: KvOutput | undefined
       case 'get':
       case 'delete':
         return `${input.op}(${input.key})`;
+      case 'range':
+        return `range(${input.key}, ${JSON.stringify(input.rangeEnd)})`;
       case 'put':
         return `put(${input.key}, ${JSON.stringify(input.value)})`;
       case 'cas': {
@@ -137,6 +162,10 @@ export function describeKvOperation(input: KvInput, output: KvOutput | undefined
     case 'get': {
       const v = output.value === undefined ? 'absent' : JSON.stringify(output.value);
       return `${call} → ${v}${output.modRevision === undefined ? '' : ` mod ${output.modRevision}`}${rev(output.revision)}`;
+    }
+    case 'range': {
+      const kvs = output.kvs.map((kv) => `${kv.key}=${JSON.stringify(kv.value)}${kv.modRevision === undefined ? '' : ` mod ${kv.modRevision}`}`);
+      return `${call} → [${kvs.join(', ')}]${rev(output.revision)}`;
     }
     case 'put':
       return `${call} → ok${rev(output.revision)}`;
@@ -160,7 +189,11 @@ export function describeKeyState(s: KeyState): string {
  * linearization revisions only grow, so the search rarely has to back out of a choice.
  */
 function kvSearchPriority(_input: KvInput, output: KvOutput | undefined): number {
-  if (output === undefined || output.revision === undefined) return Infinity;
+  if (output === undefined) return Infinity;
+  if (output.revision === undefined) {
+    const below = output.op === 'put' || output.op === 'cas' ? output.revisionBelow : undefined;
+    return below === undefined ? Infinity : below * 2 - 1; // just before the write that saw it
+  }
   const mutation = output.op === 'put' || (output.op === 'delete' && output.deleted > 0) || (output.op === 'cas' && output.succeeded);
   return output.revision * 2 + (mutation ? 0 : 1);
 }
@@ -171,7 +204,7 @@ export const kvModel: Model<KvInput, KvOutput, KeyState> = {
   step: (s, input, output) => (output === undefined ? stepUnknown(s, input) : stepKnown(s, input, output)),
   stateKey: (s) => `${s.value === undefined ? '-' : `=${s.value}`}\u0000${s.modRevision ?? '?'}\u0000${s.floor}`,
   partition: (input) => input.key,
-  isReadOnly: (input) => input.op === 'get',
+  isReadOnly: (input) => input.op === 'get' || input.op === 'range',
   priority: kvSearchPriority,
   describeOperation: describeKvOperation,
   describeState: describeKeyState,

@@ -70,12 +70,15 @@ describe('performance', () => {
   it('checks 2,000 ops over 20 keys from 5 clients in well under a few seconds', () => {
     const ops = generateKvHistory(new SeededRng(2026), { ops: 2000, keys: 20, clients: 5, unknownRate: 0.05, phantomRate: 0.5 });
     const started = performance.now();
+    const cpuBefore = process.cpuUsage();
     const report = checkKvHistory(ops);
-    const millis = performance.now() - started;
+    const cpu = process.cpuUsage(cpuBefore);
+    const cpuMillis = (cpu.user + cpu.system) / 1000;
     expect(report.result, report.text).toBe('ok');
     expect(report.linearizability.partitions).toHaveLength(20);
-    console.log(`checked ${ops.length} ops in ${millis.toFixed(0)} ms`);
-    expect(millis).toBeLessThan(2_000);
+    console.log(`checked ${ops.length} ops: ${cpuMillis.toFixed(0)} ms CPU, ${(performance.now() - started).toFixed(0)} ms wall`);
+    // CPU time, not wall time: CI's 2 cores are shared, and load stretches wall time many-fold.
+    expect(cpuMillis).toBeLessThan(2_000);
   });
 
   it('keeps a hot key with 20 clients and unknown writes tractable (search order regression)', () => {

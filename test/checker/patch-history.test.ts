@@ -16,10 +16,25 @@ describe('patching unknown writes from reads', () => {
     expect(put?.error).toContain('read #2');
   });
 
-  it('resolves an unknown CAS that a value-CAS saw, without inventing a revision', () => {
+  it('resolves an unknown CAS that a value-CAS saw, with only a bound on its revision', () => {
     const h = history().cas(1, 'a', { modRevision: 0 }, 'x', [0, 1], 'unknown').cas(2, 'a', { value: 'x' }, 'y', [3, 4], true, 9);
-    expect(patchKvHistory(h.ops)[0]).toMatchObject({ status: 'ok', output: { op: 'cas', succeeded: true }, return: 4 });
+    expect(patchKvHistory(h.ops)[0]).toMatchObject({ status: 'ok', output: { op: 'cas', succeeded: true, revisionBelow: 9 }, return: 4 });
     expect(patchKvHistory(h.ops)[0]?.output).not.toHaveProperty('revision');
+    expect(checkKvHistory(h.ops).result).toBe('ok');
+  });
+
+  it('uses the bound: no revision fits between a read at 8 and a CAS at 9 that saw the write', () => {
+    const h = history()
+      .get(1, 'a', [0, 1], undefined, { rev: 8 })
+      .put(2, 'a', 'x', [2, 3], 'unknown')
+      .cas(3, 'a', { value: 'x' }, 'y', [4, 5], true, 9);
+    expect(checkKvHistory(h.ops, { patch: false }).result).toBe('ok'); // without the inference it looks fine
+    expect(checkKvHistory(h.ops).linearizability.result).toBe('illegal');
+    const roomy = history()
+      .get(1, 'a', [0, 1], undefined, { rev: 7 })
+      .put(2, 'a', 'x', [2, 3], 'unknown')
+      .cas(3, 'a', { value: 'x' }, 'y', [4, 5], true, 9);
+    expect(checkKvHistory(roomy.ops).result).toBe('ok');
   });
 
   it('leaves unobserved writes, values written twice and observations before the call alone', () => {

@@ -3,12 +3,14 @@
  * (etcd robustness replays the history for serializable reads the same way). Unlike the
  * linearizability check this also judges serializable (possibly stale) reads: stale is fine,
  * but the value must be what the key held at the revision the response claims.
+ * Range reads are checked key by key at their one revision, so a torn snapshot shows up here.
  * The history must be complete from the first write on (e.g. `watchHistoryFromCommits` fed by
  * a CommitListener from an empty store).
  */
 import type { Operation } from './history.js';
 import type { KvInput, KvOutput } from './kv-model.js';
 import { describeKvOperation } from './kv-model.js';
+import { expandRangeReads } from './range-reads.js';
 import type { WatchEventRecord } from './watch-history.js';
 
 export interface ReadViolation {
@@ -29,7 +31,7 @@ export function checkReadsAgainstHistory(
     lastRevision = Math.max(lastRevision, e.revision);
   }
   const out: ReadViolation[] = [];
-  for (const op of history) {
+  for (const op of expandRangeReads(history, byKey.keys())) {
     const got = op.output;
     if (op.status !== 'ok' || got?.op !== 'get' || got.revision === undefined) continue;
     const what = `#${op.id} ${describeKvOperation(op.input, got)}`;

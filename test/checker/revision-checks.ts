@@ -5,8 +5,8 @@
  *    multi-key txn could, and the model has none);
  *  - real time: if A returned before B was invoked, B observes a revision ≥ A's, and > A's if B
  *    changed something (etcd: "revision monotonic with real time");
- *  - attribution: a get's modRevision is never the revision of an acknowledged write to a
- *    different key.
+ *  - attribution: a modRevision a read reports for a key is never the revision of an
+ *    acknowledged write to a different key.
  */
 import { assertNever } from '../../src/util/assert.js';
 import { precedes, type Operation } from './history.js';
@@ -26,6 +26,7 @@ type KvOp = Operation<KvInput, KvOutput>;
 export function isMutation(output: KvOutput): boolean {
   switch (output.op) {
     case 'get':
+    case 'range':
       return false;
     case 'put':
       return true;
@@ -94,14 +95,18 @@ function modRevisionAttribution(acked: ReadonlyArray<KvOp & { output: KvOutput }
   for (const op of acked) if (isMutation(op.output)) writer.set(op.output.revision as number, op);
   const out: RevisionViolation[] = [];
   for (const op of acked) {
-    if (op.output.op !== 'get' || op.output.modRevision === undefined || op.output.modRevision === 0) continue;
-    const w = writer.get(op.output.modRevision);
-    if (w !== undefined && w.input.key !== op.input.key) {
-      out.push({
-        kind: 'foreign-mod-revision',
-        detail: `${show(op)} reports modRevision ${op.output.modRevision}, the revision of ${show(w)}`,
-        operations: [w, op],
-      });
+    const o = op.output;
+    const seen = o.op === 'get' ? [{ key: op.input.key, modRevision: o.modRevision }] : o.op === 'range' ? o.kvs : [];
+    for (const { key, modRevision } of seen) {
+      if (modRevision === undefined || modRevision === 0) continue;
+      const w = writer.get(modRevision);
+      if (w !== undefined && w.input.key !== key) {
+        out.push({
+          kind: 'foreign-mod-revision',
+          detail: `${show(op)} reports modRevision ${modRevision} for ${key}, the revision of ${show(w)}`,
+          operations: [w, op],
+        });
+      }
     }
   }
   return out;

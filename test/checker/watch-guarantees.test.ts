@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { utf8 } from '../../src/util/bytes.js';
 import type { Event } from '../../src/store/types.js';
 import { validateWatches, type WatchGuarantee } from './watch-guarantees.js';
+import { compareKeys } from './keys.js';
 import {
-  compareKeys,
   matchesRequest,
   watchHistoryFromCommits,
   type WatchEventRecord,

@@ -2,7 +2,8 @@
  * Recorded watch streams and the committed event history they are judged against.
  * Keys and values are strings (convert store bytes with `watchEventFromStore`).
  */
-import { compareBytes, fromUtf8, utf8 } from '../../src/util/bytes.js';
+import { fromUtf8 } from '../../src/util/bytes.js';
+import { compareKeys, keyInRange } from './keys.js';
 import type { Event } from '../../src/store/types.js';
 
 export interface WatchEventRecord {
@@ -58,22 +59,9 @@ export function watchHistoryFromCommits(commits: Iterable<{ revision: number; ev
   return out;
 }
 
-const BEYOND_BMP_ORDER = /[\uD800-\uFFFF]/;
-
-/**
- * etcd orders keys by their bytes. Below U+D800, UTF-16 code-unit order is UTF-8 byte order, so
- * plain string comparison is exact there and we only encode for the rare other keys.
- */
-export function compareKeys(a: string, b: string): number {
-  if (!BEYOND_BMP_ORDER.test(a) && !BEYOND_BMP_ORDER.test(b)) return a < b ? -1 : a > b ? 1 : 0;
-  return compareBytes(utf8(a), utf8(b));
-}
-
 export function matchesRequest(request: WatchRequestRecord, event: WatchEventRecord): boolean {
   if (request.filters?.includes(event.type === 'PUT' ? 'NOPUT' : 'NODELETE')) return false;
-  if (request.rangeEnd === undefined || request.rangeEnd === '') return event.key === request.key;
-  if (compareKeys(event.key, request.key) < 0) return false;
-  return request.rangeEnd === '\0' || compareKeys(event.key, request.rangeEnd) < 0;
+  return keyInRange(event.key, request.key, request.rangeEnd);
 }
 
 export const eventId = (e: WatchEventRecord): string => `${e.revision}\u0000${e.key}`;
