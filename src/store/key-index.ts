@@ -102,6 +102,12 @@ export class KeyIndex {
     return count(this.last()) > 0;
   }
 
+  /** Whether the live generation's version and creation match the record just applied (open's check). */
+  liveMatches(version: number, createdMain: number): boolean {
+    const g = this.last();
+    return count(g) > 0 && g[VER] === version && g[CREATED_MAIN] === createdMain;
+  }
+
   isEmpty(): boolean {
     return this.generations.length === 1 && count(this.last()) === 0;
   }

@@ -22,8 +22,8 @@ import { WriteTxn } from './kv-txn.js';
 import { checkDeleteRange, checkPut, checkRange, checkTxn } from './kv-validate.js';
 import { executeRange } from './range.js';
 import { CommittedView, fetchValues } from './read-view.js';
-import { decodeRecordShared } from './records.js';
-import { decodeRevKey, decodeUint64 } from './revision.js';
+import { decodeUint64 } from './revision.js';
+import { rebuildIndex } from './index-rebuild.js';
 import { indexKey, keyBytes, TreeIndex } from './tree-index.js';
 import { applyTxn, checkLease, checkPath, txnPath } from './txn.js';
 import type { CommitListener, Event, KeyValue, LeaseHooks, WatchSource } from './types.js';
@@ -302,32 +302,10 @@ export class KvStore implements WatchSource {
   private async load(): Promise<void> {
     const finished = await this.readMeta(FINISHED_COMPACT_KEY, 'finishedCompactRev');
     const scheduled = await this.readMeta(SCHEDULED_COMPACT_KEY, 'scheduledCompactRev');
-    const index = new TreeIndex();
-    let current = 1;
-    for await (const [k, v] of this.backend.iterate('key')) {
-      const { rev, tombstone } = decodeRevKey(k);
-      const kv = decodeRecordShared(v);
-      const key = indexKey(kv.key);
-      current = Math.max(current, rev.main);
-      const ki = index.keyIndex(key);
-      if (tombstone) {
-        // A tombstone whose puts were already compacted away has nothing left to end.
-        if (ki === undefined) continue;
-        if (!ki.isLive()) throw new KvError('StorageCorrupt', `cairn: tombstone at ${rev.main} for a deleted key`);
-        ki.tombstone(rev);
-        continue;
-      }
-      if (ki === undefined) index.getOrCreate(key).restore({ main: kv.createRevision, sub: 0 }, rev, kv.version);
-      else ki.put(rev);
-      const hit = index.get(key, rev.main);
-      if (hit === undefined || hit.version !== kv.version || hit.created.main !== kv.createRevision) {
-        throw new KvError('StorageCorrupt', `cairn: record at revision ${rev.main}.${rev.sub} disagrees with the key's history`);
-      }
-      index.getOrCreate(key).lease = kv.lease;
-    }
+    const { index, maxRevision } = await rebuildIndex(this.backend);
     this.index = index;
     // Compaction may have removed the newest records (all tombstones): the revision is at least that.
-    this.current = Math.max(current, finished, scheduled);
+    this.current = Math.max(1, maxRevision, finished, scheduled);
     this.compacted = finished;
     this.compactor = this.newCompactor();
     if (scheduled > finished) {

@@ -13,6 +13,8 @@ import { openDataDir, type LevelDataDir } from '../../src/storage/data-dir.js';
 import type { Backend, BackendOp, WriteOptions } from '../../src/storage/backend.js';
 import { AssertionError } from '../../src/util/assert.js';
 import { FakeLeases } from './model/lease-fake.js';
+import { encodeRevKey } from '../../src/store/revision.js';
+import { encodeRecord } from '../../src/store/records.js';
 import { b, kv, openStore, ZERO } from './model/helpers.js';
 
 const ALL = { key: ZERO, rangeEnd: ZERO };
@@ -110,6 +112,19 @@ describe('restart', () => {
     // Newest at or below 20 per key (k0@20, k1@18, k2@19) and k1@21 after it.
     expect(records).toBe(4);
     expect((await reopened.range(ALL)).kvs.map((x) => x.modRevision)).toEqual([20, 21, 19]);
+  });
+});
+
+describe('corruption is caught on open', () => {
+  it.each<[string, (backend: MemoryBackend) => Promise<void>]>([
+    ['a record that does not decode', (be) => be.write([{ type: 'put', bucket: 'key', key: encodeRevKey({ main: 3, sub: 0 }), value: new Uint8Array([0xc1]) }])],
+    ['a record whose version disagrees with the history', (be) => be.write([{ type: 'put', bucket: 'key', key: encodeRevKey({ main: 3, sub: 0 }), value: encodeRecord(kv('k', 2, 3, 5, 'x')) }])],
+    ['a malformed revision key', (be) => be.write([{ type: 'put', bucket: 'key', key: b('not-a-revision'), value: encodeRecord(kv('k', 2, 3, 2, 'x')) }])],
+  ])('%s', async (_name, damage) => {
+    const { store, backend } = await openStore();
+    await store.put({ key: b('k'), value: b('1') });
+    await damage(backend);
+    await expect(KvStore.open(backend)).rejects.toMatchObject({ code: 'StorageCorrupt' });
   });
 });
 
