@@ -36,7 +36,7 @@ function peerTls(files: TlsFiles): PeerTlsOptions | undefined {
 }
 
 export async function startServer(config: MemberConfig, logLevel = config.logLevel): Promise<RunningServer> {
-  const log = pino({ level: logLevel === 'panic' ? 'fatal' : logLevel, base: { member: config.name } });
+  const log = pino({ level: logLevel === 'panic' ? 'fatal' : logLevel, base: { name: config.name } });
   const dataDir = await openDataDir(config.dataDir);
   const clock = new SystemClock();
   const rng = new SeededRng(randomInt(2 ** 31));

@@ -96,7 +96,8 @@ export class Member {
     this.metrics = o.metrics ?? new MemberMetrics();
     this.stage = new SnapshotStage(effectiveQuotaBytes(o.config));
     this.ids = new RequestIdGenerator(id, o.rng.next() * 2 ** 48);
-    this.watchHub = new WatchHub(store, o.clock);
+    // etcd fragments watch responses above max-request-bytes + 512 KiB (its gRPC send limit).
+    this.watchHub = new WatchHub(store, o.clock, { fragmentBytes: o.config.maxRequestBytes + 512 * 1024 });
     store.onCommit(this.watchHub.listener);
     this.leases = new MemberLeases(lessor, store, o.dataDir.backend, (r) => this.propose(r), () => this.isLeader);
     const { snapshot, backendApplied, storage } = recovered;
