@@ -30,11 +30,19 @@ const quiet = process.argv.includes('--quiet');
 const keepGoing = process.argv.includes('--keep-going');
 
 const totals: Record<string, number> = {};
+/** How many seeds saw each kind of event at least once: the fault mix. */
+const seedsWith: Record<string, number> = {};
+const failedSeeds: number[] = [];
 const started = performance.now();
 let ran = 0;
 let failed = 0;
 let lastPrint = started;
-for (let seed = from; seed < to; seed++) {
+let stop = false;
+// The loop yields now and then so a SIGINT/SIGTERM still prints the totals of what ran.
+process.on('SIGINT', () => (stop = true));
+process.on('SIGTERM', () => (stop = true));
+for (let seed = from; seed < to && !stop; seed++) {
+  if (seed % 50 === 0) await new Promise((resolve) => setImmediate(resolve));
   const opts: SimOptions = { seed, trace };
   if (nodes !== undefined) opts.nodes = nodes;
   const rounds = num('rounds');
@@ -45,9 +53,13 @@ for (let seed = from; seed < to; seed++) {
   ran++;
   totals[`nodes${r.nodes}`] = (totals[`nodes${r.nodes}`] ?? 0) + 1;
   totals.ticks = (totals.ticks ?? 0) + r.ticks;
-  for (const [k, v] of Object.entries(r.counts)) totals[k] = (totals[k] ?? 0) + v;
+  for (const [k, v] of Object.entries(r.counts)) {
+    totals[k] = (totals[k] ?? 0) + v;
+    if (v > 0) seedsWith[k] = (seedsWith[k] ?? 0) + 1;
+  }
   if (!r.ok) {
     failed++;
+    failedSeeds.push(seed);
     console.error(formatFailure(r));
     if (!keepGoing) break;
   } else if (single !== undefined) {
@@ -61,5 +73,7 @@ for (let seed = from; seed < to; seed++) {
 }
 const secs = (performance.now() - started) / 1000;
 console.log(`seeds ${from}..${from + ran - 1}: ${ran} run, ${failed} failed, ${secs.toFixed(1)} s, ${(ran / secs).toFixed(1)} seeds/s`);
-console.log(`fault mix (totals): ${JSON.stringify(totals)}`);
+console.log(`fault mix (event totals): ${JSON.stringify(totals)}`);
+console.log(`fault mix (seeds with ≥1): ${JSON.stringify(seedsWith)}`);
+if (failedSeeds.length > 0) console.log(`failed seeds: ${failedSeeds.slice(0, 100).join(' ')}`);
 process.exitCode = failed > 0 ? 1 : 0;

@@ -36,6 +36,13 @@ export interface FaultProfile {
   preVote: boolean;
   maxInflightMsgs: number;
   maxSizePerMsg: number;
+  /** 0 = unlimited (the core's defaults). */
+  maxInflightBytes: number;
+  maxUncommittedEntriesSize: number;
+  /** Small values split committed entries across Readies. */
+  maxCommittedSizePerReady: number;
+  /** Per tick: a random node forgets its leader (etcd forgetLeader). */
+  forgetLeaderRate: number;
 }
 
 function pick<T>(rng: SeededRng, xs: readonly T[]): T {
@@ -43,6 +50,14 @@ function pick<T>(rng: SeededRng, xs: readonly T[]): T {
 }
 
 export function drawProfile(rng: SeededRng, f: Features): FaultProfile {
+  const p = drawRates(rng, f);
+  p.maxSizePerMsg = pick(rng, [1 << 20, 64, 1]);
+  // etcd requires maxInflightBytes >= maxSizePerMsg (0 = unlimited).
+  p.maxInflightBytes = p.maxSizePerMsg <= 256 ? pick(rng, [0, 0, 256]) : 0;
+  return p;
+}
+
+function drawRates(rng: SeededRng, f: Features): FaultProfile {
   return {
     links: {
       dropRate: pick(rng, [0, 0.01, 0.05, 0.2]),
@@ -67,7 +82,11 @@ export function drawProfile(rng: SeededRng, f: Features): FaultProfile {
     checkQuorum: rng.next() < 0.75,
     preVote: rng.next() < 0.75,
     maxInflightMsgs: pick(rng, [256, 4, 1]),
-    maxSizePerMsg: pick(rng, [1 << 20, 64, 1]),
+    maxSizePerMsg: 0,
+    maxInflightBytes: 0,
+    maxUncommittedEntriesSize: pick(rng, [0, 0, 64]),
+    maxCommittedSizePerReady: pick(rng, [1 << 20, 1 << 20, 8]),
+    forgetLeaderRate: pick(rng, [0, 0, 0.02]),
   };
 }
 
@@ -78,6 +97,7 @@ export function describeProfile(p: FaultProfile): string {
     `part=${p.partitionRate}/${p.healRate} crash=${p.crashRate}+${p.midReadyCrashRate}`,
     `prop=${p.proposalRate} snap=${p.snapshotRate}(keep<=${p.keepMax}) conf=${p.membershipRate}`,
     `transfer=${p.transferRate} read=${p.readRate} skew=${p.tickSkip}`,
-    `cq=${p.checkQuorum} pv=${p.preVote} inflight=${p.maxInflightMsgs} size=${p.maxSizePerMsg}`,
+    `cq=${p.checkQuorum} pv=${p.preVote} inflight=${p.maxInflightMsgs}/${p.maxInflightBytes}B size=${p.maxSizePerMsg}`,
+    `uncommitted<=${p.maxUncommittedEntriesSize} applyBatch=${p.maxCommittedSizePerReady} forget=${p.forgetLeaderRate}`,
   ].join(' ');
 }

@@ -51,6 +51,14 @@ export class Nemesis {
     if (this.chance(p.membershipRate)) this.changeMembership(false);
     if (this.chance(p.transferRate)) this.transfer();
     if (this.chance(p.readRate)) this.read();
+    if (this.chance(p.forgetLeaderRate)) {
+      const h = this.pick(this.sim.up());
+      if (h?.raw !== undefined) {
+        h.raw.forgetLeader();
+        this.sim.count('forgetLeader');
+        h.drain();
+      }
+    }
   }
 
   healStep(): void {

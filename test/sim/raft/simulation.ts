@@ -91,6 +91,9 @@ export class Simulation {
       preVote: this.profile.preVote,
       maxInflightMsgs: this.profile.maxInflightMsgs,
       maxSizePerMsg: this.profile.maxSizePerMsg,
+      maxInflightBytes: this.profile.maxInflightBytes,
+      maxUncommittedEntriesSize: this.profile.maxUncommittedEntriesSize,
+      maxCommittedSizePerReady: this.profile.maxCommittedSizePerReady,
     };
     const voters = Array.from({ length: n }, (_, i) => i + 1);
     this.nextId = n + 1;
