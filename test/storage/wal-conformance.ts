@@ -205,6 +205,21 @@ export function walConformance(name: string, makeHarness: () => Promise<StorageH
       expect(await rawEntryIndexes(h)).toEqual(entries(81, 100, 1).map((e) => e.index));
     });
 
+    it('serves saves while a compaction trims in chunks', async () => {
+      await seed(5000, 4990);
+      const d = await open();
+      await d.wal.load();
+      await d.wal.saveSnapshot(snap(4900, 1));
+      const compaction = d.wal.compact(4900);
+      await d.wal.save(hs(1, 5000), entries(5001, 5002, 1), { sync: true });
+      await compaction;
+      await d.wal.compact(4900); // idempotent
+      const loaded = await reopen();
+      expect(loaded.entries.map((e) => e.index)).toEqual(entries(4901, 5002, 1).map((e) => e.index));
+      await close();
+      expect((await rawEntryIndexes(h)).length).toBe(102);
+    });
+
     it('finishes an interrupted prefix deletion on open', async () => {
       await seed(40, 30);
       // As if compact(20) crashed right after moving the first index.

@@ -1,0 +1,174 @@
+/**
+ * TEST ONLY: a power-loss disk for real processes. LevelDB keeps unsynced writes across a
+ * process kill (they sit in the OS page cache), so killing a `cairn serve` never tests
+ * durability. This disk keeps the member's data in memory (a MemoryKv) and appends to a file
+ * only what a synced batch makes durable: the unsynced batches before it and the batch itself,
+ * in one CRC-checked record, fsynced before the batch resolves. A SIGKILL therefore loses
+ * exactly what a power loss may lose — every write since the last synced batch — and the next
+ * start reloads only the synced records (a torn last record was never acknowledged as synced).
+ *
+ * Selected by `CAIRN_TEST_DISK=file` (src/cli/test-hooks.ts). Never use it in production: the
+ * whole key space lives on the heap.
+ */
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { pack, unpack } from 'msgpackr';
+import { crc32c } from '../util/crc.js';
+import { KvError } from '../util/errors.js';
+import type { IterateOptions } from './backend.js';
+import type { KvOp, KvSnapshot, OrderedKv } from './kv.js';
+import { MemoryKv } from './memory-kv.js';
+
+const HEADER = 8;
+/** Rewrite the file as one record of the whole synced state once it grows past this. */
+const COMPACT_BYTES = 64 << 20;
+
+type WireOp = [0, Uint8Array, Uint8Array] | [1, Uint8Array];
+
+function toWire(ops: readonly KvOp[]): WireOp[] {
+  return ops.map((op) => (op.type === 'put' ? [0, op.key, op.value] : [1, op.key]));
+}
+
+function fromWire(ops: WireOp[]): KvOp[] {
+  return ops.map((w) => (w[0] === 0 ? { type: 'put', key: new Uint8Array(w[1]), value: new Uint8Array(w[2]) } : { type: 'del', key: new Uint8Array(w[1]) }));
+}
+
+function record(ops: readonly KvOp[]): Buffer {
+  const payload = pack(toWire(ops));
+  const out = Buffer.allocUnsafe(HEADER + payload.length);
+  out.writeUInt32BE(payload.length, 0);
+  out.writeUInt32BE(crc32c(payload), 4);
+  payload.copy(out, HEADER);
+  return out;
+}
+
+/** The synced records of `file`; stops at a torn or corrupt tail (an unfinished append). */
+export function readSyncedRecords(file: string): { batches: KvOp[][]; validBytes: number; tornBytes: number } {
+  if (!existsSync(file)) return { batches: [], validBytes: 0, tornBytes: 0 };
+  const buf = readFileSync(file);
+  const batches: KvOp[][] = [];
+  let at = 0;
+  while (at + HEADER <= buf.length) {
+    const len = buf.readUInt32BE(at);
+    const crc = buf.readUInt32BE(at + 4);
+    if (at + HEADER + len > buf.length) break;
+    const payload = buf.subarray(at + HEADER, at + HEADER + len);
+    if (crc32c(payload) !== crc) break;
+    batches.push(fromWire(unpack(payload) as WireOp[]));
+    at += HEADER + len;
+  }
+  return { batches, validBytes: at, tornBytes: buf.length - at };
+}
+
+export class FileDiskKv implements OrderedKv {
+  readonly label: string;
+  private readonly file: string;
+  private fd: number;
+  private fileBytes: number;
+  private unsynced: KvOp[][] = [];
+  private readonly mem: OrderedKv;
+  private closed = false;
+
+  private constructor(dir: string, mem: OrderedKv, fileBytes: number) {
+    this.label = dir;
+    this.file = join(dir, 'synced.log');
+    this.mem = mem;
+    this.fileBytes = fileBytes;
+    this.fd = openSync(this.file, 'a');
+  }
+
+  /** Loads every synced record of `<dir>/synced.log` (dropping a torn tail) and opens for appends. */
+  static async open(dir: string): Promise<FileDiskKv> {
+    const file = join(dir, 'synced.log');
+    const { batches, validBytes, tornBytes } = readSyncedRecords(file);
+    const disk = new MemoryKv(dir);
+    const mem = disk.open();
+    for (const ops of batches) await mem.batch(ops, { sync: true });
+    if (tornBytes > 0) {
+      // Cut the unfinished append so later records follow the last whole one.
+      const whole = readFileSync(file).subarray(0, validBytes);
+      writeAtomically(file, whole);
+    }
+    return new FileDiskKv(dir, mem, validBytes);
+  }
+
+  private check(): void {
+    if (this.closed) throw new KvError('Stopped', `${this.label}: storage is closed`);
+  }
+
+  get(key: Uint8Array): Promise<Uint8Array | undefined> {
+    return this.mem.get(key);
+  }
+  iterate(options: IterateOptions): AsyncIterable<[Uint8Array, Uint8Array]> {
+    return this.mem.iterate(options);
+  }
+  keys(options: IterateOptions): AsyncIterable<Uint8Array> {
+    return this.mem.keys(options);
+  }
+  snapshot(): KvSnapshot {
+    return this.mem.snapshot();
+  }
+  compactRange(start: Uint8Array, end: Uint8Array): Promise<void> {
+    return this.mem.compactRange(start, end);
+  }
+  sizeBytes(): Promise<number> {
+    return this.mem.sizeBytes();
+  }
+
+  /**
+   * Synchronous file I/O on purpose: the append happens in call order with no interleaving, and
+   * the batch resolves only after fsync, so "synced" means on disk.
+   */
+  async batch(ops: readonly KvOp[], options: { readonly sync: boolean }): Promise<void> {
+    this.check();
+    if (ops.length === 0) return;
+    const copies = ops.map((op): KvOp => (op.type === 'put' ? { type: 'put', key: op.key.slice(), value: op.value.slice() } : { type: 'del', key: op.key.slice() }));
+    await this.mem.batch(copies, { sync: options.sync });
+    if (!options.sync) {
+      this.unsynced.push(copies);
+      return;
+    }
+    const durable = [...this.unsynced.flat(), ...copies];
+    this.unsynced = [];
+    if (this.fileBytes > COMPACT_BYTES) {
+      await this.compact();
+      return;
+    }
+    const rec = record(durable);
+    writeSync(this.fd, rec);
+    fsyncSync(this.fd);
+    this.fileBytes += rec.length;
+  }
+
+  /** Rewrites the file as one record holding the whole (now synced) state. */
+  private async compact(): Promise<void> {
+    const all: KvOp[] = [];
+    for await (const [key, value] of this.mem.iterate({})) all.push({ type: 'put', key, value });
+    const rec = record(all);
+    closeSync(this.fd);
+    writeAtomically(this.file, rec);
+    this.fd = openSync(this.file, 'a');
+    this.fileBytes = rec.length;
+  }
+
+  /** Bytes written but not yet synced (what a crash of this process loses). */
+  unsyncedBatches(): number {
+    return this.unsynced.length;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    closeSync(this.fd);
+    await this.mem.close();
+  }
+}
+
+function writeAtomically(file: string, data: Uint8Array): void {
+  const tmp = `${file}.tmp`;
+  const fd = openSync(tmp, 'w');
+  writeSync(fd, data);
+  fsyncSync(fd);
+  closeSync(fd);
+  renameSync(tmp, file);
+}
