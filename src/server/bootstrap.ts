@@ -51,6 +51,15 @@ async function bootstrapNew(config: MemberConfig, wal: Wal, backend: Backend): P
       `${config.dataDir}: no data to restart from, and joining an existing cluster (--initial-cluster-state existing) is not supported yet; start with an empty --initial-cluster-state new cluster`,
     );
   }
+  await initializeNewCluster(config, wal, backend);
+}
+
+/**
+ * Writes the state every member of a brand-new cluster starts from: the member table, this
+ * member's ID, and a snapshot at index 1 holding the initial voters. `replacedMembers` are
+ * member-table keys to delete first (a backup's old membership, when restoring one).
+ */
+export async function initializeNewCluster(config: MemberConfig, wal: Wal, backend: Backend, replacedMembers: readonly Uint8Array[] = []): Promise<Cluster> {
   const cluster = Cluster.bootstrap(config.initialCluster, config.initialClusterToken);
   const self = cluster.list().find((m) => m.name === config.name);
   if (self === undefined) throw new KvError('InvalidArgument', `--initial-cluster has no member named ${config.name}`);
@@ -58,11 +67,17 @@ async function bootstrapNew(config: MemberConfig, wal: Wal, backend: Backend): P
   const meta: SnapshotMetadata = { index: 1, term: 1, confState };
   // Backend first: a crash before the WAL record is repaired on the next start (see recover).
   await backend.write(
-    [...cluster.allOps(), { type: 'put', bucket: 'members', key: SELF_ID_KEY, value: encodeId(self.id) }, appliedStateOp({ index: 1, term: 1, confState })],
+    [
+      ...replacedMembers.map((key) => ({ type: 'del' as const, bucket: 'members' as const, key })),
+      ...cluster.allOps(),
+      { type: 'put', bucket: 'members', key: SELF_ID_KEY, value: encodeId(self.id) },
+      appliedStateOp({ index: 1, term: 1, confState }),
+    ],
     { sync: true },
   );
   const hs: HardState = { term: 1, vote: NONE, commit: 1 };
   await wal.saveSnapshot(meta, hs);
+  return cluster;
 }
 
 /** Loads (or creates) the member's state; `wal.load()` must not have been called yet. */

@@ -237,6 +237,21 @@ export class Member {
     return this.store.hash(revision);
   }
 
+  /** A consistent copy of the whole backend, as chunks; for `snapshot save`. */
+  async backendCopy(chunkBytes = 32 * 1024): Promise<{ totalBytes: number; chunks: AsyncIterable<Uint8Array> }> {
+    this.checkRunning();
+    const copy = await this.o.dataDir.backend.snapshot();
+    const totalBytes = await this.o.dataDir.backend.sizeBytes();
+    async function* chunks(): AsyncIterable<Uint8Array> {
+      try {
+        yield* copy.chunks(chunkBytes);
+      } finally {
+        await copy.release();
+      }
+    }
+    return { totalBytes, chunks: chunks() };
+  }
+
   newWatchStream(): WatchStream {
     this.checkRunning();
     return this.watchHub.newStream();

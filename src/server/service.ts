@@ -217,7 +217,8 @@ export class MemberService implements api.KV {
     throw new KvError('Unimplemented', 'cairn: move-leader is not supported yet');
   }
 
-  async snapshot(): Promise<api.Snapshot> {
-    throw new KvError('Unimplemented', 'cairn: snapshot save is not supported yet');
+  /** The backend's point-in-time copy; the gateway appends etcd's SHA-256 trailer. */
+  snapshot(): Promise<api.Snapshot> {
+    return this.member.backendCopy();
   }
 }
