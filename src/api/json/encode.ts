@@ -8,28 +8,32 @@ import { assert } from '../../util/assert.js';
 import { encodeBase64 } from './base64.js';
 import type { FieldDesc, MessageDesc, WireObject } from './descriptor.js';
 
+function invalid(f: FieldDesc, what: string): never {
+  return assert(false, `${f.proto}: not ${what}`) as never;
+}
+
 function encodeScalar(v: unknown, f: FieldDesc): string {
   const t = f.type;
   if (typeof t === 'function') return encodeMessage(t(), v);
   if (typeof t === 'object') {
-    assert(typeof v === 'string' && t.names.includes(v), `${f.proto}: not a ${t.goName} name`);
-    return JSON.stringify(v);
+    if (typeof v !== 'string' || !t.names.includes(v)) invalid(f, `a ${t.goName} name`);
+    return `"${v}"`;
   }
   switch (t) {
     case 'int64':
     case 'uint64':
-      assert(Number.isSafeInteger(v), `${f.proto}: not a safe integer`);
+      if (!Number.isSafeInteger(v)) invalid(f, 'a safe integer');
       return `"${v as number}"`;
     case 'int32':
     case 'uint32':
-      assert(Number.isInteger(v), `${f.proto}: not an integer`);
+      if (!Number.isInteger(v)) invalid(f, 'an integer');
       return String(v);
     case 'bool':
       return v ? 'true' : 'false';
     case 'string':
       return JSON.stringify(v);
     case 'bytes':
-      assert(v instanceof Uint8Array, `${f.proto}: not bytes`);
+      if (!(v instanceof Uint8Array)) invalid(f, 'bytes');
       return `"${encodeBase64(v)}"`;
   }
 }
@@ -44,16 +48,21 @@ function isZero(v: unknown, f: FieldDesc): boolean {
 
 /** The proto-shaped object (after the descriptor's adapter) as JSON text. */
 export function encodeWire(desc: MessageDesc, wire: WireObject): string {
-  const parts: string[] = [];
+  let out = '';
   for (const f of desc.fields) {
     const v = wire[f.ts];
     if (v === undefined || v === null || isZero(v, f)) continue;
-    const text = f.repeated
-      ? `[${(v as readonly unknown[]).map((item) => encodeScalar(item, f)).join(',')}]`
-      : encodeScalar(v, f);
-    parts.push(`"${f.proto}":${text}`);
+    let text: string;
+    if (f.repeated) {
+      text = '';
+      for (const item of v as readonly unknown[]) text += (text === '' ? '' : ',') + encodeScalar(item, f);
+      text = `[${text}]`;
+    } else {
+      text = encodeScalar(v, f);
+    }
+    out += `${out === '' ? '' : ','}"${f.proto}":${text}`;
   }
-  return `{${parts.join(',')}}`;
+  return `{${out}}`;
 }
 
 export function toWire<T>(desc: MessageDesc<T>, value: T): WireObject {

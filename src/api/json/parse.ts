@@ -22,6 +22,8 @@ export class JsonSyntaxError extends Error {
   }
 }
 
+const CONTROL = /[\u0000-\u001f]/;
+
 /** Go's encoding/json nesting limit. */
 const MAX_DEPTH = 10_000;
 
@@ -144,6 +146,15 @@ class Parser {
 
   private string(): string {
     this.pos++; // opening quote
+    // Fast path for the common string without escapes (base64 values can be megabytes long).
+    const close = this.text.indexOf('"', this.pos);
+    if (close >= 0) {
+      const run = this.text.slice(this.pos, close);
+      if (!run.includes('\\') && !CONTROL.test(run)) {
+        this.pos = close + 1;
+        return run;
+      }
+    }
     let out = '';
     let runStart = this.pos;
     for (;;) {
