@@ -136,6 +136,33 @@ describe('pitfall 13: campaigning with unapplied conf changes', () => {
   });
 });
 
+describe('pitfall 14: quorums with learners, in a cluster', () => {
+  it('pitfall 14: learner acks never count toward commit, and never toward a ReadIndex quorum', () => {
+    const c = new ScriptedCluster({ voters: [1, 2, 3], learners: [4, 5], options: QUIET });
+    c.elect(1);
+    c.isolate(2);
+    c.isolate(3);
+    c.propose(1, 'x');
+    c.tickAll(3);
+    // Node 1 plus two learners hold "x": three copies of five nodes, but one of three voters.
+    expect(c.node(4).storage.memory.lastIndex()).toBe(c.node(1).storage.memory.lastIndex());
+    expect(c.applied.get(1)).not.toContain('x');
+    expect(c.applied.get(4)).not.toContain('x');
+    c.raw(1).readIndex(enc.encode('read-1'));
+    c.node(1).drain();
+    c.tickAll(3);
+    expect(c.raw(1).status().hardState.commit).toBeLessThan(c.node(1).storage.memory.lastIndex());
+    expect(c.reads.has('read-1')).toBe(false); // learners' heartbeat acks do not confirm leadership
+    c.heal();
+    c.tickAll(3);
+    for (const id of [1, 2, 3, 4, 5]) expect(c.applied.get(id)).toContain('x');
+    c.raw(1).readIndex(enc.encode('read-2'));
+    c.node(1).drain();
+    c.tickAll(2);
+    expect(c.reads.get('read-2')).toBe(c.raw(1).status().hardState.commit);
+  });
+});
+
 describe('pitfall 15: snapshot races', () => {
   it('pitfall 15: a snapshot a follower already holds keeps its matching log suffix', () => {
     const c = new ScriptedCluster({ voters: [1, 2, 3], options: QUIET });

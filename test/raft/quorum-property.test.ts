@@ -53,7 +53,7 @@ function bruteVote(halves: readonly ReadonlySet<number>[], votes: ReadonlyMap<nu
 const RUNS = { numRuns: 2000 };
 
 describe('pitfall 14: quorum arithmetic with learners and joint configs matches brute force', () => {
-  it('majority committed index', () => {
+  it('pitfall 14: majority committed index', () => {
     fc.assert(
       fc.property(voterSet, ackMap, (voters, acks) => {
         expect(majorityCommitted(voters, (id) => acks.get(id))).toBe(bruteCommitted([voters], acks));
@@ -62,7 +62,7 @@ describe('pitfall 14: quorum arithmetic with learners and joint configs matches 
     );
   });
 
-  it('joint committed index', () => {
+  it('pitfall 14: joint committed index', () => {
     fc.assert(
       fc.property(voterSet, voterSet, ackMap, (incoming, outgoing, acks) => {
         expect(jointCommitted([incoming, outgoing], (id) => acks.get(id))).toBe(bruteCommitted([incoming, outgoing], acks));
@@ -71,7 +71,7 @@ describe('pitfall 14: quorum arithmetic with learners and joint configs matches 
     );
   });
 
-  it('majority vote result', () => {
+  it('pitfall 14: majority vote result', () => {
     fc.assert(
       fc.property(voterSet, voteMap, (voters, votes) => {
         expect(majorityVoteResult(voters, votes)).toBe(bruteVote([voters], votes));
@@ -80,7 +80,7 @@ describe('pitfall 14: quorum arithmetic with learners and joint configs matches 
     );
   });
 
-  it('joint vote result', () => {
+  it('pitfall 14: joint vote result', () => {
     fc.assert(
       fc.property(voterSet, voterSet, voteMap, (incoming, outgoing, votes) => {
         expect(jointVoteResult([incoming, outgoing], votes)).toBe(bruteVote([incoming, outgoing], votes));
@@ -89,7 +89,7 @@ describe('pitfall 14: quorum arithmetic with learners and joint configs matches 
     );
   });
 
-  it('acks and votes of non-voters (learners) never change a result', () => {
+  it('pitfall 14: acks and votes of non-voters (learners) never change a result', () => {
     fc.assert(
       fc.property(voterSet, voterSet, ackMap, voteMap, (incoming, outgoing, acks, votes) => {
         const isVoter = (id: number): boolean => incoming.has(id) || outgoing.has(id);
@@ -104,7 +104,7 @@ describe('pitfall 14: quorum arithmetic with learners and joint configs matches 
     );
   });
 
-  it('a joint config is never weaker than either half (no majority−1 shortcut)', () => {
+  it('pitfall 14: a joint config is never weaker than either half (no majority−1 shortcut)', () => {
     fc.assert(
       fc.property(voterSet, voterSet, ackMap, (incoming, outgoing, acks) => {
         const acked = (id: number): number | undefined => acks.get(id);
@@ -116,7 +116,7 @@ describe('pitfall 14: quorum arithmetic with learners and joint configs matches 
     );
   });
 
-  it('examples: 5 voters need 3 acks; joint (1,2,3)&&(3,4,5) needs both', () => {
+  it('pitfall 14: examples — 5 voters need 3 acks; joint (1,2,3)&&(3,4,5) needs both', () => {
     const acks = new Map([[1, 10], [2, 9], [3, 8], [4, 2], [5, 1]]);
     expect(majorityCommitted(new Set([1, 2, 3, 4, 5]), (id) => acks.get(id))).toBe(8);
     expect(jointCommitted([new Set([1, 2, 3]), new Set([3, 4, 5])], (id) => acks.get(id))).toBe(2);

@@ -32,6 +32,8 @@ export class ScriptedCluster {
   /** Return 'drop' or 'hold' to intercept a message at send time; held ones wait in `held`. */
   filter: ((m: Message) => 'pass' | 'drop' | 'hold') | undefined;
   readonly held: Message[] = [];
+  /** ReadIndex answers: context → index. */
+  readonly reads = new Map<string, number>();
   /** Normal entries applied per node, as strings (empty entries skipped). */
   readonly applied = new Map<number, string[]>();
   private queue: Message[] = [];
@@ -61,6 +63,7 @@ export class ScriptedCluster {
       log: (line) => this.events.push(line),
       applied: (node, e) => this.onApplied(node, e),
       crashMidReady: () => false,
+      readState: (_node, ctx, index) => this.reads.set(ctx, index),
     });
     this.hosts.set(id, h);
     return h;

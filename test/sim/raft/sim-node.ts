@@ -25,6 +25,8 @@ export interface NodeHooks {
   applied(node: number, e: Entry, confBefore: ConfState): void;
   /** When true, the node crashes after persisting this Ready and before sending it. */
   crashMidReady(node: number): boolean;
+  /** A ReadIndex answer (the application may serve the read once it applied `index`). */
+  readState?(node: number, ctx: string, index: number): void;
 }
 
 /**
@@ -46,8 +48,6 @@ export class SimNode {
   term = 0;
   soft: SoftState = { lead: 0, raftState: 'follower' };
   retired = false;
-  /** Read contexts this node has asked for and not yet been answered. */
-  readonly readsWaiting = new Set<string>();
 
   constructor(
     readonly id: number,
@@ -82,7 +82,6 @@ export class SimNode {
     }
     this.term = hs.term;
     this.soft = { lead: 0, raftState: 'follower' };
-    this.readsWaiting.clear();
     this.raw = new RawNode({ ...this.options, id: this.id, storage: ms, rng: this.rng.fork(), applied: this.app.appliedIndex });
     this.hooks.log(`n${this.id} start term=${hs.term} vote=${hs.vote} commit=${hs.commit} snap=${snap.metadata.index} last=${ms.lastIndex()}`);
   }
@@ -150,8 +149,8 @@ export class SimNode {
     }
     for (const rs of rd.readStates) {
       const ctx = dec.decode(rs.requestCtx);
-      this.readsWaiting.delete(ctx);
       this.checker.onReadState(this.id, ctx, rs.index);
+      this.hooks.readState?.(this.id, ctx, rs.index);
     }
     raw.advance(rd);
   }
