@@ -45,6 +45,20 @@ export interface KvStoreOptions {
   readonly syncWrites?: boolean;
 }
 
+/**
+ * Runs a hook after a write is durable. The write stands whatever the hook does, so a hook's
+ * failure (its own bug) must not look like a failed apply: it is rethrown on its own, uncaught.
+ */
+function afterDurable(hook: () => void): void {
+  try {
+    hook();
+  } catch (err) {
+    queueMicrotask(() => {
+      throw err;
+    });
+  }
+}
+
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 function isReadOnly(ops: readonly RequestOp[] | undefined): boolean {
@@ -283,19 +297,9 @@ export class KvStore implements WatchSource {
   private committed(txn: WriteTxn): void {
     this.current = txn.beginRev + 1;
     for (const c of txn.leaseChanges) {
-      if (c.type === 'detach') this.leases?.detach(c.lease, c.key);
-      else this.leases?.attach(c.lease, c.key);
+      afterDurable(() => (c.type === 'detach' ? this.leases?.detach(c.lease, c.key) : this.leases?.attach(c.lease, c.key)));
     }
-    for (const listener of this.listeners) {
-      try {
-        listener(this.current, txn.events);
-      } catch (err) {
-        // The write is durable; a listener's failure is its own bug and must not look like a failed apply.
-        queueMicrotask(() => {
-          throw err;
-        });
-      }
-    }
+    for (const listener of this.listeners) afterDurable(() => listener(this.current, txn.events));
   }
 
   /** Rebuilds everything in memory from the backend (etcd's store.restore). */
