@@ -127,6 +127,16 @@ describe('§4.5 txn execution', () => {
     expect(await store.range({ key: b('a'), rangeEnd: ZERO })).toMatchObject({ revision: 4, count: 2 });
   });
 
+  it('commit listeners get one call per txn, its events in the order the txn performed them', async () => {
+    const { store } = await openStore();
+    await store.put({ key: b('a'), value: b('1') });
+    const seen: string[] = [];
+    store.onCommit((rev, events) => seen.push(`${rev}: ${events.map((e) => `${e.type} ${Buffer.from(e.kv.key)}`).join(', ')}`));
+    await store.txn({ success: [put('z'), del('a'), { type: 'txn', request: { success: [put('m')] } }, range('z')] });
+    await store.txn({ success: [range('z'), del('nothing')] });
+    expect(seen).toEqual(['3: PUT z, DELETE a, PUT m']);
+  });
+
   it('a delete that finds nothing reports the old revision until something changed', async () => {
     const { store } = await openStore();
     const resp = await store.txn({ success: [del('x'), put('y'), del('z')] });
