@@ -204,6 +204,7 @@ export class Nemesis {
       return;
     }
     if (this.sim.hosts.size >= MAX_HOSTS && !isJoint(cs)) return;
+    this.sim.handedOut.clear();
     const plan = planChange(this.rng, cs, () => this.sim.freshId());
     if (plan === undefined) return;
     this.proposeConf(leader, plan.kind, plan.cc);

@@ -116,13 +116,20 @@ export class Simulation {
     this.timers.push({ time, seq: this.seq++, run });
   }
 
+  /** Spares handed out for the change being planned (one change may add two nodes). */
+  readonly handedOut = new Set<number>();
+
   /** A node id never used before, or a blank spare that never became a member. */
   freshId(): number {
     for (const h of this.hosts.values()) {
-      if (!h.retired && !this.everMember.has(h.id) && h.app.appliedIndex === 0) return h.id;
+      if (!h.retired && !this.everMember.has(h.id) && h.app.appliedIndex === 0 && !this.handedOut.has(h.id)) {
+        this.handedOut.add(h.id);
+        return h.id;
+      }
     }
     const id = this.nextId++;
     this.addHost(id, emptyDurableState());
+    this.handedOut.add(id);
     return id;
   }
 
