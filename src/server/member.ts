@@ -5,7 +5,7 @@
  */
 import { RawNode } from '../raft/index.js';
 import type { Message, MessageOf } from '../raft/messages.js';
-import type { SoftState } from '../raft/types.js';
+import type { ConfChangeV2, SoftState } from '../raft/types.js';
 import type { DataDir } from '../storage/data-dir.js';
 import { KvStore } from '../store/kv-store.js';
 import type {
@@ -78,6 +78,8 @@ export class Member {
   private leader = 0;
   /** Proposals parked until a leader is known (bounded by MAX_PENDING_PROPOSALS via `waits`). */
   private leaderWaiters: Array<() => void> = [];
+  /** Peers the transport knows, with the URLs it was given. */
+  private readonly peerUrls = new Map<number, string[]>();
   private term = 0;
   private stopped = false;
   private fatal: unknown;
@@ -111,7 +113,7 @@ export class Member {
         extensions: this.leases,
         selfId: id,
         onMembership: (c) => this.syncPeers(c),
-        onRemoved: () => this.log.warn({ member: id.toString(16) }, 'this member was removed from the cluster'),
+        onRemoved: () => this.onRemoved(),
       },
       snapshot.index,
       backendApplied.index,
@@ -322,15 +324,32 @@ export class Member {
   /** Proposes an internal request and resolves with its apply result (or its error). */
   async propose(request: InternalRequest): Promise<unknown> {
     this.checkRunning();
-    const status = this.node.status();
-    if (status.hardState.commit - this.applier.appliedIndex > MAX_APPLY_BACKLOG) throw new KvError('TooManyRequests');
     const id = this.ids.next();
     const data = encodeRequest({ id, request });
     if (data.length > this.o.config.maxRequestBytes) throw new KvError('RequestTooLarge');
+    return this.proposeWith(id, (node) => node.propose(data));
+  }
+
+  /** Proposes a membership change whose context carries `requestId`; resolves with the new member list. */
+  async proposeConfChange(requestId: string, cc: ConfChangeV2): Promise<unknown> {
+    this.checkRunning();
+    // Raft refuses a change until the leader's term has a committed entry, or while another is
+    // pending: both pass, so a refused change is retried until the request times out.
+    return this.proposeWith(requestId, (node) => node.proposeConfChange(cc), true);
+  }
+
+  nextRequestId(): string {
+    return this.ids.next();
+  }
+
+  /** Registers a waiter for `id`, hands `submit` to raft (waiting for a leader if none), and awaits apply. */
+  private async proposeWith(id: string, submit: (node: RawNode) => void, retryDropped = false): Promise<unknown> {
+    const status = this.node.status();
+    if (status.hardState.commit - this.applier.appliedIndex > MAX_APPLY_BACKLOG) throw new KvError('TooManyRequests');
     const result = this.waits.register(id);
     this.metrics.proposalsPending.inc();
     const timer = this.o.clock.setTimeout(() => this.waits.fail(id, new KvError('Timeout')), requestTimeoutMs(this.o.config));
-    this.submitProposal(id, data);
+    this.submitProposal(id, submit, retryDropped);
     try {
       const r = await result;
       if (!r.ok) throw r.error;
@@ -348,19 +367,21 @@ export class Member {
    * Hands a proposal to raft. Without a known leader it waits for one (as etcd's node does), so a
    * request during an election is delayed rather than failed; the request timeout bounds it.
    */
-  private submitProposal(id: string, data: Uint8Array): void {
+  private submitProposal(id: string, submit: (node: RawNode) => void, retryDropped = false): void {
     if (!this.waits.isRegistered(id)) return; // timed out or stopped meanwhile
+    const again = () => this.submitProposal(id, submit, retryDropped);
     if (this.leader === 0) {
-      this.leaderWaiters.push(() => this.submitProposal(id, data));
+      this.leaderWaiters.push(again);
       return;
     }
     try {
       this.loop.submit((node) => {
         try {
-          node.propose(data);
+          submit(node);
         } catch (err) {
           // Dropped by raft, so never appended: safe to retry once a leader is known again.
-          if (this.leader === 0) this.leaderWaiters.push(() => this.submitProposal(id, data));
+          if (this.leader === 0) this.leaderWaiters.push(again);
+          else if (retryDropped) this.o.clock.setTimeout(again, this.o.config.heartbeatIntervalMs);
           else this.waits.fail(id, err as Error);
         }
       });
@@ -399,6 +420,14 @@ export class Member {
     }
   }
 
+  /** etcd stops a member removed from the cluster: it may no longer serve or vote. */
+  private onRemoved(): void {
+    this.log.warn({ member: this.id.toString(16) }, 'the member has been permanently removed from the cluster');
+    this.fatal = new KvError('Stopped', 'etcdserver: the member has been permanently removed from the cluster');
+    this.reads.stop();
+    this.waits.failAll(new KvError('Stopped'));
+  }
+
   private onFatal(err: unknown): void {
     this.fatal = err;
     this.log.error({ member: this.id.toString(16), err: String(err) }, 'storage failure: member stops serving');
@@ -406,8 +435,23 @@ export class Member {
     this.waits.failAll(new KvError('Stopped'));
   }
 
+  /** The transport follows the member table: new peers dialed, changed URLs re-dialed, removed ones refused. */
   private syncPeers(cluster: Cluster): void {
-    for (const m of cluster.list()) if (m.id !== this.id) this.transport.addPeer(m.id, m.peerUrls);
+    const current = new Set<number>();
+    for (const m of cluster.list()) {
+      if (m.id === this.id) continue;
+      current.add(m.id);
+      const known = this.peerUrls.get(m.id);
+      if (known === undefined) this.transport.addPeer(m.id, m.peerUrls);
+      else if (known.join(',') !== m.peerUrls.join(',')) this.transport.updatePeer(m.id, m.peerUrls);
+      this.peerUrls.set(m.id, [...m.peerUrls]);
+    }
+    for (const id of [...this.peerUrls.keys()]) {
+      if (!current.has(id)) {
+        this.transport.removePeer(id);
+        this.peerUrls.delete(id);
+      }
+    }
   }
 
   private sendSnapshot(msg: MessageOf<'MsgSnap'>): void {

@@ -11,6 +11,7 @@ import { KvError } from '../util/errors.js';
 import { requestTimeoutMs } from './config.js';
 import { forwardKeepAlive, forwardTimeToLive } from './leader-forward.js';
 import type { Member } from './member.js';
+import { removeMember, updateMember } from './membership-changes.js';
 import type { Member as MemberRecord } from './membership.js';
 
 export const CAIRN_VERSION = '0.1.0';
@@ -165,12 +166,14 @@ export class MemberService implements api.KV {
     throw new KvError('Unimplemented', 'cairn: adding members is not supported yet (a new member cannot join an existing cluster)');
   }
 
-  async memberRemove(): Promise<api.MemberRemoveResponse> {
-    throw new KvError('Unimplemented', 'cairn: removing members is not supported yet');
+  async memberRemove(req: api.MemberRemoveRequest): Promise<api.MemberRemoveResponse> {
+    const members = await removeMember(this.member, req.id);
+    return { header: this.currentHeader(), members: members.map(toApiMember) };
   }
 
-  async memberUpdate(): Promise<api.MemberUpdateResponse> {
-    throw new KvError('Unimplemented', 'cairn: updating members is not supported yet');
+  async memberUpdate(req: api.MemberUpdateRequest): Promise<api.MemberUpdateResponse> {
+    const members = await updateMember(this.member, req.id, req.peerUrls);
+    return { header: this.currentHeader(), members: members.map(toApiMember) };
   }
 
   async memberPromote(): Promise<api.MemberPromoteResponse> {

@@ -163,3 +163,30 @@ describe('leases', () => {
     expect(await get(cluster, cluster.names[0] as string, 'held')).toBeUndefined();
   });
 });
+
+describe('membership changes', () => {
+  it('removes a member: the rest keep committing, the removed one cannot commit, its ID is never reused', async () => {
+    const { removeMember, updateMember } = await import('../../src/server/membership-changes.js');
+    cluster = await startCluster(3);
+    const leader = await cluster.leader();
+    const victimName = cluster.names.find((n) => cluster!.members.get(n) !== leader) as string;
+    const victim = cluster.members.get(victimName)!;
+    const members = await removeMember(leader, victim.id);
+    expect(members.map((m) => m.id)).not.toContain(victim.id);
+    expect(members).toHaveLength(2);
+    await leader.put({ key: utf8('after-remove'), value: utf8('1') });
+    const other = [...cluster.members.values()].find((m) => m !== leader && m !== victim)!;
+    expect((await other.range({ key: utf8('after-remove') })).kvs).toHaveLength(1);
+    // Removed: whatever it was told, it can no longer get a write committed anywhere.
+    await expect(victim.put({ key: utf8('from-removed'), value: utf8('y') })).rejects.toSatisfy(
+      (e: unknown) => isKvError(e, 'Stopped') || isKvError(e, 'Timeout'),
+    );
+    expect((await leader.range({ key: utf8('from-removed') })).kvs).toHaveLength(0);
+    await expect(removeMember(leader, victim.id)).rejects.toSatisfy((e: unknown) => isKvError(e, 'MemberNotFound'));
+    expect(leader.cluster.isRemoved(victim.id)).toBe(true);
+
+    const updated = await updateMember(leader, other.id, ['http://moved:2380']);
+    expect(updated.find((m) => m.id === other.id)?.peerUrls).toEqual(['http://moved:2380']);
+    await expect(updateMember(leader, other.id, ['not a url'])).rejects.toSatisfy((e: unknown) => isKvError(e, 'InvalidPeerURLs'));
+  });
+});
