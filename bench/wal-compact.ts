@@ -61,12 +61,28 @@ try {
   const before = await headRead(entryKey(1));
   dd = await openDataDir(dir);
   const [, loadFullS] = await timed(() => dd.wal.load());
+  // Meanwhile the member keeps persisting Readies: one synced 1-entry save after another.
+  const saveMs: number[] = [];
+  let compacting = true;
+  let next = n + 101;
+  const saver = (async () => {
+    while (compacting) {
+      const t = performance.now();
+      await dd.wal.save({ term: 1, vote: 1, commit: next - 1 }, [{ index: next, term: 1, type: 'normal', data }], { sync: true });
+      saveMs.push(performance.now() - t);
+      next++;
+    }
+  })();
   const [, compactS] = await timed(() => dd.wal.compact(n));
+  compacting = false;
+  await saver;
   await dd.close();
+  const during = latencySummary(saveMs);
   const afterFirst = await headRead(entryKey(n + 1));
   const afterPrefix = await headRead(ENTRY_RANGE.gte);
   dd = await openDataDir(dir);
-  const [, loadAfterS] = await timed(() => dd.wal.load());
+  const [afterLoad, loadAfterS] = await timed(() => dd.wal.load());
+  if (afterLoad.entries.length !== next - n - 1) throw new Error(`expected ${next - n - 1} entries after the snapshot, got ${afterLoad.entries.length}`);
   await dd.close();
 
   const ms = (x: { p50: number; p99: number }): string => `${x.p50.toFixed(3)} / ${x.p99.toFixed(3)}`;
@@ -85,6 +101,7 @@ try {
     `| append ${n.toLocaleString('en')} entries | ${appendS.toFixed(1)} s (${Math.round(n / appendS).toLocaleString('en')} entries/s) |`,
     `| load() with ${n.toLocaleString('en')} entries (verify every CRC) | ${loadFullS.toFixed(1)} s |`,
     `| compact(${n}): delete prefix in chunks + compactRange | ${compactS.toFixed(1)} s |`,
+    `| synced 1-entry saves during compact(), p50 / p99 ms (${saveMs.length} saves) | ${ms(during)} |`,
     `| load() after compaction | ${(loadAfterS * 1000).toFixed(0)} ms |`,
     `| head read before compaction, p50 / p99 ms | ${ms(before)} |`,
     `| head read after, from the new first index, p50 / p99 ms | ${ms(afterFirst)} |`,

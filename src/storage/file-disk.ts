@@ -68,6 +68,8 @@ export class FileDiskKv implements OrderedKv {
   private unsynced: KvOp[][] = [];
   private readonly mem: OrderedKv;
   private closed = false;
+  /** Records synced while a compaction builds its snapshot record. */
+  private sinceSnapshot: Buffer[] | undefined;
 
   private constructor(dir: string, mem: OrderedKv, fileBytes: number) {
     this.label = dir;
@@ -123,32 +125,49 @@ export class FileDiskKv implements OrderedKv {
     this.check();
     if (ops.length === 0) return;
     const copies = ops.map((op): KvOp => (op.type === 'put' ? { type: 'put', key: op.key.slice(), value: op.value.slice() } : { type: 'del', key: op.key.slice() }));
-    await this.mem.batch(copies, { sync: options.sync });
+    // MemoryKv applies a batch before its promise settles; everything below up to the file
+    // write stays synchronous so a concurrent batch cannot slip in between (order is the log's).
+    const applied = this.mem.batch(copies, { sync: options.sync });
     if (!options.sync) {
       this.unsynced.push(copies);
-      return;
+      return applied;
     }
     const durable = [...this.unsynced.flat(), ...copies];
     this.unsynced = [];
-    if (this.fileBytes > COMPACT_BYTES) {
-      await this.compact();
-      return;
-    }
     const rec = record(durable);
     writeSync(this.fd, rec);
     fsyncSync(this.fd);
     this.fileBytes += rec.length;
+    this.sinceSnapshot?.push(rec);
+    if (this.fileBytes > COMPACT_BYTES && this.sinceSnapshot === undefined) {
+      const frozen = this.mem.snapshot();
+      await applied;
+      await this.compact(frozen);
+      return;
+    }
+    await applied;
   }
 
-  /** Rewrites the file as one record holding the whole (now synced) state. */
-  private async compact(): Promise<void> {
-    const all: KvOp[] = [];
-    for await (const [key, value] of this.mem.iterate({})) all.push({ type: 'put', key, value });
-    const rec = record(all);
-    closeSync(this.fd);
-    writeAtomically(this.file, rec);
-    this.fd = openSync(this.file, 'a');
-    this.fileBytes = rec.length;
+  /**
+   * Rewrites the file as one record of the synced state at `frozen` plus every record synced
+   * while that record was being built (they went to the old file too, so nothing synced is
+   * ever only in memory).
+   */
+  private async compact(frozen: KvSnapshot): Promise<void> {
+    this.sinceSnapshot = [];
+    try {
+      const all: KvOp[] = [];
+      for await (const [key, value] of frozen.iterate({})) all.push({ type: 'put', key, value });
+      if (this.closed) return;
+      const data = Buffer.concat([record(all), ...this.sinceSnapshot]);
+      closeSync(this.fd);
+      writeAtomically(this.file, data);
+      this.fd = openSync(this.file, 'a');
+      this.fileBytes = data.length;
+    } finally {
+      this.sinceSnapshot = undefined;
+      await frozen.release();
+    }
   }
 
   /** Bytes written but not yet synced (what a crash of this process loses). */

@@ -12,11 +12,8 @@ import type { KvOp, OrderedKv } from './kv.js';
 import type { SaveOptions, Wal, WalState } from './wal.js';
 import { checkWalInvariants, corrupt, scanWal, type WalMeta } from './wal-scan.js';
 
-/**
- * Stale entry keys deleted per batch after compaction: bounds each batch and how long a save
- * waits behind one (a chunk holds the WAL's queue; ~5 ms unloaded on the bench machine).
- */
-export const TRIM_CHUNK = 2048;
+/** Stale entry keys deleted per batch after compaction: bounds each batch's size. */
+export const TRIM_CHUNK = 4096;
 
 interface Durable extends WalMeta {
   /** Last stored index (the snapshot index when the log after it is empty). */
@@ -42,8 +39,8 @@ export class KvWal implements Wal {
   private queue: Promise<unknown> = Promise.resolve();
   private failure: Error | undefined;
   private closed = false;
-  /** A range compaction runs outside the queue (it can take a second); close() waits for it. */
-  private compacting: Promise<void> = Promise.resolve();
+  /** The prefix deletion in progress, if any (see trim); close() waits for it. */
+  private trimRun: Promise<void> | undefined;
 
   constructor(protected readonly kv: OrderedKv) {}
 
@@ -139,38 +136,49 @@ export class KvWal implements Wal {
       this.closed = true;
     }).catch(() => undefined);
     this.closed = true;
-    await this.compacting; // the owner closes the store next
+    await this.trimRun?.catch(() => undefined); // the owner closes the store next
   }
 
-  /** Deletes stale entry keys in [trim, first) in bounded chunks, then compacts the range. */
+  /**
+   * Deletes stale entry keys in [trim, first) in bounded chunks, then compacts the range. Runs
+   * beside the queue, not in it: it touches only keys below the first index, which no other
+   * operation reads or writes, so saves never wait behind it. One run at a time.
+   */
   private async trim(): Promise<void> {
-    const start = this.loaded().trim;
+    while (this.trimRun !== undefined) await this.trimRun;
+    const s = this.loaded();
+    if (s.trim >= s.first || this.closed) return;
+    this.trimRun = this.runTrim(s.trim).finally(() => {
+      this.trimRun = undefined;
+    });
+    await this.trimRun;
+  }
+
+  private async runTrim(start: number): Promise<void> {
     let deleted = 0;
     for (;;) {
-      const done = await this.exclusive(async () => {
-        const s = this.loaded();
-        if (s.trim >= s.first) return true;
-        const ops: KvOp[] = [];
-        let next = s.first;
-        for await (const key of this.kv.keys({ gte: entryKey(s.trim), lt: entryKey(s.first), limit: TRIM_CHUNK })) {
-          ops.push({ type: 'del', key });
-          next = (entryIndexOf(key) ?? s.first - 1) + 1;
-        }
-        if (ops.length < TRIM_CHUNK) next = s.first;
-        ops.push({ type: 'put', key: TRIM_INDEX_KEY, value: encodeIndex(TRIM_INDEX_KEY, next) });
+      if (this.closed || this.failure !== undefined) return; // resumed on the next open
+      const { trim, first } = this.loaded();
+      if (trim >= first) break;
+      const ops: KvOp[] = [];
+      let next = first;
+      for await (const key of this.kv.keys({ gte: entryKey(trim), lt: entryKey(first), limit: TRIM_CHUNK })) {
+        ops.push({ type: 'del', key });
+        next = (entryIndexOf(key) ?? first - 1) + 1;
+      }
+      if (ops.length < TRIM_CHUNK) next = first;
+      ops.push({ type: 'put', key: TRIM_INDEX_KEY, value: encodeIndex(TRIM_INDEX_KEY, next) });
+      try {
         await this.kv.batch(ops, { sync: false });
-        deleted += ops.length - 1;
-        this.state = { ...s, trim: next };
-        return next >= s.first;
-      });
-      if (done) break;
+      } catch (err) {
+        this.failure ??= err as Error;
+        throw err;
+      }
+      deleted += ops.length - 1;
+      this.state = { ...this.loaded(), trim: next }; // re-read: saves may have replaced the state meanwhile
     }
     // Tombstones linger until compaction and slow scans from the head (google/leveldb#777).
-    if (deleted > 0) {
-      const done = this.kv.compactRange(entryKey(start), entryKey(this.loaded().first));
-      this.compacting = done.catch(() => undefined);
-      await done;
-    }
+    if (deleted > 0) await this.kv.compactRange(entryKey(start), entryKey(this.loaded().first));
   }
 
   private async holdsEntry(s: Durable, index: number, term: number): Promise<boolean> {
