@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 /**
  * The `cairn` command. `cairn serve [flags]` runs a member; bad flags print one line and exit 2,
- * as etcd does. Client commands (etcdctl's) come with the CLI issue.
+ * as etcd does. Every etcdctl client command (`put`, `get`, `watch`, `lease grant`, …) runs
+ * through runCli (commands/run-cli.ts), with etcdctl's flags and output.
  */
 import { isKvError } from '../util/errors.js';
 import { FlagError } from './flags.js';
 import { parseServeFlags } from './serve-flags.js';
 import { startServer } from './serve.js';
+import { clientUsage, isClientCommand, runCli } from './commands/run-cli.js';
 import { CAIRN_VERSION } from '../server/service.js';
 
 const USAGE = `usage: cairn <command> [flags]
@@ -15,7 +17,9 @@ commands:
   serve      run a member (etcd's flags: --name, --data-dir, --listen-client-urls, ...)
   version    print the version
 
-Run 'cairn serve --help' for the server's flags.`;
+Run 'cairn serve --help' for the server's flags, 'cairn <command> --help' for a client command's.
+
+${clientUsage()}`;
 
 async function serve(argv: string[]): Promise<void> {
   if (argv.includes('--help') || argv.includes('-h')) {
@@ -56,6 +60,23 @@ async function serve(argv: string[]): Promise<void> {
   process.on('SIGTERM', () => onSignal('SIGTERM'));
 }
 
+/** A client command, wired to the process: its streams, its environment, SIGINT to stop. */
+async function client(argv: string[]): Promise<void> {
+  const abort = new AbortController();
+  process.on('SIGINT', () => {
+    if (abort.signal.aborted) process.exit(130);
+    abort.abort();
+  });
+  const r = await runCli(argv, {
+    stdin: process.stdin,
+    env: process.env,
+    signal: abort.signal,
+    onStdout: (t) => process.stdout.write(t),
+    onStderr: (t) => process.stderr.write(t),
+  });
+  process.stdout.write('', () => process.exit(r.code));
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   switch (command) {
@@ -72,6 +93,8 @@ async function main(argv: string[]): Promise<void> {
       console.log(USAGE);
       return;
     default:
+      // Client commands, also when global flags come first (`cairn --endpoints=… get k`).
+      if (isClientCommand(command) || command.startsWith('-')) return client(argv);
       console.error(`cairn: unknown command "${command}"\n\n${USAGE}`);
       process.exit(2);
   }

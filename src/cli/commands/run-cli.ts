@@ -1,0 +1,115 @@
+/**
+ * `runCli(argv, io)`: runs one etcdctl-style client command and returns what it printed and
+ * its exit code, without touching the process — the binary (main.ts) and the tests share it.
+ * Errors print `Error: <message>` on stderr and exit 1; usage errors exit 2 with a hint.
+ */
+import { FlagError, parseFlags, type FlagSpec } from '../flags.js';
+import type { Sink } from '../output/index.js';
+import { CliError } from './cli-error.js';
+import { GLOBAL_FLAGS, GLOBAL_VALUE_FLAGS, makeContext, resolveGlobals, type Command } from './context.js';
+import { COMMANDS, GROUPS } from './registry.js';
+import { LineInput, type StdinSource } from './stdin.js';
+
+export interface RunCliOptions {
+  readonly stdin?: StdinSource;
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Aborting stops long-running commands (watch, lease keep-alive, check perf), as SIGINT does. */
+  readonly signal?: AbortSignal;
+  /** Streams output as it is written (then it is not collected in the result). */
+  readonly onStdout?: (text: string) => void;
+  readonly onStderr?: (text: string) => void;
+}
+
+export interface RunCliResult {
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly code: number;
+}
+
+/** pflag's short forms etcdctl uses: `-w` (write-out) and `-i` (interactive). */
+function expandShortFlags(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (a === '--') return [...out, ...argv.slice(i)];
+    if (a === '-w') out.push('--write-out');
+    else if (a.startsWith('-w=')) out.push(`--write-out=${a.slice(3)}`);
+    else if (a === '-i') out.push('--interactive');
+    else out.push(a);
+  }
+  return out;
+}
+
+/** Finds the command words (`lease`, `grant`) among flags; returns the command and the rest. */
+function findCommand(argv: readonly string[]): { name: string | undefined; rest: string[] } {
+  const words: number[] = [];
+  for (let i = 0; i < argv.length && words.length < 2; i++) {
+    const a = argv[i] as string;
+    if (a === '--') break;
+    if (a.startsWith('-') && a !== '-') {
+      const name = a.replace(/^--?/, '');
+      if (!name.includes('=') && GLOBAL_VALUE_FLAGS.has(name)) i++;
+      continue;
+    }
+    words.push(i);
+    if (!GROUPS.has(a)) break;
+  }
+  const name = words.map((i) => argv[i]).join(' ');
+  return { name: name === '' ? undefined : name, rest: argv.filter((_, i) => !words.includes(i)) };
+}
+
+export function commandHelp(c: Command): string {
+  const flags = (specs: readonly FlagSpec[]) => specs.map((f) => `  --${f.name.padEnd(22)} ${f.help}`).join('\n');
+  return `NAME:\n  ${c.name} - ${c.summary}\n\nUSAGE:\n  cairn ${c.usage}\n${c.flags.length > 0 ? `\nOPTIONS:\n${flags(c.flags)}\n` : ''}\nGLOBAL OPTIONS:\n${flags(GLOBAL_FLAGS)}\n`;
+}
+
+export function clientUsage(): string {
+  const lines = [...COMMANDS.values()].map((c) => `  ${c.name.padEnd(18)} ${c.summary}`);
+  return `client commands (etcdctl's, same flags and output):\n${lines.join('\n')}\n\nglobal flags: ${GLOBAL_FLAGS.map((f) => `--${f.name}`).join(' ')} (also CAIRN_<FLAG> or ETCDCTL_<FLAG> in the environment)`;
+}
+
+export const isClientCommand = (word: string | undefined): boolean => word !== undefined && (COMMANDS.has(word) || GROUPS.has(word));
+
+export async function runCli(argv: readonly string[], o: RunCliOptions = {}): Promise<RunCliResult> {
+  let stdout = '';
+  let stderr = '';
+  const sink: Sink = {
+    out: o.onStdout ?? ((t) => void (stdout += t)),
+    err: o.onStderr ?? ((t) => void (stderr += t)),
+  };
+  const result = (code: number): RunCliResult => ({ stdout, stderr, code });
+  const expanded = expandShortFlags(argv);
+  const { name, rest } = findCommand(expanded);
+  const command = name === undefined ? undefined : COMMANDS.get(name);
+  if (command === undefined) {
+    const group = name !== undefined && GROUPS.has(name) ? `"${name}" needs a subcommand` : `unknown command "${name ?? ''}"`;
+    sink.err(`Error: ${group}\n\n${clientUsage()}\n`);
+    return result(2);
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    sink.out(commandHelp(command));
+    return result(0);
+  }
+  const dash = rest.indexOf('--');
+  const before = dash === -1 ? rest : rest.slice(0, dash);
+  const dashArgs = dash === -1 ? [] : rest.slice(dash + 1);
+  try {
+    // Global flags come from the command line here; resolveGlobals adds the environment.
+    const parsed = parseFlags([...GLOBAL_FLAGS, ...command.flags], before, {}, 'CAIRN_UNUSED');
+    const globals = resolveGlobals(parsed.values, o.env ?? {});
+    const io = { sink, stdin: new LineInput(o.stdin ?? ''), env: o.env ?? {}, signal: o.signal ?? new AbortController().signal };
+    await command.run(makeContext(globals, io, parsed.values, parsed.positionals, dashArgs));
+    return result(0);
+  } catch (err) {
+    if (err instanceof FlagError || (err instanceof CliError && err.exitCode === 2)) {
+      sink.err(`Error: ${err.message}\n\nUsage: cairn ${command.usage}\nRun 'cairn ${command.name} --help' for its flags.\n`);
+      return result(2);
+    }
+    if (err instanceof CliError) {
+      if (err.message !== '') sink.err(`Error: ${err.message}\n`);
+      return result(err.exitCode);
+    }
+    sink.err(`Error: ${err instanceof Error ? err.message : String(err)}\n`);
+    return result(1);
+  }
+}
