@@ -5,7 +5,7 @@
  * own properties (leader completeness, log matching, …) or the core's invariants still do.
  */
 import { describe, expect, it } from 'vitest';
-import { runSimulation } from '../sim/raft/simulation.js';
+import { formatFailure, runSimulation } from '../sim/raft/simulation.js';
 import type { SimResult } from '../sim/raft/simulation.js';
 
 function failures(seeds: number, bugs: NonNullable<Parameters<typeof runSimulation>[0]['bugs']>): SimResult[] {
@@ -22,8 +22,11 @@ describe('the simulator catches a broken application', () => {
     const failed = failures(10, { neverSync: true });
     expect(failed.length).toBeGreaterThan(5);
     expect(failed.some((r) => /before persist/.test(r.failure ?? ''))).toBe(true);
-    // The report names the seed and carries the last events for replay.
-    expect(failed[0]?.lastEvents.length).toBeGreaterThan(10);
+    // The report names the seed, the exact replay command and the last events.
+    const first = failed[0] as SimResult;
+    expect(first.lastEvents.length).toBeGreaterThan(10);
+    expect(formatFailure(first)).toContain(`seed ${first.seed}; replay: npm run sim -- --seed ${first.seed} --chaos 60`);
+    expect(formatFailure(first).split('\n').length).toBeGreaterThan(first.lastEvents.length);
   });
 
   it('with that check off, lost acknowledged writes still break a checked property or a core invariant', () => {

@@ -38,6 +38,8 @@ export interface SimOptions {
 
 export interface SimResult {
   seed: number;
+  /** The CLI command that replays this run exactly. */
+  replay: string;
   ok: boolean;
   failure?: string;
   lastEvents: string[];
@@ -325,8 +327,15 @@ export class Simulation {
     let lost = 0;
     for (const h of this.hosts.values()) lost += h.storage.stats.lostWrites;
     const counts = { ...this.counts, ...c, netDropped: net.dropped, netDuplicated: net.duplicated, netCut: net.cut, lostWrites: lost };
+    const o = this.opts;
+    const flags = [
+      o.nodes !== undefined ? ` --nodes ${o.nodes}` : '',
+      o.rounds !== undefined ? ` --rounds ${o.rounds}` : '',
+      o.chaosTicks !== undefined ? ` --chaos ${o.chaosTicks}` : '',
+    ].join('');
     return {
       seed: this.opts.seed,
+      replay: `npm run sim -- --seed ${o.seed}${flags}`,
       ok,
       ...(failure !== undefined ? { failure } : {}),
       lastEvents: this.log.last(),
@@ -344,7 +353,7 @@ export function runSimulation(opts: SimOptions): SimResult {
 
 export function formatFailure(r: SimResult): string {
   return [
-    `SIMULATION FAILED — seed ${r.seed} (replay: SEED=${r.seed} npx vitest run test/raft/sim-safety.test.ts, or npm run sim -- --seed ${r.seed} --trace)`,
+    `SIMULATION FAILED — seed ${r.seed}; replay: ${r.replay} --trace (or SEED=${r.seed} npx vitest run <the sim-*.test.ts file that failed>)`,
     `profile: ${r.profile}`,
     `failure: ${r.failure ?? ''}`,
     `last ${r.lastEvents.length} events:`,
