@@ -4,7 +4,7 @@
  * ReadIndex round; serializable reads are local. Construction wires; `Member.start` recovers.
  */
 import { RawNode } from '../raft/index.js';
-import type { Message, MessageOf } from '../raft/messages.js';
+import type { MessageOf } from '../raft/messages.js';
 import type { ConfChangeV2, SoftState } from '../raft/types.js';
 import type { DataDir } from '../storage/data-dir.js';
 import { KvStore } from '../store/kv-store.js';
@@ -33,6 +33,8 @@ import { SnapshotStage, sendMergedSnapshot } from './snapshots.js';
 import { WaitRegistry } from './wait.js';
 import { SnapshotPolicy } from './snapshot-policy.js';
 import { MemberLeases } from './leases.js';
+import { Proposer } from './proposer.js';
+import { PeerSet, peerHandler } from './peers.js';
 
 export interface MemberOptions {
   readonly config: MemberConfig;
@@ -59,8 +61,6 @@ export interface MemberStatus {
 
 /** Proposals waiting at once before new ones get "too many requests" (bounded). */
 const MAX_PENDING_PROPOSALS = 10_000;
-/** etcd refuses new proposals when apply lags commit by this much. */
-const MAX_APPLY_BACKLOG = 5000;
 
 export class Member {
   readonly metrics: MemberMetrics;
@@ -75,11 +75,9 @@ export class Member {
   private readonly ids: RequestIdGenerator;
   private readonly transport: Transport;
   private readonly snapshotPolicy: SnapshotPolicy;
+  private readonly proposer: Proposer;
   private leader = 0;
-  /** Proposals parked until a leader is known (bounded by MAX_PENDING_PROPOSALS via `waits`). */
-  private leaderWaiters: Array<() => void> = [];
-  /** Peers the transport knows, with the URLs it was given. */
-  private readonly peerUrls = new Map<number, string[]>();
+  private readonly peers: PeerSet;
   private term = 0;
   private stopped = false;
   private fatal: unknown;
@@ -112,7 +110,7 @@ export class Member {
         waits: this.waits,
         extensions: this.leases,
         selfId: id,
-        onMembership: (c) => this.syncPeers(c),
+        onMembership: (c) => this.peers.sync(c),
         onRemoved: () => this.onRemoved(),
       },
       snapshot.index,
@@ -121,7 +119,8 @@ export class Member {
       snapshot.term,
     );
     this.snapshotPolicy = new SnapshotPolicy(o.config, storage, o.dataDir.wal, snapshot.index);
-    this.transport = o.transport(this.transportHandler(), { memberId: id, clusterId: cluster.clusterId });
+    this.transport = o.transport(peerHandler(() => this.loop, this.stage, this.log), { memberId: id, clusterId: cluster.clusterId });
+    this.peers = new PeerSet(id, this.transport);
     this.reads = new ReadIndexBatcher({
       clock: o.clock,
       requestReadIndex: (ctx) => this.loop.submit((n) => n.readIndex(ctx)),
@@ -147,7 +146,7 @@ export class Member {
         this.applier.resetTo(snap.metadata.index, snap.metadata.term, snap.metadata.confState);
         this.snapshotPolicy.installed(snap.metadata.index);
         this.watchHub.restore();
-        this.syncPeers(cluster);
+        this.peers.sync(cluster);
         this.metrics.snapshotsReceived.inc({ From: this.leader.toString(16) });
         this.log.info({ index: snap.metadata.index }, 'installed snapshot from leader');
       },
@@ -163,6 +162,16 @@ export class Member {
       },
       onFatal: (err) => this.onFatal(err),
       onWalSync: (s) => this.metrics.walFsyncSeconds.observe(s),
+    });
+    this.proposer = new Proposer({
+      loop: this.loop,
+      waits: this.waits,
+      clock: o.clock,
+      metrics: this.metrics,
+      timeoutMs: requestTimeoutMs(o.config),
+      retryMs: o.config.heartbeatIntervalMs,
+      leader: () => this.leader,
+      applyBacklog: () => this.node.status().hardState.commit - this.applier.appliedIndex,
     });
   }
 
@@ -195,7 +204,7 @@ export class Member {
 
   private async begin(fresh: boolean): Promise<void> {
     await this.transport.start();
-    this.syncPeers(this.cluster);
+    this.peers.sync(this.cluster);
     this.metrics.serverId.set({ server_id: this.id.toString(16) }, 1);
     this.metrics.quotaBackendBytes.set(effectiveQuotaBytes(this.o.config));
     this.statusTimer = this.o.clock.setInterval(() => void this.refreshSizeMetrics(), 5000);
@@ -327,7 +336,7 @@ export class Member {
     const id = this.ids.next();
     const data = encodeRequest({ id, request });
     if (data.length > this.o.config.maxRequestBytes) throw new KvError('RequestTooLarge');
-    return this.proposeWith(id, (node) => node.propose(data));
+    return this.proposer.propose(id, (node) => node.propose(data));
   }
 
   /** Proposes a membership change whose context carries `requestId`; resolves with the new member list. */
@@ -335,59 +344,11 @@ export class Member {
     this.checkRunning();
     // Raft refuses a change until the leader's term has a committed entry, or while another is
     // pending: both pass, so a refused change is retried until the request times out.
-    return this.proposeWith(requestId, (node) => node.proposeConfChange(cc), true);
+    return this.proposer.propose(requestId, (node) => node.proposeConfChange(cc), true);
   }
 
   nextRequestId(): string {
     return this.ids.next();
-  }
-
-  /** Registers a waiter for `id`, hands `submit` to raft (waiting for a leader if none), and awaits apply. */
-  private async proposeWith(id: string, submit: (node: RawNode) => void, retryDropped = false): Promise<unknown> {
-    const status = this.node.status();
-    if (status.hardState.commit - this.applier.appliedIndex > MAX_APPLY_BACKLOG) throw new KvError('TooManyRequests');
-    const result = this.waits.register(id);
-    this.metrics.proposalsPending.inc();
-    const timer = this.o.clock.setTimeout(() => this.waits.fail(id, new KvError('Timeout')), requestTimeoutMs(this.o.config));
-    this.submitProposal(id, submit, retryDropped);
-    try {
-      const r = await result;
-      if (!r.ok) throw r.error;
-      return r.value;
-    } catch (err) {
-      this.metrics.proposalsFailed.inc();
-      throw err;
-    } finally {
-      timer.cancel();
-      this.metrics.proposalsPending.dec();
-    }
-  }
-
-  /**
-   * Hands a proposal to raft. Without a known leader it waits for one (as etcd's node does), so a
-   * request during an election is delayed rather than failed; the request timeout bounds it.
-   */
-  private submitProposal(id: string, submit: (node: RawNode) => void, retryDropped = false): void {
-    if (!this.waits.isRegistered(id)) return; // timed out or stopped meanwhile
-    const again = () => this.submitProposal(id, submit, retryDropped);
-    if (this.leader === 0) {
-      this.leaderWaiters.push(again);
-      return;
-    }
-    try {
-      this.loop.submit((node) => {
-        try {
-          submit(node);
-        } catch (err) {
-          // Dropped by raft, so never appended: safe to retry once a leader is known again.
-          if (this.leader === 0) this.leaderWaiters.push(again);
-          else if (retryDropped) this.o.clock.setTimeout(again, this.o.config.heartbeatIntervalMs);
-          else this.waits.fail(id, err as Error);
-        }
-      });
-    } catch (err) {
-      this.waits.fail(id, err as Error);
-    }
   }
 
   /** Records this member's name and client URLs in the cluster (etcd's publish), retrying until it lands. */
@@ -413,7 +374,7 @@ export class Member {
     this.metrics.isLeader.set(s.raftState === 'leader' ? 1 : 0);
     // etcd extends every lease by an election timeout on promotion, so none expires for lack of a leader.
     this.leases.onLeadership(s.raftState === 'leader', this.o.config.electionTimeoutMs);
-    if (s.lead !== 0) for (const retry of this.leaderWaiters.splice(0)) retry();
+    if (s.lead !== 0) this.proposer.onLeader();
     if (s.lead !== previous && s.lead !== 0) {
       this.metrics.leaderChanges.inc();
       this.log.info({ member: this.id.toString(16), leader: s.lead.toString(16), term: this.term }, 'leader elected');
@@ -435,25 +396,6 @@ export class Member {
     this.waits.failAll(new KvError('Stopped'));
   }
 
-  /** The transport follows the member table: new peers dialed, changed URLs re-dialed, removed ones refused. */
-  private syncPeers(cluster: Cluster): void {
-    const current = new Set<number>();
-    for (const m of cluster.list()) {
-      if (m.id === this.id) continue;
-      current.add(m.id);
-      const known = this.peerUrls.get(m.id);
-      if (known === undefined) this.transport.addPeer(m.id, m.peerUrls);
-      else if (known.join(',') !== m.peerUrls.join(',')) this.transport.updatePeer(m.id, m.peerUrls);
-      this.peerUrls.set(m.id, [...m.peerUrls]);
-    }
-    for (const id of [...this.peerUrls.keys()]) {
-      if (!current.has(id)) {
-        this.transport.removePeer(id);
-        this.peerUrls.delete(id);
-      }
-    }
-  }
-
   private sendSnapshot(msg: MessageOf<'MsgSnap'>): void {
     const applied = { index: this.applier.appliedIndex, term: this.applier.appliedTermValue, confState: this.applier.currentConfState };
     this.log.info({ to: msg.to.toString(16), index: applied.index }, 'sending snapshot');
@@ -461,27 +403,6 @@ export class Member {
       this.log.warn({ to: msg.to.toString(16), err: String(err) }, 'snapshot send failed');
       this.loop.submitQuietly((n) => n.reportSnapshot(msg.to, 'failure'));
     });
-  }
-
-  private transportHandler(): TransportHandler {
-    return {
-      onMessages: (batch: Message[]) =>
-        this.loop.submitQuietly((n) => {
-          for (const m of batch) {
-            try {
-              n.step(m);
-            } catch (err) {
-              this.log.debug({ from: m.from.toString(16), type: m.type, err: String(err) }, 'dropped peer message');
-            }
-          }
-        }),
-      onUnreachable: (peer) => this.loop.submitQuietly((n) => n.reportUnreachable(peer)),
-      onSnapshotStatus: (to, ok) => this.loop.submitQuietly((n) => n.reportSnapshot(to, ok ? 'finish' : 'failure')),
-      onSnapshot: async (msg, data) => {
-        await this.stage.stage(msg, data);
-        this.loop.submit((n) => n.step(msg));
-      },
-    };
   }
 
   private async refreshSizeMetrics(): Promise<void> {

@@ -1,0 +1,60 @@
+/**
+ * The member's side of the peer transport: what arrives from peers goes to raft through the
+ * loop (dropped under overload, as a lossy network would), snapshots are staged before raft
+ * sees them, and the transport's peer list follows the member table.
+ */
+import type { Message } from '../raft/messages.js';
+import type { Transport, TransportHandler } from '../transport/transport.js';
+import type { Logger } from './logger.js';
+import type { Cluster } from './membership.js';
+import type { RaftLoop } from './raft-loop.js';
+import type { SnapshotStage } from './snapshots.js';
+
+export function peerHandler(loop: () => RaftLoop, stage: SnapshotStage, log: Logger): TransportHandler {
+  return {
+    onMessages: (batch: Message[]) =>
+      loop().submitQuietly((n) => {
+        for (const m of batch) {
+          try {
+            n.step(m);
+          } catch (err) {
+            log.debug({ from: m.from.toString(16), type: m.type, err: String(err) }, 'dropped peer message');
+          }
+        }
+      }),
+    onUnreachable: (peer) => loop().submitQuietly((n) => n.reportUnreachable(peer)),
+    onSnapshotStatus: (to, ok) => loop().submitQuietly((n) => n.reportSnapshot(to, ok ? 'finish' : 'failure')),
+    onSnapshot: async (msg, data) => {
+      await stage.stage(msg, data);
+      loop().submit((n) => n.step(msg));
+    },
+  };
+}
+
+/** Keeps the transport's peers equal to the member table: new ones dialed, moved ones re-dialed, removed ones refused. */
+export class PeerSet {
+  private readonly urls = new Map<number, string[]>();
+
+  constructor(
+    private readonly selfId: number,
+    private readonly transport: Transport,
+  ) {}
+
+  sync(cluster: Cluster): void {
+    const current = new Set<number>();
+    for (const m of cluster.list()) {
+      if (m.id === this.selfId) continue;
+      current.add(m.id);
+      const known = this.urls.get(m.id);
+      if (known === undefined) this.transport.addPeer(m.id, m.peerUrls);
+      else if (known.join(',') !== m.peerUrls.join(',')) this.transport.updatePeer(m.id, m.peerUrls);
+      this.urls.set(m.id, [...m.peerUrls]);
+    }
+    for (const id of [...this.urls.keys()]) {
+      if (!current.has(id)) {
+        this.transport.removePeer(id);
+        this.urls.delete(id);
+      }
+    }
+  }
+}
