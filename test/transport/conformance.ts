@@ -81,15 +81,15 @@ export function transportConformance(name: string, factory: TransportFactory): v
       const b = await member(2);
       link(a, b);
       await sendUntilDelivered(a, b, () => ({ type: 'MsgHeartbeat', from: 1, to: 2, term: 1, commit: 0, context: new Uint8Array() }), 'first heartbeat');
-      const batchesBefore = b.handler.batches.length;
       const apps: Message[] = [];
       for (let i = 1; i <= 50; i++) {
         apps.push({ type: 'MsgApp', from: 1, to: 2, term: 1, index: i - 1, logTerm: 1, commit: 0, entries: [{ term: 1, index: i, type: 'normal', data: patternBytes(100, i) }] });
       }
       for (const m of apps) a.t.transport.send([m]);
       await waitFor(() => b.handler.messages.filter((m) => m.type === 'MsgApp').length === apps.length, 'the appends');
-      expect(b.handler.batches.length - batchesBefore).toBe(1);
-      expect(b.handler.batches.at(-1)).toEqual(apps);
+      // Stray heartbeats from the warm-up may still arrive; the appends came in one batch, alone.
+      const withApps = b.handler.batches.filter((batch) => batch.some((m) => m.type === 'MsgApp'));
+      expect(withApps).toEqual([apps]);
     });
 
     it('reports an unknown peer unreachable without throwing', async () => {
