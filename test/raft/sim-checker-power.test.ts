@@ -27,15 +27,15 @@ describe('the simulator catches a broken application', () => {
     expect(first.lastEvents.length).toBeGreaterThan(10);
     expect(formatFailure(first)).toContain(`seed ${first.seed}; replay: npm run sim -- --seed ${first.seed} --chaos 60`);
     expect(formatFailure(first).split('\n').length).toBeGreaterThan(first.lastEvents.length);
-  });
+  }, 60_000);
 
   it('with that check off, lost acknowledged writes still break a checked property or a core invariant', () => {
     const failed = failures(15, { neverSync: true, skipReplyCheck: true });
     expect(failed.length).toBeGreaterThan(2);
     for (const r of failed) expect(r.failure).toMatch(/SafetyViolation|AssertionError|KvError/);
-  });
+  }, 60_000);
 
   it('the same seeds pass with a correct application', () => {
     for (let seed = 1; seed <= 5; seed++) expect(runSimulation({ seed, chaosTicks: 60 }).ok).toBe(true);
-  });
+  }, 60_000);
 });
