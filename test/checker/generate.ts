@@ -101,6 +101,11 @@ export function randomKvInput(rng: Rng, store: SequentialKvStore, key: string, v
 }
 
 export function generateKvHistory(rng: Rng, opts: GenerateOptions): KvOp[] {
+  return generateKvRun(rng, opts).history;
+}
+
+/** A generated history together with what the reference store committed. */
+export function generateKvRun(rng: Rng, opts: GenerateOptions): { history: KvOp[]; committed: WatchEventRecord[] } {
   const store = new SequentialKvStore();
   const clientOf = Array.from({ length: opts.ops }, () => rng.int(opts.clients));
   const point = (i: number): number => i * 10 + 5;
@@ -135,5 +140,5 @@ export function generateKvHistory(rng: Rng, opts: GenerateOptions): KvOp[] {
       history.push({ ...base, status: 'ok', output: store.apply(input), return: ret });
     }
   }
-  return history;
+  return { history, committed: store.events };
 }

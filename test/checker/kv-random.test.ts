@@ -18,7 +18,8 @@ function withRead(ops: readonly KvOp[], id: number, value: string, modRevision: 
 }
 
 describe('randomized histories from a sequential run', () => {
-  const seeds = Array.from({ length: 120 }, (_, i) => i + 1);
+  /** `CHECKER_SEEDS=5000 npx vitest run test/checker` for a deeper run. */
+  const seeds = Array.from({ length: Number(process.env['CHECKER_SEEDS'] ?? 60) }, (_, i) => i + 1);
   const options = { ops: 80, keys: 3, clients: 4, unknownRate: 0.1, phantomRate: 0.5, failedRate: 0.05 };
 
   it('accepts every generated history, and rejects it once a read sees a value never written', () => {

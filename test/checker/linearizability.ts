@@ -194,6 +194,8 @@ interface Frame<S> {
   /** The candidate window this call was taken from, and its position there, for resuming. */
   window: Window;
   pos: number;
+  /** The step left the state as it was: taking it first is never worse, so no alternatives. */
+  pure: boolean;
 }
 
 /** Calls that may go next (those before the first return in the list), best first, and that return. */
@@ -288,12 +290,14 @@ function checkPartition<I, O, S>(
     if (call !== undefined) {
       const op = ops[list.opOf(call)] as Operation<I, O>;
       const choices = model.step(state, op.input, op.status === 'ok' ? op.output : undefined);
-      if (choices.length > 0 && tryChoices({ call, before: state, choices, window, pos }, 0)) {
+      const pure = choices.length === 1 && model.stateKey(choices[0] as S) === model.stateKey(state);
+      if (choices.length > 0 && tryChoices({ call, before: state, choices, window, pos, pure }, 0)) {
         lift(list, call);
         window = windowNow();
         pos = 0;
       } else {
-        pos++;
+        // A pure step into an explored configuration: this one is explored too (see below).
+        pos = pure ? window.calls.length : pos + 1;
       }
       continue;
     }
@@ -311,7 +315,10 @@ function checkPartition<I, O, S>(
       state = top.before;
       unlift(list, top.call);
       window = top.window;
-      pos = top.pos + 1;
+      // After a pure step failed, so does its configuration: any linearization from there can
+      // move that step to the front (it was a candidate, changes nothing, and every op that
+      // must precede it is already placed). Lowe's and Horn & Kroening's read-only reduction.
+      pos = top.pure ? window.calls.length : top.pos + 1;
     }
   }
   return done('ok');
