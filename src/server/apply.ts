@@ -52,6 +52,8 @@ export interface ApplierDeps {
   readonly cluster: Cluster;
   readonly waits: WaitRegistry<ApplyResult>;
   readonly extensions?: ApplyExtensions;
+  /** Refuses a request at apply time (e.g. NOSPACE); every member decides alike from replicated state. */
+  readonly admit?: (request: InternalRequest) => void;
   /** Membership changed (the member updates its transport peers and metrics). */
   onMembership(cluster: Cluster): void;
   /** This member was removed from the cluster. */
@@ -122,6 +124,7 @@ export class Applier {
     const extra = [this.appliedOp(e)];
     let result: ApplyResult;
     try {
+      this.d.admit?.(request);
       result = { ok: true, value: await this.execute(request, extra) };
     } catch (err) {
       if (!(err instanceof KvError) || err.code === 'StorageCorrupt') throw err;

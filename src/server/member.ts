@@ -7,6 +7,7 @@ import { RawNode } from '../raft/index.js';
 import type { MessageOf } from '../raft/messages.js';
 import type { ConfChangeV2, SoftState } from '../raft/types.js';
 import type { DataDir } from '../storage/data-dir.js';
+import type { BackendOp } from '../storage/backend.js';
 import { KvStore } from '../store/kv-store.js';
 import type {
   CompactResponse, DeleteRangeRequest, DeleteRangeResponse, HashKVResponse, PutRequest, PutResponse,
@@ -35,6 +36,7 @@ import { SnapshotPolicy } from './snapshot-policy.js';
 import { MemberLeases } from './leases.js';
 import { Proposer } from './proposer.js';
 import { PeerSet, peerHandler } from './peers.js';
+import { addsData, Alarms, estimatedCost, type AlarmMember } from './alarms.js';
 
 export interface MemberOptions {
   readonly config: MemberConfig;
@@ -66,6 +68,7 @@ export class Member {
   readonly metrics: MemberMetrics;
   readonly watchHub: WatchHub;
   readonly leases: MemberLeases;
+  readonly alarms: Alarms;
   private readonly log: Logger;
   private readonly waits = new WaitRegistry<ApplyResult>(MAX_PENDING_PROPOSALS);
   private readonly stage: SnapshotStage;
@@ -79,6 +82,8 @@ export class Member {
   private leader = 0;
   private readonly peers: PeerSet;
   private term = 0;
+  /** Backend size as last measured (refreshed every second) for the quota check. */
+  private dbSize = 0;
   private stopped = false;
   private fatal: unknown;
   private statusTimer: Timer | undefined;
@@ -90,8 +95,10 @@ export class Member {
     private readonly node: RawNode,
     private readonly store: KvStore,
     lessor: Lessor,
+    alarms: Alarms,
     recovered: Awaited<ReturnType<typeof recover>>,
   ) {
+    this.alarms = alarms;
     this.log = o.logger ?? silentLogger;
     this.metrics = o.metrics ?? new MemberMetrics();
     this.stage = new SnapshotStage(effectiveQuotaBytes(o.config));
@@ -108,7 +115,12 @@ export class Member {
         backend: o.dataDir.backend,
         cluster,
         waits: this.waits,
-        extensions: this.leases,
+        extensions: {
+          apply: (request, extra) => (request.op === 'alarm' ? this.applyAlarm(request, extra) : this.leases.apply(request, extra)),
+        },
+        admit: (request) => {
+          if (addsData(request) && alarms.has('NOSPACE')) throw new KvError('NoSpace');
+        },
         selfId: id,
         onMembership: (c) => this.peers.sync(c),
         onRemoved: () => this.onRemoved(),
@@ -139,7 +151,10 @@ export class Member {
       send: (messages) => this.transport.send(messages),
       sendSnapshot: (msg) => this.sendSnapshot(msg),
       installSnapshot: async (snap) => {
-        await this.stage.install(snap, store, () => lessor.reload(o.dataDir.backend));
+        await this.stage.install(snap, store, async () => {
+          await lessor.reload(o.dataDir.backend);
+          await alarms.reload(o.dataDir.backend);
+        });
         const reloaded = await Cluster.load(o.dataDir.backend);
         if (reloaded === undefined) throw new KvError('StorageCorrupt', 'cairn: the snapshot restored a backend without a member table');
         cluster.replaceWith(reloaded);
@@ -197,7 +212,8 @@ export class Member {
       checkQuorum: true,
       preVote: true,
     });
-    const member = new Member(o, recovered.selfId, recovered.cluster, node, store, lessor, recovered);
+    const alarms = await Alarms.load(o.dataDir.backend);
+    const member = new Member(o, recovered.selfId, recovered.cluster, node, store, lessor, alarms, recovered);
     await member.begin(recovered.fresh);
     return member;
   }
@@ -207,7 +223,8 @@ export class Member {
     this.peers.sync(this.cluster);
     this.metrics.serverId.set({ server_id: this.id.toString(16) }, 1);
     this.metrics.quotaBackendBytes.set(effectiveQuotaBytes(this.o.config));
-    this.statusTimer = this.o.clock.setInterval(() => void this.refreshSizeMetrics(), 5000);
+    await this.refreshSizeMetrics();
+    this.statusTimer = this.o.clock.setInterval(() => void this.refreshSizeMetrics(), 1000);
     this.loop.start();
     this.leases.startExpiryLoop(this.o.clock);
     void this.publish();
@@ -333,6 +350,7 @@ export class Member {
   /** Proposes an internal request and resolves with its apply result (or its error). */
   async propose(request: InternalRequest): Promise<unknown> {
     this.checkRunning();
+    this.checkQuota(request);
     const id = this.ids.next();
     const data = encodeRequest({ id, request });
     if (data.length > this.o.config.maxRequestBytes) throw new KvError('RequestTooLarge');
@@ -405,9 +423,30 @@ export class Member {
     });
   }
 
+  /**
+   * etcd's quota check before proposing: a request that adds data is refused while NOSPACE is
+   * raised, and one that would take the backend past the quota raises it first.
+   */
+  private checkQuota(request: InternalRequest): void {
+    if (!addsData(request)) return;
+    if (this.alarms.has('NOSPACE')) throw new KvError('NoSpace');
+    if (this.dbSize + estimatedCost(request) > effectiveQuotaBytes(this.o.config)) {
+      this.log.warn({ dbSize: this.dbSize, quota: effectiveQuotaBytes(this.o.config) }, 'backend quota exceeded: raising the NOSPACE alarm');
+      this.propose({ op: 'alarm', action: 'activate', memberId: this.id, alarm: 'NOSPACE' }).catch(() => undefined);
+      throw new KvError('NoSpace');
+    }
+  }
+
+  private async applyAlarm(request: Extract<InternalRequest, { op: 'alarm' }>, extra: readonly BackendOp[]): Promise<AlarmMember[]> {
+    const { ops, changed } = this.alarms.apply(request.action, request.memberId, request.alarm);
+    await this.o.dataDir.backend.write([...ops, ...extra]);
+    return changed;
+  }
+
   private async refreshSizeMetrics(): Promise<void> {
     if (this.stopped) return;
-    this.metrics.dbTotalSizeBytes.set(await this.o.dataDir.backend.sizeBytes());
+    this.dbSize = await this.o.dataDir.backend.sizeBytes();
+    this.metrics.dbTotalSizeBytes.set(this.dbSize);
     this.metrics.keysTotal.set(this.store.indexedKeys());
   }
 }

@@ -206,9 +206,26 @@ export class MemberService implements api.KV {
     return { header: this.header(r.revision), hash: r.hash, compactRevision: r.compactRevision };
   }
 
+  /** GET lists active alarms; ACTIVATE/DEACTIVATE go through raft and return the alarms they changed. */
   async alarm(req: api.AlarmRequest): Promise<api.AlarmResponse> {
-    if (req.action === 'GET') return { header: this.currentHeader(), alarms: [] };
-    throw new KvError('Unimplemented', 'cairn: alarms are not supported yet');
+    if (req.action === 'GET') {
+      const all = this.member.alarms.list();
+      const wanted = all.filter((a) => (req.memberId ?? 0) === 0 || a.memberId === req.memberId).filter((a) => (req.alarm ?? 'NONE') === 'NONE' || a.alarm === req.alarm);
+      return { header: this.currentHeader(), alarms: wanted };
+    }
+    if (req.alarm === undefined || req.alarm === 'NONE') {
+      // etcd's `alarm disarm` deactivates every active alarm, one request each.
+      const changed: api.AlarmMember[] = [];
+      for (const a of this.member.alarms.list()) {
+        const action = req.action === 'ACTIVATE' ? 'activate' : 'deactivate';
+        changed.push(...((await this.member.propose({ op: 'alarm', action, memberId: a.memberId, alarm: a.alarm })) as api.AlarmMember[]));
+      }
+      return { header: this.currentHeader(), alarms: changed };
+    }
+    const action = req.action === 'ACTIVATE' ? 'activate' : 'deactivate';
+    const memberId = req.memberId ?? this.member.id;
+    const changed = (await this.member.propose({ op: 'alarm', action, memberId, alarm: req.alarm })) as api.AlarmMember[];
+    return { header: this.currentHeader(), alarms: changed };
   }
 
   async defragment(): Promise<api.DefragmentResponse> {

@@ -190,3 +190,39 @@ describe('membership changes', () => {
     await expect(updateMember(leader, other.id, ['not a url'])).rejects.toSatisfy((e: unknown) => isKvError(e, 'InvalidPeerURLs'));
   });
 });
+
+describe('quota and alarms', () => {
+  it('raises NOSPACE past --quota-backend-bytes: writes refused, deletes and compaction allowed, disarm restores', async () => {
+    cluster = await startCluster(1, { quotaBackendBytes: 64 * 1024 });
+    const m = await cluster.leader();
+    const big = new Uint8Array(4096);
+    let caught: unknown;
+    let written = 0;
+    for (let i = 0; i < 100 && caught === undefined; i++) {
+      try {
+        await m.put({ key: utf8(`big${i}`), value: big });
+        written++;
+      } catch (err) {
+        caught = err;
+      }
+      // The size the quota check uses is refreshed every second; let it see the growth.
+      if (i % 4 === 3) await new Promise((r) => setTimeout(r, 1100));
+    }
+    expect(isKvError(caught, 'NoSpace')).toBe(true);
+    expect(written).toBeGreaterThan(5);
+    await eventually(() => expect(m.alarms.list()).toEqual([{ memberId: m.id, alarm: 'NOSPACE' }]));
+    await expect(m.put({ key: utf8('more'), value: utf8('x') })).rejects.toSatisfy((e: unknown) => isKvError(e, 'NoSpace'));
+    const txnPut = m.txn({ success: [{ type: 'put', request: { key: utf8('t'), value: utf8('x') } }] });
+    await expect(txnPut).rejects.toSatisfy((e: unknown) => isKvError(e, 'NoSpace'));
+    const del = await m.deleteRange({ key: utf8('big'), rangeEnd: utf8('bih') });
+    expect(del.deleted).toBe(written);
+    await (await m.compact(del.revision)).physical;
+    const { MemberService } = await import('../../src/server/service.js');
+    const service = new MemberService(m);
+    expect((await service.alarm({ action: 'GET' })).alarms).toHaveLength(1);
+    await new Promise((r) => setTimeout(r, 1100));
+    await service.alarm({ action: 'DEACTIVATE' });
+    expect(m.alarms.list()).toEqual([]);
+    await m.put({ key: utf8('after-disarm'), value: utf8('ok') });
+  });
+});
