@@ -112,7 +112,7 @@ function codec(useRecords: boolean, shape: Shape): { msgsPerSec: number; bytesPe
   const msgs = Array.from({ length: perFrame }, (_, i) => makeApp(i, shape, payload));
   const frame = { k: 'msgs', msgs };
   let size = 0;
-  const rounds = Math.max(20, Math.floor((32 << 20) / (perFrame * shape.entriesPerMessage * shape.entryBytes)));
+  const rounds = Math.max(20, Math.floor((8 << 20) / (perFrame * shape.entriesPerMessage * shape.entryBytes)));
   const start = performance.now();
   for (let i = 0; i < rounds; i++) {
     const bytes = packr.pack(frame);
@@ -136,11 +136,18 @@ async function main(): Promise<void> {
     rows.push(`| ${shape.name} | ${n} | ${f0(r.msgsPerSec)} | ${f0(r.entriesPerSec)} | ${f1(r.payloadMBs)} | ${f1(r.wireMBs)} | ${r.dropped} |`);
     console.log(rows.at(-1));
   }
+  // The machine is shared: interleave the two settings and keep each one's best of five.
   const codecRows: string[] = [];
   for (const shape of shapes) {
+    const best = new Map<boolean, { msgsPerSec: number; bytesPerMsg: number }>();
+    for (let trial = 0; trial < 5; trial++) {
+      for (const useRecords of [false, true]) {
+        const r = codec(useRecords, shape);
+        if ((best.get(useRecords)?.msgsPerSec ?? 0) < r.msgsPerSec) best.set(useRecords, r);
+      }
+    }
     for (const useRecords of [false, true]) {
-      codec(useRecords, shape);
-      const r = codec(useRecords, shape);
+      const r = best.get(useRecords)!;
       codecRows.push(`| ${shape.name} | ${useRecords ? 'on (used)' : 'off'} | ${f0(r.msgsPerSec)} | ${f1(r.bytesPerMsg)} |`);
       console.log(codecRows.at(-1));
     }
@@ -160,7 +167,7 @@ async function main(): Promise<void> {
     '| --- | --- | --- | --- | --- | --- | --- |',
     ...rows,
     '',
-    'Codec alone: encode + copy + decode + validate of one batch frame (64 messages, or fewer to stay near 1 MiB), by msgpackr `useRecords`.',
+    'Codec alone: encode + copy + decode + validate of one batch frame (64 messages, or fewer to stay near 1 MiB), by msgpackr `useRecords`; best of 5 interleaved trials.',
     '',
     '| shape | records | msgs/s | bytes/msg |',
     '| --- | --- | --- | --- |',
