@@ -192,6 +192,20 @@ export function transportConformance(name: string, factory: TransportFactory): v
       expect(a.t.transport.stats().peers[0]?.connects).toBeGreaterThanOrEqual(2);
     });
 
+    it('follows a peer to its new address after updatePeer', async () => {
+      const a = await member(1);
+      const b = await member(2);
+      link(a, b);
+      const hb = (): Message => ({ type: 'MsgHeartbeat', from: 1, to: 2, term: 4, commit: 2, context: new Uint8Array() });
+      await sendUntilDelivered(a, b, hb, 'delivery at the old address');
+      await b.t.transport.stop();
+      const moved = await member(2);
+      moved.t.transport.addPeer(1, [a.t.url()]);
+      a.t.transport.updatePeer(2, [moved.t.url()]);
+      await sendUntilDelivered(a, moved, hb, 'delivery at the new address');
+      expect(a.t.transport.stats().peers[0]?.urls).toEqual([moved.t.url()]);
+    });
+
     it('streams a multi-megabyte snapshot in bounded chunks that arrive intact', async () => {
       const chunkBytes = 64 * 1024;
       const a = await member(1, 'cluster-a', { limits: { snapshotChunkBytes: chunkBytes } });
