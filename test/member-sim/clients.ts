@@ -35,6 +35,11 @@ async function execute(member: Member, input: KvInput): Promise<KvOutput> {
       const r = await member.deleteRange({ key: utf8(input.key) });
       return { op: 'delete', deleted: r.deleted, revision: r.revision };
     }
+    case 'range': {
+      const r = await member.range({ key: utf8(input.key), rangeEnd: utf8(input.rangeEnd) });
+      const entries = r.kvs.map((kv) => ({ key: fromUtf8(kv.key), value: fromUtf8(kv.value), modRevision: kv.modRevision }));
+      return { op: 'range', kvs: entries, revision: r.revision };
+    }
     case 'cas': {
       const expect = input.expect;
       const r = await member.txn({
@@ -65,7 +70,8 @@ export function runClients(world: World, history: HistoryRecorder<KvInput, KvOut
       const value = `c${id}-${counter++}`;
       const roll = rng.int(10);
       const input: KvInput =
-        roll < 4 ? { op: 'get', key }
+        roll < 1 ? { op: 'range', key: 'k', rangeEnd: 'l' }
+        : roll < 4 ? { op: 'get', key }
         : roll < 7 ? { op: 'put', key, value }
         : roll < 8 ? { op: 'delete', key }
         : { op: 'cas', key, expect: { modRevision: lastSeen.get(key) ?? 0 }, value };
@@ -73,9 +79,10 @@ export function runClients(world: World, history: HistoryRecorder<KvInput, KvOut
       try {
         const out = await execute(target, input);
         if (out.op === 'get') lastSeen.set(key, out.modRevision ?? 0);
+        if (out.op === 'range') for (const e of out.kvs) lastSeen.set(e.key, e.modRevision ?? 0);
         history.ok(opId, out);
       } catch (err) {
-        const definite = input.op === 'get' || (isKvError(err) && NEVER_APPLIED.has(err.code));
+        const definite = input.op === 'get' || input.op === 'range' || (isKvError(err) && NEVER_APPLIED.has(err.code));
         history.fail(opId, err, { outcome: definite ? 'failed' : 'unknown' });
       }
     }
