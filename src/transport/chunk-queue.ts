@@ -5,6 +5,7 @@
  * restore slows the sender down through TCP instead of growing memory.
  */
 import { assert } from '../util/assert.js';
+import { concatBytes } from '../util/bytes.js';
 import { KvError } from '../util/errors.js';
 
 export interface ChunkQueueOptions {
@@ -100,11 +101,5 @@ export async function collectSnapshotData(inline: Uint8Array, data: AsyncIterabl
     if (size > maxBytes) throw new KvError('RequestTooLarge', `cairn: snapshot data exceeds ${maxBytes} bytes`);
     parts.push(chunk);
   }
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes(...parts);
 }

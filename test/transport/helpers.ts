@@ -2,6 +2,7 @@
 import type { Message } from '../../src/raft/messages.js';
 import type { NodeId } from '../../src/raft/types.js';
 import type { MsgSnap, TransportHandler } from '../../src/transport/transport.js';
+import { concatBytes } from '../../src/util/bytes.js';
 
 export interface ReceivedSnapshot {
   readonly msg: MsgSnap;
@@ -48,13 +49,7 @@ export async function waitFor(condition: () => boolean, what: string, timeoutMs 
 }
 
 export function concat(chunks: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
+  return concatBytes(...chunks);
 }
 
 /** A deterministic pseudo-random buffer (cheap to build, easy to compare). */
@@ -84,4 +79,18 @@ export async function* pieces(data: Uint8Array, sizes: readonly number[]): Async
 /** Byte equality without vitest's element-wise diffing (slow on megabytes). */
 export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+}
+
+/** Makes `handler` read incoming snapshots and remember the error their stream ends with. */
+export function recordStreamFailure(handler: RecordingHandler): { readonly error: unknown } {
+  const seen: { error: unknown } = { error: undefined };
+  handler.snapshotBehaviour = async (_msg, data) => {
+    try {
+      for await (const chunk of data) void chunk;
+    } catch (err) {
+      seen.error = err;
+      throw err;
+    }
+  };
+  return seen;
 }

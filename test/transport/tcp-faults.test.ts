@@ -6,7 +6,7 @@ import { crc32c } from '../../src/util/crc.js';
 import { TcpTransport, type TcpTransportOptions } from '../../src/transport/tcp-transport.js';
 import type { TransportLogEvent } from '../../src/transport/transport.js';
 import { sampleMessages } from './arbitraries.js';
-import { RecordingHandler, patternBytes, waitFor } from './helpers.js';
+import { RecordingHandler, patternBytes, recordStreamFailure, waitFor } from './helpers.js';
 import { RawPeer, stuckPeer } from './raw-peer.js';
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url));
@@ -87,15 +87,7 @@ describe('TcpTransport faults', () => {
   it('rejects a snapshot chunk whose CRC does not match, failing the member-side stream', async () => {
     const b = await tcp(2);
     b.transport.addPeer(1, ['http://127.0.0.1:1']);
-    let failure: unknown;
-    b.handler.snapshotBehaviour = async (_msg, data) => {
-      try {
-        for await (const chunk of data) void chunk;
-      } catch (err) {
-        failure = err;
-        throw err;
-      }
-    };
+    const seen = recordStreamFailure(b.handler);
     const p = await raw(b.transport.url);
     p.hello(1, 2, 'snapshot');
     const snap = sampleMessages(1, 2).find((m) => m.type === 'MsgSnap');
@@ -104,23 +96,15 @@ describe('TcpTransport faults', () => {
     p.frame({ k: 'snapChunk', data: good, crc: crc32c(good) });
     p.frame({ k: 'snapChunk', data: good, crc: crc32c(good) ^ 1 });
     await p.closed;
-    await waitFor(() => failure !== undefined, 'the stream to fail');
-    expect((failure as { code?: string }).code).toBe('Corrupt');
+    await waitFor(() => seen.error !== undefined, 'the stream to fail');
+    expect((seen.error as { code?: string }).code).toBe('Corrupt');
     expect(b.transport.stats().malformedFrames).toBe(1);
   });
 
   it('fails the member-side stream when the sender disappears mid-snapshot', async () => {
     const b = await tcp(2);
     b.transport.addPeer(1, ['http://127.0.0.1:1']);
-    let failure: unknown;
-    b.handler.snapshotBehaviour = async (_msg, data) => {
-      try {
-        for await (const chunk of data) void chunk;
-      } catch (err) {
-        failure = err;
-        throw err;
-      }
-    };
+    const seen = recordStreamFailure(b.handler);
     const p = await raw(b.transport.url);
     p.hello(1, 2, 'snapshot');
     p.frame({ k: 'snapBegin', msg: sampleMessages(1, 2).find((m) => m.type === 'MsgSnap') });
@@ -128,8 +112,8 @@ describe('TcpTransport faults', () => {
     p.frame({ k: 'snapChunk', data: chunk, crc: crc32c(chunk) });
     await waitFor(() => p.frames.length === 1, 'welcome');
     p.destroy();
-    await waitFor(() => failure !== undefined, 'the stream to fail');
-    expect((failure as { code?: string }).code).toBe('TimeoutDueToConnectionLost');
+    await waitFor(() => seen.error !== undefined, 'the stream to fail');
+    expect((seen.error as { code?: string }).code).toBe('TimeoutDueToConnectionLost');
   });
 
   it('reports a stuck peer unreachable once its bounded queue fills', async () => {
