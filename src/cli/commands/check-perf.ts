@@ -5,6 +5,7 @@
  * deviation under 0.1 s. `--duration` (a cairn addition, default 60s as etcdctl) shortens it.
  */
 import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { prefixRangeEnd, utf8 } from '../../util/bytes.js';
 import { sleep } from './abortable.js';
 import { CliError } from './cli-error.js';
@@ -71,19 +72,24 @@ async function runLoad(ctx: CommandContext, load: Load, prefix: string, duration
   const start = performance.now();
   const end = start + durationMs;
   const intervalMs = 1000 / load.limit;
-  let issued = 0;
-  let nextProgress = 1;
+  let nextSlot = start;
   const totalSeconds = Math.ceil(durationMs / 1000);
-  // Each worker takes the next slot of the paced schedule (a token bucket of size 1, as etcdctl's rate.Limiter).
+  // Every worker sleeps on the stop signal: a local one, sized for them, follows SIGINT.
+  const stop = new AbortController();
+  setMaxListeners(load.clients + 10, stop.signal);
+  const onAbort = () => stop.abort();
+  ctx.io.signal.addEventListener('abort', onAbort);
+  // Each worker takes the next free slot of the paced schedule, then sends one put.
   const worker = async () => {
     for (;;) {
-      const slot = start + issued * intervalMs;
-      if (slot >= end || ctx.io.signal.aborted) return;
-      issued++;
+      // A limiter with a burst of one, as etcdctl's rate.Limiter: after a stall it does not catch up.
+      const slot = Math.max(nextSlot, performance.now());
+      if (slot >= end || stop.signal.aborted) return;
+      nextSlot = slot + intervalMs;
       const wait = slot - performance.now();
-      if (wait > 0) await sleep(wait, ctx.io.signal);
-      const elapsed = performance.now() - start;
-      while (elapsed >= nextProgress * 1000 && nextProgress <= totalSeconds) ctx.io.sink.out(`${nextProgress++} / ${totalSeconds} s, ${latencies.length} writes\n`);
+      if (wait > 0) await sleep(wait, stop.signal);
+      // As etcdctl's limiter with a deadline: nothing new starts once the run's time is up.
+      if (performance.now() >= end || stop.signal.aborted) return;
       const t0 = performance.now();
       try {
         await client.put({ key: utf8(prefix + randomBytes(8).toString('hex')), value });
@@ -94,9 +100,20 @@ async function runLoad(ctx: CommandContext, load: Load, prefix: string, duration
       }
     }
   };
-  await Promise.all(Array.from({ length: load.clients }, worker));
+  // etcdctl shows a progress bar ticking every second; cairn prints a line per second.
+  let second = 0;
+  const progress = setInterval(() => {
+    if (second < totalSeconds) ctx.io.sink.out(`${++second} / ${totalSeconds} s, ${latencies.length} writes\n`);
+  }, 1000);
+  try {
+    await Promise.all(Array.from({ length: load.clients }, worker));
+  } finally {
+    clearInterval(progress);
+  }
+  if (second < totalSeconds) ctx.io.sink.out(`${totalSeconds} / ${totalSeconds} s, ${latencies.length} writes\n`);
+  ctx.io.signal.removeEventListener('abort', onAbort);
   const stats = perfStats(latencies, performance.now() - start, errors);
-  ctx.io.sink.out(`${totalSeconds} / ${totalSeconds} s, ${latencies.length} writes\n`);
+  ctx.io.sink.out(`done: ${latencies.length} writes, ${errors.size === 0 ? 'no' : [...errors.values()].reduce((a, b) => a + b, 0)} errors\n`);
   return stats;
 }
 
