@@ -12,7 +12,9 @@ import type { MemberConfig, TlsFiles } from '../server/config.js';
 import { requestTimeoutMs } from '../server/config.js';
 import { Member } from '../server/member.js';
 import { CAIRN_VERSION, MemberService } from '../server/service.js';
-import { openDataDir } from '../storage/data-dir.js';
+import { levelLocation, openDataDir, type DataDir } from '../storage/data-dir.js';
+import { LevelKv } from '../storage/level-kv.js';
+import { openTestDataDir, testHooksRequested } from './test-hooks.js';
 import { TcpTransport } from '../transport/tcp-transport.js';
 import type { PeerTlsOptions } from '../transport/dial.js';
 import { SystemClock } from '../util/clock.js';
@@ -37,7 +39,10 @@ function peerTls(files: TlsFiles): PeerTlsOptions | undefined {
 
 export async function startServer(config: MemberConfig, logLevel = config.logLevel): Promise<RunningServer> {
   const log = pino({ level: logLevel === 'panic' ? 'fatal' : logLevel, base: { name: config.name } });
-  const dataDir = await openDataDir(config.dataDir);
+  // TEST ONLY (test/chaos): CAIRN_TEST_DISK / CAIRN_TEST_SYNC_DELAY_* select a power-loss or slow disk.
+  const dataDir: DataDir = testHooksRequested()
+    ? await openTestDataDir(config.dataDir, (dir) => LevelKv.open(levelLocation(dir), dir))
+    : await openDataDir(config.dataDir);
   const clock = new SystemClock();
   const rng = new SeededRng(randomInt(2 ** 31));
   let member: Member;

@@ -1,0 +1,127 @@
+/**
+ * TEST-ONLY hooks for the chaos harness (test/chaos), read from the environment by `cairn serve`.
+ * None is set in production; each changes how the member's data dir behaves so real processes
+ * can meet faults a production cluster meets:
+ *  - `CAIRN_TEST_DISK=file`: the power-loss disk (src/storage/file-disk.ts): a SIGKILL loses
+ *    every write since the last synced batch, like a power cut;
+ *  - `CAIRN_TEST_SYNC_DELAY_MS=N` (or a file named by `CAIRN_TEST_SYNC_DELAY_FILE` holding N,
+ *    re-read every second so the harness can slow a running member's disk): each synced batch
+ *    waits N ms first — a slow fsync.
+ */
+import { readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { KvBackend, LevelBackend } from '../storage/kv-backend.js';
+import type { DataDir } from '../storage/data-dir.js';
+import { FileDiskKv } from '../storage/file-disk.js';
+import type { KvOp, KvSnapshot, OrderedKv } from '../storage/kv.js';
+import type { IterateOptions } from '../storage/backend.js';
+import { LevelWal } from '../storage/level-wal.js';
+import { KvError } from '../util/errors.js';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Delays synced batches by the configured time; unsynced writes pass straight through. */
+class SlowSyncKv implements OrderedKv {
+  private delayMs: number;
+  private tail: Promise<void> = Promise.resolve();
+  private readTimer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(
+    private readonly inner: OrderedKv,
+    fixedMs: number,
+    delayFile: string | undefined,
+  ) {
+    this.label = inner.label;
+    this.delayMs = fixedMs;
+    if (delayFile !== undefined) {
+      const read = () => {
+        try {
+          this.delayMs = Math.max(0, Number(readFileSync(delayFile, 'utf8').trim()) || 0);
+        } catch {
+          this.delayMs = fixedMs;
+        }
+      };
+      read();
+      this.readTimer = setInterval(read, 1000);
+      this.readTimer.unref();
+    }
+  }
+
+  readonly label: string;
+  get(key: Uint8Array): Promise<Uint8Array | undefined> {
+    return this.inner.get(key);
+  }
+  iterate(options: IterateOptions): AsyncIterable<[Uint8Array, Uint8Array]> {
+    return this.inner.iterate(options);
+  }
+  keys(options: IterateOptions): AsyncIterable<Uint8Array> {
+    return this.inner.keys(options);
+  }
+  snapshot(): KvSnapshot {
+    return this.inner.snapshot();
+  }
+  compactRange(start: Uint8Array, end: Uint8Array): Promise<void> {
+    return this.inner.compactRange(start, end);
+  }
+  sizeBytes(): Promise<number> {
+    return this.inner.sizeBytes();
+  }
+  /** Batches go through one queue so a delayed synced batch never lets later ones overtake it. */
+  batch(ops: readonly KvOp[], options: { readonly sync: boolean }): Promise<void> {
+    const delay = options.sync ? this.delayMs : 0;
+    const done = this.tail.then(async () => {
+      if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+      await this.inner.batch(ops, options);
+    });
+    this.tail = done.catch(() => undefined);
+    return done;
+  }
+  async close(): Promise<void> {
+    if (this.readTimer !== undefined) clearInterval(this.readTimer);
+    await this.inner.close();
+  }
+}
+
+class HookedDataDir implements DataDir {
+  readonly wal: LevelWal;
+  readonly backend: KvBackend;
+  constructor(
+    readonly dir: string,
+    private readonly kv: OrderedKv,
+  ) {
+    this.wal = new LevelWal(kv);
+    this.backend = new LevelBackend(kv);
+  }
+  async close(): Promise<void> {
+    await this.wal.close();
+    await this.backend.close();
+    await this.kv.close();
+  }
+}
+
+/** True when any test hook is requested (serve.ts then uses `openTestDataDir`). */
+export function testHooksRequested(env: Env = process.env): boolean {
+  return env['CAIRN_TEST_DISK'] !== undefined || env['CAIRN_TEST_SYNC_DELAY_MS'] !== undefined || env['CAIRN_TEST_SYNC_DELAY_FILE'] !== undefined;
+}
+
+/**
+ * Opens `dir` with the requested test hooks; `openLevel` opens the ordinary LevelDB store
+ * (for a slow disk over LevelDB).
+ */
+export async function openTestDataDir(dir: string, openLevel: (dir: string) => Promise<OrderedKv>, env: Env = process.env): Promise<DataDir> {
+  await mkdir(dir, { recursive: true });
+  const disk = env['CAIRN_TEST_DISK'];
+  let kv: OrderedKv;
+  if (disk === 'file') kv = await FileDiskKv.open(dir);
+  else if (disk === undefined || disk === 'level') kv = await openLevel(dir);
+  else throw new KvError('InvalidArgument', `CAIRN_TEST_DISK=${disk}: expected "file" or "level"`);
+  const delayMs = Number(env['CAIRN_TEST_SYNC_DELAY_MS'] ?? '0');
+  const delayFile = env['CAIRN_TEST_SYNC_DELAY_FILE'];
+  if (delayMs > 0 || delayFile !== undefined) kv = new SlowSyncKv(kv, delayMs, delayFile);
+  const backend = new KvBackend(kv);
+  if (await backend.restoreInterrupted()) {
+    await kv.close();
+    throw new KvError('StorageCorrupt', `${dir}: a backend restore from a snapshot was interrupted (remove the member's data and rejoin)`);
+  }
+  return new HookedDataDir(dir, kv);
+}
