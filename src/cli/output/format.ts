@@ -61,7 +61,9 @@ export function humanizeBytes(size: number): string {
   if (size < 10) return `${size} B`;
   const e = Math.floor(Math.log(size) / Math.log(1000));
   const val = Math.floor((size / 1000 ** e) * 10 + 0.5) / 10;
-  return `${val < 10 ? val.toFixed(1) : val.toFixed(0)} ${units[e]}`;
+  // Go's %.0f rounds a tie to even (20.5 → 20); toFixed would round it up.
+  const whole = val - Math.floor(val) === 0.5 ? 2 * Math.round(val / 2) : Math.round(val);
+  return `${val < 10 ? val.toFixed(1) : String(whole)} ${units[e]}`;
 }
 
 /** Go's `time.Duration.String()` for a duration in milliseconds: `1.234567ms`, `512µs`, `2.5s`. */
