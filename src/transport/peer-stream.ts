@@ -37,6 +37,9 @@ export interface PeerStreamOptions {
   readonly onUnreachable: (id: NodeId) => void;
 }
 
+/** Unanswered ping intervals after which a stream is presumed dead and re-dialed. */
+const PONG_TIMEOUT_PINGS = 4;
+
 type State = 'dialing' | 'handshaking' | 'active' | 'backoff' | 'stopped';
 
 export class PeerStream {
@@ -54,6 +57,8 @@ export class PeerStream {
   private unreachableScheduled = false;
   /** The peer refused our last handshake; keep its reason as lastError rather than "closed". */
   private refused = false;
+  /** When the current stream last proved the peer alive (welcome or pong). */
+  private lastHeardAt = 0;
 
   constructor(
     readonly id: NodeId,
@@ -139,6 +144,7 @@ export class PeerStream {
         this.state = 'active';
         this.backoff.reset();
         this.counters.noteConnected();
+        this.lastHeardAt = this.o.clock.now();
         this.ping(conn);
         this.pingTimer = this.o.clock.setInterval(() => this.ping(conn), this.o.pingIntervalMs);
         this.scheduleFlush();
@@ -149,7 +155,8 @@ export class PeerStream {
         conn.close();
         return;
       case 'pong':
-        this.counters.rttMs = Math.max(0, this.o.clock.now() - frame.t);
+        this.lastHeardAt = this.o.clock.now();
+        this.counters.rttMs = Math.max(0, this.lastHeardAt - frame.t);
         return;
       default:
         break;
@@ -157,8 +164,18 @@ export class PeerStream {
     conn.close(new FrameError(`peer ${this.id} sent an unexpected ${frame.k} frame on our raft stream`));
   }
 
+  /**
+   * Measures the round trip, and detects a peer that vanished without closing the connection
+   * (power loss, a cut cable): TCP alone would keep writing into the void for minutes.
+   */
   private ping(conn: FramedSocket): void {
-    if (this.conn === conn && this.state === 'active') conn.write({ k: 'ping', t: this.o.clock.now() });
+    if (this.conn !== conn || this.state !== 'active') return;
+    const silentMs = this.o.clock.now() - this.lastHeardAt;
+    if (silentMs > PONG_TIMEOUT_PINGS * this.o.pingIntervalMs) {
+      conn.close(new FrameError(`peer ${this.id} did not answer pings for ${Math.round(silentMs)} ms`));
+      return;
+    }
+    conn.write({ k: 'ping', t: this.o.clock.now() });
   }
 
   /** The connection failed or ended: drop what is queued and retry after a backoff. */

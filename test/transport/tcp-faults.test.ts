@@ -141,6 +141,16 @@ describe('TcpTransport faults', () => {
     expect(a.transport.stats().peers[0]!.droppedMessages).toBeGreaterThan(0);
   });
 
+  it('re-dials a peer that stops answering pings', async () => {
+    const stuck = await stuckPeer();
+    cleanups.push(() => stuck.close());
+    const logs: TransportLogEvent[] = [];
+    const a = await tcp(1, { pingIntervalMs: 10, log: (e) => logs.push(e) });
+    a.transport.addPeer(2, [stuck.url]);
+    await waitFor(() => (a.transport.stats().peers[0]?.connects ?? 0) >= 2, 'a second connection');
+    expect(logs.some((e) => e.peer === 2 && /did not answer pings/.test(e.msg))).toBe(true);
+  });
+
   it('logs a cluster mismatch once while it keeps retrying', async () => {
     const logs: TransportLogEvent[] = [];
     const a = await tcp(1, { log: (e) => logs.push(e) });
