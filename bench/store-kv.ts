@@ -99,6 +99,7 @@ async function run(name: string, backend: Backend, reopen: () => Promise<Backend
   return [...lines, `HEAP ${name} ${heap.toFixed(1)}`];
 }
 
+const facts = machineFacts(tmpdir()); // at start, as the line says
 const out: string[] = [];
 const dir = await mkdtemp(join(tmpdir(), 'cairn-bench-store-'));
 try {
@@ -122,13 +123,15 @@ try {
 }
 
 const heaps = out.filter((l) => l.startsWith('HEAP')).map((l) => l.split(' '));
+// The default run owns the `store-kv` section; other shapes get their own, so both can stand.
+const isDefault = KEYS === 100000 && VALUE.length === 100 && args.backend === 'both';
 writeSection(
-  'store-kv',
-  `## KvStore put and range (\`bench/store-kv.ts\`)
+  isDefault ? 'store-kv' : `store-kv-${KEYS}-${args.backend}`,
+  `## KvStore put and range, ${KEYS} keys, backend ${args.backend} (\`bench/store-kv.ts\`)
 
 Command: \`npm run bench:store -- --keys ${KEYS} --value-bytes ${VALUE.length} --backend ${args.backend}\`
 
-${machineFacts(tmpdir())}
+${facts}
 
 One call at a time, awaited (as the member's apply loop calls it): each put is one backend batch
 (unsynced; the WAL's synced batch makes it durable). Keys are \`key/%08d\`, values ${VALUE.length} bytes.
