@@ -118,3 +118,9 @@ export function parseHexId(text: string, what: string): number {
   if (n > BigInt(Number.MAX_SAFE_INTEGER)) throw new CliError(`bad ${what} (${text}): cairn IDs are below 2^53`, 2);
   return Number(n);
 }
+
+/** A decimal int64 argument (strconv.ParseInt), or undefined when it is not one cairn can hold. */
+export function parseDecimal(text: string): number | undefined {
+  const n = Number(text);
+  return /^-?\d+$/.test(text) && Number.isSafeInteger(n) ? n : undefined;
+}

@@ -1,6 +1,6 @@
 /** `put`, `get`, `del`, `compaction`: etcdctl's key-value commands. */
 import { CliError, UsageError } from './cli-error.js';
-import { flagBool, type Command } from './context.js';
+import { flagBool, parseDecimal, type Command } from './context.js';
 import { DEL_FLAGS, deleteRequest, GET_FLAGS, PUT_FLAGS, putRequest, rangeRequest } from './kv-ops.js';
 
 export const putCommand: Command = {
@@ -48,8 +48,8 @@ export const compactionCommand: Command = {
   async run(ctx) {
     if (ctx.args.length !== 1) throw new UsageError('compaction command needs 1 argument');
     const text = ctx.args[0] as string;
-    const rev = Number(text);
-    if (!/^-?\d+$/.test(text) || !Number.isSafeInteger(rev)) throw new CliError(`strconv.ParseInt: parsing "${text}": invalid syntax`, 2);
+    const rev = parseDecimal(text);
+    if (rev === undefined) throw new CliError(`strconv.ParseInt: parsing "${text}": invalid syntax`, 2);
     await ctx.client().compact({ revision: rev, ...(flagBool(ctx, 'physical') ? { physical: true } : {}) });
     ctx.io.sink.out(`compacted revision ${rev}\n`);
   },

@@ -3,7 +3,7 @@ import { KvError } from '../../util/errors.js';
 import { hexId16 } from '../output/format.js';
 import { sleep } from './abortable.js';
 import { CliError, UsageError } from './cli-error.js';
-import { flagBool, parseHexId, type Command } from './context.js';
+import { flagBool, parseDecimal, parseHexId, type Command } from './context.js';
 
 function leaseArg(args: readonly string[], verb: string): number {
   if (args.length !== 1) throw new UsageError(`lease ${verb} command needs 1 argument`);
@@ -18,8 +18,9 @@ export const leaseGrantCommand: Command = {
   async run(ctx) {
     if (ctx.args.length !== 1) throw new UsageError('lease grant command needs TTL argument');
     const text = ctx.args[0] as string;
-    if (!/^-?\d+$/.test(text) || !Number.isSafeInteger(Number(text))) throw new CliError(`bad TTL (strconv.ParseInt: parsing "${text}": invalid syntax)`, 2);
-    ctx.printer().grant(await ctx.client().leaseGrant({ ttl: Number(text) }));
+    const ttl = parseDecimal(text);
+    if (ttl === undefined) throw new CliError(`bad TTL (strconv.ParseInt: parsing "${text}": invalid syntax)`, 2);
+    ctx.printer().grant(await ctx.client().leaseGrant({ ttl }));
   },
 };
 

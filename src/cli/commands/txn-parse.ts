@@ -6,7 +6,7 @@ import type { Compare, CompareResult, RequestOp } from '../../api/kv.js';
 import { utf8 } from '../../util/bytes.js';
 import { parseFlags } from '../flags.js';
 import { CliError } from './cli-error.js';
-import { parseHexId } from './context.js';
+import { parseDecimal, parseHexId } from './context.js';
 import { DEL_FLAGS, deleteRequest, GET_FLAGS, PUT_FLAGS, putRequest, rangeRequest } from './kv-ops.js';
 
 /** A Go `%q` / strconv.Unquote-able string literal, decoded; undefined if malformed. */
@@ -51,8 +51,9 @@ export function parseCompare(line: string): Compare {
   if (result === undefined) throw new CliError(`invalid txn compare request: ${line} (unknown op "${op}")`);
   const base = { key: utf8(key), result };
   const int = (): number => {
-    if (!/^-?\d+$/.test(val) || !Number.isSafeInteger(Number(val))) throw new CliError(`invalid txn compare request: ${line}`);
-    return Number(val);
+    const n = parseDecimal(val);
+    if (n === undefined) throw new CliError(`invalid txn compare request: ${line}`);
+    return n;
   };
   switch (target) {
     case 'ver':
