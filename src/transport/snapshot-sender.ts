@@ -21,6 +21,11 @@ export interface SnapshotSendOptions {
   readonly limits: TransportLimits;
   readonly tls: PeerTlsOptions | undefined;
   readonly dialTimeoutMs: number;
+  /**
+   * How long the peer may stop reading chunks, or take to answer after the last one, before the
+   * transfer is abandoned (raft then retries the snapshot instead of waiting forever).
+   */
+  readonly stallTimeoutMs: number;
   readonly clock: Clock;
   /** Called with the connection once open, so stop() can abort a transfer in progress. */
   readonly onOpen: (conn: FramedSocket) => void;
@@ -52,13 +57,13 @@ export async function sendSnapshotOver(msg: MsgSnap, data: AsyncIterable<Uint8Ar
     let chunks = 0;
     for await (const chunk of boundedChunks(data, o.limits.snapshotChunkBytes)) {
       if (conn.isClosed) throw replies.failure ?? new FrameError('snapshot connection closed');
-      if (!conn.write({ k: 'snapChunk', data: chunk, crc: crc32c(chunk) })) await conn.drained();
+      if (!conn.write({ k: 'snapChunk', data: chunk, crc: crc32c(chunk) })) await drainedOrStalled(conn, o);
       chunks++;
       bytes += chunk.length;
     }
     if (conn.isClosed) throw replies.failure ?? new FrameError('snapshot connection closed');
     conn.write({ k: 'snapEnd', chunks, bytes });
-    const done = await replies.next(o.clock, undefined);
+    const done = await replies.next(o.clock, o.stallTimeoutMs);
     if (done.k !== 'snapDone') throw new FrameError(`peer ${msg.to} answered the snapshot with ${done.k}`);
     if (!done.ok) throw new KvError('Canceled', `cairn: peer ${msg.to} refused the snapshot: ${done.message}`);
     return { ok: true, bytes };
@@ -66,6 +71,18 @@ export async function sendSnapshotOver(msg: MsgSnap, data: AsyncIterable<Uint8Ar
     return { ok: false, bytes, error: err instanceof KvError ? err : new KvError('TimeoutDueToConnectionLost', String(err)) };
   } finally {
     conn?.close();
+  }
+}
+
+async function drainedOrStalled(conn: FramedSocket, o: SnapshotSendOptions): Promise<void> {
+  const timer = o.clock.setTimeout(
+    () => conn.close(new FrameError(`peer stopped reading the snapshot for ${o.stallTimeoutMs} ms`)),
+    o.stallTimeoutMs,
+  );
+  try {
+    await conn.drained();
+  } finally {
+    timer.cancel();
   }
 }
 

@@ -43,6 +43,8 @@ export interface TcpTransportOptions {
   readonly backoff?: BackoffOptions;
   /** etcd's peer dial timeout is 1 s. */
   readonly dialTimeoutMs?: number;
+  /** A snapshot transfer whose receiver stalls this long is abandoned (default 60 s). */
+  readonly snapshotStallTimeoutMs?: number;
   /** How often to measure the round-trip time on each stream. */
   readonly pingIntervalMs?: number;
   readonly clock?: Clock;
@@ -170,6 +172,7 @@ export class TcpTransport implements Transport {
         limits: this.limits,
         tls: this.o.tls,
         dialTimeoutMs: this.dialTimeoutMs,
+        stallTimeoutMs: this.o.snapshotStallTimeoutMs ?? 60_000,
         clock: this.clock,
         onOpen: (conn) => {
           opened = conn;

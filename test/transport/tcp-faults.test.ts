@@ -116,6 +116,27 @@ describe('TcpTransport faults', () => {
     expect((seen.error as { code?: string }).code).toBe('TimeoutDueToConnectionLost');
   });
 
+  it('abandons a snapshot whose receiver stops reading, and closes the data source', async () => {
+    const a = await tcp(1, { snapshotStallTimeoutMs: 200 });
+    const b = await tcp(2);
+    a.transport.addPeer(2, [b.transport.url]);
+    b.transport.addPeer(1, [a.transport.url]);
+    b.handler.snapshotBehaviour = () => new Promise(() => {}); // never reads, never answers
+    let closed = false;
+    async function* source(): AsyncIterable<Uint8Array> {
+      try {
+        for (let i = 0; i < 400; i++) yield new Uint8Array(256 * 1024);
+      } finally {
+        closed = true;
+      }
+    }
+    const snap = sampleMessages(1, 2).find((m) => m.type === 'MsgSnap');
+    if (snap?.type !== 'MsgSnap') throw new Error('no sample MsgSnap');
+    expect(await a.transport.sendSnapshot(snap, source())).toBe(false);
+    expect(closed).toBe(true);
+    expect(a.transport.stats().peers[0]?.lastError?.message).toMatch(/stopped reading the snapshot/);
+  });
+
   it('reports a stuck peer unreachable once its bounded queue fills', async () => {
     const stuck = await stuckPeer();
     cleanups.push(() => stuck.close());
