@@ -35,7 +35,7 @@ import { WaitRegistry } from './wait.js';
 import { SnapshotPolicy } from './snapshot-policy.js';
 import { MemberLeases } from './leases.js';
 import { Proposer } from './proposer.js';
-import { PeerSet, peerHandler } from './peers.js';
+import { PeerMetrics, PeerSet, peerHandler } from './peers.js';
 import { addsData, Alarms, estimatedCost, type AlarmMember } from './alarms.js';
 
 export interface MemberOptions {
@@ -81,6 +81,7 @@ export class Member {
   private readonly proposer: Proposer;
   private leader = 0;
   private readonly peers: PeerSet;
+  private readonly peerMetrics: PeerMetrics;
   private term = 0;
   /** Backend size as last measured (refreshed every second) for the quota check. */
   private dbSize = 0;
@@ -133,6 +134,7 @@ export class Member {
     this.snapshotPolicy = new SnapshotPolicy(o.config, storage, o.dataDir.wal, snapshot.index);
     this.transport = o.transport(peerHandler(() => this.loop, this.stage, this.log), { memberId: id, clusterId: cluster.clusterId });
     this.peers = new PeerSet(id, this.transport);
+    this.peerMetrics = new PeerMetrics(this.metrics);
     this.reads = new ReadIndexBatcher({
       clock: o.clock,
       requestReadIndex: (ctx) => this.loop.submit((n) => n.readIndex(ctx)),
@@ -448,5 +450,6 @@ export class Member {
     this.dbSize = await this.o.dataDir.backend.sizeBytes();
     this.metrics.dbTotalSizeBytes.set(this.dbSize);
     this.metrics.keysTotal.set(this.store.indexedKeys());
+    this.peerMetrics.update(this.transport.stats());
   }
 }

@@ -4,7 +4,8 @@
  * sees them, and the transport's peer list follows the member table.
  */
 import type { Message } from '../raft/messages.js';
-import type { Transport, TransportHandler } from '../transport/transport.js';
+import type { Transport, TransportHandler, TransportStats } from '../transport/transport.js';
+import type { MemberMetrics } from './metrics.js';
 import type { Logger } from './logger.js';
 import type { Cluster } from './membership.js';
 import type { RaftLoop } from './raft-loop.js';
@@ -55,6 +56,25 @@ export class PeerSet {
         this.transport.removePeer(id);
         this.urls.delete(id);
       }
+    }
+  }
+}
+
+/** Turns the transport's running totals into etcd's peer counters (labelled by hex member ID). */
+export class PeerMetrics {
+  private readonly last = new Map<number, { sent: number; received: number }>();
+
+  constructor(private readonly metrics: MemberMetrics) {}
+
+  update(stats: TransportStats): void {
+    for (const p of stats.peers) {
+      const label = p.id.toString(16);
+      const prev = this.last.get(p.id) ?? { sent: 0, received: 0 };
+      // Counters only go up; a peer re-added starts from zero again.
+      if (p.sentBytes >= prev.sent) this.metrics.peerSentBytes.inc({ To: label }, p.sentBytes - prev.sent);
+      if (p.receivedBytes >= prev.received) this.metrics.peerReceivedBytes.inc({ From: label }, p.receivedBytes - prev.received);
+      if (p.rttMs !== undefined) this.metrics.peerRoundTripSeconds.observe({ To: label }, p.rttMs / 1000);
+      this.last.set(p.id, { sent: p.sentBytes, received: p.receivedBytes });
     }
   }
 }

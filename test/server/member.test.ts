@@ -226,3 +226,16 @@ describe('quota and alarms', () => {
     await m.put({ key: utf8('after-disarm'), value: utf8('ok') });
   });
 });
+
+describe('peer metrics', () => {
+  it("reports bytes sent to and received from each peer under etcd's names", async () => {
+    cluster = await startCluster(3);
+    const leader = await cluster.leader();
+    for (let i = 0; i < 5; i++) await leader.put({ key: utf8(`m${i}`), value: utf8('x') });
+    await eventually(async () => {
+      const text = await leader.metrics.render();
+      expect(text).toMatch(/etcd_network_peer_sent_bytes_total\{To="[0-9a-f]+"\} [1-9]/);
+      expect(text).toMatch(/etcd_network_peer_received_bytes_total\{From="[0-9a-f]+"\} [1-9]/);
+    }, 4000);
+  });
+});
