@@ -144,6 +144,25 @@ describe('watch', () => {
     expect(r.stderr).toBe('watch was canceled (etcdserver: mvcc: required revision has been compacted)\nError: watch is canceled by the server\n');
   });
 
+  it('fails over to the next endpoint when one is down, as clientv3 does', async () => {
+    const abort = new AbortController();
+    let out = '';
+    // From the next revision, so the event is replayed however late the second connection is.
+    const from = (await n.node.range({ key: enc('wf') })).header.revision + 1;
+    const done = runCli(['watch', 'wf', '--rev', String(from), '--endpoints', `127.0.0.1:1,${n.endpoint}`], { signal: abort.signal, onStdout: (t) => (out += t) });
+    await n.cli(['put', 'wf', 'after-failover']);
+    await until(() => out.includes('after-failover'), 'the event through the second endpoint');
+    abort.abort();
+    expect(await done).toMatchObject({ code: 0 });
+    expect(out).toBe('PUT\nwf\nafter-failover\n');
+  });
+
+  it('gives up with exit 1 when no endpoint can be reached', async () => {
+    const r = await runCli(['watch', 'k', '--endpoints', '127.0.0.1:1']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^Error: watch could not reconnect: /);
+  });
+
   it('runs the command after -- for each event with ETCD_WATCH_* set', async () => {
     const w = live(['watch', 'we', '--', process.execPath, '-e', 'console.log("got", process.env.ETCD_WATCH_KEY, process.env.ETCD_WATCH_VALUE, process.env.ETCD_WATCH_EVENT_TYPE)']);
     await new Promise((r) => setTimeout(r, 150));

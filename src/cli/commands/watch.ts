@@ -10,6 +10,7 @@ import { parseFlags, type FlagSpec, type FlagValue } from '../flags.js';
 import { goQuoteString } from '../output/format.js';
 import type { Printer, Sink } from '../output/index.js';
 import { CliError, UsageError } from './cli-error.js';
+import { sleep } from './abortable.js';
 import { flagBool, type Command, type CommandContext } from './context.js';
 import { argify } from './txn-parse.js';
 
@@ -69,21 +70,72 @@ function runForEvents(exec: readonly string[], r: WatchResponse, sink: Sink, env
   return chain;
 }
 
-/** Prints responses as etcdctl's printWatchCh; resolves true if the server canceled a watch. */
-async function printResponses(stream: WatchStream, printer: Printer, ctx: CommandContext, exec: readonly string[]): Promise<boolean> {
+/** Where a watch stands: the next revision not yet printed (0 until the first created reply). */
+interface Resume {
+  next: number;
+}
+
+/**
+ * Prints one stream's responses as etcdctl's printWatchCh; resolves true if the server canceled
+ * the watch. Events below `resume.next` were printed before a reconnection and are skipped.
+ */
+async function printResponses(stream: WatchStream, printer: Printer, ctx: CommandContext, exec: readonly string[], resume?: Resume): Promise<boolean> {
   for await (const r of stream) {
-    if (r.created === true && r.canceled !== true) continue;
+    if (r.created === true && r.canceled !== true) {
+      if (resume !== undefined && resume.next === 0) resume.next = r.header.revision + 1;
+      continue;
+    }
     if (r.canceled === true) {
       const reason = r.compactRevision !== undefined && r.compactRevision > 0 ? 'etcdserver: mvcc: required revision has been compacted' : (r.cancelReason ?? 'etcdserver: watch canceled');
       ctx.io.sink.err(`watch was canceled (${reason})\n`);
       return true;
     }
-    const events = r.events ?? [];
-    if (events.length === 0 && r.header.revision !== 0) ctx.io.sink.out(`progress notify: ${r.header.revision}\n`);
-    printer.watch(r);
-    if (exec.length > 0) await runForEvents(exec, r, ctx.io.sink, ctx.io.env);
+    const events = (r.events ?? []).filter((e) => resume === undefined || e.kv.modRevision >= resume.next);
+    if ((r.events ?? []).length === 0 && r.header.revision !== 0) ctx.io.sink.out(`progress notify: ${r.header.revision}\n`);
+    if (events.length === 0 && (r.events ?? []).length > 0) continue;
+    const response = { ...r, events };
+    printer.watch(response);
+    if (exec.length > 0) await runForEvents(exec, response, ctx.io.sink, ctx.io.env);
+    const last = events[events.length - 1];
+    if (last !== undefined && resume !== undefined) resume.next = last.kv.modRevision + 1;
   }
   return false;
+}
+
+/** Consecutive failed connections (over all endpoints) before a watch gives up. */
+const MAX_WATCH_ATTEMPTS = 10;
+
+/**
+ * One watch that survives its member, as clientv3's does: when the stream breaks it reconnects
+ * to the next endpoint and resumes after the last revision printed.
+ */
+async function watchWithResume(ctx: CommandContext, create: WatchCreateRequest): Promise<void> {
+  const endpoints = ctx.globals.endpoints;
+  const resume: Resume = { next: create.startRevision ?? 0 };
+  const printer = ctx.printer();
+  let failures = 0;
+  let lastError: unknown;
+  while (!ctx.io.signal.aborted) {
+    const stream = ctx.client([endpoints[failures % endpoints.length] as string]).watch();
+    const onAbort = () => stream.close();
+    ctx.io.signal.addEventListener('abort', onAbort);
+    const before = resume.next;
+    try {
+      stream.send({ type: 'create', request: { ...create, ...(resume.next > 0 ? { startRevision: resume.next } : {}) } });
+      if (await printResponses(stream, printer, ctx, ctx.dashArgs, resume)) throw new CliError('watch is canceled by the server');
+    } catch (err) {
+      if (err instanceof CliError) throw err;
+      lastError = err;
+    } finally {
+      ctx.io.signal.removeEventListener('abort', onAbort);
+      stream.close();
+    }
+    if (ctx.io.signal.aborted) return;
+    // A stream that delivered something resets the count; only repeated failures give up.
+    if (resume.next !== before) failures = 0;
+    if (++failures >= MAX_WATCH_ATTEMPTS) throw new CliError(`watch could not reconnect: ${(lastError as Error | undefined)?.message ?? 'stream ended'}`);
+    await sleep(100, ctx.io.signal);
+  }
 }
 
 /** Reads `watch …` / `progress` lines and sends them on the stream (etcdctl's interactive mode). */
@@ -119,17 +171,15 @@ export const watchCommand: Command = {
   summary: 'Watches events stream on keys or prefixes',
   flags: [{ name: 'interactive', kind: 'bool', help: 'Interactive mode (-i)' }, ...WATCH_FLAGS],
   async run(ctx) {
-    const interactive = flagBool(ctx, 'interactive');
-    const exec = ctx.dashArgs;
-    if (interactive && ctx.args.length > 0) throw new UsageError('too many arguments for interactive mode: give `watch` lines on stdin');
-    const create = interactive ? undefined : createRequest(ctx.flags, ctx.args);
+    if (!flagBool(ctx, 'interactive')) return watchWithResume(ctx, createRequest(ctx.flags, ctx.args));
+    if (ctx.args.length > 0) throw new UsageError('too many arguments for interactive mode: give `watch` lines on stdin');
+    // Interactive: many watches on one stream to the first endpoint, until SIGINT.
     const stream = ctx.client().watch();
     const onAbort = () => stream.close();
     ctx.io.signal.addEventListener('abort', onAbort);
     try {
-      if (create !== undefined) stream.send({ type: 'create', request: create });
-      else void readInteractive(ctx, stream).catch((err: unknown) => ctx.io.sink.err(`error reading watch request line: ${(err as Error).message}\n`));
-      const canceled = await printResponses(stream, ctx.printer(), ctx, exec);
+      void readInteractive(ctx, stream).catch((err: unknown) => ctx.io.sink.err(`error reading watch request line: ${(err as Error).message}\n`));
+      const canceled = await printResponses(stream, ctx.printer(), ctx, ctx.dashArgs);
       if (ctx.io.signal.aborted) return;
       throw new CliError(canceled ? 'watch is canceled by the server' : 'watch stream ended');
     } catch (err) {
