@@ -1,6 +1,7 @@
 /** The formatters on their own: Go's verbs, etcdctl's tables and printers, the txn language, check perf's verdict. */
 import { describe, expect, it } from 'vitest';
 import { perfStats, perfVerdict } from '../../src/cli/commands/check-perf.js';
+import { runCli } from '../../src/cli/commands/run-cli.js';
 import { parseGoDuration } from '../../src/cli/commands/duration.js';
 import { argify, parseCompare, parseRequestOp } from '../../src/cli/commands/txn-parse.js';
 import { goDuration, goQuote, hexEscaped, hexId16, hexIdPadded, humanizeBytes } from '../../src/cli/output/format.js';
@@ -135,5 +136,19 @@ describe('check perf verdict', () => {
       'FAIL: too many errors', 'FAIL: ERROR(boom) -> 2', 'FAIL: Throughput too low: 2 writes/s',
       'Slowest request took too long: 0.900000s', 'Stddev too high: 0.445000s', 'FAIL',
     ]);
+  });
+});
+
+describe('help and unknown commands', () => {
+  it('prints a command\'s usage and flags with --help, lists commands for an unknown one (exit 2)', async () => {
+    const help = await runCli(['lease', 'timetolive', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('cairn lease timetolive <leaseID> [options]');
+    expect(help.stdout).toContain('--keys');
+    expect(help.stdout).toContain('--endpoints');
+    const unknown = await runCli(['frobnicate']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('Error: unknown command "frobnicate"');
+    expect(unknown.stderr).toContain('endpoint status');
   });
 });
