@@ -1,4 +1,8 @@
 /** lease, member, endpoint, defrag, alarm, move-leader and check perf against a real member. */
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/commands/run-cli.js';
 import { startCliNode, type CliNode } from './commands-node.js';
@@ -141,6 +145,26 @@ describe('endpoint and maintenance', () => {
     expect(move.code).toBe(1);
     expect(move.stderr).toMatch(/^Error: cairn: move-leader is not supported yet\n$/);
     expect((await n.cli(['move-leader'])).code).toBe(2);
+  });
+
+  it('snapshot save writes the member\'s bytes with etcd\'s SHA-256 trailer', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cairn-snap-'));
+    try {
+      await n.cli(['put', 'snap/k', 'v']);
+      const file = join(dir, 'snap.db');
+      const r = await n.cli(['snapshot', 'save', file]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe(`Snapshot saved at ${file}\n`);
+      const bytes = readFileSync(file);
+      expect(bytes.length).toBeGreaterThan(32);
+      const digest = createHash('sha256').update(bytes.subarray(0, bytes.length - 32)).digest();
+      expect(digest.equals(bytes.subarray(bytes.length - 32))).toBe(true);
+      const multi = await runCli(['snapshot', 'save', file, '--endpoints', `${n.endpoint},${n.endpoint}`]);
+      expect(multi.code).toBe(2);
+      expect(multi.stderr).toContain('snapshot must be requested to one selected node, not multiple');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('check perf runs a short load, prints progress and PASS/FAIL verdicts, and cleans up', async () => {
