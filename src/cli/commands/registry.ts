@@ -6,7 +6,7 @@ import { compactionCommand, delCommand, getCommand, putCommand } from './kv.js';
 import { leaseGrantCommand, leaseKeepAliveCommand, leaseListCommand, leaseRevokeCommand, leaseTimeToLiveCommand } from './lease.js';
 import { alarmDisarmCommand, alarmListCommand, defragCommand, moveLeaderCommand } from './maintenance.js';
 import { memberAddCommand, memberListCommand, memberPromoteCommand, memberRemoveCommand, memberUpdateCommand } from './member.js';
-import { snapshotSaveCommand } from './snapshot.js';
+import { snapshotRestoreCommand, snapshotSaveCommand, snapshotStatusCommand } from './snapshot.js';
 import { txnCommand } from './txn.js';
 import { watchCommand } from './watch.js';
 
@@ -16,7 +16,7 @@ export const COMMANDS: ReadonlyMap<string, Command> = new Map(
     leaseGrantCommand, leaseRevokeCommand, leaseTimeToLiveCommand, leaseListCommand, leaseKeepAliveCommand,
     memberAddCommand, memberRemoveCommand, memberUpdateCommand, memberPromoteCommand, memberListCommand,
     endpointHealthCommand, endpointStatusCommand, endpointHashKVCommand,
-    moveLeaderCommand, defragCommand, alarmListCommand, alarmDisarmCommand, checkPerfCommand, snapshotSaveCommand,
+    moveLeaderCommand, defragCommand, alarmListCommand, alarmDisarmCommand, checkPerfCommand, snapshotSaveCommand, snapshotStatusCommand, snapshotRestoreCommand,
   ].map((c) => [c.name, c]),
 );
 

@@ -1,0 +1,58 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startNode, type CairnNode } from '../../src/index.js';
+import { startCliNode, type CliNode } from './commands-node.js';
+
+let source: CliNode | undefined;
+let restored: CairnNode | undefined;
+const dirs: string[] = [];
+afterEach(async () => {
+  await source?.close();
+  await restored?.close();
+  source = undefined;
+  restored = undefined;
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+describe('cairn snapshot save / status / restore', () => {
+  it('saves a backup, reports its revision and keys, and restores a new member serving the same data', async () => {
+    source = await startCliNode();
+    for (const k of ['a', 'b', 'c']) expect((await source.cli(['put', k, `v-${k}`])).stdout).toBe('OK\n');
+    const base = mkdtempSync(join(tmpdir(), 'cairn-snap-cli-'));
+    dirs.push(base);
+    const file = join(base, 'backup.db');
+    const saved = await source.cli(['snapshot', 'save', file]);
+    expect(saved.code).toBe(0);
+    expect(saved.stdout).toBe(`Snapshot saved at ${file}\n`);
+
+    const status = await source.cli(['snapshot', 'status', file, '-w', 'json']);
+    expect(status.code).toBe(0);
+    const s = JSON.parse(status.stdout) as { revision: number; totalKey: number; totalSize: number; hash: number };
+    expect(s.revision).toBe(4);
+    expect(s.totalKey).toBe(3);
+    expect(s.totalSize).toBeGreaterThan(0);
+    expect((await source.cli(['snapshot', 'status', file])).stdout).toMatch(/^[0-9a-f]+, 4, 3, \d+(\.\d+)? [kMG]?B\n$/);
+
+    const peer = 'http://127.0.0.1:13999';
+    const dataDir = join(base, 'restored');
+    const restore = await source.cli([
+      'snapshot', 'restore', file, '--data-dir', dataDir, '--name', 'r1',
+      '--initial-cluster', `r1=${peer}`, '--initial-advertise-peer-urls', peer, '--initial-cluster-token', 'new-token',
+    ]);
+    expect(restore.code, restore.stderr).toBe(0);
+    expect(restore.stdout).toMatch(/^restored snapshot .* into .*restored \(member [0-9a-f]+, cluster [0-9a-f]+\)\n$/);
+    restored = await startNode({
+      name: 'r1', dataDir, listenPeerUrls: [peer], initialAdvertisePeerUrls: [peer],
+      initialCluster: new Map([['r1', [peer]]]), initialClusterToken: 'new-token', heartbeatIntervalMs: 10, electionTimeoutMs: 100,
+    });
+    const r = await restored.range({ key: new TextEncoder().encode('a'), rangeEnd: new TextEncoder().encode('d') });
+    expect(r.kvs.map((kv) => new TextDecoder().decode(kv.value))).toEqual(['v-a', 'v-b', 'v-c']);
+    expect(r.header.revision).toBe(4);
+
+    const again = await source.cli(['snapshot', 'restore', file, '--data-dir', dataDir, '--name', 'r1', '--initial-cluster', `r1=${peer}`, '--initial-advertise-peer-urls', peer]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/exists/);
+  });
+});
