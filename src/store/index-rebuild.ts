@@ -1,8 +1,9 @@
 /**
  * Rebuilding the key index from the key bucket on open (etcd's store.restore / restoreIntoIndex):
  * records are replayed in revision order. A key whose older revisions were compacted away starts
- * from its first surviving record, which carries its create revision and version; a tombstone for
- * a key with nothing left is skipped. Each record is checked against the history built so far.
+ * from its first surviving record, which carries its create revision and version; a key whose first
+ * surviving record is a tombstone (compaction keeps one exactly at its revision, etcd PR #19188)
+ * starts as deleted at that tombstone. Each record is checked against the history built so far.
  */
 import type { Backend } from '../storage/backend.js';
 import { KvError } from '../util/errors.js';
@@ -20,7 +21,10 @@ export async function rebuildIndex(backend: Backend): Promise<{ index: TreeIndex
     maxRevision = Math.max(maxRevision, rev.main);
     let ki = index.keyIndex(key);
     if (tombstone) {
-      if (ki === undefined) continue;
+      if (ki === undefined) {
+        index.getOrCreate(key).restoreTombstone(rev);
+        continue;
+      }
       if (!ki.isLive()) throw new KvError('StorageCorrupt', `cairn: tombstone at ${rev.main} for a deleted key`);
       ki.tombstone(rev);
       continue;

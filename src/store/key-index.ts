@@ -39,6 +39,15 @@ function emptyGeneration(): Generation {
   return [0, 0, 0];
 }
 
+/**
+ * A closed generation left holding only its tombstone (by a compaction at that revision, or by
+ * open). Its creation and version can no longer be read, so they are fixed to the tombstone and 0:
+ * the index is then the same whether it was compacted in memory or rebuilt from the backend.
+ */
+function loneTombstone(main: number, sub: number): Generation {
+  return [0, main, sub, main, sub];
+}
+
 function appended<T>(list: T[], ...items: T[]): T[] {
   // concat allocates exactly; spread and push over-allocate (measured: 96 vs 232 bytes for 5 numbers).
   if (list.length + items.length <= EXACT_UP_TO) return list.concat(items);
@@ -165,28 +174,38 @@ export class KeyIndex {
   }
 
   /**
-   * Drops history before `atRev`: keeps the newest revision at or below it unless that is a
-   * tombstone, and everything after it (etcd's keyIndex.compact). Reads at >= atRev see no change.
+   * Drops history before `atRev`: keeps the newest revision at or below it and everything after it
+   * (etcd's keyIndex.compact). A tombstone exactly AT `atRev` is kept too, alone in its generation,
+   * until a later compaction passes it (etcd PR #18274, bug #19179): a watch starting at the
+   * compaction revision must still see that DELETE, and its record stays in the backend. A
+   * tombstone below `atRev` goes with its generation. Reads at >= atRev see no change.
    */
   compact(atRev: number): void {
     let genIdx = 0;
-    // Skip generations whose tombstone is at or below atRev: the key was deleted by then.
-    while (genIdx < this.lastIdx && lastMain(this.generations[genIdx] as Generation) <= atRev) genIdx++;
+    // Skip generations whose tombstone is below atRev: the key was deleted before it.
+    while (genIdx < this.lastIdx && lastMain(this.generations[genIdx] as Generation) < atRev) genIdx++;
     const g = this.generations[genIdx] as Generation;
     const n = count(g);
-    if (n > 0) {
-      let keepFrom = -1;
-      for (let i = n - 1; i >= 0; i--) {
-        if (mainAt(g, i) <= atRev) {
-          keepFrom = i;
-          break;
-        }
+    let keepFrom = -1;
+    for (let i = n - 1; i >= 0; i--) {
+      if (mainAt(g, i) <= atRev) {
+        keepFrom = i;
+        break;
       }
-      if (keepFrom > 0) this.generations[genIdx] = g.slice(0, HEAD).concat(g.slice(HEAD + 2 * keepFrom));
-      // A lone tombstone in a closed generation carries nothing readable at >= atRev.
-      if (count(this.generations[genIdx] as Generation) === 1 && genIdx !== this.lastIdx) genIdx++;
     }
+    if (keepFrom === n - 1 && genIdx !== this.lastIdx) this.generations[genIdx] = loneTombstone(mainAt(g, keepFrom), subAt(g, keepFrom));
+    else if (keepFrom > 0) this.generations[genIdx] = g.slice(0, HEAD).concat(g.slice(HEAD + 2 * keepFrom));
     if (genIdx > 0) this.generations = this.generations.slice(genIdx);
+  }
+
+  /**
+   * Rebuilds a key whose first surviving record is a tombstone (kept by a compaction at its
+   * revision, or left by one cut short): a closed generation holding only that tombstone
+   * (etcd's keyIndex.restoreTombstone, PR #19188). Reads see the key as deleted.
+   */
+  restoreTombstone(r: Revision): void {
+    assert(this.isEmpty(), 'key index: restore into a non-empty index');
+    this.generations = [loneTombstone(r.main, r.sub), emptyGeneration()];
   }
 
   /**

@@ -46,7 +46,7 @@ describe('§4.6 compaction', () => {
     expect(store.compactedRevision()).toBe(3);
   });
 
-  it('keeps each key\'s newest revision at or below the compaction point unless it is a tombstone', async () => {
+  it('keeps each key\'s newest revision at or below the compaction point, a tombstone only if exactly at it (etcd #19179)', async () => {
     const { store, backend } = await openStore();
     await putAll(store, [['a', '1'], ['a', '2'], ['b', '1'], ['c', '1']]); // 2 3 4 5
     await store.deleteRange({ key: b('b') }); // 6
@@ -54,14 +54,19 @@ describe('§4.6 compaction', () => {
     await store.deleteRange({ key: b('c') }); // 8
     expect(await revisionsInBackend(backend)).toEqual(['2.0', '3.0', '4.0', '5.0', '6.0t', '7.0', '8.0t']);
     await (await store.compact(6)).physical;
-    // a: 3 kept (newest <= 6), 7 after; b: deleted at 6, gone; c: 5 kept, its tombstone 8 after.
-    expect(await revisionsInBackend(backend)).toEqual(['3.0', '5.0', '7.0', '8.0t']);
+    // a: 3 kept (newest <= 6), 7 after; b: its tombstone at exactly 6 kept; c: 5 kept, its tombstone 8 after.
+    expect(await revisionsInBackend(backend)).toEqual(['3.0', '5.0', '6.0t', '7.0', '8.0t']);
     expect((await store.range({ key: b('a'), rangeEnd: ZERO, revision: 6 })).kvs).toEqual([kv('a', 2, 3, 2, '2'), kv('c', 5, 5, 1, '1')]);
     expect((await store.range({ key: b('a'), rangeEnd: ZERO })).kvs).toEqual([kv('a', 2, 7, 3, '3')]);
     await (await store.compact(8)).physical;
-    expect(await revisionsInBackend(backend)).toEqual(['7.0']);
+    // b's tombstone 6 is below 8 now: gone; c's tombstone at exactly 8 stays.
+    expect(await revisionsInBackend(backend)).toEqual(['7.0', '8.0t']);
     expect((await store.range({ key: b('a') })).kvs).toEqual([kv('a', 2, 7, 3, '3')]);
-    expect(store.indexedKeys()).toBe(1);
+    expect(store.indexedKeys()).toBe(2);
+    await store.put({ key: b('z'), value: b('1') }); // 9
+    await (await store.compact(9)).physical;
+    expect(await revisionsInBackend(backend)).toEqual(['7.0', '9.0']);
+    expect(store.indexedKeys()).toBe(2);
   });
 
   it('runs in bounded batches while writes and reads go on between them', async () => {
@@ -128,7 +133,7 @@ describe('§4.6 compaction', () => {
     await store.put({ key: b('a'), value: b('1') });
     await store.deleteRange({ key: b('a') });
     await (await store.compact(3)).physical;
-    expect(await revisionsInBackend(backend)).toEqual([]);
+    expect(await revisionsInBackend(backend)).toEqual(['3.0t']);
     const reopened = await KvStore.open(backend);
     expect(reopened.currentRevision()).toBe(3);
     expect(await reopened.put({ key: b('b'), value: b('1') })).toEqual({ revision: 4 });

@@ -91,7 +91,6 @@ async function run(actions: Action[]): Promise<void> {
   const stream = hub.newStream();
   const byId = new Map<number, Watched>();
   const all: Watched[] = [];
-  const compactions = new Set<number>();
 
   const take = (r: WatchResponse) => {
     const w = byId.get(r.watchId);
@@ -135,7 +134,6 @@ async function run(actions: Action[]): Promise<void> {
         if (target > kv.compactedRevision()) {
           await (await kv.compact(target)).physical;
           model.compact(target);
-          compactions.add(target);
         }
         break;
       }
@@ -146,17 +144,12 @@ async function run(actions: Action[]): Promise<void> {
     await hub.syncNow();
   }
   expect(hub.stats()).toMatchObject({ unsynced: 0, victims: 0 });
-  // etcd before PR #18274 drops a tombstone whose revision equals the compaction revision, so a
-  // DELETE exactly at a compaction revision can be missed (reference §6, etcd #19179); the store
-  // still behaves so. Those events are compared apart: if sent, they must be owed.
-  const atCompaction = (ev: Event) => ev.type === 'DELETE' && compactions.has(ev.kv.modRevision);
+  // A DELETE exactly at a compaction revision is owed like any other (etcd #19179, fixed as in
+  // etcd PR #18274: compaction keeps that tombstone).
   const strip = (ev: Event) => describeEvent(ev).replace(/ prev:.*$/, '');
   for (const w of all) {
-    const wantAll = owed(log, w);
-    const wantTexts = new Set(wantAll.map(strip));
-    for (const ev of w.events.filter(atCompaction)) expect(wantTexts.has(strip(ev))).toBe(true);
-    const want = wantAll.filter((ev) => !atCompaction(ev));
-    const got = w.events.filter((ev) => !atCompaction(ev));
+    const want = owed(log, w);
+    const got = w.events;
     // prev_kv may be missing once its revision is compacted; compare without it first.
     if (w.compacted) expect(got.map(strip)).toEqual(want.slice(0, got.length).map(strip));
     else expect(got.map(strip)).toEqual(want.map(strip));
