@@ -41,7 +41,7 @@ function pick<T extends FlagValue>(values: Map<string, FlagValue>, name: string)
   return values.get(name) as T | undefined;
 }
 
-function parseInitialCluster(entries: readonly string[]): Map<string, string[]> {
+export function parseInitialCluster(entries: readonly string[]): Map<string, string[]> {
   const cluster = new Map<string, string[]>();
   for (const entry of entries) {
     const eq = entry.indexOf('=');

@@ -13,6 +13,7 @@ import { decodeRevKey } from '../../store/revision.js';
 import { crc32c } from '../../util/crc.js';
 import { humanizeBytes } from '../output/format.js';
 import { renderTable } from '../output/table.js';
+import { parseInitialCluster } from '../serve-flags.js';
 import { decodeStreamItem, JsonStreamReader } from '../../api/json.js';
 import { SnapshotChunkDesc } from '../../api/json/messages-maintenance.js';
 import { bytesEqual } from '../../util/bytes.js';
@@ -135,13 +136,7 @@ export const snapshotRestoreCommand: Command = {
     const name = (ctx.flags.get('name') as string | undefined) ?? 'default';
     const peerUrls = ((ctx.flags.get('initial-advertise-peer-urls') as string | undefined) ?? 'http://localhost:2380').split(',');
     const initial = (ctx.flags.get('initial-cluster') as string | undefined) ?? `${name}=${peerUrls.join(`,${name}=`)}`;
-    const initialCluster = new Map<string, string[]>();
-    for (const entry of initial.split(',')) {
-      const eq = entry.indexOf('=');
-      if (eq <= 0) throw new UsageError(`--initial-cluster: "${entry}" is not name=peerURL`);
-      const member = entry.slice(0, eq);
-      initialCluster.set(member, [...(initialCluster.get(member) ?? []), entry.slice(eq + 1)]);
-    }
+    const initialCluster = parseInitialCluster(initial.split(','));
     const config = validateConfig({
       ...defaultConfig(name),
       dataDir: (ctx.flags.get('data-dir') as string | undefined) ?? `${name}.cairn`,
