@@ -180,7 +180,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     watchers.push(full);
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline && watchers.some((w) => w.lastRevision() < (tomb?.op === 'put' ? (tomb.revision ?? 0) : 0))) await sleep(100);
-    for (const w of watchers) await w.stop();
+    await Promise.all(watchers.map((w) => w.stop()));
     faultLog(`${new Date().toISOString()} watches stopped; checking ${history.operations().length} operations`);
     problems.push(...leaseFindings);
 

@@ -158,7 +158,7 @@ export function watchPrefix(endpoints: string[], recorder: WatchRecorder, client
   const request = { key: KEY_PREFIX, rangeEnd: 'k0', startRevision };
   const w = recorder.open(client, request);
   const c = new Client({ endpoints, timeoutMs: 5000 });
-  const gen = c.watchKey(KEY_PREFIX, { prefix: true, startRevision }, { maxAttempts: 1_000_000, reconnectDelayMs: 200 });
+  const gen = c.watchKey(KEY_PREFIX, { prefix: true, startRevision }, { maxAttempts: 300, reconnectDelayMs: 200 });
   let last = startRevision - 1;
   let stopped = false;
   const done = (async () => {
