@@ -6,6 +6,7 @@
  */
 import { isKvError } from '../util/errors.js';
 import { FlagError } from './flags.js';
+import { repair } from './repair.js';
 import { parseServeFlags } from './serve-flags.js';
 import { startServer } from './serve.js';
 import { clientUsage, isClientCommand, runCli } from './commands/run-cli.js';
@@ -15,6 +16,7 @@ const USAGE = `usage: cairn <command> [flags]
 
 commands:
   serve      run a member (etcd's flags: --name, --data-dir, --listen-client-urls, ...)
+  repair     drop a torn, unacknowledged WAL tail of a stopped member (--data-dir)
   version    print the version
 
 Run 'cairn serve --help' for the server's flags, 'cairn <command> --help' for a client command's.
@@ -82,6 +84,14 @@ async function main(argv: string[]): Promise<void> {
   switch (command) {
     case 'serve':
       return serve(rest);
+    case 'repair':
+      try {
+        console.log(await repair(rest, process.env));
+      } catch (err) {
+        console.error(`cairn: ${(err as Error).message}`);
+        process.exit(err instanceof FlagError ? 2 : 1);
+      }
+      return;
     case 'version':
     case '--version':
       console.log(`cairn version: ${CAIRN_VERSION}\nAPI version: 3.5`);
