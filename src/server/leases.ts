@@ -7,7 +7,7 @@
 import type { BackendOp } from '../storage/backend.js';
 import type { Backend } from '../storage/backend.js';
 import type { KvStore } from '../store/kv-store.js';
-import { revokeLease, txnKeyDeleter } from '../store/lease-revoke.js';
+import { revokeLease } from '../store/lease-revoke.js';
 import type { Lessor, LeaseTimeToLive } from '../store/lessor.js';
 import type { Clock, Timer } from '../util/clock.js';
 import { KvError } from '../util/errors.js';
@@ -76,7 +76,7 @@ export class MemberLeases {
       case 'leaseGrant':
         return this.applyGrant(request.id, request.ttl, extra);
       case 'leaseRevoke':
-        return revokeLease(this.lessor, txnKeyDeleter(this.store), request.id, extra).then(() => ({}));
+        return revokeLease(this.lessor, this.store, request.id, extra).then(() => ({}));
       default:
         return undefined;
     }

@@ -138,6 +138,16 @@ export class KvStore implements WatchSource {
     return this.write(extra, (txn) => txn.deleteRange(r));
   }
 
+  /**
+   * Deletes `keys` in ONE revision and ONE backend batch with `extra`, for the lease revoke path
+   * (etcd's lessor.Revoke runs its own txn, bound by no --max-txn-ops: this is internal, so there
+   * is no limit here either). Watchers see the DELETEs at that one revision like any txn's; keys
+   * already gone are skipped, and if none is left no revision is taken (`extra` is still written).
+   */
+  async deleteKeys(keys: readonly Uint8Array[], extra: readonly BackendOp[] = []): Promise<DeleteRangeResponse> {
+    return this.write(extra, (txn) => txn.deleteKeys(keys));
+  }
+
   async txn(r: TxnRequest, extra: readonly BackendOp[] = []): Promise<TxnResponse> {
     checkTxn(r, this.maxTxnOps);
     const run = async (txn: WriteTxn): Promise<TxnResponse> => {

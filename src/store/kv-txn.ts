@@ -103,6 +103,16 @@ export class WriteTxn implements ReadView {
     return { revision: this.rev, deleted: entries.length, prevKvs };
   }
 
+  /**
+   * Deletes each of `keys` that exists (etcd's lease revoke: one DeleteRange per key in one txn).
+   * A key listed twice or already gone deletes nothing. No prev_kv.
+   */
+  async deleteKeys(keys: readonly Uint8Array[]): Promise<DeleteRangeResponse> {
+    let deleted = 0;
+    for (const key of keys) deleted += (await this.deleteRange({ key })).deleted;
+    return { revision: this.rev, deleted, prevKvs: [] };
+  }
+
   /** The backend ops of every change, in revision order. */
   backendOps(): readonly BackendOp[] {
     return this.ops;

@@ -6,22 +6,13 @@
  */
 import type { BackendOp } from '../storage/backend.js';
 import type { Lessor, LeaseRevocation } from './lessor.js';
-import type { TxnRequest, TxnResponse } from './requests.js';
-
-/** etcd's RangeDeleter: deletes keys in one write txn, with extra ops in the same batch. */
-export interface LeaseKeyDeleter {
-  deleteKeys(keys: readonly Uint8Array[], extra: readonly BackendOp[]): Promise<unknown>;
-}
 
 /**
- * A deleter over the kv store's txn: one txn of deletes. Note: it is bound by the store's
- * max-txn-ops, which etcd's internal revoke txn is not; a store method without that limit
- * should replace it for leases with more keys.
+ * etcd's RangeDeleter: deletes keys in one write (one revision), with extra ops in the same batch,
+ * bound by no --max-txn-ops. `KvStore` is one (its `deleteKeys`).
  */
-export function txnKeyDeleter(kv: { txn(r: TxnRequest, extra?: readonly BackendOp[]): Promise<TxnResponse> }): LeaseKeyDeleter {
-  return {
-    deleteKeys: (keys, extra) => kv.txn({ success: keys.map((key) => ({ type: 'deleteRange', request: { key } })) }, extra),
-  };
+export interface LeaseKeyDeleter {
+  deleteKeys(keys: readonly Uint8Array[], extra: readonly BackendOp[]): Promise<unknown>;
 }
 
 /** Revokes `id`: throws LeaseNotFound for an unknown lease, before writing anything. */

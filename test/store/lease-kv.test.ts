@@ -5,7 +5,7 @@ import { fromUtf8, utf8 } from '../../src/util/bytes.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { isKvError } from '../../src/util/errors.js';
 import { KvStore } from '../../src/store/kv-store.js';
-import { revokeLease, txnKeyDeleter } from '../../src/store/lease-revoke.js';
+import { revokeLease } from '../../src/store/lease-revoke.js';
 import { Lessor } from '../../src/store/lessor.js';
 import { WatchHub } from '../../src/store/watch-hub.js';
 
@@ -43,7 +43,7 @@ describe('leases with the kv store', () => {
     const stream = hub.newStream();
     stream.watch({ key: utf8('k'), rangeEnd: utf8('l'), prevKv: true });
     const before = kv.currentRevision();
-    const plan = await revokeLease(lessor, txnKeyDeleter(kv), 7);
+    const plan = await revokeLease(lessor, kv, 7);
     expect(plan.keys.map(fromUtf8)).toEqual(['k1', 'k2']);
     expect(kv.currentRevision()).toBe(before + 1);
     expect(lessor.exists(7)).toBe(false);
@@ -57,14 +57,14 @@ describe('leases with the kv store', () => {
     ]);
     // The record is gone too: a reopened lessor does not know the lease.
     expect((await Lessor.open(backend, new ManualClock())).leases()).toEqual([]);
-    await expect(revokeLease(lessor, txnKeyDeleter(kv), 7)).rejects.toSatisfy((e) => isKvError(e, 'LeaseNotFound'));
+    await expect(revokeLease(lessor, kv, 7)).rejects.toSatisfy((e) => isKvError(e, 'LeaseNotFound'));
   });
 
   it('revoking a lease without keys writes its record delete but takes no revision', async () => {
     const { backend, lessor, kv } = await setup();
     await backend.write(lessor.grant(3, 10).ops);
     const before = kv.currentRevision();
-    await revokeLease(lessor, txnKeyDeleter(kv), 3);
+    await revokeLease(lessor, kv, 3);
     expect(kv.currentRevision()).toBe(before);
     expect((await Lessor.open(backend, new ManualClock())).leases()).toEqual([]);
   });
@@ -77,7 +77,7 @@ describe('leases with the kv store', () => {
     clock.advance(2999); // granted on the leader: now + TTL, no election extension
     expect(lessor.expired(100)).toEqual([]);
     clock.advance(1);
-    for (const id of lessor.expired(100)) await revokeLease(lessor, txnKeyDeleter(kv), id);
+    for (const id of lessor.expired(100)) await revokeLease(lessor, kv, id);
     expect((await kv.range({ key: utf8('lock') })).kvs).toEqual([]);
   });
 
