@@ -3,7 +3,9 @@
  * all begin from the same snapshot at index 1 that holds the initial voters (so every log
  * agrees, and a member added later catches up by snapshot). A restarting member recovers from
  * its WAL and backend, and first repairs the one gap a crash can leave between them: a
- * snapshot installed in the backend but not yet recorded in the WAL.
+ * snapshot installed in the backend but not yet recorded in the WAL. A member joining an
+ * existing cluster learns its ID and the member table from a peer (join.ts) and starts with an
+ * empty log at index 0; the leader sends it a snapshot.
  */
 import { MemoryStorage } from '../raft/storage.js';
 import { NONE, type ConfState, type HardState, type SnapshotMetadata } from '../raft/types.js';
@@ -14,6 +16,7 @@ import { KvError } from '../util/errors.js';
 import { appliedStateOp, loadAppliedState, type AppliedState } from './applied-state.js';
 import type { MemberConfig } from './config.js';
 import { Cluster } from './membership.js';
+import { clusterFromAnswer, discoverCluster, type JoinQueryFn } from './join.js';
 
 export interface RecoveredState {
   readonly selfId: number;
@@ -44,14 +47,24 @@ function lastIndexOf(w: WalState): number {
   return last !== undefined ? last.index : (w.snapshot?.index ?? 0);
 }
 
-async function bootstrapNew(config: MemberConfig, wal: Wal, backend: Backend): Promise<void> {
-  if (config.initialClusterState !== 'new') {
-    throw new KvError(
-      'InvalidArgument',
-      `${config.dataDir}: no data to restart from, and joining an existing cluster (--initial-cluster-state existing) is not supported yet; start with an empty --initial-cluster-state new cluster`,
-    );
-  }
-  await initializeNewCluster(config, wal, backend);
+const EMPTY_CONF: ConfState = { voters: [], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false };
+
+/**
+ * `--initial-cluster-state existing` with no data: asks a peer who this member is and records
+ * the member table and its ID at applied index 0 (no snapshot; raft starts empty and the leader
+ * catches it up by snapshot, which brings the configuration with it).
+ */
+async function joinExistingCluster(config: MemberConfig, backend: Backend, query: JoinQueryFn): Promise<void> {
+  const answer = await discoverCluster(config, query);
+  const cluster = clusterFromAnswer(answer);
+  await backend.write(
+    [
+      ...cluster.allOps(),
+      { type: 'put', bucket: 'members', key: SELF_ID_KEY, value: encodeId(answer.memberId) },
+      appliedStateOp({ index: 0, term: 0, confState: EMPTY_CONF }),
+    ],
+    { sync: true },
+  );
 }
 
 /**
@@ -81,7 +94,7 @@ export async function initializeNewCluster(config: MemberConfig, wal: Wal, backe
 }
 
 /** Loads (or creates) the member's state; `wal.load()` must not have been called yet. */
-export async function recover(config: MemberConfig, wal: Wal, backend: Backend): Promise<RecoveredState> {
+export async function recover(config: MemberConfig, wal: Wal, backend: Backend, join?: JoinQueryFn): Promise<RecoveredState> {
   let walState = await wal.load();
   let applied = await loadAppliedState(backend);
   let fresh = false;
@@ -89,11 +102,17 @@ export async function recover(config: MemberConfig, wal: Wal, backend: Backend):
     if (!isEmptyWal(walState)) {
       throw new KvError('StorageCorrupt', `${config.dataDir}: the WAL has raft state but the backend has no applied index`);
     }
-    await bootstrapNew(config, wal, backend);
     fresh = true;
-    walState = { ...walState, hardState: { term: 1, vote: NONE, commit: 1 }, firstIndex: 2 };
-    applied = await loadAppliedState(backend);
-    walState = { ...walState, snapshot: applied && { index: applied.index, term: applied.term, confState: applied.confState } };
+    if (config.initialClusterState === 'new') {
+      await initializeNewCluster(config, wal, backend);
+      walState = { ...walState, hardState: { term: 1, vote: NONE, commit: 1 }, firstIndex: 2 };
+      applied = await loadAppliedState(backend);
+      walState = { ...walState, snapshot: applied && { index: applied.index, term: applied.term, confState: applied.confState } };
+    } else {
+      if (join === undefined) throw new KvError('InvalidArgument', `${config.dataDir}: no data, and no way to ask the cluster to join`);
+      await joinExistingCluster(config, backend, join);
+      applied = await loadAppliedState(backend);
+    }
   }
   if (applied === undefined) throw new KvError('StorageCorrupt', `${config.dataDir}: backend lost its applied index`);
   const cluster = await Cluster.load(backend);
@@ -116,10 +135,12 @@ export async function recover(config: MemberConfig, wal: Wal, backend: Backend):
     walState = { hardState: hs, snapshot: meta, entries: [], firstIndex: applied.index + 1 };
   }
 
-  const snapshot = walState.snapshot;
+  // A joiner that has not received its first snapshot yet starts from index 0 with no snapshot.
+  const joining = walState.snapshot === undefined && applied.index === 0;
+  const snapshot = walState.snapshot ?? (joining ? { index: 0, term: 0, confState: applied.confState } : undefined);
   if (snapshot === undefined) throw new KvError('StorageCorrupt', `${config.dataDir}: the WAL has no snapshot record`);
   const storage = new MemoryStorage();
-  storage.applySnapshot({ metadata: snapshot, data: new Uint8Array(0) });
+  if (!joining) storage.applySnapshot({ metadata: snapshot, data: new Uint8Array(0) });
   storage.append(walState.entries);
   storage.setHardState(walState.hardState);
   return { selfId, cluster, storage, snapshot, backendApplied: applied, fresh };

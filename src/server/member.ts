@@ -16,6 +16,7 @@ import type {
 import { Lessor, minLeaseTtlSeconds } from '../store/lessor.js';
 import { WatchHub } from '../store/watch-hub.js';
 import type { WatchStream } from '../store/watch-stream.js';
+import { REMOVED_MESSAGE, type PeerHandler } from '../transport/handshake.js';
 import type { Transport, TransportHandler } from '../transport/transport.js';
 import type { Clock, Timer } from '../util/clock.js';
 import { KvError } from '../util/errors.js';
@@ -37,6 +38,7 @@ import { MemberLeases } from './leases.js';
 import { Proposer } from './proposer.js';
 import { PeerMetrics, PeerSet, peerHandler } from './peers.js';
 import { addsData, Alarms, estimatedCost, type AlarmMember } from './alarms.js';
+import { answerJoin, tcpJoinQuery, type JoinQueryFn } from './join.js';
 
 export interface MemberOptions {
   readonly config: MemberConfig;
@@ -47,6 +49,8 @@ export interface MemberOptions {
   readonly rng: Rng;
   readonly logger?: Logger;
   readonly metrics?: MemberMetrics;
+  /** How a member with no data and `--initial-cluster-state existing` asks a peer who it is (default: over TCP). */
+  readonly joinQuery?: JoinQueryFn;
 }
 
 export interface MemberStatus {
@@ -87,6 +91,8 @@ export class Member {
   private dbSize = 0;
   private stopped = false;
   private fatal: unknown;
+  /** Set once this member learns it was removed: every request then fails with etcd's error. */
+  private removed: KvError | undefined;
   private statusTimer: Timer | undefined;
 
   private constructor(
@@ -132,7 +138,13 @@ export class Member {
       snapshot.term,
     );
     this.snapshotPolicy = new SnapshotPolicy(o.config, storage, o.dataDir.wal, snapshot.index);
-    this.transport = o.transport(peerHandler(() => this.loop, this.stage, this.log), { memberId: id, clusterId: cluster.clusterId });
+    const handler: PeerHandler = {
+      ...peerHandler(() => this.loop, this.stage, this.log),
+      answerJoin: (peerUrls) => answerJoin(cluster, peerUrls),
+      isRemoved: (peer) => cluster.isRemoved(peer),
+      onRemoved: () => this.onRemoved(),
+    };
+    this.transport = o.transport(handler, { memberId: id, clusterId: cluster.clusterId });
     this.peers = new PeerSet(id, this.transport);
     this.peerMetrics = new PeerMetrics(this.metrics);
     this.reads = new ReadIndexBatcher({
@@ -194,7 +206,7 @@ export class Member {
 
   /** Recovers (or creates) the member in `options.dataDir` and starts it. */
   static async start(o: MemberOptions): Promise<Member> {
-    const recovered = await recover(o.config, o.dataDir.wal, o.dataDir.backend);
+    const recovered = await recover(o.config, o.dataDir.wal, o.dataDir.backend, o.joinQuery ?? tcpJoinQuery(o.config));
     const lessor = await Lessor.open(o.dataDir.backend, o.clock, {
       minTtlSeconds: minLeaseTtlSeconds(o.config.heartbeatIntervalMs, o.config.electionTimeoutMs),
       rng: o.rng,
@@ -346,6 +358,7 @@ export class Member {
   // ---- internals --------------------------------------------------------------------------
 
   private checkRunning(): void {
+    if (this.removed !== undefined) throw this.removed;
     if (this.stopped || this.fatal !== undefined) throw new KvError('Stopped');
   }
 
@@ -365,6 +378,16 @@ export class Member {
     // Raft refuses a change until the leader's term has a committed entry, or while another is
     // pending: both pass, so a refused change is retried until the request times out.
     return this.proposer.propose(requestId, (node) => node.proposeConfChange(cc), true);
+  }
+
+  /** Peers whose outbound stream is up now (etcd's "started and connected" for strict reconfig checks). */
+  activePeerIds(): Set<number> {
+    return new Set(this.transport.stats().peers.filter((p) => p.active).map((p) => p.id));
+  }
+
+  /** Each member's replication progress: on the leader only (undefined elsewhere). */
+  raftProgress(): ReadonlyMap<number, { readonly match: number }> | undefined {
+    return this.isLeader ? this.node.status().progress : undefined;
   }
 
   nextRequestId(): string {
@@ -403,8 +426,10 @@ export class Member {
 
   /** etcd stops a member removed from the cluster: it may no longer serve or vote. */
   private onRemoved(): void {
+    if (this.fatal !== undefined || this.stopped) return;
     this.log.warn({ member: this.id.toString(16) }, 'the member has been permanently removed from the cluster');
-    this.fatal = new KvError('Stopped', 'etcdserver: the member has been permanently removed from the cluster');
+    this.removed = new KvError('Stopped', REMOVED_MESSAGE);
+    this.fatal = this.removed;
     this.reads.stop();
     this.waits.failAll(new KvError('Stopped'));
   }

@@ -1,14 +1,17 @@
 /**
- * Runtime membership changes a running cluster can make without a new member joining
- * (etcd `EtcdServer.RemoveMember/UpdateMember`): validated against the member table, proposed
- * as raft conf changes, and answered with the member list once applied. Adding members waits
- * for the join protocol.
+ * Runtime membership changes (etcd `EtcdServer.AddMember/RemoveMember/UpdateMember/
+ * PromoteMember`): validated against the member table, proposed as raft conf changes, and
+ * answered with the member list once applied. A member added here starts with
+ * `--initial-cluster-state existing` and learns its ID from a peer (join.ts).
  */
 import type { ConfChangeV2 } from '../raft/types.js';
 import { KvError } from '../util/errors.js';
 import { encodeConfChangeContext } from './apply.js';
 import type { Member } from './member.js';
-import type { Member as MemberRecord } from './membership.js';
+import { computeMemberId, type Member as MemberRecord } from './membership.js';
+
+/** etcd promotes a learner only once its match index is within 10% of the leader's (readyPercent). */
+const LEARNER_READY_PERCENT = 0.9;
 
 export async function removeMember(member: Member, id: number): Promise<MemberRecord[]> {
   member.cluster.validateRemove(id);
@@ -25,7 +28,8 @@ export async function removeMember(member: Member, id: number): Promise<MemberRe
   return (await member.proposeConfChange(requestId, cc)) as MemberRecord[];
 }
 
-export async function updateMember(member: Member, id: number, peerUrls: readonly string[]): Promise<MemberRecord[]> {
+function validatePeerUrls(peerUrls: readonly string[]): void {
+  if (peerUrls.length === 0) throw new KvError('InvalidPeerURLs');
   for (const url of peerUrls) {
     try {
       const u = new URL(url);
@@ -34,6 +38,73 @@ export async function updateMember(member: Member, id: number, peerUrls: readonl
       throw new KvError('InvalidPeerURLs');
     }
   }
+}
+
+/**
+ * etcd's strict reconfiguration check (`isReadyToAddVotingMember`): adding a voter raises the
+ * quorum, so refuse it unless enough voters are started (published) and reachable from here
+ * to form the new quorum — otherwise the cluster could lose availability until the new member
+ * is up.
+ */
+function checkReadyToAddVoter(member: Member): void {
+  const active = member.activePeerIds();
+  const voters = member.cluster.list().filter((m) => !m.isLearner);
+  const started = voters.filter((m) => m.name !== '' && (m.id === member.id || active.has(m.id))).length;
+  const quorum = Math.floor((voters.length + 1) / 2) + 1;
+  if (started < quorum) throw new KvError('NotEnoughStartedMembers');
+}
+
+export interface AddedMember {
+  readonly member: MemberRecord;
+  readonly members: MemberRecord[];
+}
+
+export async function addMember(member: Member, peerUrls: readonly string[], isLearner: boolean): Promise<AddedMember> {
+  validatePeerUrls(peerUrls);
+  // etcd salts a runtime addition's ID with the time, so a URL removed and added again gets a new ID.
+  const record: MemberRecord = {
+    id: computeMemberId(peerUrls, member.config.initialClusterToken, Date.now()),
+    name: '',
+    peerUrls: [...peerUrls],
+    clientUrls: [],
+    isLearner,
+  };
+  member.cluster.validateAdd(record);
+  if (!isLearner) checkReadyToAddVoter(member);
+  const requestId = member.nextRequestId();
+  const cc: ConfChangeV2 = {
+    transition: 'auto',
+    changes: [{ type: isLearner ? 'addLearnerNode' : 'addNode', nodeId: record.id }],
+    context: encodeConfChangeContext({ requestId, member: record }),
+  };
+  const members = (await member.proposeConfChange(requestId, cc)) as MemberRecord[];
+  return { member: members.find((m) => m.id === record.id) ?? record, members };
+}
+
+/** etcd's `isLearnerReady`: the learner's match index is at least 90% of the leader's. */
+function checkLearnerReady(member: Member, id: number): void {
+  const progress = member.raftProgress();
+  if (progress === undefined) throw new KvError('NotLeader');
+  const leaderMatch = progress.get(member.id)?.match ?? 0;
+  const learnerMatch = progress.get(id)?.match;
+  if (learnerMatch === undefined || learnerMatch < leaderMatch * LEARNER_READY_PERCENT) throw new KvError('LearnerNotReady');
+}
+
+/** Promotes a learner to a voter; only the leader knows whether it is caught up (etcd forwards to it). */
+export async function promoteMember(member: Member, id: number): Promise<MemberRecord[]> {
+  member.cluster.validatePromote(id);
+  checkLearnerReady(member, id);
+  const requestId = member.nextRequestId();
+  const cc: ConfChangeV2 = {
+    transition: 'auto',
+    changes: [{ type: 'addNode', nodeId: id }],
+    context: encodeConfChangeContext({ requestId }),
+  };
+  return (await member.proposeConfChange(requestId, cc)) as MemberRecord[];
+}
+
+export async function updateMember(member: Member, id: number, peerUrls: readonly string[]): Promise<MemberRecord[]> {
+  validatePeerUrls(peerUrls);
   member.cluster.validateUpdate(id, peerUrls);
   const existing = member.cluster.get(id) as MemberRecord;
   const requestId = member.nextRequestId();

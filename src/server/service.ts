@@ -11,7 +11,9 @@ import { KvError } from '../util/errors.js';
 import { requestTimeoutMs } from './config.js';
 import { forwardKeepAlive, forwardTimeToLive } from './leader-forward.js';
 import type { Member } from './member.js';
-import { removeMember, updateMember } from './membership-changes.js';
+import { decodeJson, encodeMessage, kvErrorFromBody, type ErrorBody } from '../api/json.js';
+import { UNARY } from '../api/rpcs.js';
+import { addMember, promoteMember, removeMember, updateMember } from './membership-changes.js';
 import type { Member as MemberRecord } from './membership.js';
 
 export const CAIRN_VERSION = '0.1.0';
@@ -162,8 +164,9 @@ export class MemberService implements api.KV {
     return { header: this.currentHeader(), members: this.member.memberList().map(toApiMember) };
   }
 
-  async memberAdd(): Promise<api.MemberAddResponse> {
-    throw new KvError('Unimplemented', 'cairn: adding members is not supported yet (a new member cannot join an existing cluster)');
+  async memberAdd(req: api.MemberAddRequest): Promise<api.MemberAddResponse> {
+    const r = await addMember(this.member, req.peerUrls, req.isLearner ?? false);
+    return { header: this.currentHeader(), member: toApiMember(r.member), members: r.members.map(toApiMember) };
   }
 
   async memberRemove(req: api.MemberRemoveRequest): Promise<api.MemberRemoveResponse> {
@@ -176,8 +179,36 @@ export class MemberService implements api.KV {
     return { header: this.currentHeader(), members: members.map(toApiMember) };
   }
 
-  async memberPromote(): Promise<api.MemberPromoteResponse> {
-    throw new KvError('Unimplemented', 'cairn: promoting members is not supported yet');
+  /** Only the leader knows whether the learner has caught up: a follower forwards, as etcd does. */
+  async memberPromote(req: api.MemberPromoteRequest): Promise<api.MemberPromoteResponse> {
+    if (!this.member.isLeader) return this.forwardPromote(req);
+    const members = await promoteMember(this.member, req.id);
+    return { header: this.currentHeader(), members: members.map(toApiMember) };
+  }
+
+  private async forwardPromote(req: api.MemberPromoteRequest): Promise<api.MemberPromoteResponse> {
+    const rpc = UNARY.memberPromote;
+    let res: Response;
+    try {
+      res = await fetch(new URL(rpc.path, this.leaderUrl()), {
+        method: 'POST',
+        body: encodeMessage(rpc.request, req),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (err) {
+      throw new KvError('LeaderChanged', `etcdserver: leader changed (forwarding member promote failed: ${(err as Error).message})`);
+    }
+    const text = await res.text();
+    if (!res.ok) {
+      let body: ErrorBody;
+      try {
+        body = JSON.parse(text) as ErrorBody;
+      } catch {
+        throw new KvError('LeaderChanged', `etcdserver: leader changed (leader answered ${res.status}: ${text.slice(0, 200)})`);
+      }
+      throw kvErrorFromBody(body);
+    }
+    return { ...decodeJson(rpc.response, text), header: this.currentHeader() };
   }
 
   async status(): Promise<api.StatusResponse> {

@@ -2,7 +2,10 @@
  * The frames peers exchange, and their validation. A connection starts with `hello` from the
  * dialer; the listener answers `welcome` or `refuse` (and closes). A `raft` stream then carries
  * `msgs` batches one way and `ping`/`pong` for the round-trip time; a `snapshot` stream carries
- * `snapBegin`, `snapChunk`s and `snapEnd`, answered by one `snapDone`.
+ * `snapBegin`, `snapChunk`s and `snapEnd`, answered by one `snapDone`. A member joining an
+ * existing cluster, which knows neither its own ID nor the cluster's, opens with `join` instead
+ * (its advertised peer URLs) and is answered `joinInfo` (etcd's joiner reads the peer's
+ * `/members` endpoint for the same purpose) or `refuse`.
  */
 import type { Message } from '../raft/messages.js';
 import type { NodeId } from '../raft/types.js';
@@ -15,11 +18,26 @@ export const PROTOCOL_VERSION = 1;
 export type StreamKind = 'raft' | 'snapshot';
 
 /** Why a listener refused a dialer; the dialer surfaces it as `lastError`. */
-export type RefuseReason = 'clusterIdMismatch' | 'wrongTarget' | 'unknownPeer' | 'versionMismatch' | 'stopped';
+export type RefuseReason = 'clusterIdMismatch' | 'wrongTarget' | 'unknownPeer' | 'versionMismatch' | 'stopped' | 'memberRemoved' | 'notMember';
+
+/** A member-table record as the join answer carries it. */
+export interface JoinMember {
+  readonly id: NodeId;
+  readonly name: string;
+  readonly peerUrls: readonly string[];
+  readonly clientUrls: readonly string[];
+  readonly isLearner: boolean;
+}
+
+/** Bounds on the join frames (a URL list per member, members per cluster). */
+const MAX_URLS = 32;
+const MAX_MEMBERS = 1000;
 
 export type Frame =
   | { readonly k: 'hello'; readonly version: number; readonly clusterId: string; readonly from: NodeId; readonly to: NodeId; readonly stream: StreamKind }
   | { readonly k: 'welcome' }
+  | { readonly k: 'join'; readonly version: number; readonly peerUrls: readonly string[] }
+  | { readonly k: 'joinInfo'; readonly clusterId: number; readonly memberId: NodeId; readonly members: readonly JoinMember[] }
   | { readonly k: 'refuse'; readonly reason: RefuseReason; readonly message: string }
   | { readonly k: 'msgs'; readonly msgs: readonly Message[] }
   | { readonly k: 'ping'; readonly t: number }
@@ -35,6 +53,8 @@ const REFUSE_REASONS: ReadonlySet<string> = new Set<RefuseReason>([
   'unknownPeer',
   'versionMismatch',
   'stopped',
+  'memberRemoved',
+  'notMember',
 ]);
 
 /** Upper bound on the length of strings in control frames (cluster id, refusal text). */
@@ -67,6 +87,22 @@ function bool(v: unknown, what: string): boolean {
   return v;
 }
 
+function texts(v: unknown, what: string): string[] {
+  if (!Array.isArray(v) || v.length > MAX_URLS) throw new FrameError(`frame field ${what} is not a list of at most ${MAX_URLS} strings`);
+  return v.map((x, i) => text(x, `${what}[${i}]`));
+}
+
+function joinMember(v: unknown, what: string): JoinMember {
+  const m = rec(v);
+  return {
+    id: uint(m['id'], `${what}.id`),
+    name: text(m['name'], `${what}.name`),
+    peerUrls: texts(m['peerUrls'], `${what}.peerUrls`),
+    clientUrls: texts(m['clientUrls'], `${what}.clientUrls`),
+    isLearner: bool(m['isLearner'], `${what}.isLearner`),
+  };
+}
+
 /** Checks a decoded payload; throws FrameError / MalformedMessage (both KvError) on anything else. */
 export function validateFrame(raw: unknown): Frame {
   const f = rec(raw);
@@ -86,6 +122,18 @@ export function validateFrame(raw: unknown): Frame {
     }
     case 'welcome':
       return { k };
+    case 'join':
+      return { k, version: uint(f['version'], 'version'), peerUrls: texts(f['peerUrls'], 'peerUrls') };
+    case 'joinInfo': {
+      const members = f['members'];
+      if (!Array.isArray(members) || members.length > MAX_MEMBERS) throw new FrameError(`joinInfo has no member list of at most ${MAX_MEMBERS}`);
+      return {
+        k,
+        clusterId: uint(f['clusterId'], 'clusterId'),
+        memberId: uint(f['memberId'], 'memberId'),
+        members: members.map((m, i) => joinMember(m, `members[${i}]`)),
+      };
+    }
     case 'refuse': {
       const reason = f['reason'];
       if (typeof reason !== 'string' || !REFUSE_REASONS.has(reason)) throw new FrameError('refuse has an unknown reason');

@@ -14,15 +14,15 @@ import { ChunkQueue } from './chunk-queue.js';
 import { FrameError } from './codec.js';
 import { FramedSocket } from './framed-socket.js';
 import type { Frame } from './frames.js';
-import { checkHello, type LocalIdentity } from './handshake.js';
-import type { TransportHandler, TransportLimits, TransportLog } from './transport.js';
+import { answerJoinQuery, checkHello, type LocalIdentity, type PeerHandler } from './handshake.js';
+import type { TransportLimits, TransportLog } from './transport.js';
 
 export interface InboundContext {
   readonly self: LocalIdentity;
   readonly limits: TransportLimits;
   readonly clock: Clock;
   readonly handshakeTimeoutMs: number;
-  readonly handler: TransportHandler;
+  readonly handler: PeerHandler;
   readonly log: TransportLog;
   isKnownPeer(id: NodeId): boolean;
   /** A raft stream from `from` was accepted; the transport closes any older one from it. */
@@ -95,9 +95,16 @@ export class InboundConnection {
   }
 
   private onHello(frame: Frame): void {
+    if (frame.k === 'join') {
+      // A joiner's one question: answered, then the connection ends.
+      this.helloTimer.cancel();
+      this.conn.write(answerJoinQuery(frame, this.ctx.self, this.ctx.handler, false));
+      this.conn.end();
+      return;
+    }
     if (frame.k !== 'hello') return this.protocolError(`expected hello, got ${frame.k}`);
     this.helloTimer.cancel();
-    const refusal = checkHello(frame, this.ctx.self, (id) => this.ctx.isKnownPeer(id));
+    const refusal = checkHello(frame, this.ctx.self, (id) => this.ctx.isKnownPeer(id), (id) => this.ctx.handler.isRemoved?.(id) === true);
     if (refusal !== undefined) {
       this.ctx.onRefused(new KvError(refusal.reason === 'clusterIdMismatch' ? 'ClusterIdMismatch' : 'InvalidArgument', refusal.message));
       this.conn.write({ k: 'refuse', reason: refusal.reason, message: refusal.message });

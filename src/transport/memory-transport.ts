@@ -11,7 +11,9 @@ import { KvError } from '../util/errors.js';
 import { ChunkQueue, boundedChunks, bytesStream } from './chunk-queue.js';
 import { FrameError, decodePayload, encodePayload } from './codec.js';
 import { validateFrame } from './frames.js';
-import { checkHello, helloFrame, refusalError, type LocalIdentity } from './handshake.js';
+import {
+  answerJoinQuery, checkHello, helloFrame, joinFrame, refusalError, type JoinAnswer, type LocalIdentity, type PeerHandler, type Refusal,
+} from './handshake.js';
 import type { MemoryNetwork } from './memory-network.js';
 import { estimateBytes } from './message-queue.js';
 import { PeerCounters } from './peer-counters.js';
@@ -20,7 +22,6 @@ import {
   type MsgSnap,
   type PeerStats,
   type Transport,
-  type TransportHandler,
   type TransportLimits,
   type TransportLog,
   type TransportStats,
@@ -33,7 +34,7 @@ export interface MemoryTransportOptions {
   /** This member's peer URL on the network (any string; peers list it in addPeer). */
   readonly url: string;
   readonly network: MemoryNetwork;
-  readonly handler: TransportHandler;
+  readonly handler: PeerHandler;
   readonly limits?: Partial<TransportLimits>;
   readonly log?: TransportLog;
 }
@@ -180,13 +181,24 @@ export class MemoryTransport implements Transport {
   }
 
   /** The listener side of the handshake; returns the refusal (already counted) or undefined. */
-  accept(hello: ReturnType<typeof helloFrame>): KvError | undefined {
-    const refusal = this.stopped ? { reason: 'stopped' as const, message: `cairn: member ${this.id} is stopped` } : checkHello(hello, this.self, (id) => this.peers.has(id));
+  accept(hello: ReturnType<typeof helloFrame>): Refusal | undefined {
+    const refusal: Refusal | undefined = this.stopped
+      ? { reason: 'stopped', message: `cairn: member ${this.id} is stopped` }
+      : checkHello(hello, this.self, (id) => this.peers.has(id), (id) => this.o.handler.isRemoved?.(id) === true);
     if (refusal === undefined) return undefined;
-    const error = refusalError(refusal);
     this.refusedConnections++;
-    this.noteInbound(error);
-    return error;
+    this.noteInbound(refusalError(refusal));
+    return refusal;
+  }
+
+  /** The listener side of a join query, through the codec as on the wire. */
+  answerJoin(peerUrls: readonly string[]): JoinAnswer {
+    const query = validateFrame(decodePayload(encodePayload(joinFrame(peerUrls))));
+    assert(query.k === 'join', 'join query survives the codec');
+    const answer = validateFrame(decodePayload(encodePayload(answerJoinQuery(query, this.self, this.o.handler, this.stopped))));
+    if (answer.k === 'refuse') throw refusalError(answer);
+    if (answer.k !== 'joinInfo') throw new FrameError(`member ${this.id} answered a join query with ${answer.k}`);
+    return { clusterId: answer.clusterId, memberId: answer.memberId, members: answer.members };
   }
 
   /** Receives a snapshot; resolves undefined when applied, or the error the sender sees. */
@@ -238,7 +250,9 @@ export class MemoryTransport implements Transport {
     else if (!(target instanceof MemoryTransport) || !this.o.network.isConnected(this.id, id) || !this.o.network.isConnected(this.id, target.id)) {
       error = new KvError('TimeoutDueToConnectionLost', `cairn: cannot reach peer ${id} at ${peer.urls.join(',')}`);
     } else {
-      error = target.accept(helloFrame(this.self, id, stream));
+      const refusal = target.accept(helloFrame(this.self, id, stream));
+      error = refusal && refusalError(refusal);
+      if (refusal?.reason === 'memberRemoved') this.o.network.schedule(() => this.o.handler.onRemoved?.(refusal.message), 0);
     }
     if (error !== undefined) {
       peer.active = false;
@@ -299,4 +313,11 @@ export class MemoryTransport implements Transport {
     this.lastInboundError = error;
     if (last?.message !== error.message) this.log({ level: 'warn', msg: error.message, error });
   }
+}
+
+/** The in-process twin of queryJoinOverTcp: asks the member registered at `url`. */
+export async function queryJoinInMemory(network: MemoryNetwork, url: string, peerUrls: readonly string[]): Promise<JoinAnswer> {
+  const target = network.lookup(url);
+  if (!(target instanceof MemoryTransport)) throw new KvError('TimeoutDueToConnectionLost', `cairn: cannot reach peer at ${url}`);
+  return target.answerJoin(peerUrls);
 }

@@ -35,6 +35,8 @@ export interface PeerStreamOptions {
   readonly log: TransportLog;
   /** Called at most once per event-loop turn while messages are being dropped. */
   readonly onUnreachable: (id: NodeId) => void;
+  /** The peer refused us as a removed member (its member table says so). */
+  readonly onRemoved?: (message: string) => void;
 }
 
 /** Unanswered ping intervals after which a stream is presumed dead and re-dialed. */
@@ -153,6 +155,7 @@ export class PeerStream {
         this.refused = true;
         this.counters.noteError(refusalError(frame));
         conn.close();
+        if (frame.reason === 'memberRemoved') this.o.onRemoved?.(frame.message);
         return;
       case 'pong':
         this.lastHeardAt = this.o.clock.now();

@@ -13,8 +13,10 @@ import { KvError } from '../util/errors.js';
 import { SeededRng, type Rng } from '../util/rng.js';
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import { bytesStream } from './chunk-queue.js';
-import { parsePeerUrl, tlsServerOptions, type PeerTlsOptions } from './dial.js';
-import type { FramedSocket } from './framed-socket.js';
+import { FrameError } from './codec.js';
+import { dialPeer, parsePeerUrl, tlsServerOptions, type PeerTlsOptions } from './dial.js';
+import { FramedSocket } from './framed-socket.js';
+import { joinFrame, refusalError, type JoinAnswer, type PeerHandler } from './handshake.js';
 import { InboundConnection } from './inbound.js';
 import { PeerCounters } from './peer-counters.js';
 import { PeerStream } from './peer-stream.js';
@@ -37,7 +39,7 @@ export interface TcpTransportOptions {
   readonly clusterId: string;
   /** Where to listen, e.g. `http://127.0.0.1:2380`; port 0 picks a free port (see `address`). */
   readonly listenUrl: string;
-  readonly handler: TransportHandler;
+  readonly handler: PeerHandler;
   readonly tls?: PeerTlsOptions;
   readonly limits?: Partial<TransportLimits>;
   readonly backoff?: BackoffOptions;
@@ -121,6 +123,7 @@ export class TcpTransport implements Transport {
         pingIntervalMs: this.o.pingIntervalMs ?? 1000,
         log: this.log,
         onUnreachable: (peer) => this.o.handler.onUnreachable(peer),
+        onRemoved: (message) => this.o.handler.onRemoved?.(message),
       }),
     );
   }
@@ -263,4 +266,36 @@ export class TcpTransport implements Transport {
     this.lastInboundError = error;
     if (last?.message !== error.message) this.log({ level: 'warn', msg: error.message, error });
   }
+}
+
+/**
+ * Asks the member listening at `url` who the member advertising `peerUrls` is (its ID, the
+ * cluster's ID and member table): a joiner's first step. Rejects with the listener's refusal
+ * (e.g. no such member yet: `member add` first) or a connection error.
+ */
+export async function queryJoinOverTcp(url: string, peerUrls: readonly string[], tlsOptions: PeerTlsOptions | undefined, timeoutMs = 1000): Promise<JoinAnswer> {
+  const socket = await dialPeer(parsePeerUrl(url), tlsOptions, timeoutMs);
+  return new Promise<JoinAnswer>((resolve, reject) => {
+    let settled = false;
+    const settle = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      fn();
+    };
+    const conn = new FramedSocket(socket, DEFAULT_LIMITS.maxFrameBytes, {
+      onFrame: (frame) => {
+        if (frame.k === 'joinInfo') settle(() => resolve({ clusterId: frame.clusterId, memberId: frame.memberId, members: frame.members }));
+        else if (frame.k === 'refuse') settle(() => reject(refusalError(frame)));
+        else settle(() => reject(new FrameError(`peer at ${url} answered a join query with ${frame.k}`)));
+        conn.close();
+      },
+      onClose: (error) => settle(() => reject(error ?? new KvError('TimeoutDueToConnectionLost', `cairn: peer at ${url} closed the join query unanswered`))),
+    });
+    const timer = setTimeout(() => {
+      settle(() => reject(new KvError('TimeoutDueToConnectionLost', `cairn: peer at ${url} did not answer the join query within ${timeoutMs} ms`)));
+      conn.close();
+    }, timeoutMs);
+    conn.write(joinFrame(peerUrls));
+  });
 }
