@@ -1,6 +1,6 @@
 /**
  * `npm run chaos -- --duration 600 --seed 7 --size 3|5 --faults kill,stop,partition,slowdisk,powerloss
- *  [--disk level|file|mixed] [--runs N] [--clients 6] [--keys 8] [--summary FILE]`
+ *  [--disk level|file|mixed|file-nosync] [--runs N] [--clients 6] [--keys 8] [--summary FILE]`
  * Runs chaos against real `cairn serve` processes (test/chaos/run.ts). Each run prints a
  * summary; a failing run keeps its directory (member logs, data, history.json). `--runs N`
  * repeats with seeds seed, seed+1, …; the exit code is 1 if any run failed.
@@ -29,7 +29,7 @@ const faults = (values.faults as string).split(',').filter((f) => f !== '') as F
 for (const f of faults) if (!ALL_FAULTS.includes(f)) throw new Error(`--faults: unknown fault ${f} (known: ${ALL_FAULTS.join(', ')})`);
 const size = Number(values.size);
 if (size !== 3 && size !== 5) throw new Error('--size must be 3 or 5');
-const disk = values.disk as 'level' | 'file' | 'mixed' | undefined;
+const disk = values.disk as 'level' | 'file' | 'file-nosync' | 'mixed' | undefined;
 
 let failed = 0;
 for (let i = 0; i < Number(values.runs); i++) {

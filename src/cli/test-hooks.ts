@@ -3,7 +3,8 @@
  * None is set in production; each changes how the member's data dir behaves so real processes
  * can meet faults a production cluster meets:
  *  - `CAIRN_TEST_DISK=file`: the power-loss disk (src/storage/file-disk.ts): a SIGKILL loses
- *    every write since the last synced batch, like a power cut;
+ *    every write since the last synced batch, like a power cut; `file-nosync` is the same disk
+ *    broken on purpose (acknowledges fsync, writes nothing) to prove the chaos checks can fail;
  *  - `CAIRN_TEST_SYNC_DELAY_MS=N` (or a file named by `CAIRN_TEST_SYNC_DELAY_FILE` holding N,
  *    re-read every second so the harness can slow a running member's disk): each synced batch
  *    waits N ms first — a slow fsync.
@@ -113,8 +114,9 @@ export async function openTestDataDir(dir: string, openLevel: (dir: string) => P
   const disk = env['CAIRN_TEST_DISK'];
   let kv: OrderedKv;
   if (disk === 'file') kv = await FileDiskKv.open(dir);
+  else if (disk === 'file-nosync') kv = await FileDiskKv.open(dir, { lieAboutSync: true });
   else if (disk === undefined || disk === 'level') kv = await openLevel(dir);
-  else throw new KvError('InvalidArgument', `CAIRN_TEST_DISK=${disk}: expected "file" or "level"`);
+  else throw new KvError('InvalidArgument', `CAIRN_TEST_DISK=${disk}: expected "file", "file-nosync" or "level"`);
   const delayMs = Number(env['CAIRN_TEST_SYNC_DELAY_MS'] ?? '0');
   const delayFile = env['CAIRN_TEST_SYNC_DELAY_FILE'];
   if (delayMs > 0 || delayFile !== undefined) kv = new SlowSyncKv(kv, delayMs, delayFile);

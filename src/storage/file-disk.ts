@@ -71,7 +71,7 @@ export class FileDiskKv implements OrderedKv {
   /** Records synced while a compaction builds its snapshot record. */
   private sinceSnapshot: Buffer[] | undefined;
 
-  private constructor(dir: string, mem: OrderedKv, fileBytes: number) {
+  private constructor(dir: string, mem: OrderedKv, fileBytes: number, private readonly lieAboutSync: boolean) {
     this.label = dir;
     this.file = join(dir, 'synced.log');
     this.mem = mem;
@@ -79,8 +79,13 @@ export class FileDiskKv implements OrderedKv {
     this.fd = openSync(this.file, 'a');
   }
 
-  /** Loads every synced record of `<dir>/synced.log` (dropping a torn tail) and opens for appends. */
-  static async open(dir: string): Promise<FileDiskKv> {
+  /**
+   * Loads every synced record of `<dir>/synced.log` (dropping a torn tail) and opens for appends.
+   * `lieAboutSync` makes a deliberately broken disk that acknowledges syncs without writing
+   * anything: the chaos harness must then report lost acknowledged writes (it proves the checks
+   * can fail).
+   */
+  static async open(dir: string, o: { lieAboutSync?: boolean } = {}): Promise<FileDiskKv> {
     const file = join(dir, 'synced.log');
     const { batches, validBytes, tornBytes } = readSyncedRecords(file);
     const disk = new MemoryKv(dir);
@@ -91,7 +96,7 @@ export class FileDiskKv implements OrderedKv {
       const whole = readFileSync(file).subarray(0, validBytes);
       writeAtomically(file, whole);
     }
-    return new FileDiskKv(dir, mem, validBytes);
+    return new FileDiskKv(dir, mem, validBytes, o.lieAboutSync === true);
   }
 
   private check(): void {
@@ -128,7 +133,7 @@ export class FileDiskKv implements OrderedKv {
     // MemoryKv applies a batch before its promise settles; everything below up to the file
     // write stays synchronous so a concurrent batch cannot slip in between (order is the log's).
     const applied = this.mem.batch(copies, { sync: options.sync });
-    if (!options.sync) {
+    if (!options.sync || this.lieAboutSync) {
       this.unsynced.push(copies);
       return applied;
     }

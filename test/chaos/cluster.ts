@@ -12,7 +12,7 @@ import { PeerProxy } from './proxy.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
-export type DiskKind = 'level' | 'file';
+export type DiskKind = 'level' | 'file' | 'file-nosync';
 
 export interface ChaosMember {
   readonly name: string;

@@ -58,7 +58,7 @@ export async function nemesis(cluster: ChaosCluster, rng: SeededRng, counters: C
     switch (kind) {
       case 'kill':
       case 'powerloss': {
-        const onFile = cluster.members.filter((m) => m.disk === 'file');
+        const onFile = cluster.members.filter((m) => m.disk !== 'level');
         if (kind === 'powerloss' && onFile.length === 0) break;
         const all = kind === 'powerloss' && onFile.length === cluster.members.length && rng.int(6) === 0;
         const pool = kind === 'powerloss' ? onFile : cluster.members;
