@@ -1,8 +1,10 @@
 /**
  * HashKV (etcd's store.HashByRev, 3.5 form): a chained CRC-32C over the key bucket's raw records
  * up to `rev`, so members holding the same history agree whatever their physical compaction
- * progress. Records at or below the compacted revision count only if compaction keeps them (the
- * key's newest revision at that point, not a tombstone); later ones all count.
+ * progress. Records at or below the compacted revision count only if they are the key's newest
+ * live revision at that point; a tombstone exactly at the compacted revision is kept by
+ * compaction (etcd #19179) but, as etcd's keep() does, left out of the hash so members agree
+ * whether or not they hold it. Later records all count.
  */
 import type { BackendSnapshot } from '../storage/backend.js';
 import { crc32c } from '../util/crc.js';
