@@ -8,7 +8,7 @@ import type { ConfChangeV2 } from '../raft/types.js';
 import { KvError } from '../util/errors.js';
 import { encodeConfChangeContext } from './apply.js';
 import type { Member } from './member.js';
-import { computeMemberId, type Member as MemberRecord } from './membership.js';
+import { computeMemberId, type Cluster, type Member as MemberRecord } from './membership.js';
 
 /** etcd promotes a learner only once its match index is within 10% of the leader's (readyPercent). */
 const LEARNER_READY_PERCENT = 0.9;
@@ -41,17 +41,24 @@ function validatePeerUrls(peerUrls: readonly string[]): void {
 }
 
 /**
- * etcd's strict reconfiguration check (`isReadyToAddVotingMember`): adding a voter raises the
- * quorum, so refuse it unless enough voters are started (published) and reachable from here
- * to form the new quorum — otherwise the cluster could lose availability until the new member
- * is up.
+ * etcd's strict reconfiguration checks before adding a voter, which raises the quorum:
+ * `IsReadyToAddVotingMember` (enough started — published — voters to form the new quorum; a
+ * one-member cluster may always grow to two, for restoring from a backup) and
+ * `isConnectedFullySince` (this member is connected to every voter), else the cluster could be
+ * left without a working quorum until the new member is up.
  */
+export function isReadyToAddVotingMember(cluster: Cluster): boolean {
+  const voters = cluster.list().filter((m) => !m.isLearner);
+  const started = voters.filter((m) => m.name !== '').length;
+  const newSize = voters.length + 1;
+  return (started === 1 && newSize === 2) || started >= Math.floor(newSize / 2) + 1;
+}
+
 function checkReadyToAddVoter(member: Member): void {
-  const active = member.activePeerIds();
+  if (!isReadyToAddVotingMember(member.cluster)) throw new KvError('NotEnoughStartedMembers');
   const voters = member.cluster.list().filter((m) => !m.isLearner);
-  const started = voters.filter((m) => m.name !== '' && (m.id === member.id || active.has(m.id))).length;
-  const quorum = Math.floor((voters.length + 1) / 2) + 1;
-  if (started < quorum) throw new KvError('NotEnoughStartedMembers');
+  const active = member.activePeerIds();
+  if (voters.some((m) => m.id !== member.id && !active.has(m.id))) throw new KvError('UnhealthyCluster');
 }
 
 export interface AddedMember {

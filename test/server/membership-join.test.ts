@@ -6,6 +6,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { MemberConfig } from '../../src/server/config.js';
 import { Member } from '../../src/server/member.js';
+import { isReadyToAddVotingMember } from '../../src/server/membership-changes.js';
+import { Cluster } from '../../src/server/membership.js';
 import { MemberService } from '../../src/server/service.js';
 import { MemoryDataDir } from '../../src/storage/data-dir.js';
 import { MemoryKv } from '../../src/storage/memory-kv.js';
@@ -125,11 +127,25 @@ describe('member add, join, promote', () => {
     await expectCode(service.memberPromote({ id: 12345 }), 'MemberNotFound');
     await service.memberRemove({ id: learner.member.id });
 
-    // A voter added while a third of the cluster is down would leave no quorum of started members.
+    // etcd refuses a voter while this member is not connected to every voter.
     const down = c.names.find((n) => c.members.get(n) !== leader) as string;
     await c.stop(down);
     await eventually(() => expect(leader.activePeerIds().size).toBe(1));
-    await expectCode(service.memberAdd({ peerUrls: ['http://m7:2380'] }), 'NotEnoughStartedMembers');
+    await expectCode(service.memberAdd({ peerUrls: ['http://m7:2380'] }), 'UnhealthyCluster');
+    // A learner does not change the quorum: still allowed.
+    await service.memberAdd({ peerUrls: ['http://m7:2380'], isLearner: true });
+  });
+
+  it('refuses a voter when too few voters have started (published) to form the new quorum', () => {
+    const voter = (id: number, name: string) => ({ id, name, peerUrls: [`http://p${id}:2380`], clientUrls: [], isLearner: false });
+    const table = (...names: string[]) => new Cluster(1, names.map((n, i) => voter(i + 1, n)));
+    // etcd's exception: a one-member cluster may always grow to two (1 started < quorum 2).
+    expect(isReadyToAddVotingMember(table('a'))).toBe(true);
+    expect(isReadyToAddVotingMember(table('a', ''))).toBe(false);
+    expect(isReadyToAddVotingMember(table('a', 'b', 'c'))).toBe(true);
+    expect(isReadyToAddVotingMember(table('a', 'b', 'c', ''))).toBe(true);
+    expect(isReadyToAddVotingMember(table('a', 'b', 'c', '', ''))).toBe(false);
+    expect(isReadyToAddVotingMember(table('a', 'b', '', ''))).toBe(false);
   });
 
   it('refuses to start a joiner that was never added, saying so', async () => {
