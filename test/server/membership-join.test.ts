@@ -148,6 +148,25 @@ describe('member add, join, promote', () => {
     expect(isReadyToAddVotingMember(table('a', 'b', '', ''))).toBe(false);
   });
 
+  it('a joiner stopped before its first snapshot restarts from its data dir with the same ID', async () => {
+    const c = (cluster = await startCluster(3));
+    const leader = await c.leader();
+    await leader.put({ key: enc('k'), value: enc('v') });
+    const added = await new MemberService(leader).memberAdd({ peerUrls: ['http://m4:2380'], isLearner: true });
+    const disk = new MemoryKv('m4');
+    c.network.isolate(added.member.id); // its raft traffic is cut: no snapshot arrives
+    const first = await startJoiner(c, 'm4', disk);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(first.appliedIndex).toBe(0);
+    await first.stop();
+    extra.splice(extra.indexOf(first), 1);
+    const again = await startJoiner(c, 'm4', disk);
+    expect(again.id).toBe(added.member.id);
+    expect(again.appliedIndex).toBe(0);
+    c.network.heal();
+    await eventually(async () => expect((await again.hashKV()).hash).toBe((await leader.hashKV()).hash));
+  });
+
   it('refuses to start a joiner that was never added, saying so', async () => {
     const c = (cluster = await startCluster(3));
     await c.leader();
