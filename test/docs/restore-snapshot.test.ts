@@ -63,7 +63,7 @@ describe('deploy/restore-snapshot.mjs', () => {
     try {
       const r = await node.range({ key: utf8('config/'), rangeEnd: utf8('config0') });
       expect(r.kvs.map((kv) => Buffer.from(kv.value).toString())).toEqual(['one', 'two']);
-      expect((await node.memberList()).members.map((m) => m.name)).toEqual(['n1']);
+      expect((await node.memberList({})).members.map((m) => m.name)).toEqual(['n1']);
     } finally {
       await node.close();
     }
