@@ -90,13 +90,23 @@ describe('member', () => {
     expect(h.header.cluster_id).toBe(clusterId.toString(16));
   });
 
-  it('add, remove, update and promote are complete commands that print the server\'s refusal', async () => {
-    const add = await n.cli(['member', 'add', 'n2', '--peer-urls=http://127.0.0.1:1']);
-    expect(add.code).toBe(1);
-    expect(add.stderr).toMatch(/^Error: cairn: adding members is not supported yet/);
+  it('add (as a learner, so quorum is kept), remove, update and promote print etcdctl\'s lines and the server\'s refusals', async () => {
+    const add = await n.cli(['member', 'add', 'n2', '--peer-urls=http://127.0.0.1:1', '--learner']);
+    expect(add.code, add.stderr).toBe(0);
+    // etcdctl prints IDs with Go's %16x: right-aligned, space-padded.
+    const added = /^Member {1,}([0-9a-f]{1,16}) added as learner to cluster {1,}([0-9a-f]{1,16})\n/.exec(add.stdout);
+    expect(added).not.toBeNull();
+    expect(add.stdout).toContain('CAIRN_NAME="n2"\n');
+    expect(add.stdout).toContain('CAIRN_INITIAL_ADVERTISE_PEER_URLS="http://127.0.0.1:1"\n');
+    expect(add.stdout).toContain('CAIRN_INITIAL_CLUSTER_STATE="existing"\n');
+    const learnerHex = (added as RegExpExecArray)[1] as string;
+    // A learner that never started is not in sync with the leader: etcd refuses to promote it.
+    expect((await n.cli(['member', 'promote', learnerHex])).stderr).toBe('Error: etcdserver: can only promote a learner member which is in sync with leader\n');
+    const removed = await n.cli(['member', 'remove', learnerHex]);
+    expect(removed.stdout).toMatch(new RegExp(`^Member +${learnerHex} removed from cluster +[0-9a-f]+\n$`));
     expect((await n.cli(['member', 'remove', 'abc123'])).stderr).toBe('Error: etcdserver: member not found\n');
     expect((await n.cli(['member', 'update', 'abc123', '--peer-urls', 'http://127.0.0.1:2'])).stderr).toBe('Error: etcdserver: member not found\n');
-    expect((await n.cli(['member', 'promote', memberHex])).code).toBe(1);
+    expect((await n.cli(['member', 'promote', memberHex])).stderr).toBe('Error: etcdserver: can only promote a learner member\n');
     expect((await n.cli(['member', 'add', 'n2'])).stderr).toContain('member peer urls not provided');
     expect((await n.cli(['member', 'add', 'n2', 'http://x:1'])).stderr).toContain('too many arguments, did you mean --peer-urls=http://x:1');
     expect((await n.cli(['member', 'remove', 'xyz'])).stderr).toContain('bad member ID arg (xyz), expecting ID in Hex');
