@@ -1,7 +1,8 @@
 /**
  * The operator docs cannot fall behind the code: every `cairn serve` flag (and its CAIRN_*
  * variable) is in docs/configuration.md, and every path the HTTP server routes — taken from
- * the built fastify app, so new routes are caught — is in docs/http-api.md.
+ * the built fastify app, so new routes are caught — is in docs/http-api.md; the alert rules
+ * name only metrics cairn registers and the operations doc lists as updated.
  */
 import { readFileSync } from 'node:fs';
 import { Registry } from 'prom-client';
@@ -12,6 +13,8 @@ import { envName } from '../../src/cli/flags.js';
 import { SERVE_FLAGS } from '../../src/cli/serve-flags.js';
 import { buildApp } from '../../src/http/app.js';
 import { PLAIN_ROUTE } from '../../src/http/routes/plain-request.js';
+import { MemberMetrics } from '../../src/server/metrics.js';
+import { parseYamlDocuments } from './mini-yaml.js';
 
 const read = (path: string): string => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
 
@@ -58,5 +61,34 @@ describe('docs/http-api.md', () => {
   it('covers the whole RPC catalogue, aliases included', () => {
     const rpcs = [...Object.values(UNARY), ...Object.values(STREAMING)];
     for (const rpc of rpcs) for (const path of [rpc.path, ...rpc.aliases]) expect(doc).toContain(`\`${path}\``);
+  });
+});
+
+describe('deploy/prometheus/cairn-alerts.yaml', () => {
+  const file = read('deploy/prometheus/cairn-alerts.yaml');
+  const ops = read('docs/operations.md');
+
+  it('parses into alert rules, each with an expression, a duration, a severity and a description', () => {
+    const [doc] = parseYamlDocuments(file) as [{ groups: { rules: Record<string, unknown>[] }[] }];
+    const rules = doc.groups.flatMap((g) => g.rules);
+    expect(rules.map((r) => r['alert'])).toEqual(expect.arrayContaining(['CairnNoLeader', 'CairnHighNumberOfLeaderChanges', 'CairnHighFsyncDurations', 'CairnDatabaseQuotaLowSpace']));
+    for (const rule of rules) {
+      expect(typeof rule['expr']).toBe('string');
+      expect(rule['for']).toMatch(/^\d+[smh]$/);
+      expect(['warning', 'critical']).toContain((rule['labels'] as Record<string, string>)['severity']);
+      expect((rule['annotations'] as Record<string, string>)['description']).toBeTruthy();
+    }
+  });
+
+  it('names only metrics cairn registers and documents as updated, and the doc shows the file as it is', async () => {
+    const registered = new Set((await new MemberMetrics().registry.getMetricsAsJSON()).map((m) => m.name));
+    const updatedTable = ops.slice(ops.indexOf('## Metrics'), ops.indexOf('Registered with etcd'));
+    const used = new Set([...file.matchAll(/\b(etcd_[a-z_]+)/g)].map((m) => (m[1] as string).replace(/_(bucket|sum|count)$/, '')));
+    expect(used.size).toBeGreaterThanOrEqual(5);
+    for (const name of used) {
+      expect(registered, `${name} is registered`).toContain(name);
+      expect(updatedTable, `${name} is in the updated-metrics table`).toContain(`\`${name}`);
+    }
+    expect(ops).toContain(file.slice(file.indexOf('groups:')));
   });
 });
