@@ -5,6 +5,7 @@
  * compaction and reads still work, so an operator can free space and disarm it.
  */
 import type { BackendOp, Backend } from '../storage/backend.js';
+import { KvError } from '../util/errors.js';
 import type { RequestOp, TxnRequest } from '../store/requests.js';
 import type { AlarmType, InternalRequest } from './requests.js';
 
@@ -100,4 +101,29 @@ export class Alarms {
     this.active.delete(id);
     return { ops: [{ type: 'del', bucket: 'alarm', key }], changed: [existing] };
   }
+}
+
+/**
+ * etcd's quota check before proposing: a request that adds data is refused while NOSPACE is
+ * raised, and one that would take the backend past the quota raises it first (`raise`).
+ */
+export function checkQuota(request: InternalRequest, alarms: Alarms, dbSize: number, quotaBytes: number, raise: () => void): void {
+  if (!addsData(request)) return;
+  if (alarms.has('NOSPACE')) throw new KvError('NoSpace');
+  if (dbSize + estimatedCost(request) > quotaBytes) {
+    raise();
+    throw new KvError('NoSpace');
+  }
+}
+
+/** Applies a committed alarm request: its ops and the applied index in one backend batch. */
+export async function applyAlarm(
+  alarms: Alarms,
+  backend: Backend,
+  request: Extract<InternalRequest, { op: 'alarm' }>,
+  extra: readonly BackendOp[],
+): Promise<AlarmMember[]> {
+  const { ops, changed } = alarms.apply(request.action, request.memberId, request.alarm);
+  await backend.write([...ops, ...extra]);
+  return changed;
 }

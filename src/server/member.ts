@@ -7,7 +7,6 @@ import { RawNode } from '../raft/index.js';
 import type { MessageOf } from '../raft/messages.js';
 import type { ConfChangeV2, SoftState } from '../raft/types.js';
 import type { DataDir } from '../storage/data-dir.js';
-import type { BackendOp } from '../storage/backend.js';
 import { KvStore } from '../store/kv-store.js';
 import type {
   CompactResponse, DeleteRangeRequest, DeleteRangeResponse, HashKVResponse, PutRequest, PutResponse,
@@ -36,8 +35,9 @@ import { WaitRegistry } from './wait.js';
 import { SnapshotPolicy } from './snapshot-policy.js';
 import { MemberLeases } from './leases.js';
 import { Proposer } from './proposer.js';
+import { publishSelf } from './publish.js';
 import { PeerMetrics, PeerSet, peerHandler } from './peers.js';
-import { addsData, Alarms, estimatedCost, type AlarmMember } from './alarms.js';
+import { addsData, Alarms, applyAlarm, checkQuota } from './alarms.js';
 import { answerJoin, tcpJoinQuery, type JoinQueryFn } from './join.js';
 
 export interface MemberOptions {
@@ -123,7 +123,7 @@ export class Member {
         cluster,
         waits: this.waits,
         extensions: {
-          apply: (request, extra) => (request.op === 'alarm' ? this.applyAlarm(request, extra) : this.leases.apply(request, extra)),
+          apply: (request, extra) => (request.op === 'alarm' ? applyAlarm(alarms, o.dataDir.backend, request, extra) : this.leases.apply(request, extra)),
         },
         admit: (request) => {
           if (addsData(request) && alarms.has('NOSPACE')) throw new KvError('NoSpace');
@@ -241,7 +241,7 @@ export class Member {
     this.statusTimer = this.o.clock.setInterval(() => void this.refreshSizeMetrics(), 1000);
     this.loop.start();
     this.leases.startExpiryLoop(this.o.clock);
-    void this.publish();
+    void publishSelf(this, this.o.clock, () => this.stopped || this.fatal !== undefined);
     this.log.info({ member: this.id.toString(16), cluster: this.cluster.clusterId.toString(16), fresh }, 'member started');
   }
 
@@ -319,6 +319,10 @@ export class Member {
     };
   }
 
+  get clock(): Clock {
+    return this.o.clock;
+  }
+
   get config(): MemberConfig {
     return this.o.config;
   }
@@ -362,10 +366,20 @@ export class Member {
     if (this.stopped || this.fatal !== undefined) throw new KvError('Stopped');
   }
 
+  /** Runs `fn` against the raft node at the loop's next safe point (between Readies). */
+  submitToRaft(fn: (node: RawNode) => void): void {
+    this.checkRunning();
+    this.loop.submit(fn);
+  }
+
   /** Proposes an internal request and resolves with its apply result (or its error). */
   async propose(request: InternalRequest): Promise<unknown> {
     this.checkRunning();
-    this.checkQuota(request);
+    const quota = effectiveQuotaBytes(this.o.config);
+    checkQuota(request, this.alarms, this.dbSize, quota, () => {
+      this.log.warn({ dbSize: this.dbSize, quota }, 'backend quota exceeded: raising the NOSPACE alarm');
+      this.propose({ op: 'alarm', action: 'activate', memberId: this.id, alarm: 'NOSPACE' }).catch(() => undefined);
+    });
     const id = this.ids.next();
     const data = encodeRequest({ id, request });
     if (data.length > this.o.config.maxRequestBytes) throw new KvError('RequestTooLarge');
@@ -392,21 +406,6 @@ export class Member {
 
   nextRequestId(): string {
     return this.ids.next();
-  }
-
-  /** Records this member's name and client URLs in the cluster (etcd's publish), retrying until it lands. */
-  private async publish(): Promise<void> {
-    const clientUrls = [...this.o.config.advertiseClientUrls];
-    while (!this.stopped && this.fatal === undefined) {
-      const mine = this.cluster.get(this.id);
-      if (mine !== undefined && mine.name === this.o.config.name && mine.clientUrls.join(',') === clientUrls.join(',')) return;
-      try {
-        await this.propose({ op: 'publish', memberId: this.id, name: this.o.config.name, clientUrls });
-        return;
-      } catch {
-        await new Promise<void>((resolve) => this.o.clock.setTimeout(resolve, this.o.config.electionTimeoutMs));
-      }
-    }
   }
 
   private onSoftState(s: SoftState): void {
@@ -448,26 +447,6 @@ export class Member {
       this.log.warn({ to: msg.to.toString(16), err: String(err) }, 'snapshot send failed');
       this.loop.submitQuietly((n) => n.reportSnapshot(msg.to, 'failure'));
     });
-  }
-
-  /**
-   * etcd's quota check before proposing: a request that adds data is refused while NOSPACE is
-   * raised, and one that would take the backend past the quota raises it first.
-   */
-  private checkQuota(request: InternalRequest): void {
-    if (!addsData(request)) return;
-    if (this.alarms.has('NOSPACE')) throw new KvError('NoSpace');
-    if (this.dbSize + estimatedCost(request) > effectiveQuotaBytes(this.o.config)) {
-      this.log.warn({ dbSize: this.dbSize, quota: effectiveQuotaBytes(this.o.config) }, 'backend quota exceeded: raising the NOSPACE alarm');
-      this.propose({ op: 'alarm', action: 'activate', memberId: this.id, alarm: 'NOSPACE' }).catch(() => undefined);
-      throw new KvError('NoSpace');
-    }
-  }
-
-  private async applyAlarm(request: Extract<InternalRequest, { op: 'alarm' }>, extra: readonly BackendOp[]): Promise<AlarmMember[]> {
-    const { ops, changed } = this.alarms.apply(request.action, request.memberId, request.alarm);
-    await this.o.dataDir.backend.write([...ops, ...extra]);
-    return changed;
   }
 
   private async refreshSizeMetrics(): Promise<void> {

@@ -10,6 +10,7 @@ import { assertNever } from '../util/assert.js';
 import { KvError } from '../util/errors.js';
 import { requestTimeoutMs } from './config.js';
 import { forwardKeepAlive, forwardTimeToLive } from './leader-forward.js';
+import { moveLeader } from './leader-transfer.js';
 import type { Member } from './member.js';
 import { decodeJson, encodeMessage, kvErrorFromBody, type ErrorBody } from '../api/json.js';
 import { UNARY } from '../api/rpcs.js';
@@ -264,9 +265,11 @@ export class MemberService implements api.KV {
     return { header: this.currentHeader() };
   }
 
-  async moveLeader(): Promise<api.MoveLeaderResponse> {
-    throw new KvError('Unimplemented', 'cairn: move-leader is not supported yet');
+  async moveLeader(req: api.MoveLeaderRequest): Promise<api.MoveLeaderResponse> {
+    await moveLeader(this.member, req.targetId, this.member.clock, this.timeoutMs, this.member.config.heartbeatIntervalMs);
+    return { header: this.currentHeader() };
   }
+
 
   /** The backend's point-in-time copy; the gateway appends etcd's SHA-256 trailer. */
   snapshot(): Promise<api.Snapshot> {

@@ -239,3 +239,19 @@ describe('peer metrics', () => {
     }, 4000);
   });
 });
+
+describe('move-leader', () => {
+  it('hands leadership to a voter; refuses on a follower and for an unknown target', async () => {
+    const { MemberService } = await import('../../src/server/service.js');
+    cluster = await startCluster(3);
+    const leader = await cluster.leader();
+    const target = [...cluster.members.values()].find((m) => m !== leader)!;
+    await expect(new MemberService(target).moveLeader({ targetId: leader.id })).rejects.toSatisfy((e: unknown) => isKvError(e, 'NotLeader'));
+    await expect(new MemberService(leader).moveLeader({ targetId: 12345 })).rejects.toSatisfy((e: unknown) => isKvError(e, 'BadLeaderTransferee'));
+    await new MemberService(leader).moveLeader({ targetId: target.id });
+    expect(target.isLeader).toBe(true);
+    expect(leader.isLeader).toBe(false);
+    await target.put({ key: utf8('after-transfer'), value: utf8('1') });
+    expect((await leader.range({ key: utf8('after-transfer') })).kvs).toHaveLength(1);
+  });
+});
