@@ -58,6 +58,12 @@ async function serve(argv: string[]): Promise<void> {
       },
     );
   };
+  // etcd exits once permanently removed from the cluster: there is nothing left for it to do.
+  void server.removed.then(() => {
+    console.error('cairn: the member has been permanently removed from the cluster; exiting');
+    stopping = true;
+    server.stop().finally(() => process.exit(0));
+  });
   process.on('SIGINT', () => onSignal('SIGINT'));
   process.on('SIGTERM', () => onSignal('SIGTERM'));
 }

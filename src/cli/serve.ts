@@ -23,6 +23,8 @@ import { SeededRng } from '../util/rng.js';
 export interface RunningServer {
   readonly member: Member;
   readonly clientUrls: string[];
+  /** Resolves when the member learns it was removed from the cluster. */
+  readonly removed: Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -97,6 +99,7 @@ export async function startServer(config: MemberConfig, logLevel = config.logLev
   return {
     member,
     clientUrls,
+    removed: member.whenRemoved(),
     stop: async () => {
       for (const app of apps) await app.close();
       await member.stop();

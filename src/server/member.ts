@@ -94,6 +94,8 @@ export class Member {
   /** Set once this member learns it was removed: every request then fails with etcd's error. */
   private removed: KvError | undefined;
   private statusTimer: Timer | undefined;
+  private signalRemoved: () => void = () => undefined;
+  private readonly removedPromise = new Promise<void>((resolve) => (this.signalRemoved = resolve));
 
   private constructor(
     private readonly o: MemberOptions,
@@ -249,28 +251,35 @@ export class Member {
 
   async range(req: RangeRequest): Promise<RangeResponse> {
     this.checkRunning();
-    if (!req.serializable) await this.reads.wait();
+    if (!req.serializable) {
+      this.refuseOnLearner();
+      await this.reads.wait();
+    }
     this.metrics.rangeTotal.inc();
     return this.store.range(req);
   }
 
-  put(req: PutRequest): Promise<PutResponse> {
+  async put(req: PutRequest): Promise<PutResponse> {
+    this.refuseOnLearner();
     this.metrics.putTotal.inc();
     return this.propose({ op: 'put', request: req }) as Promise<PutResponse>;
   }
 
-  deleteRange(req: DeleteRangeRequest): Promise<DeleteRangeResponse> {
+  async deleteRange(req: DeleteRangeRequest): Promise<DeleteRangeResponse> {
+    this.refuseOnLearner();
     this.metrics.deleteTotal.inc();
     return this.propose({ op: 'deleteRange', request: req }) as Promise<DeleteRangeResponse>;
   }
 
   async txn(req: TxnRequest): Promise<TxnResponse> {
+    this.refuseOnLearner();
     this.metrics.txnTotal.inc();
     return this.propose({ op: 'txn', request: req }) as Promise<TxnResponse>;
   }
 
   /** Resolves once the compaction is agreed; `physical` resolves when the old revisions are gone. */
   async compact(revision: number): Promise<CompactResponse> {
+    this.refuseOnLearner();
     return this.propose({ op: 'compact', revision }) as Promise<CompactResponse>;
   }
 
@@ -361,6 +370,16 @@ export class Member {
 
   // ---- internals --------------------------------------------------------------------------
 
+  /** etcd: a learner serves only serializable reads and status; the rest is for voters. */
+  refuseOnLearner(): void {
+    if (this.cluster.get(this.id)?.isLearner === true) throw new KvError('NotSupportedForLearner');
+  }
+
+  /** Resolves when this member learns it was removed from the cluster (`cairn serve` then exits). */
+  whenRemoved(): Promise<void> {
+    return this.removedPromise;
+  }
+
   private checkRunning(): void {
     if (this.removed !== undefined) throw this.removed;
     if (this.stopped || this.fatal !== undefined) throw new KvError('Stopped');
@@ -428,6 +447,7 @@ export class Member {
     if (this.fatal !== undefined || this.stopped) return;
     this.log.warn({ member: this.id.toString(16) }, 'the member has been permanently removed from the cluster');
     this.removed = new KvError('Stopped', REMOVED_MESSAGE);
+    this.signalRemoved();
     this.fatal = this.removed;
     this.reads.stop();
     this.waits.failAll(new KvError('Stopped'));

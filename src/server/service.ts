@@ -88,11 +88,13 @@ export class MemberService implements api.KV {
   }
 
   async leaseGrant(req: api.LeaseGrantRequest): Promise<api.LeaseGrantResponse> {
+    this.member.refuseOnLearner();
     const r = await this.member.leases.grant(req.id ?? 0, req.ttl);
     return { header: this.currentHeader(), id: r.id, ttl: r.ttl };
   }
 
   async leaseRevoke(req: api.LeaseRevokeRequest): Promise<api.LeaseRevokeResponse> {
+    this.member.refuseOnLearner();
     await this.member.leases.revoke(req.id);
     return { header: this.currentHeader() };
   }
@@ -105,6 +107,7 @@ export class MemberService implements api.KV {
   }
 
   async leaseKeepAlive(req: api.LeaseKeepAliveRequest): Promise<api.LeaseKeepAliveResponse> {
+    this.member.refuseOnLearner();
     if (!this.member.isLeader) {
       const ttl = await forwardKeepAlive(this.leaderUrl(), req.id, this.timeoutMs);
       return { header: this.currentHeader(), id: req.id, ttl };

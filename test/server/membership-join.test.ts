@@ -86,6 +86,10 @@ describe('member add, join, promote', () => {
     expect((await m4.status()).isLearner).toBe(true);
     // It publishes its name once it is a member, like any other.
     await eventually(() => expect(leader.cluster.get(m4.id)?.name).toBe('m4'));
+    // As a learner it serves serializable reads only, as etcd's learners do.
+    expect((await m4.range({ key: new TextEncoder().encode('x'), serializable: true })).revision).toBeGreaterThan(0);
+    await expect(m4.put({ key: new TextEncoder().encode('x'), value: new Uint8Array(0) })).rejects.toThrow(/rpc not supported for learner/);
+    await expect(m4.range({ key: new TextEncoder().encode('x') })).rejects.toThrow(/rpc not supported for learner/);
 
     const promoted = await eventually(() => new MemberService(leader).memberPromote({ id: m4.id }));
     expect(promoted.members.find((m) => m.id === m4.id)?.isLearner).toBe(false);
