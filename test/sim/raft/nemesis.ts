@@ -90,9 +90,18 @@ export class Nemesis {
     const leader = this.sim.leader();
     if (leader === undefined) return false;
     const need = [...members(leader.app.confState)].filter((id) => !(this.sim.hosts.get(id)?.retired ?? true));
+    // Without PreVote and CheckQuorum a member can hold a higher term than the leader (learned
+    // from a since-removed candidate) and silently ignore it forever; if it cannot campaign
+    // (a new member with no config yet) nothing tells the leader. etcd-io/raft behaves the
+    // same (FINDINGS.md, seed 3001213). Then only a commit — leader plus a majority of its
+    // voters — is required; with either option on, every member must catch up.
+    const everyone = this.sim.profile.preVote || this.sim.profile.checkQuorum;
+    const voters = leader.app.confState.voters;
     for (const m of this.markers) {
       const got = this.sim.markersApplied.get(m);
-      if (got !== undefined && need.every((id) => got.has(id))) {
+      if (got === undefined) continue;
+      const ok = everyone ? need.every((id) => got.has(id)) : got.has(leader.id) && voters.filter((id) => got.has(id)).length > voters.length / 2;
+      if (ok) {
         this.satisfiedBy = m;
         return true;
       }
