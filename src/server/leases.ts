@@ -58,9 +58,14 @@ export class MemberLeases {
   }
 
   /** Keep-alive: leader only (followers get NotLeader; the HTTP layer forwards). */
-  renew(id: number): Promise<number> {
-    return this.lessor.renew(id);
+  async renew(id: number): Promise<number> {
+    const ttl = await this.lessor.renew(id);
+    this.onRenewed?.();
+    return ttl;
   }
+
+  /** Counted in etcd_debugging_lease_renewed_total. */
+  onRenewed: (() => void) | undefined;
 
   timeToLive(id: number, keys: boolean): LeaseTimeToLive {
     return this.lessor.timeToLive(id, { keys });

@@ -35,6 +35,7 @@ import { WaitRegistry } from './wait.js';
 import { SnapshotPolicy } from './snapshot-policy.js';
 import { MemberLeases } from './leases.js';
 import { Proposer } from './proposer.js';
+import { CAIRN_VERSION } from './version.js';
 import { publishSelf } from './publish.js';
 import { PeerMetrics, PeerSet, peerHandler } from './peers.js';
 import { addsData, Alarms, applyAlarm, checkQuota } from './alarms.js';
@@ -116,6 +117,7 @@ export class Member {
     this.watchHub = new WatchHub(store, o.clock, { fragmentBytes: o.config.maxRequestBytes + 512 * 1024 });
     store.onCommit(this.watchHub.listener);
     this.leases = new MemberLeases(lessor, store, o.dataDir.backend, (r) => this.propose(r), () => this.isLeader);
+    this.leases.onRenewed = () => this.metrics.leasesRenewed.inc();
     const { snapshot, backendApplied, storage } = recovered;
     this.applier = new Applier(
       {
@@ -125,7 +127,13 @@ export class Member {
         cluster,
         waits: this.waits,
         extensions: {
-          apply: (request, extra) => (request.op === 'alarm' ? applyAlarm(alarms, o.dataDir.backend, request, extra) : this.leases.apply(request, extra)),
+          apply: (request, extra) => {
+            if (request.op === 'alarm') return applyAlarm(alarms, o.dataDir.backend, request, extra);
+            const done = this.leases.apply(request, extra);
+            if (request.op === 'leaseGrant') void done?.then(() => this.metrics.leasesGranted.inc(), () => undefined);
+            if (request.op === 'leaseRevoke') void done?.then(() => this.metrics.leasesRevoked.inc(), () => undefined);
+            return done;
+          },
         },
         admit: (request) => {
           if (addsData(request) && alarms.has('NOSPACE')) throw new KvError('NoSpace');
@@ -238,6 +246,7 @@ export class Member {
     await this.transport.start();
     this.peers.sync(this.cluster);
     this.metrics.serverId.set({ server_id: this.id.toString(16) }, 1);
+    this.metrics.serverVersion.set({ server_version: CAIRN_VERSION }, 1);
     this.metrics.quotaBackendBytes.set(effectiveQuotaBytes(this.o.config));
     await this.refreshSizeMetrics();
     this.statusTimer = this.o.clock.setInterval(() => void this.refreshSizeMetrics(), 1000);
@@ -474,6 +483,11 @@ export class Member {
     this.dbSize = await this.o.dataDir.backend.sizeBytes();
     this.metrics.dbTotalSizeBytes.set(this.dbSize);
     this.metrics.keysTotal.set(this.store.indexedKeys());
+    this.metrics.proposalsCommitted.set(this.node.status().hardState.commit);
+    this.metrics.isLearner.set(this.cluster.get(this.id)?.isLearner === true ? 1 : 0);
+    const watch = this.watchHub.stats();
+    this.metrics.watchersTotal.set(watch.synced + watch.unsynced + watch.victims);
+    this.metrics.slowWatchersTotal.set(watch.unsynced + watch.victims);
     this.peerMetrics.update(this.transport.stats());
   }
 }

@@ -17,7 +17,9 @@ import { UNARY } from '../api/rpcs.js';
 import { addMember, promoteMember, removeMember, updateMember } from './membership-changes.js';
 import type { Member as MemberRecord } from './membership.js';
 
-export const CAIRN_VERSION = '0.1.0';
+import { CAIRN_VERSION } from './version.js';
+
+export { CAIRN_VERSION };
 
 function subHeader(revision: number): api.ResponseHeader {
   return { clusterId: 0, memberId: 0, revision, raftTerm: 0 };

@@ -227,6 +227,30 @@ describe('quota and alarms', () => {
   });
 });
 
+describe('member metrics', () => {
+  it('updates committed proposals, watchers, leases and the version, not just registers them', async () => {
+    cluster = await startCluster(1);
+    const m = await cluster.leader();
+    await m.put({ key: utf8('metric'), value: utf8('1') });
+    const stream = m.newWatchStream();
+    stream.watch({ key: utf8('metric') });
+    const lease = await m.leases.grant(0, 60);
+    await m.leases.renew(lease.id);
+    await m.leases.revoke(lease.id);
+    await eventually(async () => {
+      const text = await m.metrics.render();
+      expect(text).toMatch(/^etcd_server_proposals_committed_total [1-9]/m);
+      expect(text).toMatch(/^etcd_debugging_mvcc_watcher_total 1$/m);
+      expect(text).toMatch(/^etcd_debugging_lease_granted_total 1$/m);
+      expect(text).toMatch(/^etcd_debugging_lease_renewed_total 1$/m);
+      expect(text).toMatch(/^etcd_debugging_lease_revoked_total 1$/m);
+      expect(text).toMatch(/^etcd_server_version\{server_version="0\.1\.0"\} 1$/m);
+      expect(text).toMatch(/^etcd_server_is_learner 0$/m);
+    }, 3000);
+    stream.close();
+  });
+});
+
 describe('peer metrics', () => {
   it("reports bytes sent to and received from each peer under etcd's names", async () => {
     cluster = await startCluster(3);
