@@ -35,6 +35,7 @@ import { WaitRegistry } from './wait.js';
 import { SnapshotPolicy } from './snapshot-policy.js';
 import { MemberLeases } from './leases.js';
 import { Proposer } from './proposer.js';
+import { AutoCompactor } from './auto-compaction.js';
 import { CAIRN_VERSION } from './version.js';
 import { publishSelf } from './publish.js';
 import { PeerMetrics, PeerSet, peerHandler } from './peers.js';
@@ -87,6 +88,7 @@ export class Member {
   private leader = 0;
   private readonly peers: PeerSet;
   private readonly peerMetrics: PeerMetrics;
+  readonly autoCompactor: AutoCompactor;
   private term = 0;
   /** Backend size as last measured (refreshed every second) for the quota check. */
   private dbSize = 0;
@@ -118,6 +120,16 @@ export class Member {
     store.onCommit(this.watchHub.listener);
     this.leases = new MemberLeases(lessor, store, o.dataDir.backend, (r) => this.propose(r), () => this.isLeader);
     this.leases.onRenewed = () => this.metrics.leasesRenewed.inc();
+    this.autoCompactor = new AutoCompactor({
+      mode: o.config.autoCompactionMode,
+      retention: o.config.autoCompactionRetention,
+      clock: o.clock,
+      isLeader: () => this.isLeader,
+      currentRevision: () => store.currentRevision(),
+      compactedRevision: () => store.compactedRevision(),
+      compact: (revision) => this.compact(revision),
+      onError: (err) => this.log.warn({ err: String(err) }, 'auto compaction failed'),
+    });
     const { snapshot, backendApplied, storage } = recovered;
     this.applier = new Applier(
       {
@@ -252,6 +264,7 @@ export class Member {
     this.statusTimer = this.o.clock.setInterval(() => void this.refreshSizeMetrics(), 1000);
     this.loop.start();
     this.leases.startExpiryLoop(this.o.clock);
+    this.autoCompactor.start();
     void publishSelf(this, this.o.clock, () => this.stopped || this.fatal !== undefined);
     this.log.info({ member: this.id.toString(16), cluster: this.cluster.clusterId.toString(16), fresh }, 'member started');
   }
@@ -367,6 +380,7 @@ export class Member {
     this.stopped = true;
     this.statusTimer?.cancel();
     this.leases.stop();
+    this.autoCompactor.stop();
     await this.loop.stop();
     this.reads.stop();
     this.waits.failAll(new KvError('Stopped'));
