@@ -6,6 +6,7 @@
  */
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Client } from '../../src/client/index.js';
 import { gateway, startProcCluster, type ProcCluster, type ProcMember } from './processes.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
@@ -89,6 +90,15 @@ describe('three cairn serve processes', () => {
     const leader = await leaderOf(cluster.members);
     const [writer, watcherMember] = cluster.members.filter((m) => m !== leader) as [ProcMember, ProcMember];
     const watch = openWatch(watcherMember.clientUrl, 'e2e/');
+    // The client's resumable watch starts on the leader, so killing it forces a resume elsewhere.
+    const client = new Client({ endpoints: [leader.clientUrl, writer.clientUrl, watcherMember.clientUrl] });
+    const resumed: Array<{ key: string; rev: number }> = [];
+    const watching = (async () => {
+      for await (const batch of client.watchKey('e2e/', { prefix: true }, { reconnectDelayMs: 50 })) {
+        for (const e of batch.events) resumed.push({ key: Buffer.from(e.kv.key).toString(), rev: e.kv.modRevision });
+        if (resumed.length >= 30) return;
+      }
+    })();
     await new Promise((r) => setTimeout(r, 300));
 
     const acked: string[] = [];
@@ -115,12 +125,18 @@ describe('three cairn serve processes', () => {
     }
 
     const deadline = Date.now() + 10_000;
-    while (watch.events.length < acked.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while ((watch.events.length < acked.length || resumed.length < acked.length) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
     watch.close();
     expect(watch.events.map((e) => e.key)).toEqual(acked);
     const revs = watch.events.map((e) => e.rev);
     expect([...revs].sort((a, b) => a - b)).toEqual(revs);
     expect(new Set(revs).size).toBe(revs.length);
+    // The client's watch lost its member mid-stream and resumed: every event once, in order.
+    await watching;
+    expect(resumed.map((e) => e.key)).toEqual(acked);
+    expect(resumed.map((e) => e.rev)).toEqual(revs);
 
     // The killed member restarts from its data dir and catches up.
     await cluster.start(leader);
