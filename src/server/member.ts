@@ -89,6 +89,7 @@ export class Member {
   private readonly peers: PeerSet;
   private readonly peerMetrics: PeerMetrics;
   readonly autoCompactor: AutoCompactor;
+  private knownMembers = new Map<number, MemberRecord>();
   private term = 0;
   /** Backend size as last measured (refreshed every second) for the quota check. */
   private dbSize = 0;
@@ -112,6 +113,7 @@ export class Member {
   ) {
     this.alarms = alarms;
     this.log = o.logger ?? silentLogger;
+    this.knownMembers = new Map(cluster.list().map((m) => [m.id, m]));
     this.metrics = o.metrics ?? new MemberMetrics();
     this.stage = new SnapshotStage(effectiveQuotaBytes(o.config));
     this.ids = new RequestIdGenerator(id, o.rng.next() * 2 ** 48);
@@ -151,7 +153,10 @@ export class Member {
           if (addsData(request) && alarms.has('NOSPACE')) throw new KvError('NoSpace');
         },
         selfId: id,
-        onMembership: (c) => this.peers.sync(c),
+        onMembership: (c) => {
+          this.logMembershipChange(c);
+          this.peers.sync(c);
+        },
         onRemoved: () => this.onRemoved(),
       },
       snapshot.index,
@@ -212,7 +217,11 @@ export class Member {
         for (const rs of states) this.reads.onReadState(rs);
       },
       onFatal: (err) => this.onFatal(err),
-      onWalSync: (s) => this.metrics.walFsyncSeconds.observe(s),
+      onWalSync: (s) => {
+        this.metrics.walFsyncSeconds.observe(s);
+        // etcd warns on a synced WAL write over a second: the disk is too slow for raft's timing.
+        if (s > 1) this.log.warn({ took: `${s.toFixed(3)}s`, expectedDuration: '1s' }, 'slow fdatasync');
+      },
     });
     this.proposer = new Proposer({
       loop: this.loop,
@@ -448,6 +457,18 @@ export class Member {
 
   nextRequestId(): string {
     return this.ids.next();
+  }
+
+  /** One log line per member added, removed or promoted, from the applied member table. */
+  private logMembershipChange(cluster: Cluster): void {
+    const now = new Map(cluster.list().map((m) => [m.id, m]));
+    for (const [id, m] of now) {
+      const before = this.knownMembers.get(id);
+      if (before === undefined) this.log.info({ added: id.toString(16), peerUrls: m.peerUrls, learner: m.isLearner }, 'member added');
+      else if (before.isLearner && !m.isLearner) this.log.info({ promoted: id.toString(16) }, 'learner promoted');
+    }
+    for (const id of this.knownMembers.keys()) if (!now.has(id)) this.log.info({ removed: id.toString(16) }, 'member removed');
+    this.knownMembers = now;
   }
 
   private onSoftState(s: SoftState): void {

@@ -16,6 +16,8 @@ export interface TestCluster {
   readonly network: MemoryNetwork;
   readonly disks: Map<string, MemoryKv>;
   readonly members: Map<string, Member>;
+  /** Every log line the members wrote, as `<member name>: <message>`. */
+  readonly logs: string[];
   config(name: string): MemberConfig;
   start(name: string): Promise<Member>;
   stop(name: string): Promise<void>;
@@ -32,6 +34,11 @@ export async function startCluster(size: number, overrides: Partial<MemberConfig
   const network = new MemoryNetwork({ rng: new SeededRng(seed) });
   const disks = new Map(names.map((n) => [n, new MemoryKv(n)]));
   const members = new Map<string, Member>();
+  const logs: string[] = [];
+  const logger = (name: string) => {
+    const line = (_obj: object, msg: string) => void logs.push(`${name}: ${msg}`);
+    return { debug: () => undefined, info: line, warn: line, error: line };
+  };
   const rng = new SeededRng(seed);
   const clock = new SystemClock();
 
@@ -52,6 +59,7 @@ export async function startCluster(size: number, overrides: Partial<MemberConfig
       dataDir: await MemoryDataDir.open(disk),
       clock,
       rng: rng.fork(),
+      logger: logger(name),
       transport: (handler, ids) =>
         new MemoryTransport({ id: ids.memberId, clusterId: ids.clusterId.toString(16), url: url(name), network, handler }),
     });
@@ -90,6 +98,7 @@ export async function startCluster(size: number, overrides: Partial<MemberConfig
     network,
     disks,
     members,
+    logs,
     config,
     start,
     stop,

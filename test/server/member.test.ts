@@ -174,6 +174,7 @@ describe('membership changes', () => {
     const members = await removeMember(leader, victim.id);
     expect(members.map((m) => m.id)).not.toContain(victim.id);
     expect(members).toHaveLength(2);
+    expect(cluster.logs.some((l) => l.endsWith(': member removed'))).toBe(true);
     await leader.put({ key: utf8('after-remove'), value: utf8('1') });
     const other = [...cluster.members.values()].find((m) => m !== leader && m !== victim)!;
     expect((await other.range({ key: utf8('after-remove') })).kvs).toHaveLength(1);
