@@ -20,10 +20,14 @@ const faults: Record<string, number> = {};
 let operations = 0;
 let okOps = 0;
 let failed = 0;
+let watchStreams = 0;
+let watchEvents = 0;
 for (let seed = from; seed < from + count; seed++) {
   const r = await simulate({ seed, size, durationMs });
   operations += r.operations;
   okOps += r.okOperations;
+  watchStreams += r.watchStreams;
+  watchEvents += r.watchEvents;
   for (const [k, v] of Object.entries(r.faults)) faults[k] = (faults[k] ?? 0) + v;
   if (!r.ok) {
     failed++;
@@ -34,5 +38,6 @@ for (let seed = from; seed < from + count; seed++) {
 }
 const secs = (Date.now() - t0) / 1000;
 console.log(`${count} seeds (${from}..${from + count - 1}), ${size} members, ${durationMs} ms simulated each: ${failed} failed, ${operations} operations (${okOps} ok), ${(count / secs).toFixed(2)} seeds/s, ${secs.toFixed(1)} s`);
+console.log(`watch streams checked: ${watchStreams}, events delivered: ${watchEvents}`);
 console.log(`faults: ${JSON.stringify(faults)}`);
 process.exit(failed > 0 ? 1 : 0);

@@ -9,6 +9,8 @@ import { watchHistoryFromCommits } from '../checker/watch-history.js';
 import type { KvInput, KvOutput } from '../checker/kv-model.js';
 import { utf8 } from '../../src/util/bytes.js';
 import { runClients } from './clients.js';
+import { runWatchers } from './watchers.js';
+import { validateWatches } from '../checker/watch-guarantees.js';
 import { World, type SimMember } from './world.js';
 
 export interface SimOptions {
@@ -27,6 +29,9 @@ export interface SimResult {
   readonly okOperations: number;
   readonly unknownOperations: number;
   readonly faults: Record<string, number>;
+  /** Watch streams recorded (one per member life a watcher saw) and events they delivered. */
+  readonly watchStreams: number;
+  readonly watchEvents: number;
   readonly log: string[];
 }
 
@@ -96,9 +101,13 @@ export async function simulate(o: SimOptions): Promise<SimResult> {
   const history = new HistoryRecorder<KvInput, KvOutput>(world.clock);
   const faults: Record<string, number> = {};
   const problems: string[] = [];
+  let watchStreams = 0;
+  let watchEvents = 0;
   try {
     for (const m of world.members) await world.start(m);
     const until = durationMs;
+    let watching = true;
+    const watchers = runWatchers(world, () => !watching);
     const work = [...runClients(world, history, { clients: 4, keys: o.keys ?? 3, until }), injectFaults(world, until, faults)];
     let finished = false;
     const all = Promise.all(work).finally(() => (finished = true));
@@ -157,6 +166,18 @@ export async function simulate(o: SimOptions): Promise<SimResult> {
     }
     const report = checkKvHistory(history.operations(), { maxMillis: 20_000, ...(committed !== undefined ? { committed } : {}) });
     if (report.result === 'illegal') problems.push(`history is not linearizable:\n${report.text}`);
+    watching = false;
+    watchers.close();
+    // Watchers may be sleeping on the simulated clock: let time pass until they have all ended.
+    let watchersDone = false;
+    const ended = Promise.all(watchers.done).finally(() => (watchersDone = true));
+    for (let t = 0; t < 1000 && !watchersDone; t += 10) await world.run(10);
+    await ended;
+    const streams = watchers.recorder.streams();
+    const watchReport = validateWatches(streams, committed !== undefined ? { history: committed } : {});
+    if (watchReport.violations.length > 0) problems.push(`watch guarantees violated:\n${watchReport.text}`);
+    watchStreams = streams.length;
+    watchEvents = streams.reduce((n, st) => n + st.responses.reduce((m, r) => m + r.events.length, 0), 0);
   } catch (err) {
     problems.push(`simulation error: ${(err as Error).stack ?? String(err)}`);
   } finally {
@@ -171,6 +192,8 @@ export async function simulate(o: SimOptions): Promise<SimResult> {
     okOperations: ops.filter((op) => op.status === 'ok').length,
     unknownOperations: ops.filter((op) => op.status === 'unknown').length,
     faults,
+    watchStreams,
+    watchEvents,
     log: world.log.slice(-60),
   };
 }
