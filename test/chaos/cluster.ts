@@ -36,7 +36,10 @@ let exitHookInstalled = false;
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  // Last resort: never leave a member running after the harness dies.
+  // Last resort: never leave a member running after the harness dies. A signal's default action
+  // skips 'exit', so SIGINT/SIGTERM exit explicitly to run the hook below.
+  process.once('SIGINT', () => process.exit(130));
+  process.once('SIGTERM', () => process.exit(143));
   process.on('exit', () => {
     for (const p of live) if (p.pid !== undefined && p.exitCode === null) {
       try {
