@@ -121,6 +121,15 @@ export async function recover(config: MemberConfig, wal: Wal, backend: Backend, 
     throw new KvError('StorageCorrupt', `${config.dataDir}: the backend has no member table`);
   }
   const selfId = Number(new DataView(rawSelf.buffer, rawSelf.byteOffset, 8).getBigUint64(0));
+  // A data dir is one member's: starting it under another name would make two processes claim
+  // one member ID. (A member that joined but has not published its name yet has none to check.)
+  const stored = cluster.get(selfId);
+  if (stored !== undefined && stored.name !== '' && stored.name !== config.name) {
+    throw new KvError(
+      'StorageCorrupt',
+      `${config.dataDir}: this data dir belongs to member ${selfId.toString(16)} named "${stored.name}", not to --name=${config.name}; start it with --name=${stored.name} or give this member its own data dir`,
+    );
+  }
 
   // A snapshot restored into the backend whose WAL record was lost to a crash: record it now.
   const walSnapIndex = walState.snapshot?.index ?? 0;
