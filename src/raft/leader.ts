@@ -19,7 +19,8 @@ export abstract class RaftLeader extends RaftReplication {
   protected stepLeader(m: Message): void {
     switch (m.type) {
       case 'MsgBeat':
-        this.bcastHeartbeat();
+        // Carry the newest pending read's context so lost read rounds are retried (etcd-io/raft).
+        this.bcastHeartbeat(this.readOnly.lastPendingContext());
         return;
       case 'MsgCheckQuorum':
         if (!this.trk.quorumActive()) this.becomeFollower(this.term, NONE);
@@ -194,7 +195,12 @@ export abstract class RaftLeader extends RaftReplication {
       this.answerRead(req, this.log.committed);
       return;
     }
-    if (!this.readOnly.addRequest(this.log.committed, req)) return;
+    if (!this.readOnly.addRequest(this.log.committed, req)) {
+      // A retried request still pending: its heartbeat round may have been lost, so send one
+      // again, as etcd-io/raft does for a duplicate context (a full queue drops it instead).
+      if (this.readOnly.isPending(req.context)) this.readHeartbeatDue = req.context;
+      return;
+    }
     this.readOnly.recvAck(this.id, req.context);
     this.readHeartbeatDue = req.context;
   }

@@ -126,14 +126,22 @@ export async function simulate(o: SimOptions): Promise<SimResult> {
     if (leader === undefined) {
       problems.push('no leader within 5 s after healing');
     } else {
+      world.note(`leader ${leader.id.toString(16)}; final reads`);
       // Final reads make every key's last state part of the checked history.
       for (let k = 0; k < (o.keys ?? 3); k++) {
         const opId = history.invoke(1000 + k, { op: 'get', key: `k${k}` });
         const read = leader.range({ key: utf8(`k${k}`) });
-        await world.run(1);
         let settled = false;
         void read.finally(() => (settled = true)).catch(() => undefined);
-        for (let t = 0; t < 3000 && !settled; t += 10) await world.run(10);
+        // Time must keep moving while we wait: the read's own timeout runs on the simulated clock.
+        const start = world.clock.now();
+        while (!settled && world.clock.now() - start < 10_000) await world.run(10);
+        world.note(`final read k${k} ${settled ? 'settled' : 'pending'} after ${world.clock.now() - start} ms`);
+        if (!settled) {
+          history.fail(opId, new Error('no answer'), { outcome: 'failed' });
+          problems.push(`final read of k${k} on the healed leader got no answer within 10 s`);
+          continue;
+        }
         try {
           const r = await read;
           const kv = r.kvs[0];
@@ -143,6 +151,7 @@ export async function simulate(o: SimOptions): Promise<SimResult> {
           problems.push(`final read of k${k} failed: ${(err as Error).message}`);
         }
       }
+      world.note('convergence');
       let converged = false;
       let last = '';
       for (let t = 0; t < 5000 && !converged; t += 50) {
@@ -157,6 +166,7 @@ export async function simulate(o: SimOptions): Promise<SimResult> {
       if (!converged) problems.push(`members did not converge: ${last}`);
     }
 
+    world.note('checking history');
     // No compaction runs here, so the healed leader's store holds the whole committed history:
     // it settles unknown writes and checks every read against the revision it reported.
     let committed: ReturnType<typeof watchHistoryFromCommits> | undefined;

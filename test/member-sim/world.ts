@@ -65,6 +65,7 @@ export class World {
 
   note(event: string): void {
     this.log.push(`${String(this.clock.now()).padStart(7)} ${event}`);
+    if (process.env.SIM_TRACE) console.error(this.log[this.log.length - 1]);
     if (this.log.length > 400) this.log.splice(0, this.log.length - 200);
   }
 

@@ -275,6 +275,33 @@ describe('replication', () => {
 });
 
 describe('ReadIndex', () => {
+  it('a read whose heartbeat round was lost is confirmed by the next heartbeat, and a retry re-sends its round', () => {
+    // Found by the whole-member simulation (seed 5425): the read's own round was lost, the
+    // member's retries carried the same context and were dropped as duplicates, and plain
+    // heartbeats carried no context, so the read waited until a newer read came along.
+    const net = new Network([1, 2, 3]);
+    net.campaign(1);
+    net.propose(1, 'a');
+    const leader = net.node(1);
+    net.ignore('MsgHeartbeatResp');
+    leader.rn.readIndex(te.encode('lost'));
+    net.send();
+    expect(leader.readStates).toEqual([]);
+    net.recover();
+    // The next periodic heartbeat carries the pending read's context (etcd-io/raft does).
+    net.tick(1, 1);
+    expect(leader.readStates.map((r) => new TextDecoder().decode(r.requestCtx))).toEqual(['lost']);
+
+    net.ignore('MsgHeartbeatResp');
+    leader.rn.readIndex(te.encode('retried'));
+    net.send();
+    net.recover();
+    // The application retries with the same context before any heartbeat: the round is re-sent.
+    leader.rn.readIndex(te.encode('retried'));
+    net.send();
+    expect(leader.readStates.map((r) => new TextDecoder().decode(r.requestCtx))).toEqual(['lost', 'retried']);
+  });
+
   it('a new leader answers reads only after its no-op committed, and forwards followers reads', () => {
     const net = new Network([1, 2, 3]);
     net.campaign(1);
