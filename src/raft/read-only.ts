@@ -31,6 +31,11 @@ export class ReadOnly {
     readonly maxPending = 10_000,
   ) {}
 
+  /** Whether a request with this context is waiting for its heartbeat acks. */
+  isPending(context: Uint8Array): boolean {
+    return this.pending.has(bytesKey(context));
+  }
+
   /** Queues a request with the commit index at its arrival; false if dropped (duplicate or full). */
   addRequest(index: number, req: ReadRequest): boolean {
     const key = bytesKey(req.context);
