@@ -6,7 +6,6 @@
 import { RawNode } from '../raft/index.js';
 import type { MessageOf } from '../raft/messages.js';
 import type { ConfChangeV2, SoftState } from '../raft/types.js';
-import type { DataDir } from '../storage/data-dir.js';
 import { KvStore } from '../store/kv-store.js';
 import type {
   CompactResponse, DeleteRangeRequest, DeleteRangeResponse, HashKVResponse, PutRequest, PutResponse,
@@ -16,21 +15,20 @@ import { Lessor, minLeaseTtlSeconds } from '../store/lessor.js';
 import { WatchHub } from '../store/watch-hub.js';
 import type { WatchStream } from '../store/watch-stream.js';
 import { REMOVED_MESSAGE, type PeerHandler } from '../transport/handshake.js';
-import type { Transport, TransportHandler } from '../transport/transport.js';
+import type { Transport } from '../transport/transport.js';
 import type { Clock, Timer } from '../util/clock.js';
 import { KvError } from '../util/errors.js';
-import type { Rng } from '../util/rng.js';
 import { Applier, type ApplyResult } from './apply.js';
 import { recover } from './bootstrap.js';
 import { effectiveQuotaBytes, requestTimeoutMs, type MemberConfig } from './config.js';
 import type { Logger } from './logger.js';
 import { silentLogger } from './logger.js';
-import { Cluster, type Member as MemberRecord } from './membership.js';
+import { Cluster, membershipDiff, type Member as MemberRecord } from './membership.js';
 import { MemberMetrics } from './metrics.js';
 import { RaftLoop } from './raft-loop.js';
 import { ReadIndexBatcher } from './read-index.js';
 import { encodeRequest, RequestIdGenerator, type InternalRequest } from './requests.js';
-import { SnapshotStage, sendMergedSnapshot } from './snapshots.js';
+import { SnapshotStage, backendCopy, sendMergedSnapshot } from './snapshots.js';
 import { WaitRegistry } from './wait.js';
 import { SnapshotPolicy } from './snapshot-policy.js';
 import { MemberLeases } from './leases.js';
@@ -40,32 +38,10 @@ import { CAIRN_VERSION } from './version.js';
 import { publishSelf } from './publish.js';
 import { PeerMetrics, PeerSet, peerHandler } from './peers.js';
 import { addsData, Alarms, applyAlarm, checkQuota } from './alarms.js';
-import { answerJoin, tcpJoinQuery, type JoinQueryFn } from './join.js';
+import { answerJoin, tcpJoinQuery } from './join.js';
+import type { MemberOptions, MemberStatus } from './member-types.js';
 
-export interface MemberOptions {
-  readonly config: MemberConfig;
-  readonly dataDir: DataDir;
-  /** Builds the transport once the member knows its own and its cluster's IDs. */
-  readonly transport: (handler: TransportHandler, ids: { memberId: number; clusterId: number }) => Transport;
-  readonly clock: Clock;
-  readonly rng: Rng;
-  readonly logger?: Logger;
-  readonly metrics?: MemberMetrics;
-  /** How a member with no data and `--initial-cluster-state existing` asks a peer who it is (default: over TCP). */
-  readonly joinQuery?: JoinQueryFn;
-}
-
-export interface MemberStatus {
-  readonly memberId: number;
-  readonly clusterId: number;
-  readonly leader: number;
-  readonly raftTerm: number;
-  readonly raftIndex: number;
-  readonly raftAppliedIndex: number;
-  readonly isLearner: boolean;
-  readonly dbSize: number;
-  readonly errors: string[];
-}
+export type { MemberOptions, MemberStatus } from './member-types.js';
 
 /** Proposals waiting at once before new ones get "too many requests" (bounded). */
 const MAX_PENDING_PROPOSALS = 10_000;
@@ -322,16 +298,7 @@ export class Member {
   /** A consistent copy of the whole backend, as chunks; for `snapshot save`. */
   async backendCopy(chunkBytes = 32 * 1024): Promise<{ totalBytes: number; chunks: AsyncIterable<Uint8Array> }> {
     this.checkRunning();
-    const copy = await this.o.dataDir.backend.snapshot();
-    const totalBytes = await this.o.dataDir.backend.sizeBytes();
-    async function* chunks(): AsyncIterable<Uint8Array> {
-      try {
-        yield* copy.chunks(chunkBytes);
-      } finally {
-        await copy.release();
-      }
-    }
-    return { totalBytes, chunks: chunks() };
+    return backendCopy(this.o.dataDir.backend, chunkBytes);
   }
 
   newWatchStream(): WatchStream {
@@ -462,12 +429,7 @@ export class Member {
   /** One log line per member added, removed or promoted, from the applied member table. */
   private logMembershipChange(cluster: Cluster): void {
     const now = new Map(cluster.list().map((m) => [m.id, m]));
-    for (const [id, m] of now) {
-      const before = this.knownMembers.get(id);
-      if (before === undefined) this.log.info({ added: id.toString(16), peerUrls: m.peerUrls, learner: m.isLearner }, 'member added');
-      else if (before.isLearner && !m.isLearner) this.log.info({ promoted: id.toString(16) }, 'learner promoted');
-    }
-    for (const id of this.knownMembers.keys()) if (!now.has(id)) this.log.info({ removed: id.toString(16) }, 'member removed');
+    for (const c of membershipDiff(this.knownMembers, now)) this.log.info({ member: c.member.id.toString(16), peerUrls: c.member.peerUrls }, `member ${c.kind}`);
     this.knownMembers = now;
   }
 

@@ -208,3 +208,20 @@ export class Cluster {
     return { type: 'put', bucket: 'members', key: memberKey(m.id), value: encodeMember(m) };
   }
 }
+
+export interface MembershipChange {
+  readonly kind: 'added' | 'removed' | 'promoted';
+  readonly member: Member;
+}
+
+/** What changed between two views of the member table (for one log line per change). */
+export function membershipDiff(before: ReadonlyMap<number, Member>, after: ReadonlyMap<number, Member>): MembershipChange[] {
+  const changes: MembershipChange[] = [];
+  for (const [id, m] of after) {
+    const old = before.get(id);
+    if (old === undefined) changes.push({ kind: 'added', member: m });
+    else if (old.isLearner && !m.isLearner) changes.push({ kind: 'promoted', member: m });
+  }
+  for (const [id, m] of before) if (!after.has(id)) changes.push({ kind: 'removed', member: m });
+  return changes;
+}

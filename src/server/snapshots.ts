@@ -72,3 +72,17 @@ export class SnapshotStage {
     await store.restore(replay(), afterRestore);
   }
 }
+
+/** A consistent copy of the whole backend as bounded chunks (`snapshot save`), released when read. */
+export async function backendCopy(backend: Backend, chunkBytes: number): Promise<{ totalBytes: number; chunks: AsyncIterable<Uint8Array> }> {
+  const copy = await backend.snapshot();
+  const totalBytes = await backend.sizeBytes();
+  async function* chunks(): AsyncIterable<Uint8Array> {
+    try {
+      yield* copy.chunks(chunkBytes);
+    } finally {
+      await copy.release();
+    }
+  }
+  return { totalBytes, chunks: chunks() };
+}
