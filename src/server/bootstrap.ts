@@ -9,7 +9,7 @@
  */
 import { MemoryStorage } from '../raft/storage.js';
 import { NONE, type ConfState, type HardState, type SnapshotMetadata } from '../raft/types.js';
-import type { Backend } from '../storage/backend.js';
+import type { Backend, BackendOp } from '../storage/backend.js';
 import type { Wal, WalState } from '../storage/wal.js';
 import { utf8 } from '../util/bytes.js';
 import { KvError } from '../util/errors.js';
@@ -31,6 +31,15 @@ export interface RecoveredState {
 }
 
 const SELF_ID_KEY = utf8('cairn.self-id');
+
+/**
+ * The record of which member this data dir belongs to. It lives in the `members` bucket, which a
+ * snapshot from the leader replaces wholesale, so installing a snapshot must write it again
+ * (or the member would restart under the leader's ID).
+ */
+export function selfIdOp(memberId: number): BackendOp {
+  return { type: 'put', bucket: 'members', key: SELF_ID_KEY, value: encodeId(memberId) };
+}
 
 function encodeId(id: number): Uint8Array {
   const out = new Uint8Array(8);
@@ -60,7 +69,7 @@ async function joinExistingCluster(config: MemberConfig, backend: Backend, query
   await backend.write(
     [
       ...cluster.allOps(),
-      { type: 'put', bucket: 'members', key: SELF_ID_KEY, value: encodeId(answer.memberId) },
+      selfIdOp(answer.memberId),
       appliedStateOp({ index: 0, term: 0, confState: EMPTY_CONF }),
     ],
     { sync: true },
@@ -83,7 +92,7 @@ export async function initializeNewCluster(config: MemberConfig, wal: Wal, backe
     [
       ...replacedMembers.map((key) => ({ type: 'del' as const, bucket: 'members' as const, key })),
       ...cluster.allOps(),
-      { type: 'put', bucket: 'members', key: SELF_ID_KEY, value: encodeId(self.id) },
+      selfIdOp(self.id),
       appliedStateOp({ index: 1, term: 1, confState }),
     ],
     { sync: true },

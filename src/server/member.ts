@@ -19,7 +19,7 @@ import type { Transport } from '../transport/transport.js';
 import type { Clock, Timer } from '../util/clock.js';
 import { KvError } from '../util/errors.js';
 import { Applier, type ApplyResult } from './apply.js';
-import { recover } from './bootstrap.js';
+import { recover, selfIdOp } from './bootstrap.js';
 import { effectiveQuotaBytes, requestTimeoutMs, type MemberConfig } from './config.js';
 import type { Logger } from './logger.js';
 import { silentLogger } from './logger.js';
@@ -169,6 +169,8 @@ export class Member {
       sendSnapshot: (msg) => this.sendSnapshot(msg),
       installSnapshot: async (snap) => {
         await this.stage.install(snap, store, async () => {
+          // The leader's backend carries the leader's self-ID record: put ours back first.
+          await o.dataDir.backend.write([selfIdOp(id)], { sync: true });
           await lessor.reload(o.dataDir.backend);
           await alarms.reload(o.dataDir.backend);
         });

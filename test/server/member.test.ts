@@ -130,6 +130,11 @@ describe('three members', () => {
     }, 10_000);
     expect(await get(cluster, laggard, 's59', true)).toBe('59');
     expect(await cluster.members.get(laggard)!.metrics.render()).toMatch(/etcd_network_snapshot_receive_success\{From="[0-9a-f]+"\} 1/);
+    // After installing the leader's backend it must still be itself: restart and check its ID.
+    await cluster.stop(laggard);
+    const again = await cluster.start(laggard);
+    expect(again.id).toBe(laggardId);
+    expect(await get(cluster, laggard, 's59', true)).toBe('59');
   });
 });
 
