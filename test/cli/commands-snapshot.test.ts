@@ -42,6 +42,7 @@ describe('cairn snapshot save / status / restore', () => {
       '--initial-cluster', `r1=${peer}`, '--initial-advertise-peer-urls', peer, '--initial-cluster-token', 'new-token',
     ]);
     expect(restore.code, restore.stderr).toBe(0);
+    expect(restore.stderr).toMatch(/^restoring .*backup\.db into .*restored: checking and loading the backend\n$/);
     expect(restore.stdout).toMatch(/^restored snapshot .* into .*restored \(member [0-9a-f]+, cluster [0-9a-f]+\)\n$/);
     restored = await startNode({
       name: 'r1', dataDir, listenPeerUrls: [peer], initialAdvertisePeerUrls: [peer],

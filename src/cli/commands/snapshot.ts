@@ -42,6 +42,8 @@ export const snapshotSaveCommand: Command = {
     // The newest chunk is held back: only the last one is the hash, not data.
     let last: Uint8Array | undefined;
     let total = 0;
+    // Progress on stderr, at most once a second (etcdctl draws a bar; a line keeps logs readable).
+    let lastProgress = Date.now();
     try {
       const reader = new JsonStreamReader(MAX_STREAM_MESSAGE_CHARS);
       for await (const chunk of res.body) {
@@ -50,6 +52,10 @@ export const snapshotSaveCommand: Command = {
           if (last !== undefined) sha.update(last);
           await out.write(blob);
           total += blob.length;
+          if (Date.now() - lastProgress >= 1000) {
+            lastProgress = Date.now();
+            ctx.io.sink.err(`snapshot: ${humanizeBytes(total)} received\n`);
+          }
           last = blob;
         }
       }
@@ -145,6 +151,7 @@ export const snapshotRestoreCommand: Command = {
       initialCluster,
       initialClusterToken: (ctx.flags.get('initial-cluster-token') as string | undefined) ?? 'etcd-cluster',
     });
+    ctx.io.sink.err(`restoring ${file} into ${config.dataDir}: checking and loading the backend\n`);
     const result = await restoreSnapshotFile(file, config, { skipHashCheck: ctx.flags.get('skip-hash-check') === true });
     const self = result.members.find((m) => m.name === name);
     ctx.io.sink.out(`restored snapshot ${file} into ${config.dataDir} (member ${self?.id.toString(16) ?? '?'}, cluster ${result.clusterId.toString(16)})\n`);
