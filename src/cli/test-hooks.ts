@@ -11,12 +11,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { KvBackend, LevelBackend } from '../storage/kv-backend.js';
-import type { DataDir } from '../storage/data-dir.js';
+import { dataDirOver, type DataDir } from '../storage/data-dir.js';
 import { FileDiskKv } from '../storage/file-disk.js';
 import type { KvOp, KvSnapshot, OrderedKv } from '../storage/kv.js';
 import type { IterateOptions } from '../storage/backend.js';
-import { LevelWal } from '../storage/level-wal.js';
 import { KvError } from '../util/errors.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -83,23 +81,6 @@ class SlowSyncKv implements OrderedKv {
   }
 }
 
-class HookedDataDir implements DataDir {
-  readonly wal: LevelWal;
-  readonly backend: KvBackend;
-  constructor(
-    readonly dir: string,
-    private readonly kv: OrderedKv,
-  ) {
-    this.wal = new LevelWal(kv);
-    this.backend = new LevelBackend(kv);
-  }
-  async close(): Promise<void> {
-    await this.wal.close();
-    await this.backend.close();
-    await this.kv.close();
-  }
-}
-
 /** True when any test hook is requested (serve.ts then uses `openTestDataDir`). */
 export function testHooksRequested(env: Env = process.env): boolean {
   return env['CAIRN_TEST_DISK'] !== undefined || env['CAIRN_TEST_SYNC_DELAY_MS'] !== undefined || env['CAIRN_TEST_SYNC_DELAY_FILE'] !== undefined;
@@ -120,10 +101,5 @@ export async function openTestDataDir(dir: string, openLevel: (dir: string) => P
   const delayMs = Number(env['CAIRN_TEST_SYNC_DELAY_MS'] ?? '0');
   const delayFile = env['CAIRN_TEST_SYNC_DELAY_FILE'];
   if (delayMs > 0 || delayFile !== undefined) kv = new SlowSyncKv(kv, delayMs, delayFile);
-  const backend = new KvBackend(kv);
-  if (await backend.restoreInterrupted()) {
-    await kv.close();
-    throw new KvError('StorageCorrupt', `${dir}: a backend restore from a snapshot was interrupted (remove the member's data and rejoin)`);
-  }
-  return new HookedDataDir(dir, kv);
+  return dataDirOver(dir, kv);
 }

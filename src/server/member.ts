@@ -209,7 +209,8 @@ export class Member {
       timeoutMs: requestTimeoutMs(o.config),
       retryMs: o.config.heartbeatIntervalMs,
       leader: () => this.leader,
-      applyBacklog: () => this.node.status().hardState.commit - this.applier.appliedIndex,
+      // Read the commit index directly: status() builds a progress map, too much per proposal.
+      applyBacklog: () => this.node.raft.log.committed - this.applier.appliedIndex,
     });
   }
 

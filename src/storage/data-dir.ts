@@ -42,13 +42,19 @@ export async function openDataDir(dir: string): Promise<LevelDataDir> {
   return new LevelDataDir(dir, kv);
 }
 
+/** A data dir over a store that is already open (test disks), refusing an interrupted restore as openDataDir does. */
+export async function dataDirOver(dir: string, kv: OrderedKv): Promise<LevelDataDir> {
+  await openChecked(kv, dir);
+  return new LevelDataDir(dir, kv);
+}
+
 export class LevelDataDir implements DataDir {
   readonly wal: LevelWal;
   readonly backend: LevelBackend;
 
   constructor(
     readonly dir: string,
-    private readonly kv: LevelKv,
+    private readonly kv: OrderedKv,
   ) {
     this.wal = new LevelWal(kv);
     this.backend = new LevelBackend(kv);
