@@ -4,7 +4,7 @@
  * (partial reads, many frames per chunk) and refuses a length above `maxFrameBytes` before
  * allocating anything for it.
  */
-import { Packr } from 'msgpackr';
+import { Packr, Unpackr } from 'msgpackr';
 import { KvError } from '../util/errors.js';
 
 export const FRAME_HEADER_BYTES = 4;
@@ -20,7 +20,15 @@ export const FRAME_HEADER_BYTES = 4;
  * own frame (bounded by maxBatchBytes), never a shared socket buffer, and decoding does one
  * memcpy per frame instead of one allocation per entry.
  */
-const packr = new Packr({ useRecords: true });
+const encoder = new Packr({ useRecords: true });
+
+/**
+ * Decoding has its own instance: msgpackr keeps record definitions in the instance, and one
+ * instance shared by both directions mixes what this member sends with what it reads. Plain maps
+ * decode as objects (never as a `Map`, which would pass for a frame without fields).
+ */
+const DECODER_OPTIONS = { useRecords: true, mapsAsObjects: true } as const;
+let decoder = new Unpackr(DECODER_OPTIONS);
 
 export class FrameError extends KvError {
   constructor(detail: string) {
@@ -30,7 +38,7 @@ export class FrameError extends KvError {
 
 /** Encodes a value's payload (without the length prefix). */
 export function encodePayload(value: unknown): Uint8Array {
-  return packr.pack(value);
+  return encoder.pack(value);
 }
 
 export function frameHeader(payloadBytes: number): Uint8Array {
@@ -54,10 +62,50 @@ export function encodeFrame(value: unknown, maxFrameBytes: number): Uint8Array {
 /** Decodes one payload; throws FrameError (never anything else) on bytes that are not msgpack. */
 export function decodePayload(payload: Uint8Array): unknown {
   try {
-    return packr.unpack(payload);
+    return decoder.unpack(payload);
   } catch (err) {
-    throw new FrameError(`frame does not decode: ${(err as Error).message}`);
+    throw new FrameError(`frame does not decode: ${(err as Error).message} (${describePayload(payload)})`);
   }
+}
+
+/**
+ * Decodes `payload` with a new decoder and, when that checks out, keeps the new decoder for
+ * every later frame. Chaos finding F1: once, a restarted member failed to decode every frame on
+ * every connection from then on, which points at decoder state rather than the bytes; a frame the
+ * long-lived decoder rejects is therefore tried once more on fresh state before the connection is
+ * declared malformed. Throws FrameError like decodePayload.
+ */
+export function decodeWithFreshDecoder<T>(payload: Uint8Array, check: (value: unknown) => T): T {
+  const fresh = new Unpackr(DECODER_OPTIONS);
+  let value: unknown;
+  try {
+    value = fresh.unpack(payload);
+  } catch (err) {
+    throw new FrameError(`frame does not decode: ${(err as Error).message} (${describePayload(payload)})`);
+  }
+  const checked = check(value);
+  decoder = fresh;
+  decoderResets++;
+  process.emitWarning(`transport: a frame of ${payload.length} bytes decoded only with a fresh decoder; replaced the frame decoder (reset ${decoderResets})`, 'CairnCodecWarning');
+  return checked;
+}
+
+let decoderResets = 0;
+
+/** How often the shared decoder was replaced (see decodeWithFreshDecoder); for tests and reports. */
+export function frameDecoderResets(): number {
+  return decoderResets;
+}
+
+/** Test hook: installs a decoder (a deliberately broken one, to exercise the recovery path). */
+export function setFrameDecoderForTest(d: { unpack(payload: Uint8Array): unknown }): void {
+  decoder = d as Unpackr;
+}
+
+/** The length and first bytes of a payload, for error messages about frames that do not decode. */
+export function describePayload(payload: Uint8Array): string {
+  const head = Buffer.from(payload.buffer, payload.byteOffset, Math.min(payload.length, 32)).toString('hex');
+  return `payload ${payload.length} bytes, starting ${head}${payload.length > 32 ? '…' : ''}`;
 }
 
 /**

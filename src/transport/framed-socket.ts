@@ -6,8 +6,8 @@
  */
 import type { Socket } from 'node:net';
 import type { KvError } from '../util/errors.js';
-import { FrameDecoder, FrameError, decodePayload, encodePayload, frameHeader } from './codec.js';
-import { validateFrame, type Frame } from './frames.js';
+import { FrameDecoder, FrameError, encodePayload, frameHeader } from './codec.js';
+import { decodeFrame, type Frame } from './frames.js';
 
 export interface FramedSocketEvents {
   onFrame(frame: Frame): void;
@@ -93,7 +93,7 @@ export class FramedSocket {
       if (this.closed) return;
       let frame: Frame;
       try {
-        frame = validateFrame(decodePayload(payload));
+        frame = decodeFrame(payload);
       } catch (err) {
         this.finish(err as KvError, true);
         return;

@@ -10,7 +10,7 @@
 import type { Message } from '../raft/messages.js';
 import type { NodeId } from '../raft/types.js';
 import type { MsgSnap } from './transport.js';
-import { FrameError } from './codec.js';
+import { FrameError, decodePayload, decodeWithFreshDecoder, describePayload } from './codec.js';
 import { validateMessage } from './validate.js';
 
 export const PROTOCOL_VERSION = 1;
@@ -165,3 +165,22 @@ export function validateFrame(raw: unknown): Frame {
       throw new FrameError(`unknown frame kind ${String(k).slice(0, 40)}`);
   }
 }
+
+/**
+ * Decodes and validates one payload off the wire. A payload that fails is tried once more on a
+ * fresh decoder (codec.ts, chaos finding F1) before it counts as malformed; the error then names
+ * the payload's length and first bytes, so a bad frame in a log can be told from a bad decoder.
+ */
+export function decodeFrame(payload: Uint8Array): Frame {
+  try {
+    return validateFrame(decodePayload(payload));
+  } catch (first) {
+    try {
+      return decodeWithFreshDecoder(payload, validateFrame);
+    } catch {
+      const detail = (first as Error).message.replace(/^transport: /, '').replace(/ \(payload \d+ bytes.*$/, '');
+      throw new FrameError(`${detail} (${describePayload(payload)})`);
+    }
+  }
+}
+

@@ -10,7 +10,7 @@ import { assert } from '../util/assert.js';
 import { KvError } from '../util/errors.js';
 import { ChunkQueue, boundedChunks, bytesStream } from './chunk-queue.js';
 import { FrameError, decodePayload, encodePayload } from './codec.js';
-import { validateFrame } from './frames.js';
+import { decodeFrame, validateFrame } from './frames.js';
 import {
   answerJoinQuery, checkHello, helloFrame, joinFrame, refusalError, type JoinAnswer, type LocalIdentity, type PeerHandler, type Refusal,
 } from './handshake.js';
@@ -163,7 +163,7 @@ export class MemoryTransport implements Transport {
   receivePayload(from: NodeId, payload: Uint8Array): void {
     if (this.stopped) return;
     try {
-      const frame = validateFrame(decodePayload(payload));
+      const frame = decodeFrame(payload);
       if (frame.k !== 'msgs') throw new FrameError(`protocol error: unexpected ${frame.k} frame on a raft stream`);
       for (const m of frame.msgs) {
         if (m.from !== from || m.to !== this.id) throw new FrameError(`protocol error: message from ${m.from} to ${m.to} on a stream from ${from}`);

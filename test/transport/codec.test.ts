@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { Packr } from 'msgpackr';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Message } from '../../src/raft/messages.js';
-import { FrameDecoder, FrameError, decodePayload, encodeFrame, encodePayload } from '../../src/transport/codec.js';
-import { validateFrame } from '../../src/transport/frames.js';
+import { FrameDecoder, FrameError, decodePayload, encodeFrame, encodePayload, frameDecoderResets, setFrameDecoderForTest } from '../../src/transport/codec.js';
+import { decodeFrame, validateFrame } from '../../src/transport/frames.js';
 import { MalformedMessage, validateMessage } from '../../src/transport/validate.js';
 import { isKvError } from '../../src/util/errors.js';
 import { sampleMessages, wireMessageArb, wireMessageArbs } from './arbitraries.js';
@@ -196,5 +196,37 @@ describe('message validation', () => {
     const v = validateMessage(m) as unknown as Record<string, unknown>;
     expect(v['extra']).toBeUndefined();
     expect(v['polluted']).toBeUndefined();
+  });
+});
+
+describe('decodeFrame (chaos finding F1: a decoder that went bad)', () => {
+  it('recovers from a broken shared decoder by switching to a fresh one, with a warning', () => {
+    const emitWarning = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    try {
+      const resets = frameDecoderResets();
+      // A decoder in the state F1 suggests: every payload decodes to something that is not a frame.
+      setFrameDecoderForTest({ unpack: () => new Map([['k', 'ping']]) });
+      expect(decodeFrame(encodePayload({ k: 'ping', t: 1 }))).toEqual({ k: 'ping', t: 1 });
+      expect(frameDecoderResets()).toBe(resets + 1);
+      expect(String(emitWarning.mock.calls[0]?.[0])).toMatch(/fresh decoder/);
+      // The replacement is kept: the next frame decodes without another reset.
+      expect(decodeFrame(encodeFrame({ k: 'msgs', msgs: sampleMessages(1, 2) }, MAX).subarray(4))).toMatchObject({ k: 'msgs' });
+      expect(frameDecoderResets()).toBe(resets + 1);
+    } finally {
+      emitWarning.mockRestore();
+    }
+  });
+
+  it('still refuses a bad frame, naming its length and first bytes', () => {
+    const resets = frameDecoderResets();
+    const notAFrame = encodePayload({ hello: 'world' });
+    expect(() => decodeFrame(notAFrame)).toThrow(/unknown frame kind undefined \(payload \d+ bytes, starting [0-9a-f]+\)/);
+    expect(() => decodeFrame(Uint8Array.from([0xc1]))).toThrow(FrameError);
+    expect(frameDecoderResets()).toBe(resets);
+  });
+
+  it('decodes a plain msgpack map as an object, never as a Map', () => {
+    const plain = new Packr({ useRecords: false }).pack({ k: 'pong', t: 3 });
+    expect(decodeFrame(plain)).toEqual({ k: 'pong', t: 3 });
   });
 });
