@@ -1,5 +1,5 @@
 /**
- * `npm run chaos -- --duration 600 --seed 7 --size 3|5 --faults kill,stop,partition,slowdisk,powerloss
+ * `npm run chaos -- --duration 600 --seed 7 --size 3|5 --faults kill,stop,partition,slowdisk,powerloss,membership,transfer
  *  [--disk level|file|mixed|file-nosync] [--runs N] [--clients 6] [--keys 8] [--summary FILE]`
  * Runs chaos against real `cairn serve` processes (test/chaos/run.ts). Each run prints a
  * summary; a failing run keeps its directory (member logs, data, history.json). `--runs N`

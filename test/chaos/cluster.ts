@@ -5,7 +5,7 @@
  * also when the harness process exits abnormally.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, writeFileSync, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { freePort } from '../e2e/processes.js';
 import { PeerProxy } from './proxy.js';
@@ -27,6 +27,8 @@ export interface ChaosMember {
   proc: ChildProcess | undefined;
   stopped: boolean;
   log: WriteStream;
+  /** Removed and re-added (membership fault): starts with `--initial-cluster-state existing`. */
+  joinExisting: boolean;
 }
 
 const live = new Set<ChildProcess>();
@@ -64,7 +66,7 @@ export class ChaosCluster {
   static async create(o: { size: number; runDir: string; disk: (i: number) => DiskKind; token?: string; noProxy?: boolean }): Promise<ChaosCluster> {
     installExitHook();
     mkdirSync(o.runDir, { recursive: true });
-    const specs: Array<Omit<ChaosMember, 'id' | 'proc' | 'stopped' | 'log'>> = [];
+    const specs: Array<Omit<ChaosMember, 'id' | 'proc' | 'stopped' | 'log' | 'joinExisting'>> = [];
     for (let i = 1; i <= o.size; i++) {
       const proxy = new PeerProxy(await freePort(), await freePort());
       specs.push({
@@ -83,7 +85,7 @@ export class ChaosCluster {
     for (const s of specs) {
       writeFileSync(s.syncDelayFile, '0');
       await s.proxy.start();
-      cluster.members.push({ ...s, id: undefined, proc: undefined, stopped: false, log: createWriteStream(join(o.runDir, `${s.name}.log`), { flags: 'a' }) });
+      cluster.members.push({ ...s, id: undefined, proc: undefined, stopped: false, joinExisting: false, log: createWriteStream(join(o.runDir, `${s.name}.log`), { flags: 'a' }) });
     }
     return cluster;
   }
@@ -105,6 +107,7 @@ export class ChaosCluster {
       '--listen-peer-urls', `http://127.0.0.1:${m.peerPort}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${cluster_noProxy ? m.peerPort : m.proxy.port}`,
       '--initial-cluster', this.initialCluster, '--initial-cluster-token', this.token,
       '--heartbeat-interval', '50', '--election-timeout', '500', '--log-level', 'warn',
+      ...(m.joinExisting ? ['--initial-cluster-state', 'existing'] : []),
     ];
     const env = { ...process.env, CAIRN_TEST_DISK: m.disk, CAIRN_TEST_SYNC_DELAY_FILE: m.syncDelayFile };
     const proc = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env });
@@ -155,6 +158,30 @@ export class ChaosCluster {
     }
     m.proc = undefined;
     m.stopped = false;
+  }
+
+  /** Waits up to `ms` for the member's process to exit by itself (a removed member does). */
+  async exited(m: ChaosMember, ms: number): Promise<boolean> {
+    const proc = m.proc;
+    if (proc === undefined || !this.isUp(m)) return true;
+    await Promise.race([new Promise((r) => proc.once('exit', r)), new Promise((r) => setTimeout(r, ms))]);
+    if (this.isUp(m)) return false;
+    m.proc = undefined;
+    m.stopped = false;
+    return true;
+  }
+
+  /** Deletes a stopped member's data dir: its next start joins the cluster as a new member. */
+  wipe(m: ChaosMember): void {
+    if (this.isUp(m)) throw new Error(`${m.name} is still running; stop it before wiping its data`);
+    rmSync(m.dataDir, { recursive: true, force: true });
+    m.joinExisting = true;
+    m.id = undefined;
+  }
+
+  /** The URL other members reach this member's peer port at (its proxy). */
+  advertisedPeerUrl(m: ChaosMember): string {
+    return `http://127.0.0.1:${cluster_noProxy ? m.peerPort : m.proxy.port}`;
   }
 
   setSyncDelay(m: ChaosMember, ms: number): void {

@@ -7,15 +7,18 @@
  *    leader, through the peer proxies (blackhole or refuse);
  *  - slowdisk: every synced batch of a member (or all) waits 50–400 ms;
  *  - powerloss: on members running the file disk, SIGKILL = power cut (writes since the last
- *    synced batch are gone); a minority, or — rarely — every member at once.
- * Not injected (the server answers Unimplemented today): membership changes, leader transfer.
+ *    synced batch are gone); a minority, or — rarely — every member at once;
+ *  - membership: remove a member (the leader half of the time), wipe it and add it back as a
+ *    voter, or as a learner promoted once caught up (membership-fault.ts);
+ *  - transfer: move leadership from the leader to another member.
  */
 import type { SeededRng } from '../../src/util/rng.js';
 import type { ChaosCluster, ChaosMember } from './cluster.js';
+import { replaceMember, transferLeader } from './membership-fault.js';
 import { bump, type Counters } from './workload.js';
 
-export type FaultKind = 'kill' | 'stop' | 'partition' | 'slowdisk' | 'powerloss';
-export const ALL_FAULTS: readonly FaultKind[] = ['kill', 'stop', 'partition', 'slowdisk', 'powerloss'];
+export type FaultKind = 'kill' | 'stop' | 'partition' | 'slowdisk' | 'powerloss' | 'membership' | 'transfer';
+export const ALL_FAULTS: readonly FaultKind[] = ['kill', 'stop', 'partition', 'slowdisk', 'powerloss', 'membership', 'transfer'];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -109,6 +112,20 @@ export async function nemesis(cluster: ChaosCluster, rng: SeededRng, counters: C
         }
         await sleep(hold * 2);
         cluster.heal();
+        break;
+      }
+      case 'membership': {
+        const asLearner = rng.int(2) === 0;
+        note(asLearner ? 'member replaced (learner, promoted)' : 'member replaced (voter)', `${victim.name}${victim === leader ? ' (leader)' : ''}`);
+        await replaceMember(cluster, victim, asLearner);
+        o.log(`${new Date().toISOString()} ${victim.name} is back as member ${victim.id}`);
+        break;
+      }
+      case 'transfer': {
+        if (leader === undefined) break;
+        const target = pick(cluster.members.filter((m) => m !== leader));
+        const outcome = await transferLeader(leader, target);
+        note(outcome === 'done' ? 'leader transfer' : 'leader transfer (refused)', `${leader.name} -> ${target.name}: ${outcome}`);
         break;
       }
       case 'slowdisk': {
