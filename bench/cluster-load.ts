@@ -22,6 +22,8 @@ const seconds = Number(arg('seconds', '10'));
 const op = arg('op', 'put') as 'put' | 'get' | 'mixed';
 const valueBytes = Number(arg('value-bytes', '256'));
 const target = arg('target', 'both');
+/** Extra node flags for cairn members, e.g. CAIRN_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof". */
+const nodeArgs = (process.env['CAIRN_BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
 
 interface Cluster {
   readonly name: string;
@@ -56,7 +58,7 @@ async function startCluster(kind: 'cairn' | 'etcd'): Promise<Cluster> {
     ];
     return kind === 'etcd'
       ? spawn('etcd', flags, { stdio: 'ignore' })
-      : spawn(process.execPath, [join(ROOT, 'dist/src/cli/main.js'), 'serve', ...flags, '--log-level', 'error'], { stdio: 'ignore' });
+      : spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist/src/cli/main.js'), 'serve', ...flags, '--log-level', 'error'], { stdio: 'ignore' });
   });
   for (const n of nodes) await waitHealthy(n.client, procs);
   return {

@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { freePort } from '../e2e/processes.js';
-import { PeerProxy } from './proxy.js';
+import { PeerProxy, type LinkMode } from './proxy.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -188,8 +188,8 @@ export class ChaosCluster {
     writeFileSync(m.syncDelayFile, String(ms));
   }
 
-  /** One-way cut: bytes from member `from` to member `to` are dropped (or refused). */
-  cut(from: ChaosMember, to: ChaosMember, mode: 'blackhole' | 'refuse'): void {
+  /** One-way cut or slow link: bytes from `from` to `to` are dropped, refused or delayed. */
+  cut(from: ChaosMember, to: ChaosMember, mode: Exclude<LinkMode, 'pass'>): void {
     if (from.id !== undefined) to.proxy.setMode(from.id, mode);
   }
 

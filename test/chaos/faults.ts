@@ -5,6 +5,8 @@
  *  - stop: SIGSTOP a member (often the leader) for up to a few election timeouts, then SIGCONT;
  *  - partition: symmetric (a minority cut off), one-way (A→B blackholed), or isolating the
  *    leader, through the peer proxies (blackhole or refuse);
+ *  - latency: the links to and from one member (often the leader), or every link, hold each
+ *    chunk 20–300 ms (in order, as TCP delivers a slow or lossy link);
  *  - slowdisk: every synced batch of a member (or all) waits 50–400 ms;
  *  - powerloss: on members running the file disk, SIGKILL = power cut (writes since the last
  *    synced batch are gone); a minority, or — rarely — every member at once;
@@ -17,8 +19,8 @@ import type { ChaosCluster, ChaosMember } from './cluster.js';
 import { replaceMember, transferLeader } from './membership-fault.js';
 import { bump, type Counters } from './workload.js';
 
-export type FaultKind = 'kill' | 'stop' | 'partition' | 'slowdisk' | 'powerloss' | 'membership' | 'transfer';
-export const ALL_FAULTS: readonly FaultKind[] = ['kill', 'stop', 'partition', 'slowdisk', 'powerloss', 'membership', 'transfer'];
+export type FaultKind = 'kill' | 'stop' | 'partition' | 'latency' | 'slowdisk' | 'powerloss' | 'membership' | 'transfer';
+export const ALL_FAULTS: readonly FaultKind[] = ['kill', 'stop', 'partition', 'latency', 'slowdisk', 'powerloss', 'membership', 'transfer'];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -126,6 +128,17 @@ export async function nemesis(cluster: ChaosCluster, rng: SeededRng, counters: C
         const target = pick(cluster.members.filter((m) => m !== leader));
         const outcome = await transferLeader(leader, target);
         note(outcome === 'done' ? 'leader transfer' : 'leader transfer (refused)', `${leader.name} -> ${target.name}: ${outcome}`);
+        break;
+      }
+      case 'latency': {
+        const delayMs = 20 + rng.int(280);
+        const everyLink = rng.int(3) === 0;
+        note('network latency', `${everyLink ? 'every link' : `links of ${victim.name}${victim === leader ? ' (leader)' : ''}`} +${delayMs} ms for ${hold * 2} ms`);
+        for (const a of cluster.members) for (const b of cluster.members) {
+          if (a !== b && (everyLink || a === victim || b === victim)) cluster.cut(a, b, { delayMs });
+        }
+        await sleep(hold * 2);
+        cluster.heal();
         break;
       }
       case 'slowdisk': {

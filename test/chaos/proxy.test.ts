@@ -105,4 +105,38 @@ describe('PeerProxy', () => {
     c.write(hello(0xb));
     await closedC;
   });
+
+  it('delays a link: frames arrive in order, none before the delay, and flow freely once healed', async () => {
+    const target = await sink();
+    const arrivals: number[] = [];
+    const proxy = new PeerProxy(await freePort(), target.port);
+    await proxy.start();
+    cleanup.push(() => proxy.stop());
+    const a = await dial(proxy.port);
+    a.write(hello(0xa));
+    expect(await until(() => target.frames.length === 1)).toBe(true);
+    proxy.setMode('a', { delayMs: 150 });
+    const sentAt = Date.now();
+    for (let t = 0; t < 20; t++) {
+      a.write(encodeFrame({ k: 'ping', t }, 1024));
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    // Healing mid-flight must not let later frames overtake the delayed ones.
+    proxy.heal();
+    a.write(encodeFrame({ k: 'ping', t: 20 }, 1024));
+    const seen = () => target.frames.length;
+    const poll = setInterval(() => { while (arrivals.length < seen() - 1) arrivals.push(Date.now()); }, 5);
+    try {
+      expect(await until(() => seen() === 22)).toBe(true);
+    } finally {
+      clearInterval(poll);
+    }
+    expect(Math.min(...arrivals) - sentAt).toBeGreaterThanOrEqual(140);
+    expect(target.frames.slice(1)).toEqual(Array.from({ length: 21 }, (_, t) => ({ k: 'ping', t })));
+    // Healed and drained: a new frame passes without the delay.
+    const t0 = Date.now();
+    a.write(encodeFrame({ k: 'ping', t: 21 }, 1024));
+    expect(await until(() => seen() === 23)).toBe(true);
+    expect(Date.now() - t0).toBeLessThan(140);
+  });
 });

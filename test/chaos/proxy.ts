@@ -9,12 +9,17 @@
  *  - pass: bytes flow both ways;
  *  - blackhole: connections stay open but every byte is silently dropped (etcd robustness's
  *    BlackholePeerNetwork: the sender sees no error, only silence);
- *  - refuse: open connections are reset and new ones closed at once.
+ *  - refuse: open connections are reset and new ones closed at once;
+ *  - delay: every chunk is held for a fixed time before it is forwarded, in order (what a slow
+ *    or lossy link looks like to TCP: retransmissions arrive late, never out of order).
  */
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { decodePayload, FRAME_HEADER_BYTES } from '../../src/transport/codec.js';
 
-export type LinkMode = 'pass' | 'blackhole' | 'refuse';
+export type LinkMode = 'pass' | 'blackhole' | 'refuse' | { readonly delayMs: number };
+
+/** Bytes held by one delayed direction before its source is paused (bounds the proxy's memory). */
+const MAX_DELAYED_BYTES = 8 << 20;
 
 /** The hello frame's `from`, or undefined until a whole first frame has arrived. */
 function helloFrom(buf: Buffer): { from: string } | 'incomplete' | 'unknown' {
@@ -80,6 +85,39 @@ export class PeerProxy {
     return this.modes.get(from) ?? this.modes.get('*') ?? 'pass';
   }
 
+  /** Forwards chunks from `src` to `dst` in order, each no earlier than its arrival + the link's delay. */
+  private delayedWriter(src: Socket, dst: Socket, from: string): (d: Buffer) => void {
+    const queue: Array<{ at: number; data: Buffer }> = [];
+    let queued = 0;
+    let timer: NodeJS.Timeout | undefined;
+    const flush = () => {
+      timer = undefined;
+      const now = Date.now();
+      while (queue.length > 0 && (queue[0] as { at: number }).at <= now) {
+        const { data } = queue.shift() as { data: Buffer };
+        queued -= data.length;
+        this.bytesForwarded += data.length;
+        dst.write(data);
+      }
+      if (queued < MAX_DELAYED_BYTES && src.isPaused()) src.resume();
+      if (queue.length > 0) timer = setTimeout(flush, (queue[0] as { at: number }).at - now);
+    };
+    src.once('close', () => clearTimeout(timer));
+    return (d) => {
+      const mode = this.modeOf(from);
+      const delay = typeof mode === 'object' ? mode.delayMs : 0;
+      if (delay === 0 && queue.length === 0) {
+        this.bytesForwarded += d.length;
+        dst.write(d);
+        return;
+      }
+      queue.push({ at: Date.now() + delay, data: d });
+      queued += d.length;
+      if (queued >= MAX_DELAYED_BYTES) src.pause();
+      if (timer === undefined) timer = setTimeout(flush, Math.max(0, (queue[0] as { at: number }).at - Date.now()));
+    };
+  }
+
   private drop(c: Conn): void {
     c.client.destroy();
     c.upstream.destroy();
@@ -113,21 +151,21 @@ export class PeerProxy {
     client.on('close', () => this.drop(c));
     upstream.on('close', () => this.drop(c));
     const pipe = (src: Socket, dst: Socket) => {
+      const forward = this.delayedWriter(src, dst, from);
       src.on('data', (d: Buffer) => {
-        if (this.modeOf(from) !== 'pass') {
+        const mode = this.modeOf(from);
+        if (mode === 'blackhole' || mode === 'refuse') {
           this.bytesDropped += d.length;
           c.tainted = true;
         } else if (c.tainted) {
           // After a blackhole the peer sees a reset (TCP never resumes mid-frame).
           this.drop(c);
-        } else {
-          this.bytesForwarded += d.length;
-          dst.write(d);
-        }
+        } else forward(d);
       });
     };
     upstream.once('connect', () => {
-      if (this.modeOf(from) === 'pass') upstream.write(first);
+      const mode = this.modeOf(from);
+      if (mode !== 'blackhole' && mode !== 'refuse') upstream.write(first);
       else {
         this.bytesDropped += first.length;
         c.tainted = true;
