@@ -8,7 +8,7 @@
  *  5. no leased key outlived its acknowledged revoke.
  * The run directory keeps member logs, data dirs, history.json and watches.json on failure.
  */
-import { mkdtempSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '../../src/client/index.js';
@@ -199,6 +199,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   } finally {
     running = false;
     await cluster.stopAll();
+    countTransportDecodeErrors(cluster, counters);
     const ops = history.operations();
     if (problems.length > 0 || o.keepRunDir === true) {
       writeFileSync(join(runDir, 'history.json'), historyToJSON(ops));
@@ -210,6 +211,26 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   const byOutcome = { ok: 0, failed: 0, unknown: 0 };
   for (const op of ops) byOutcome[op.status]++;
   return { ok: problems.length === 0, seed: o.seed, problems, runDir, operations: ops.length, byOutcome, counters, faults, watchEvents, finalRevision, wallMs: Date.now() - started };
+}
+
+/**
+ * Chaos finding F1: peer frames that did not decode. No fault here corrupts bytes (a blackholed
+ * connection is reset, never resumed mid-frame), so any such line in a member log is news; the
+ * summary counts them (member logs are kept only on failure).
+ */
+function countTransportDecodeErrors(cluster: ChaosCluster, counters: Counters): void {
+  for (const m of cluster.members) {
+    let log = '';
+    try {
+      log = readFileSync(join(cluster.runDir, `${m.name}.log`), 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of log.split('\n')) {
+      if (line.includes('fresh decoder')) bump(counters, 'transport: frame decoded only by a fresh decoder (F1)');
+      else if (/unknown frame kind|frame does not decode|frame is not an object/.test(line)) bump(counters, 'transport: undecodable peer frame (F1)');
+    }
+  }
 }
 
 export function describeResult(r: ChaosResult): string {
