@@ -1,16 +1,17 @@
 /**
  * TEST ONLY: a power-loss disk for real processes. LevelDB keeps unsynced writes across a
  * process kill (they sit in the OS page cache), so killing a `cairn serve` never tests
- * durability. This disk keeps the member's data in memory (a MemoryKv) and appends to a file
- * only what a synced batch makes durable: the unsynced batches before it and the batch itself,
- * in one CRC-checked record, fsynced before the batch resolves. A SIGKILL therefore loses
- * exactly what a power loss may lose — every write since the last synced batch — and the next
- * start reloads only the synced records (a torn last record was never acknowledged as synced).
+ * durability. This disk keeps the member's data in memory (a MemoryKv) and appends every batch
+ * to a file as one CRC-checked record marked synced or not; a synced batch is fsynced before it
+ * resolves. A SIGKILL alone is a process crash (the file keeps everything, as the page cache
+ * would); `powerCut()` after it is a power loss: the file is cut at some point at or after the
+ * end of the last synced record — every unsynced write lost, or a prefix of them kept with the
+ * last one possibly torn — and the next start reloads the whole records before the cut.
  *
  * Selected by `CAIRN_TEST_DISK=file` (src/cli/test-hooks.ts). Never use it in production: the
  * whole key space lives on the heap.
  */
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, statSync, truncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { pack, unpack } from 'msgpackr';
 import { crc32c } from '../util/crc.js';
@@ -33,8 +34,11 @@ function fromWire(ops: WireOp[]): KvOp[] {
   return ops.map((w) => (w[0] === 0 ? { type: 'put', key: new Uint8Array(w[1]), value: new Uint8Array(w[2]) } : { type: 'del', key: new Uint8Array(w[1]) }));
 }
 
-function record(ops: readonly KvOp[]): Buffer {
-  const payload = pack(toWire(ops));
+/** A record's payload: [1 if the batch was synced, its ops]. */
+type WireRecord = [0 | 1, WireOp[]];
+
+function record(ops: readonly KvOp[], synced: boolean): Buffer {
+  const payload = pack([synced ? 1 : 0, toWire(ops)] satisfies WireRecord);
   const out = Buffer.allocUnsafe(HEADER + payload.length);
   out.writeUInt32BE(payload.length, 0);
   out.writeUInt32BE(crc32c(payload), 4);
@@ -42,22 +46,43 @@ function record(ops: readonly KvOp[]): Buffer {
   return out;
 }
 
-/** The synced records of `file`; stops at a torn or corrupt tail (an unfinished append). */
-export function readSyncedRecords(file: string): { batches: KvOp[][]; validBytes: number; tornBytes: number } {
-  if (!existsSync(file)) return { batches: [], validBytes: 0, tornBytes: 0 };
+/**
+ * The whole records of `file`; stops at a torn or corrupt tail (an unfinished append).
+ * `syncedBytes` is where the last synced record ends: a power cut may drop anything after it.
+ */
+export function readRecords(file: string): { batches: KvOp[][]; validBytes: number; tornBytes: number; syncedBytes: number } {
+  if (!existsSync(file)) return { batches: [], validBytes: 0, tornBytes: 0, syncedBytes: 0 };
   const buf = readFileSync(file);
   const batches: KvOp[][] = [];
   let at = 0;
+  let syncedBytes = 0;
   while (at + HEADER <= buf.length) {
     const len = buf.readUInt32BE(at);
     const crc = buf.readUInt32BE(at + 4);
     if (at + HEADER + len > buf.length) break;
     const payload = buf.subarray(at + HEADER, at + HEADER + len);
     if (crc32c(payload) !== crc) break;
-    batches.push(fromWire(unpack(payload) as WireOp[]));
+    const [synced, ops] = unpack(payload) as WireRecord;
+    batches.push(fromWire(ops));
     at += HEADER + len;
+    if (synced === 1) syncedBytes = at;
   }
-  return { batches, validBytes: at, tornBytes: buf.length - at };
+  return { batches, validBytes: at, tornBytes: buf.length - at, syncedBytes };
+}
+
+/**
+ * A power cut of the member whose (killed) process wrote `dir`: keeps `keep` (0..1) of the bytes
+ * written after the last synced record — 0 loses every unsynced write, anything else keeps a
+ * prefix of them and may tear the record it cuts through. Returns the bytes dropped.
+ */
+export function powerCut(dir: string, keep: number): number {
+  const file = join(dir, 'synced.log');
+  if (!existsSync(file)) return 0;
+  const { syncedBytes } = readRecords(file);
+  const size = statSync(file).size;
+  const cut = syncedBytes + Math.floor(Math.min(1, Math.max(0, keep)) * (size - syncedBytes));
+  truncateSync(file, cut);
+  return size - cut;
 }
 
 export class FileDiskKv implements OrderedKv {
@@ -65,7 +90,8 @@ export class FileDiskKv implements OrderedKv {
   private readonly file: string;
   private fd: number;
   private fileBytes: number;
-  private unsynced: KvOp[][] = [];
+  /** Batches written since the last synced one. */
+  private unsyncedCount = 0;
   private readonly mem: OrderedKv;
   private closed = false;
   /** Records synced while a compaction builds its snapshot record. */
@@ -87,7 +113,7 @@ export class FileDiskKv implements OrderedKv {
    */
   static async open(dir: string, o: { lieAboutSync?: boolean } = {}): Promise<FileDiskKv> {
     const file = join(dir, 'synced.log');
-    const { batches, validBytes, tornBytes } = readSyncedRecords(file);
+    const { batches, validBytes, tornBytes } = readRecords(file);
     const disk = new MemoryKv(dir);
     const mem = disk.open();
     for (const ops of batches) await mem.batch(ops, { sync: true });
@@ -133,17 +159,21 @@ export class FileDiskKv implements OrderedKv {
     // MemoryKv applies a batch before its promise settles; everything below up to the file
     // write stays synchronous so a concurrent batch cannot slip in between (order is the log's).
     const applied = this.mem.batch(copies, { sync: options.sync });
-    if (!options.sync || this.lieAboutSync) {
-      this.unsynced.push(copies);
+    if (this.lieAboutSync) {
+      // Acknowledges every batch, synced or not, and writes nothing.
+      this.unsyncedCount++;
       return applied;
     }
-    const durable = [...this.unsynced.flat(), ...copies];
-    this.unsynced = [];
-    const rec = record(durable);
+    const rec = record(copies, options.sync);
     writeSync(this.fd, rec);
-    fsyncSync(this.fd);
     this.fileBytes += rec.length;
     this.sinceSnapshot?.push(rec);
+    if (!options.sync) {
+      this.unsyncedCount++;
+      return applied;
+    }
+    fsyncSync(this.fd);
+    this.unsyncedCount = 0;
     if (this.fileBytes > COMPACT_BYTES && this.sinceSnapshot === undefined) {
       const frozen = this.mem.snapshot();
       await applied;
@@ -154,9 +184,9 @@ export class FileDiskKv implements OrderedKv {
   }
 
   /**
-   * Rewrites the file as one record of the synced state at `frozen` plus every record synced
-   * while that record was being built (they went to the old file too, so nothing synced is
-   * ever only in memory).
+   * Rewrites the file as one record of the state at `frozen` (taken right after a synced batch,
+   * so all of it synced) plus every record written while that record was being built (they went
+   * to the old file too, so nothing synced is ever only in memory).
    */
   private async compact(frozen: KvSnapshot): Promise<void> {
     this.sinceSnapshot = [];
@@ -164,7 +194,7 @@ export class FileDiskKv implements OrderedKv {
       const all: KvOp[] = [];
       for await (const [key, value] of frozen.iterate({})) all.push({ type: 'put', key, value });
       if (this.closed) return;
-      const data = Buffer.concat([record(all), ...this.sinceSnapshot]);
+      const data = Buffer.concat([record(all, true), ...this.sinceSnapshot]);
       closeSync(this.fd);
       writeAtomically(this.file, data);
       this.fd = openSync(this.file, 'a');
@@ -175,9 +205,9 @@ export class FileDiskKv implements OrderedKv {
     }
   }
 
-  /** Bytes written but not yet synced (what a crash of this process loses). */
+  /** Batches written since the last synced one (what a power cut may lose). */
   unsyncedBatches(): number {
-    return this.unsynced.length;
+    return this.unsyncedCount;
   }
 
   async close(): Promise<void> {

@@ -8,12 +8,14 @@
  *  - latency: the links to and from one member (often the leader), or every link, hold each
  *    chunk 20–300 ms (in order, as TCP delivers a slow or lossy link);
  *  - slowdisk: every synced batch of a member (or all) waits 50–400 ms;
- *  - powerloss: on members running the file disk, SIGKILL = power cut (writes since the last
- *    synced batch are gone); a minority, or — rarely — every member at once;
+ *  - powerloss: on members running the file disk, SIGKILL and a power cut of the data (every
+ *    write since the last synced batch gone, or — 1 in 3 — all but a prefix of them, the last
+ *    one possibly torn); a minority, or — rarely — every member at once;
  *  - membership: remove a member (the leader half of the time), wipe it and add it back as a
  *    voter, or as a learner promoted once caught up (membership-fault.ts);
  *  - transfer: move leadership from the leader to another member.
  */
+import { powerCut } from '../../src/storage/file-disk.js';
 import type { SeededRng } from '../../src/util/rng.js';
 import type { ChaosCluster, ChaosMember } from './cluster.js';
 import { replaceMember, transferLeader } from './membership-fault.js';
@@ -75,6 +77,10 @@ export async function nemesis(cluster: ChaosCluster, rng: SeededRng, counters: C
         const name = kind === 'powerloss' ? (all ? 'power loss of all members' : 'power loss of a minority') : 'SIGKILL + restart';
         note(name, victims.map((m) => `${m.name}${m === leader ? ' (leader)' : ''}`).join(','));
         await Promise.all(victims.map((m) => cluster.signal(m, 'SIGKILL')));
+        if (kind === 'powerloss') {
+          const lost = victims.map((m) => `${m.name} -${powerCut(m.dataDir, rng.int(3) === 0 ? rng.next() : 0)} B`);
+          o.log(`${new Date().toISOString()} power cut: ${lost.join(', ')}`);
+        }
         await sleep(hold);
         for (const m of victims) await cluster.start(m);
         break;
