@@ -91,6 +91,10 @@ export class Applier {
     this.confState = confState;
   }
 
+  /**
+   * Applies `entries` in order, then flushes the backend: the entries' writes land as one batch
+   * (the backend buffers them, buffered-backend.ts), and before raft moves on.
+   */
   async applyAll(entries: readonly Entry[]): Promise<void> {
     for (const e of entries) {
       if (e.index <= this.applied) continue;
@@ -99,6 +103,7 @@ export class Applier {
       this.applied = e.index;
       this.appliedTerm = e.term;
     }
+    await this.d.backend.flush();
   }
 
   private async applyOne(e: Entry): Promise<void> {

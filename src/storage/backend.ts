@@ -41,6 +41,8 @@ export interface Backend {
   get(bucket: BucketName, key: Uint8Array): Promise<Uint8Array | undefined>;
   iterate(bucket: BucketName, options?: IterateOptions): AsyncIterable<[Uint8Array, Uint8Array]>;
   write(ops: readonly BackendOp[], options?: WriteOptions): Promise<void>;
+  /** Resolves once every earlier write has reached the store (no-op unless buffered). */
+  flush(): Promise<void>;
   snapshot(): Promise<BackendSnapshot>;
   /** Replaces every bucket's contents with a stream produced by `BackendSnapshot.chunks()`. */
   restore(chunks: AsyncIterable<Uint8Array>): Promise<void>;

@@ -6,6 +6,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KvError } from '../util/errors.js';
+import { BufferedBackend } from './buffered-backend.js';
 import { KvBackend, LevelBackend } from './kv-backend.js';
 import type { OrderedKv } from './kv.js';
 import { LevelKv } from './level-kv.js';
@@ -17,7 +18,8 @@ export interface DataDir {
   readonly dir: string;
   /** Call `wal.load()` first, once. */
   readonly wal: LevelWal | MemoryWal;
-  readonly backend: KvBackend;
+  /** Buffered: the applier's writes of one Ready land as one batch (buffered-backend.ts). */
+  readonly backend: BufferedBackend;
   /** Closes the WAL, the backend and the store (releasing the lock). */
   close(): Promise<void>;
 }
@@ -50,14 +52,15 @@ export async function dataDirOver(dir: string, kv: OrderedKv): Promise<LevelData
 
 export class LevelDataDir implements DataDir {
   readonly wal: LevelWal;
-  readonly backend: LevelBackend;
+  readonly backend: BufferedBackend;
 
   constructor(
     readonly dir: string,
     private readonly kv: OrderedKv,
   ) {
     this.wal = new LevelWal(kv);
-    this.backend = new LevelBackend(kv);
+    this.backend = new BufferedBackend(new LevelBackend(kv));
+    this.wal.orderAfter(() => this.backend.flush());
   }
 
   async close(): Promise<void> {
@@ -70,14 +73,15 @@ export class LevelDataDir implements DataDir {
 /** The simulator's data dir: WAL and backend share one MemoryKv, so a power loss hits both. */
 export class MemoryDataDir implements DataDir {
   readonly wal: MemoryWal;
-  readonly backend: KvBackend;
+  readonly backend: BufferedBackend;
   private readonly kv: OrderedKv;
 
   /** Pass the `disk` of a crashed member to restart it over what survived. */
   constructor(readonly disk: MemoryKv = new MemoryKv()) {
     this.kv = disk.open();
     this.wal = new MemoryWal(disk, this.kv);
-    this.backend = new KvBackend(this.kv);
+    this.backend = new BufferedBackend(new KvBackend(this.kv));
+    this.wal.orderAfter(() => this.backend.flush());
   }
 
   get dir(): string {

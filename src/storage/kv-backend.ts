@@ -97,6 +97,11 @@ export class KvBackend implements Backend {
     await this.kv.batch(kvOps, { sync: options?.sync ?? false });
   }
 
+  /** Writes go straight to the store. */
+  async flush(): Promise<void> {
+    this.checkOpen();
+  }
+
   async snapshot(): Promise<BackendSnapshot> {
     this.checkOpen();
     const snap = this.kv.snapshot();

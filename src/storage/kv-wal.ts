@@ -42,7 +42,19 @@ export class KvWal implements Wal {
   /** The prefix deletion in progress, if any (see trim); close() waits for it. */
   private trimRun: Promise<void> | undefined;
 
+  /** Runs before every WAL write; see orderAfter. */
+  private barrier: (() => Promise<void>) | undefined;
+
   constructor(protected readonly kv: OrderedKv) {}
+
+  /**
+   * Makes every WAL write land after the writes `flush` pushes out first: a data dir hands its
+   * buffered backend's flush here, so "a synced WAL batch covers the backend writes made before
+   * it" (one LevelDB log, written in order) holds with the buffer too.
+   */
+  orderAfter(flush: () => Promise<void>): void {
+    this.barrier = flush;
+  }
 
   get label(): string {
     return this.kv.label;
@@ -65,6 +77,7 @@ export class KvWal implements Wal {
 
   async save(hardState: HardState | undefined, entries: readonly Entry[], options: SaveOptions): Promise<void> {
     return this.exclusive(async () => {
+      await this.barrier?.();
       const s = this.loaded();
       const hs = hardState ?? s.hardState;
       const mustSync = entries.length > 0 || hs.term !== s.hardState.term || hs.vote !== s.hardState.vote;
@@ -98,6 +111,7 @@ export class KvWal implements Wal {
 
   async saveSnapshot(meta: SnapshotMetadata, hardState?: HardState): Promise<void> {
     return this.exclusive(async () => {
+      await this.barrier?.();
       const s = this.loaded();
       const prev = s.snapshot?.index ?? 0;
       assert(meta.index >= prev, () => `wal saveSnapshot: snapshot ${meta.index} is older than the stored ${prev}`);
@@ -119,6 +133,7 @@ export class KvWal implements Wal {
 
   async compact(throughIndex: number): Promise<void> {
     await this.exclusive(async () => {
+      await this.barrier?.();
       const s = this.loaded();
       const snapIndex = s.snapshot?.index ?? 0;
       assert(throughIndex <= snapIndex, () => `wal compact: ${throughIndex} is beyond the snapshot index ${snapIndex}`);

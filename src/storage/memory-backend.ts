@@ -93,6 +93,11 @@ export class MemoryBackend implements Backend {
     }
   }
 
+  /** Writes apply at once. */
+  async flush(): Promise<void> {
+    this.checkOpen();
+  }
+
   async snapshot(): Promise<BackendSnapshot> {
     this.checkOpen();
     const copy: Trees = new Map([...this.trees].map(([b, t]) => [b, t.clone()]));

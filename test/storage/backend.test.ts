@@ -1,5 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
+import type { BufferedBackend } from '../../src/storage/buffered-backend.js';
 import { MemoryDataDir, openDataDir } from '../../src/storage/data-dir.js';
 import { RESTORING_KEY, bucketKey } from '../../src/storage/keys.js';
 import { MemoryBackend } from '../../src/storage/memory-backend.js';
@@ -29,8 +30,14 @@ const memoryKv: BackendFactory = async () => {
   return { backend: dd.backend, cleanup: () => dd.close() };
 };
 
+const levelUnbuffered: BackendFactory = async () => {
+  const made = await level();
+  return { backend: (made.backend as BufferedBackend).inner, cleanup: made.cleanup };
+};
+
 backendConformance('MemoryBackend', { make: memory, other: level });
-backendConformance('LevelBackend', { make: level, other: memory });
+backendConformance('LevelBackend (unbuffered)', { make: levelUnbuffered, other: memory });
+backendConformance('LevelBackend (buffered, as data dirs hand it out)', { make: level, other: memory });
 backendConformance('MemoryDataDir backend', { make: memoryKv, other: level });
 
 describe('backend durability', () => {
@@ -75,6 +82,7 @@ describe('backend durability', () => {
     await dd.backend.write([{ type: 'put', bucket: 'meta', key: utf8('applied'), value: utf8('1') }]);
     await dd.wal.save({ term: 1, vote: 1, commit: 0 }, [{ index: 1, term: 1, type: 'normal', data: new Uint8Array() }], { sync: true });
     await dd.backend.write([{ type: 'put', bucket: 'meta', key: utf8('applied'), value: utf8('2') }]);
+    await dd.backend.flush();
     expect(disk.unsyncedBatches()).toBe(1);
     disk.powerLoss('drop', new SeededRng(1));
     await expect(dd.backend.get('meta', utf8('applied'))).rejects.toMatchObject({ code: 'Stopped' });
