@@ -249,7 +249,10 @@ export class Member {
     this.metrics.serverVersion.set({ server_version: CAIRN_VERSION }, 1);
     this.metrics.quotaBackendBytes.set(effectiveQuotaBytes(this.o.config));
     await this.refreshSizeMetrics();
-    this.statusTimer = this.o.clock.setInterval(() => void this.refreshSizeMetrics(), 1000);
+    this.statusTimer = this.o.clock.setInterval(() => {
+      // A failed refresh must not become an unhandled rejection (it would end the process).
+      this.refreshSizeMetrics().catch((err: unknown) => this.log.warn({ err: String(err) }, 'could not refresh the size metrics'));
+    }, 1000);
     this.loop.start();
     this.leases.startExpiryLoop(this.o.clock);
     this.autoCompactor.start();

@@ -120,10 +120,19 @@ export class LevelKv implements OrderedKv {
     await this.db.compactRange(start, end);
   }
 
-  /** Every file of the database (table files, the log holding unflushed writes, manifest). */
+  /**
+   * Every file of the database (table files, the log holding unflushed writes, manifest). LevelDB
+   * deletes obsolete files in the background, so a file listed may be gone when it is measured.
+   */
   async sizeBytes(): Promise<number> {
     let total = 0;
-    for (const name of await readdir(this.location)) total += (await stat(join(this.location, name))).size;
+    for (const name of await readdir(this.location)) {
+      try {
+        total += (await stat(join(this.location, name))).size;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
+    }
     return total;
   }
 
