@@ -44,7 +44,7 @@ export interface Backend {
   /** Resolves once every earlier write has reached the store (no-op unless buffered). */
   flush(): Promise<void>;
   snapshot(): Promise<BackendSnapshot>;
-  /** Replaces every bucket's contents with a stream produced by `BackendSnapshot.chunks()`. */
+  /** Replaces every bucket's contents with a stream produced by `BackendSnapshot.chunks()`, cut anywhere. */
   restore(chunks: AsyncIterable<Uint8Array>): Promise<void>;
   /** Approximate bytes on disk (etcd_mvcc_db_total_size_in_bytes). */
   sizeBytes(): Promise<number>;

@@ -11,7 +11,7 @@
  * `chunks()` is one iterator over the whole backend range in bucket order.
  */
 import { type Backend, type BackendOp, type BackendSnapshot, type BucketName, type IterateOptions, type WriteOptions } from './backend.js';
-import { decodeChunk, recordsToChunks, type BackendRecord } from './backend-chunks.js';
+import { decodeChunks, recordsToChunks, type BackendRecord } from './backend-chunks.js';
 import { BACKEND_RANGE, RESTORING_KEY, bucketKey, bucketOfPrefix, bucketPrefix } from './keys.js';
 import type { KvOp, KvReader, OrderedKv } from './kv.js';
 import { assert } from '../util/assert.js';
@@ -135,8 +135,8 @@ export class KvBackend implements Backend {
       bytes = 0;
     };
     for await (const key of this.kv.keys(BACKEND_RANGE)) await add({ type: 'del', key });
-    for await (const chunk of chunks) {
-      for (const [bucket, k, v] of decodeChunk(chunk)) await add(putOp(bucket, k, v));
+    for await (const records of decodeChunks(chunks)) {
+      for (const [bucket, k, v] of records) await add(putOp(bucket, k, v));
     }
     ops.push({ type: 'del', key: RESTORING_KEY });
     await this.kv.batch(ops, { sync: true });

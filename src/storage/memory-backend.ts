@@ -5,7 +5,7 @@
 import { newBTree, type BTree } from '../util/btree.js';
 import { compareBytes } from '../util/bytes.js';
 import { BUCKETS, type Backend, type BackendOp, type BackendSnapshot, type BucketName, type IterateOptions } from './backend.js';
-import { decodeChunk, recordsToChunks, type BackendRecord } from './backend-chunks.js';
+import { decodeChunks, recordsToChunks, type BackendRecord } from './backend-chunks.js';
 
 type Tree = BTree<Uint8Array, Uint8Array>;
 type Trees = Map<BucketName, Tree>;
@@ -107,8 +107,8 @@ export class MemoryBackend implements Backend {
   async restore(chunks: AsyncIterable<Uint8Array>): Promise<void> {
     this.checkOpen();
     const fresh = newTrees();
-    for await (const chunk of chunks) {
-      for (const [bucket, k, v] of decodeChunk(chunk)) tree(fresh, bucket).set(k, v);
+    for await (const records of decodeChunks(chunks)) {
+      for (const [bucket, k, v] of records) tree(fresh, bucket).set(k, v);
     }
     this.trees = fresh;
   }

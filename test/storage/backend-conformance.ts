@@ -118,6 +118,34 @@ export function backendConformance(name: string, factories: { make: BackendFacto
       expect(text(await other.get('alarm', utf8('k02499')))).toBe('v2499');
     });
 
+    it('restores a snapshot stream cut anywhere (as a transport re-cuts it), and refuses one cut short', async () => {
+      const many: BackendOp[] = [];
+      for (let i = 0; i < 400; i++) many.push(put('key', `k${String(i).padStart(4, '0')}`, 'v'.repeat(i % 7 === 0 ? 5000 : 20)));
+      await backend.write(many);
+      const snap = await backend.snapshot();
+      const pieces: Uint8Array[] = [];
+      for await (const chunk of snap.chunks(16 * 1024)) pieces.push(chunk);
+      await snap.release();
+      const bytes = Buffer.concat(pieces);
+      // Pieces of 1..3000 bytes, never aligned with the 16 KiB chunks the snapshot produced.
+      async function* recut(upTo: number): AsyncIterable<Uint8Array> {
+        let seed = 7;
+        for (let at = 0; at < upTo; ) {
+          seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+          const n = 1 + (seed % 3000);
+          yield bytes.subarray(at, Math.min(upTo, at + n));
+          at += n;
+        }
+      }
+      const other = await make(factories.other);
+      await other.restore(recut(bytes.length));
+      expect((await keys(other, 'key')).filter((k) => k.startsWith('k0')).length).toBe(400);
+      expect(text(await other.get('key', utf8('k0398')))).toBe('v'.repeat(20));
+      expect(text(await other.get('key', utf8('k0399')))).toBe('v'.repeat(5000));
+      const third = await make(factories.other);
+      await expect(third.restore(recut(bytes.length - 10))).rejects.toMatchObject({ code: 'StorageCorrupt' });
+    });
+
     it('rejects a corrupt snapshot chunk with StorageCorrupt', async () => {
       async function* junk(): AsyncIterable<Uint8Array> {
         yield new Uint8Array([0x93, 1, 2, 3]);
