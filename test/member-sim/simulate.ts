@@ -157,8 +157,13 @@ export async function simulate(o: SimOptions): Promise<SimResult> {
       for (let t = 0; t < 5000 && !converged; t += 50) {
         await world.run(50);
         const hashes = await world.settle(Promise.all(world.live().map(async (m) => {
-          const h = await (m.member as NonNullable<typeof m.member>).hashKV(0);
-          return `${h.revision}:${h.hash}`;
+          try {
+            const h = await (m.member as NonNullable<typeof m.member>).hashKV(0);
+            return `${h.revision}:${h.hash}`;
+          } catch (err) {
+            // A member that stopped itself (a storage failure) never converges: report, don't crash.
+            return `${m.name}: ${(err as Error).message}`;
+          }
         })));
         last = hashes.join(' ');
         converged = new Set(hashes).size === 1;
