@@ -55,6 +55,8 @@ export class BufferedBackend implements Backend {
   iterate(bucket: BucketName, options?: IterateOptions): AsyncIterable<[Uint8Array, Uint8Array]> {
     this.check();
     const flushed = this.flush();
+    // Awaited below; a failure must not go unhandled if the caller never starts iterating.
+    flushed.catch(() => undefined);
     const inner = this.inner;
     return (async function* () {
       await flushed;
