@@ -60,7 +60,14 @@ async function startCluster(kind: 'cairn' | 'etcd'): Promise<Cluster> {
       ? spawn('etcd', flags, { stdio: 'ignore' })
       : spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist/src/cli/main.js'), 'serve', ...flags, '--log-level', 'error'], { stdio: 'ignore' });
   });
-  for (const n of nodes) await waitHealthy(n.client, procs);
+  try {
+    for (const n of nodes) await waitHealthy(n.client, procs);
+  } catch (err) {
+    // A member that failed to start must not leave the others running.
+    for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   return {
     name: kind,
     urls: nodes.map((n) => n.client),
