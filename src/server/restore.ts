@@ -6,7 +6,6 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile, readdir } from 'node:fs/promises';
-import { unpackMultiple } from 'msgpackr';
 import { openDataDir } from '../storage/data-dir.js';
 import { KvError } from '../util/errors.js';
 import { initializeNewCluster } from './bootstrap.js';
@@ -25,19 +24,6 @@ export interface RestoreResult {
   readonly clusterId: number;
 }
 
-/** Splits the backup body into the backend chunks it was made of (each a msgpack value). */
-function chunksOf(body: Uint8Array): Uint8Array[] {
-  const chunks: Uint8Array[] = [];
-  try {
-    unpackMultiple(body, (_value: unknown, start?: number, end?: number) => {
-      chunks.push(body.subarray(start ?? 0, end ?? body.length));
-    });
-  } catch (err) {
-    throw new KvError('StorageCorrupt', `cairn: the snapshot file does not decode: ${(err as Error).message}`);
-  }
-  return chunks;
-}
-
 export async function restoreSnapshotFile(file: string, config: MemberConfig, o: RestoreOptions = {}): Promise<RestoreResult> {
   const existing = await readdir(config.dataDir).catch(() => []);
   if (existing.length > 0) throw new KvError('InvalidArgument', `data-dir "${config.dataDir}" exists`);
@@ -50,12 +36,12 @@ export async function restoreSnapshotFile(file: string, config: MemberConfig, o:
     const actual = createHash('sha256').update(body).digest();
     if (!actual.equals(expected)) throw new KvError('StorageCorrupt', `${file}: snapshot file integrity check failed (SHA-256 mismatch)`);
   }
-  const chunks = chunksOf(body);
   const dataDir = await openDataDir(config.dataDir);
   try {
     await dataDir.wal.load();
+    // The body is the backend chunks back to back; restore finds them in the bytes.
     await dataDir.backend.restore((async function* () {
-      yield* chunks;
+      yield body;
     })());
     const oldMembers: Uint8Array[] = [];
     for await (const [key] of dataDir.backend.iterate('members')) oldMembers.push(key);

@@ -34,16 +34,6 @@ export async function* recordsToChunks(
   if (batch.length > 0) yield packr.pack(batch);
 }
 
-export function decodeChunk(chunk: Uint8Array): BackendRecord[] {
-  let decoded: unknown;
-  try {
-    decoded = packr.unpack(chunk);
-  } catch (err) {
-    throw new KvError('StorageCorrupt', `cairn: backend snapshot chunk does not decode: ${(err as Error).message}`);
-  }
-  return checkChunk(decoded);
-}
-
 /** Bytes of one chunk that may be held while waiting for the rest of it. */
 const MAX_PENDING_BYTES = 256 << 20;
 

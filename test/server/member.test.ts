@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { fromUtf8, utf8 } from '../../src/util/bytes.js';
+import type { Member } from '../../src/server/member.js';
 import { isKvError } from '../../src/util/errors.js';
 import { eventually, startCluster, type TestCluster } from './cluster-harness.js';
 
@@ -115,6 +116,14 @@ describe('three members', () => {
     })).toBe('yes');
   });
 
+  /** Waits until `member` holds the leader's key space: same revision, same hash. */
+  const expectSameKeySpace = (leader: Member, member: Member, ms: number) =>
+    eventually(async () => {
+      const [a, b] = await Promise.all([leader.hashKV(), member.hashKV()]);
+      expect(b.revision).toBe(a.revision);
+      expect(b.hash).toBe(a.hash);
+    }, ms);
+
   it('catches a lagging follower up by snapshot after the leader compacted its log', async () => {
     cluster = await startCluster(3, { snapshotCount: 20, snapshotCatchUpEntries: 5 });
     const leader = await cluster.leader();
@@ -123,11 +132,7 @@ describe('three members', () => {
     cluster.network.isolate(laggardId);
     for (let i = 0; i < 60; i++) await leader.put({ key: utf8(`s${i}`), value: utf8(`${i}`) });
     cluster.network.heal();
-    await eventually(async () => {
-      const [a, b] = await Promise.all([leader.hashKV(), cluster!.members.get(laggard)!.hashKV()]);
-      expect(b.revision).toBe(a.revision);
-      expect(b.hash).toBe(a.hash);
-    }, 10_000);
+    await expectSameKeySpace(leader, cluster.members.get(laggard)!, 10_000);
     expect(await get(cluster, laggard, 's59', true)).toBe('59');
     expect(await cluster.members.get(laggard)!.metrics.render()).toMatch(/etcd_network_snapshot_receive_success\{From="[0-9a-f]+"\} 1/);
     // After installing the leader's backend it must still be itself: restart and check its ID.
@@ -146,11 +151,7 @@ describe('three members', () => {
     const big = new Uint8Array(40 * 1024).fill(7);
     for (let i = 0; i < 60; i++) await leader.put({ key: utf8(`big${i}`), value: big });
     cluster.network.heal();
-    await eventually(async () => {
-      const [a, b] = await Promise.all([leader.hashKV(), cluster!.members.get(laggard)!.hashKV()]);
-      expect(b.revision).toBe(a.revision);
-      expect(b.hash).toBe(a.hash);
-    }, 15_000);
+    await expectSameKeySpace(leader, cluster.members.get(laggard)!, 15_000);
   });
 });
 

@@ -5,10 +5,9 @@
  */
 import { createHash } from 'node:crypto';
 import { open, readFile, rename, rm } from 'node:fs/promises';
-import { unpackMultiple } from 'msgpackr';
 import { defaultConfig, validateConfig } from '../../server/config.js';
 import { restoreSnapshotFile } from '../../server/restore.js';
-import { decodeChunk } from '../../storage/backend-chunks.js';
+import { decodeChunks, type BackendRecord } from '../../storage/backend-chunks.js';
 import { decodeRevKey } from '../../store/revision.js';
 import { crc32c } from '../../util/crc.js';
 import { humanizeBytes } from '../output/format.js';
@@ -77,7 +76,7 @@ export const snapshotSaveCommand: Command = {
 };
 
 /** What a snapshot file holds (etcdutl `snapshot status`): the body's chunks, decoded. */
-async function readSnapshotFile(file: string): Promise<{ body: Uint8Array; records: ReturnType<typeof decodeChunk> }> {
+async function readSnapshotFile(file: string): Promise<{ body: Uint8Array; records: BackendRecord[] }> {
   const data = new Uint8Array(await readFile(file));
   if (data.length < SHA256_BYTES) throw new CliError(`snapshot file ${file} is too short`);
   const body = data.subarray(0, data.length - SHA256_BYTES);
@@ -85,10 +84,10 @@ async function readSnapshotFile(file: string): Promise<{ body: Uint8Array; recor
   if (!bytesEqual(new Uint8Array(createHash('sha256').update(body).digest()), trailer)) {
     throw new CliError(`snapshot file integrity check failed: ${file}`);
   }
-  const records: ReturnType<typeof decodeChunk> = [];
-  unpackMultiple(body, (_value: unknown, start?: number, end?: number) => {
-    records.push(...decodeChunk(body.subarray(start ?? 0, end ?? body.length)));
-  });
+  const records: BackendRecord[] = [];
+  for await (const chunk of decodeChunks((async function* () {
+    yield body;
+  })())) records.push(...chunk);
   return { body, records };
 }
 
