@@ -4,14 +4,10 @@
  * --op put|get|mixed --value-bytes 256 [--target cairn|etcd|both]`. Each target runs as real
  * processes on 127.0.0.1 with fresh data dirs; every process is stopped by its PID.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { freePort } from '../test/e2e/processes.js';
+import { cpus } from 'node:os';
+import { etcdVersion as etcdVersionLine, hasEtcd as etcdInstalled, startCluster, type BenchCluster as Cluster } from './clusters.js';
 import { writeSection } from './wal-report.js';
 
-const ROOT = resolve(import.meta.dirname, '..');
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? (process.argv[i + 1] as string) : fallback;
@@ -24,63 +20,6 @@ const valueBytes = Number(arg('value-bytes', '256'));
 const target = arg('target', 'both');
 /** Extra node flags for cairn members, e.g. CAIRN_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof". */
 const nodeArgs = (process.env['CAIRN_BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
-
-interface Cluster {
-  readonly name: string;
-  readonly urls: string[];
-  stop(): Promise<void>;
-}
-
-async function waitHealthy(url: string, procs: ChildProcess[]): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (procs.some((p) => p.exitCode !== null)) throw new Error('a member exited during start');
-    const ok = await fetch(`${url}/health`).then((r) => r.ok, () => false);
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} not healthy`);
-}
-
-async function startCluster(kind: 'cairn' | 'etcd'): Promise<Cluster> {
-  const dir = mkdtempSync(join(tmpdir(), `bench-${kind}-`));
-  const nodes = [];
-  for (let i = 1; i <= members; i++) {
-    nodes.push({ name: `m${i}`, client: `http://127.0.0.1:${await freePort()}`, peer: `http://127.0.0.1:${await freePort()}` });
-  }
-  const initial = nodes.map((n) => `${n.name}=${n.peer}`).join(',');
-  const procs = nodes.map((n) => {
-    const flags = [
-      '--name', n.name, '--data-dir', join(dir, n.name),
-      '--listen-client-urls', n.client, '--advertise-client-urls', n.client,
-      '--listen-peer-urls', n.peer, '--initial-advertise-peer-urls', n.peer,
-      '--initial-cluster', initial, '--initial-cluster-token', `bench-${kind}`, '--initial-cluster-state', 'new',
-    ];
-    return kind === 'etcd'
-      ? spawn('etcd', flags, { stdio: 'ignore' })
-      : spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist/src/cli/main.js'), 'serve', ...flags, '--log-level', 'error'], { stdio: 'ignore' });
-  });
-  try {
-    for (const n of nodes) await waitHealthy(n.client, procs);
-  } catch (err) {
-    // A member that failed to start must not leave the others running.
-    for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
-    throw err;
-  }
-  return {
-    name: kind,
-    urls: nodes.map((n) => n.client),
-    stop: async () => {
-      await Promise.all(procs.map((p) => new Promise<void>((r) => {
-        if (p.exitCode !== null) return r();
-        p.once('exit', () => r());
-        p.kill('SIGTERM');
-      })));
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 const value = Buffer.alloc(valueBytes, 'x').toString('base64');
@@ -116,18 +55,18 @@ async function load(c: Cluster, runSeconds: number): Promise<{ ops: number; erro
   return { ops: latencies.length, errors, p50: at(0.5), p99: at(0.99), perSecond: latencies.length / elapsed };
 }
 
-const hasEtcd = spawnSync('etcd', ['--version']).status === 0;
+const hasEtcd = etcdInstalled();
 const kinds = (target === 'both' ? ['cairn', 'etcd'] : [target]).filter((k) => k !== 'etcd' || hasEtcd) as Array<'cairn' | 'etcd'>;
 const rows: string[] = [];
 const results: Record<string, number> = {};
 for (const kind of kinds) {
-  const c = await startCluster(kind);
+  const c = await startCluster(kind, members, nodeArgs);
   try {
     await load(c, Math.min(2, seconds)); // warm-up: connections, JIT, first leader's no-op
     const r = await load(c, seconds);
     results[kind] = r.perSecond;
-    rows.push(`| ${kind} | ${r.perSecond.toFixed(0)} | ${r.p50.toFixed(2)} ms | ${r.p99.toFixed(2)} ms | ${r.errors} |`);
-    console.log(`${kind}: ${r.perSecond.toFixed(0)} ops/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, errors ${r.errors}`);
+    rows.push(`| ${c.kind} | ${r.perSecond.toFixed(0)} | ${r.p50.toFixed(2)} ms | ${r.p99.toFixed(2)} ms | ${r.errors} |`);
+    console.log(`${c.kind}: ${r.perSecond.toFixed(0)} ops/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, errors ${r.errors}`);
   } finally {
     await c.stop();
   }
@@ -136,7 +75,7 @@ if (results.cairn !== undefined && results.etcd !== undefined) {
   console.log(`cairn/etcd throughput ratio: ${(results.cairn / results.etcd).toFixed(2)}`);
 }
 const command = `npm run bench:cluster -- ${process.argv.slice(2).join(' ')}`.trim();
-const etcdVersion = hasEtcd ? (spawnSync('etcd', ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0] ?? '') : 'not installed';
+const etcdVersion = etcdVersionLine();
 writeSection(
   `cluster-load-${op}-${members}`,
   `## Cluster load over the gateway: ${op}, ${members} member(s), ${clients} clients (\`bench/cluster-load.ts\`)\n\n` +
