@@ -152,6 +152,8 @@ export class Member {
     this.peerMetrics = new PeerMetrics(this.metrics);
     this.reads = new ReadIndexBatcher({
       clock: o.clock,
+      memberId: id,
+      rng: o.rng,
       requestReadIndex: (ctx) => this.loop.submit((n) => n.readIndex(ctx)),
       appliedIndex: () => this.applier.appliedIndex,
       timeoutMs: requestTimeoutMs(o.config),
