@@ -57,7 +57,7 @@ describe('lease keep-alive on a deposed leader (etcd 15247)', () => {
       await eventually(async () => {
         expect(next.leases.list()).not.toContain(lease.id);
         expect((await next.range({ key: utf8('lock') })).kvs).toEqual([]);
-      }, 3000);
+      }, 5000);
     } finally {
       clearInterval(keeping);
     }
