@@ -33,11 +33,10 @@ export abstract class RaftLeader extends RaftReplication {
         return;
       case 'MsgReadIndex': {
         const req: ReadRequest = { from: m.from, context: m.context };
-        if (this.trk.isSingleton()) {
-          // Only this voter: its commit index is the quorum's.
-          this.answerRead(req, this.log.committed);
-        } else if (!this.committedEntryInCurrentTerm()) {
-          // The commit index is not known to be current until our no-op commits (§6.4).
+        if (!this.committedEntryInCurrentTerm()) {
+          // The commit index is not known to be current until our no-op commits (§6.4). This
+          // holds for a single voter too: after a power loss its unsynced commit index can lag
+          // behind a write it already acknowledged; its no-op commits past that write.
           this.pendingReadIndex.push(req);
         } else {
           this.startRead(req);
@@ -191,7 +190,8 @@ export abstract class RaftLeader extends RaftReplication {
   }
 
   private startRead(req: ReadRequest): void {
-    if (this.readOnly.option === 'leaseBased') {
+    // A lone voter's commit index is the quorum's once it holds an entry of this term.
+    if (this.readOnly.option === 'leaseBased' || this.trk.isSingleton()) {
       this.answerRead(req, this.log.committed);
       return;
     }

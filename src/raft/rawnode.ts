@@ -74,7 +74,10 @@ export class RawNode {
     }
   }
 
-  /** Asks for a read index; the answer arrives as a ReadState in a later Ready (or never, if dropped). */
+  /**
+   * Asks for a read index; the answer arrives as a ReadState in a later Ready (or never, if
+   * dropped). `requestCtx` must be unique across members and restarts (see read-only.ts).
+   */
   readIndex(requestCtx: Uint8Array): void {
     this.raft.step({ ...this.local('MsgReadIndex'), type: 'MsgReadIndex', context: requestCtx });
   }

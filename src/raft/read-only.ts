@@ -3,6 +3,9 @@
  * request is answered once a quorum acknowledged a heartbeat carrying its context (or a later
  * one's: requests are queued in order, and an ack for a later request proves leadership after
  * the earlier ones arrived too — that is how reads waiting at one moment share one round).
+ * Requests are keyed by context alone, as in etcd: the application must make contexts unique
+ * across members and restarts (etcd uses its request IDs; cairn's server/read-index.ts does
+ * the same), or a colliding request is dropped and a late answer can be taken for another's.
  */
 import { bytesKey } from './entries.js';
 import type { NodeId } from './types.js';

@@ -3,6 +3,10 @@
  * grants and revocations go through raft and are applied by every member; keep-alives and
  * expiry happen on the leader only. Expired leases are revoked by proposals, and leadership is
  * re-checked at the moment each is proposed, so a deposed leader never revokes (pitfall 10).
+ * A keep-alive renews only after a ReadIndex round confirmed that this member still leads
+ * (etcd issue 15247, fixed in etcd 3.5.13 by `ensureLeadership`): a partitioned old leader
+ * that still believes it leads must not tell a client its lease lives on while the new leader
+ * lets it expire.
  */
 import type { BackendOp } from '../storage/backend.js';
 import type { Backend } from '../storage/backend.js';
@@ -24,6 +28,8 @@ const EXPIRY_CHECK_MS = 500;
 
 export class MemberLeases {
   private timer: Timer | undefined;
+  /** Keep-alives waiting for their leadership round; failed at once if leadership is lost. */
+  private readonly confirming = new Set<(err: KvError) => void>();
 
   constructor(
     readonly lessor: Lessor,
@@ -31,6 +37,12 @@ export class MemberLeases {
     private readonly backend: Backend,
     private readonly propose: (request: InternalRequest) => Promise<unknown>,
     private readonly isLeader: () => boolean,
+    /**
+     * A linearizable-read round (ReadIndex: a heartbeat quorum acknowledged this leader after
+     * the call, and apply caught up, like etcd's waitAppliedIndex). Bounded by the reads' own
+     * limits and request timeout.
+     */
+    private readonly leadershipRound: () => Promise<void>,
   ) {}
 
   startExpiryLoop(clock: Clock): void {
@@ -45,6 +57,7 @@ export class MemberLeases {
   onLeadership(isLeader: boolean, extendMs: number): void {
     if (isLeader && !this.lessor.isPrimary) this.lessor.promote(extendMs);
     else if (!isLeader && this.lessor.isPrimary) this.lessor.demote();
+    if (!isLeader) this.failConfirming();
   }
 
   async grant(id: number, ttl: number): Promise<LeaseGrantResult> {
@@ -57,8 +70,12 @@ export class MemberLeases {
     await this.propose({ op: 'leaseRevoke', id });
   }
 
-  /** Keep-alive: leader only (followers get NotLeader; the HTTP layer forwards). */
+  /**
+   * Keep-alive: leader only (followers get NotLeader; the HTTP layer forwards), and only once
+   * a leadership round started after the call confirmed it; NotLeader if leadership is lost first.
+   */
   async renew(id: number): Promise<number> {
+    await this.confirmLeadership();
     const ttl = await this.lessor.renew(id);
     this.onRenewed?.();
     return ttl;
@@ -92,6 +109,28 @@ export class MemberLeases {
     const { lease, ops } = this.lessor.grant(id, ttl);
     await this.backend.write([...ops, ...extra]);
     return lease;
+  }
+
+  private confirmLeadership(): Promise<void> {
+    if (!this.isLeader()) return Promise.reject(new KvError('NotLeader'));
+    return new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const settle = (err?: Error): void => {
+        if (settled) return;
+        settled = true;
+        this.confirming.delete(settle);
+        if (err !== undefined) reject(err);
+        // The round confirmed leadership when its heartbeats went out; a step-down since shows here.
+        else if (this.isLeader()) resolve();
+        else reject(new KvError('NotLeader'));
+      };
+      this.confirming.add(settle);
+      this.leadershipRound().then(() => settle(), (err: Error) => settle(err));
+    });
+  }
+
+  private failConfirming(): void {
+    for (const settle of [...this.confirming]) settle(new KvError('NotLeader'));
   }
 
   private revokeExpired(): void {

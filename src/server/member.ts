@@ -96,7 +96,7 @@ export class Member {
     // etcd fragments watch responses above max-request-bytes + 512 KiB (its gRPC send limit).
     this.watchHub = new WatchHub(store, o.clock, { fragmentBytes: o.config.maxRequestBytes + 512 * 1024 });
     store.onCommit(this.watchHub.listener);
-    this.leases = new MemberLeases(lessor, store, o.dataDir.backend, (r) => this.propose(r), () => this.isLeader);
+    this.leases = new MemberLeases(lessor, store, o.dataDir.backend, (r) => this.propose(r), () => this.isLeader, () => this.reads.wait());
     this.leases.onRenewed = () => this.metrics.leasesRenewed.inc();
     this.autoCompactor = new AutoCompactor({
       mode: o.config.autoCompactionMode,
@@ -152,6 +152,8 @@ export class Member {
     this.peerMetrics = new PeerMetrics(this.metrics);
     this.reads = new ReadIndexBatcher({
       clock: o.clock,
+      memberId: id,
+      rng: o.rng,
       requestReadIndex: (ctx) => this.loop.submit((n) => n.readIndex(ctx)),
       appliedIndex: () => this.applier.appliedIndex,
       timeoutMs: requestTimeoutMs(o.config),

@@ -3,11 +3,20 @@
  * round is in flight joins the next one, so one heartbeat round serves them all. A read is
  * released once this member has applied up to the index the leader confirmed (Raft thesis
  * §6.4). Lost requests are re-sent with the same context; each read has its own deadline.
+ *
+ * A round's context is unique across the cluster and across restarts, as etcd's request IDs
+ * are: the leader keys pending reads by context alone, so two members numbering their rounds
+ * alike would collide (one dropped until its retry), and a late answer to a previous process's
+ * round must never be taken for this process's (it carries an older index: a stale read).
  */
 import type { ReadState } from '../raft/types.js';
 import { bytesEqual } from '../util/bytes.js';
 import type { Clock, Timer } from '../util/clock.js';
 import { KvError } from '../util/errors.js';
+import type { Rng } from '../util/rng.js';
+
+/** Context bytes: member ID, then a per-process random nonce, then the round number. */
+const CONTEXT_BYTES = 24;
 
 interface Reader {
   resolve(): void;
@@ -24,6 +33,9 @@ interface Round {
 
 export interface ReadIndexOptions {
   readonly clock: Clock;
+  /** This member's ID and randomness: together they make round contexts unique (see above). */
+  readonly memberId: number;
+  readonly rng: Rng;
   /** Asks raft for a read index; raft answers with a ReadState carrying `ctx`. */
   readonly requestReadIndex: (ctx: Uint8Array) => void;
   readonly appliedIndex: () => number;
@@ -42,8 +54,15 @@ export class ReadIndexBatcher {
   private seq = 0;
   private stopped = false;
   private startScheduled = false;
+  /** Member ID and nonce: the first 16 bytes of every context this process sends. */
+  private readonly contextPrefix = new Uint8Array(16);
 
-  constructor(private readonly o: ReadIndexOptions) {}
+  constructor(private readonly o: ReadIndexOptions) {
+    const view = new DataView(this.contextPrefix.buffer);
+    view.setFloat64(0, o.memberId);
+    view.setUint32(8, o.rng.int(2 ** 32));
+    view.setUint32(12, o.rng.int(2 ** 32));
+  }
 
   /** Resolves when a linearizable read may be served from local state. */
   wait(): Promise<void> {
@@ -108,8 +127,9 @@ export class ReadIndexBatcher {
     const readers = this.waiting.filter((r) => !r.done);
     this.waiting = [];
     if (readers.length === 0) return;
-    const ctx = new Uint8Array(8);
-    new DataView(ctx.buffer).setFloat64(0, ++this.seq);
+    const ctx = new Uint8Array(CONTEXT_BYTES);
+    ctx.set(this.contextPrefix);
+    new DataView(ctx.buffer).setFloat64(16, ++this.seq);
     const round: Round = { ctx, readers, retry: this.o.clock.setInterval(() => this.send(round), this.o.retryMs) };
     this.round = round;
     this.send(round);

@@ -7,7 +7,7 @@ import type * as api from '../api/kv.js';
 import type { ResponseOp as StoreResponseOp, TxnResponse as StoreTxnResponse } from '../store/requests.js';
 import type { WatchResponse as StoreWatchResponse } from '../store/watch-types.js';
 import { assertNever } from '../util/assert.js';
-import { KvError } from '../util/errors.js';
+import { isKvError, KvError } from '../util/errors.js';
 import { requestTimeoutMs } from './config.js';
 import { forwardKeepAlive, forwardTimeToLive } from './leader-forward.js';
 import { moveLeader } from './leader-transfer.js';
@@ -110,18 +110,20 @@ export class MemberService implements api.KV {
 
   async leaseKeepAlive(req: api.LeaseKeepAliveRequest): Promise<api.LeaseKeepAliveResponse> {
     this.member.refuseOnLearner();
-    if (!this.member.isLeader) {
-      const ttl = await forwardKeepAlive(this.leaderUrl(), req.id, this.timeoutMs);
-      return { header: this.currentHeader(), id: req.id, ttl };
+    if (this.member.isLeader) {
+      try {
+        const ttl = await this.member.leases.renew(req.id);
+        return { header: this.currentHeader(), id: req.id, ttl };
+      } catch (err) {
+        // etcd answers a keep-alive for an unknown lease with TTL 0, not an error.
+        if (isKvError(err, 'LeaseNotFound')) return { header: this.currentHeader(), id: req.id, ttl: 0 };
+        // Deposed before its leadership was confirmed (etcd 15247): the new leader answers, if
+        // one is known; a partitioned old leader answers "no leader" so the client moves on.
+        if (!isKvError(err, 'NotLeader') || this.member.leaderId === this.member.id) throw err;
+      }
     }
-    try {
-      const ttl = await this.member.leases.renew(req.id);
-      return { header: this.currentHeader(), id: req.id, ttl };
-    } catch (err) {
-      // etcd answers a keep-alive for an unknown lease with TTL 0, not an error.
-      if (err instanceof KvError && err.code === 'LeaseNotFound') return { header: this.currentHeader(), id: req.id, ttl: 0 };
-      throw err;
-    }
+    const ttl = await forwardKeepAlive(this.leaderUrl(), req.id, this.timeoutMs);
+    return { header: this.currentHeader(), id: req.id, ttl };
   }
 
   async leaseTimeToLive(req: api.LeaseTimeToLiveRequest): Promise<api.LeaseTimeToLiveResponse> {

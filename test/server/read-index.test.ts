@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { ReadIndexBatcher } from '../../src/server/read-index.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { isKvError } from '../../src/util/errors.js';
+import { SeededRng } from '../../src/util/rng.js';
+import { Network } from '../raft/network.js';
 
 function setup(overrides: Partial<{ maxWaiting: number }> = {}) {
   const clock = new ManualClock();
@@ -9,6 +11,8 @@ function setup(overrides: Partial<{ maxWaiting: number }> = {}) {
   let applied = 0;
   const batcher = new ReadIndexBatcher({
     clock,
+    memberId: 1,
+    rng: new SeededRng(1),
     requestReadIndex: (ctx) => requests.push(ctx),
     appliedIndex: () => applied,
     timeoutMs: 1000,
@@ -77,5 +81,70 @@ describe('ReadIndexBatcher', () => {
     await expect(r).rejects.toSatisfy((e: unknown) => isKvError(e, 'TooManyRequests'));
     batcher.stop();
     expect(isKvError(await q, 'Stopped')).toBe(true);
+  });
+
+  it('two members\' concurrent rounds are both answered at once, with no retry', async () => {
+    // Both members' first rounds used to carry the same context (round 1): the leader, which
+    // keys pending reads by context, dropped the second until its 500 ms retry.
+    const net = new Network([1, 2, 3]);
+    net.campaign(1);
+    net.propose(1, 'w');
+    const clock = new ManualClock();
+    const batchers = [2, 3].map((id) => new ReadIndexBatcher({
+      clock,
+      memberId: id,
+      rng: new SeededRng(42), // the same seed on purpose: the member ID alone keeps them apart
+      requestReadIndex: (ctx) => net.node(id).rn.readIndex(ctx),
+      appliedIndex: () => net.node(id).raft.log.applied,
+      timeoutMs: 1000,
+      retryMs: 500,
+      maxWaiting: 10,
+    }));
+    const done: number[] = [];
+    void batchers[0]?.wait().then(() => done.push(2));
+    void batchers[1]?.wait().then(() => done.push(3));
+    await flush();
+    // Deliver both forwarded requests before either round's heartbeats come back.
+    net.send();
+    for (const [i, id] of [2, 3].entries()) {
+      for (const rs of net.node(id).readStates) batchers[i]?.onReadState(rs);
+    }
+    await flush();
+    expect(done.sort()).toEqual([2, 3]);
+    for (const b of batchers) b.stop();
+  });
+
+  it('never takes the answer to a previous process\'s round for this process\'s', async () => {
+    // A member restarts while its old round is in flight; the late answer carries the index the
+    // leader confirmed before the restart, possibly older than a write acknowledged since.
+    const make = (seed: number, requests: Uint8Array[]) => new ReadIndexBatcher({
+      clock: new ManualClock(),
+      memberId: 7,
+      rng: new SeededRng(seed),
+      requestReadIndex: (ctx) => requests.push(ctx),
+      appliedIndex: () => 100,
+      timeoutMs: 1000,
+      retryMs: 100,
+      maxWaiting: 10,
+    });
+    const oldRequests: Uint8Array[] = [];
+    const old = make(1, oldRequests);
+    void old.wait().catch(() => undefined);
+    await flush();
+    old.stop();
+    const newRequests: Uint8Array[] = [];
+    const fresh = make(2, newRequests);
+    let served = false;
+    void fresh.wait().then(() => (served = true), () => undefined);
+    await flush();
+    expect(newRequests).toHaveLength(1);
+    fresh.onReadState({ index: 5, requestCtx: oldRequests[0] as Uint8Array });
+    await flush();
+    expect(served).toBe(false);
+    expect(fresh.pending).toBe(1);
+    fresh.onReadState({ index: 9, requestCtx: newRequests[0] as Uint8Array });
+    await flush();
+    expect(served).toBe(true);
+    fresh.stop();
   });
 });
