@@ -13,6 +13,7 @@ import { requestTimeoutMs } from '../server/config.js';
 import { Member } from '../server/member.js';
 import { CAIRN_VERSION, MemberService } from '../server/service.js';
 import { levelLocation, openDataDir, type DataDir } from '../storage/data-dir.js';
+import type { DataDirWarning } from '../storage/data-dir-files.js';
 import { LevelKv } from '../storage/level-kv.js';
 import { openTestDataDir, testHooksRequested } from './test-hooks.js';
 import { TcpTransport } from '../transport/tcp-transport.js';
@@ -25,6 +26,10 @@ export interface RunningServer {
   readonly clientUrls: string[];
   /** Resolves when the member learns it was removed from the cluster. */
   readonly removed: Promise<void>;
+  /** Resolves with the error when the member stops on a storage failure (Member.whenFailed). */
+  readonly failed: Promise<Error>;
+  /** Closes the client ports, letting answers in flight go out. */
+  closeClients(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -39,12 +44,16 @@ function peerTls(files: TlsFiles): PeerTlsOptions | undefined {
   };
 }
 
+/** A member's data dir as both composition roots (serve, startNode) open it. */
+export function openMemberDataDir(dir: string, warn?: DataDirWarning): Promise<DataDir> {
+  // TEST ONLY (test/chaos, test/server): CAIRN_TEST_* select a power-loss, slow or full disk.
+  if (testHooksRequested()) return openTestDataDir(dir, (d) => LevelKv.open(levelLocation(d), d));
+  return openDataDir(dir, warn);
+}
+
 export async function startServer(config: MemberConfig, logLevel = config.logLevel): Promise<RunningServer> {
   const log = pino({ level: logLevel === 'panic' ? 'fatal' : logLevel, base: { name: config.name } });
-  // TEST ONLY (test/chaos): CAIRN_TEST_DISK / CAIRN_TEST_SYNC_DELAY_* select a power-loss or slow disk.
-  const dataDir: DataDir = testHooksRequested()
-    ? await openTestDataDir(config.dataDir, (dir) => LevelKv.open(levelLocation(dir), dir))
-    : await openDataDir(config.dataDir);
+  const dataDir = await openMemberDataDir(config.dataDir, (fields, msg) => log.warn(fields, msg));
   const clock = new SystemClock();
   const rng = new SeededRng(randomInt(2 ** 31));
   let member: Member;
@@ -96,12 +105,17 @@ export async function startServer(config: MemberConfig, logLevel = config.logLev
     throw err;
   }
   log.info({ clientUrls, version: CAIRN_VERSION }, 'serving client requests');
+  const closeClients = async () => {
+    for (const app of apps.splice(0)) await app.close();
+  };
   return {
     member,
     clientUrls,
     removed: member.whenRemoved(),
+    failed: member.whenFailed(),
+    closeClients,
     stop: async () => {
-      for (const app of apps) await app.close();
+      await closeClients();
       await member.stop();
     },
   };

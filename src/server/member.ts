@@ -16,6 +16,7 @@ import { WatchHub } from '../store/watch-hub.js';
 import type { WatchStream } from '../store/watch-stream.js';
 import { REMOVED_MESSAGE, type PeerHandler } from '../transport/handshake.js';
 import type { Transport } from '../transport/transport.js';
+import { describeStorageFailure, storageFailure } from '../storage/storage-errors.js';
 import type { Clock, Timer } from '../util/clock.js';
 import { KvError } from '../util/errors.js';
 import { Applier, type ApplyResult } from './apply.js';
@@ -76,6 +77,8 @@ export class Member {
   private statusTimer: Timer | undefined;
   private signalRemoved: () => void = () => undefined;
   private readonly removedPromise = new Promise<void>((resolve) => (this.signalRemoved = resolve));
+  private signalFailed: (err: Error) => void = () => undefined;
+  private readonly failedPromise = new Promise<Error>((resolve) => (this.signalFailed = resolve));
 
   private constructor(
     private readonly o: MemberOptions,
@@ -385,6 +388,15 @@ export class Member {
     return this.removedPromise;
   }
 
+  /**
+   * Resolves (never rejects: an unobserved failure must not end an embedding process) with the
+   * error that stopped this member: its storage failed, so it can no longer promise durability.
+   * `cairn serve` then exits non-zero; an embedding host decides for itself.
+   */
+  whenFailed(): Promise<Error> {
+    return this.failedPromise;
+  }
+
   private checkRunning(): void {
     if (this.removed !== undefined) throw this.removed;
     if (this.stopped || this.fatal !== undefined) throw new KvError('Stopped');
@@ -465,11 +477,23 @@ export class Member {
     this.waits.failAll(new KvError('Stopped'));
   }
 
+  /**
+   * etcd treats a failed WAL write as fatal (it cannot promise what it acknowledges): stop
+   * serving, name the errno and path, and fail the waiting writes with "server stopped", which
+   * clients read as "may or may not have been applied" (client/errors.ts MAYBE_APPLIED): an
+   * entry may already be committed by the others, or even applied here before the failure.
+   */
   private onFatal(err: unknown): void {
+    if (this.fatal !== undefined) return;
     this.fatal = err;
-    this.log.error({ member: this.id.toString(16), err: String(err) }, 'storage failure: member stops serving');
+    const failure = storageFailure(err);
+    this.log.error(
+      { member: this.id.toString(16), errno: failure.errno, path: failure.path, err: String(err) },
+      `storage failure: member stops serving: ${describeStorageFailure(err)}`,
+    );
     this.reads.stop();
     this.waits.failAll(new KvError('Stopped'));
+    this.signalFailed(err instanceof Error ? err : new Error(String(err)));
   }
 
   private sendSnapshot(msg: MessageOf<'MsgSnap'>): void {
