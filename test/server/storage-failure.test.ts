@@ -2,11 +2,12 @@
  * A storage failure in a live member (issue 15 item 5): the member logs the errno and the path;
  * `cairn serve` exits non-zero so a supervisor restarts it; an embedded node reports it through
  * `failed` and leaves its host running; a write in flight answers "may or may not have been
- * applied" (the client's OutcomeUnknownError), never a plain failure. The full disk is the
+ * applied" (the client's OutcomeUnknownError), never a plain failure; the files `cairn serve`
+ * writes are private (etcd's 0700/0600) whatever the umask. The full disk is the
  * CAIRN_TEST_FULL_DISK_FILE hook (src/cli/test-hooks.ts): writes fail as LevelDB's do on ENOSPC.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -64,7 +65,9 @@ describe('a storage failure in a live member', () => {
       '--listen-peer-urls', peerUrl, '--initial-advertise-peer-urls', peerUrl, '--initial-cluster', `m1=${peerUrl}`,
       '--heartbeat-interval', '20', '--election-timeout', '200', '--log-level', 'warn',
     ];
+    const umask = process.umask(0o022); // inherited by the child
     const proc = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CAIRN_TEST_FULL_DISK_FILE: flag } });
+    process.umask(umask);
     let output = '';
     proc.stdout.on('data', (d: Buffer) => (output += d.toString()));
     proc.stderr.on('data', (d: Buffer) => (output += d.toString()));
@@ -85,6 +88,11 @@ describe('a storage failure in a live member', () => {
       expect(output).toContain('"errno":"ENOSPC"');
       expect(output).toContain(`"path":"${dataDir}/db/000003.log"`);
       expect(output).toContain('cairn: fatal storage failure, exiting: ENOSPC');
+      // etcd's private modes, whatever the umask the process was started with (022 here).
+      expect(statSync(dataDir).mode & 0o777).toBe(0o700);
+      const files = readdirSync(join(dataDir, 'db'));
+      expect(files).toContain('LOCK');
+      for (const f of files) expect([f, statSync(join(dataDir, 'db', f)).mode & 0o777]).toEqual([f, 0o600]);
     } finally {
       if (proc.exitCode === null) proc.kill('SIGKILL');
     }
