@@ -21,6 +21,7 @@ import type { Clock, Timer } from '../util/clock.js';
 import { KvError } from '../util/errors.js';
 import { Applier, type ApplyResult } from './apply.js';
 import { recover, selfIdOp } from './bootstrap.js';
+import type { ForcedNewCluster } from './force-new-cluster.js';
 import { effectiveQuotaBytes, requestTimeoutMs, type MemberConfig } from './config.js';
 import type { Logger } from './logger.js';
 import { silentLogger } from './logger.js';
@@ -241,6 +242,7 @@ export class Member {
     });
     const alarms = await Alarms.load(o.dataDir.backend);
     const member = new Member(o, recovered.selfId, recovered.cluster, node, store, lessor, alarms, recovered);
+    if (recovered.forced !== undefined) member.logForcedNewCluster(recovered.forced);
     await member.begin(recovered.fresh);
     return member;
   }
@@ -442,6 +444,19 @@ export class Member {
 
   nextRequestId(): string {
     return this.ids.next();
+  }
+
+  /** etcd logs what --force-new-cluster did: an operator must know which members were dropped. */
+  private logForcedNewCluster(f: ForcedNewCluster): void {
+    const removed = f.removed.map((id) => id.toString(16));
+    if (f.appended === 0) {
+      this.log.warn({ member: this.id.toString(16) }, '--force-new-cluster: this member is already the only one; nothing to change');
+      return;
+    }
+    this.log.warn(
+      { member: this.id.toString(16), cluster: this.cluster.clusterId.toString(16), removed, discardedUncommittedEntries: f.discarded, commitIndex: f.commit },
+      `--force-new-cluster: starting a one-member cluster from this member's data; removed ${removed.length} member(s) [${removed.join(', ')}]; discarded ${f.discarded} uncommitted entries`,
+    );
   }
 
   /** One log line per member added, removed or promoted, from the applied member table. */
