@@ -7,7 +7,7 @@
  */
 import { randomInt } from 'node:crypto';
 import type { KV } from './api/kv.js';
-import { openMemberDataDir, startServer } from './cli/serve.js';
+import { openMemberDataDir, startMember, startServer } from './cli/serve.js';
 import { defaultConfig, validateConfig, type MemberConfig } from './server/config.js';
 import { Member } from './server/member.js';
 import { MemberService } from './server/service.js';
@@ -71,7 +71,8 @@ export async function startNode(options: StartNodeOptions = {}): Promise<CairnNo
   const rng = new SeededRng(randomInt(2 ** 31));
   const alone = config.initialCluster.size === 1;
   const network = new MemoryNetwork();
-  const member = await Member.start({
+  // A start that fails releases the data dir's lock, so the host may try again.
+  const member = await startMember({
     config,
     dataDir,
     clock,

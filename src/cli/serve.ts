@@ -10,7 +10,7 @@ import { pino } from 'pino';
 import { buildApp } from '../http/app.js';
 import type { MemberConfig, TlsFiles } from '../server/config.js';
 import { requestTimeoutMs } from '../server/config.js';
-import { Member } from '../server/member.js';
+import { Member, type MemberOptions } from '../server/member.js';
 import { CAIRN_VERSION, MemberService } from '../server/service.js';
 import { levelLocation, openDataDir, type DataDir } from '../storage/data-dir.js';
 import type { DataDirWarning } from '../storage/data-dir-files.js';
@@ -51,35 +51,39 @@ export function openMemberDataDir(dir: string, warn?: DataDirWarning): Promise<D
   return openDataDir(dir, warn);
 }
 
+/** Member.start over an open data dir; a start that fails closes it (releasing its lock). */
+export async function startMember(options: MemberOptions): Promise<Member> {
+  try {
+    return await Member.start(options);
+  } catch (err) {
+    await options.dataDir.close().catch(() => undefined);
+    throw err;
+  }
+}
+
 export async function startServer(config: MemberConfig, logLevel = config.logLevel): Promise<RunningServer> {
   const log = pino({ level: logLevel === 'panic' ? 'fatal' : logLevel, base: { name: config.name } });
   const dataDir = await openMemberDataDir(config.dataDir, (fields, msg) => log.warn(fields, msg));
   const clock = new SystemClock();
   const rng = new SeededRng(randomInt(2 ** 31));
-  let member: Member;
-  try {
-    member = await Member.start({
-      config,
-      dataDir,
-      clock,
-      rng,
-      logger: log,
-      transport: (handler, ids) =>
-        new TcpTransport({
-          id: ids.memberId,
-          clusterId: ids.clusterId.toString(16),
-          listenUrl: config.listenPeerUrls[0] as string,
-          handler,
-          tls: peerTls(config.peerTls),
-          clock,
-          rng,
-          log: (e) => log[e.level]({ peer: e.peer?.toString(16), err: e.error?.message }, e.msg),
-        }),
-    });
-  } catch (err) {
-    await dataDir.close().catch(() => undefined);
-    throw err;
-  }
+  const member = await startMember({
+    config,
+    dataDir,
+    clock,
+    rng,
+    logger: log,
+    transport: (handler, ids) =>
+      new TcpTransport({
+        id: ids.memberId,
+        clusterId: ids.clusterId.toString(16),
+        listenUrl: config.listenPeerUrls[0] as string,
+        handler,
+        tls: peerTls(config.peerTls),
+        clock,
+        rng,
+        log: (e) => log[e.level]({ peer: e.peer?.toString(16), err: e.error?.message }, e.msg),
+      }),
+  });
   const service = new MemberService(member);
   const apps: FastifyInstance[] = [];
   const clientUrls: string[] = [];

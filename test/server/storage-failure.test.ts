@@ -97,4 +97,33 @@ describe('a storage failure in a live member', () => {
       if (proc.exitCode === null) proc.kill('SIGKILL');
     }
   });
+
+  /** Runs `cairn serve` that is expected to fail at start-up; resolves with its exit code and stderr. */
+  async function serveFailingAtStart(dataDir: string, env: Record<string, string> = {}): Promise<{ code: number | null; stderr: string }> {
+    const args = ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'serve', '--name', 'm1', '--data-dir', dataDir, '--listen-client-urls', 'http://127.0.0.1:0', '--advertise-client-urls', 'http://127.0.0.1:0', '--listen-peer-urls', 'http://127.0.0.1:0'];
+    const proc = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    let stderr = '';
+    proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((ok) => proc.once('exit', (c) => ok(c)));
+    return { code, stderr };
+  }
+
+  it('cairn serve on a data dir it cannot create: exits 1 naming the errno and the path', async () => {
+    const base = tempDir();
+    writeFileSync(join(base, 'file'), '');
+    const dataDir = join(base, 'file', 'm1');
+    const { code, stderr } = await serveFailingAtStart(dataDir);
+    expect(code).toBe(1);
+    expect(stderr).toContain(`cairn: ${dataDir}: cannot create the data directory: ENOTDIR`);
+  });
+
+  it('cairn serve on a disk that is full before the first write: exits 1 naming the errno and the path', async () => {
+    const base = tempDir();
+    const flag = join(base, 'disk-is-full');
+    writeFileSync(flag, '');
+    const dataDir = join(base, 'm1');
+    const { code, stderr } = await serveFailingAtStart(dataDir, { CAIRN_TEST_FULL_DISK_FILE: flag });
+    expect(code).toBe(1);
+    expect(stderr).toContain(`cairn: storage failure at start-up: ENOSPC (${dataDir}/db/000003.log)`);
+  });
 });
