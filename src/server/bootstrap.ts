@@ -157,7 +157,7 @@ export async function recover(config: MemberConfig, wal: Wal, backend: Backend, 
   }
 
   let forced: ForcedNewCluster | undefined;
-  if (config.forceNewCluster && !fresh) ({ state: walState, forced } = await forceNewCluster(wal, walState, selfId));
+  if (config.forceNewCluster && !fresh) ({ state: walState, forced } = await forceNewCluster(wal, walState, selfId, applied.index));
 
   // A joiner that has not received its first snapshot yet starts from index 0 with no snapshot.
   const joining = walState.snapshot === undefined && applied.index === 0;

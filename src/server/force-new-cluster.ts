@@ -74,9 +74,13 @@ function changesToAlone(conf: ConfResult, selfId: number): ConfChangeV2[] {
 }
 
 /** Rewrites the WAL so this member restarts as a one-member cluster; returns the state to start from. */
-export async function forceNewCluster(wal: Wal, state: WalState, selfId: number): Promise<{ state: WalState; forced: ForcedNewCluster }> {
+export async function forceNewCluster(wal: Wal, state: WalState, selfId: number, backendApplied: number): Promise<{ state: WalState; forced: ForcedNewCluster }> {
   const hs = state.hardState;
-  const commit = hs.commit;
+  // The hard state's commit is written lazily; an entry the backend has applied was committed
+  // even if the commit index saying so was not yet durable: it must never be replaced.
+  const commit = Math.max(hs.commit, backendApplied);
+  const lastHeld = state.entries[state.entries.length - 1]?.index ?? state.snapshot?.index ?? 0;
+  if (commit > lastHeld) throw new KvError('StorageCorrupt', `--force-new-cluster: the backend applied entry ${commit} but the WAL ends at ${lastHeld}`);
   const conf = committedConfig(state, commit);
   const changes = changesToAlone(conf, selfId);
   const kept = state.entries.filter((e) => e.index <= commit);

@@ -44,9 +44,9 @@ function configAfter(cs: ConfState, entries: readonly Entry[]) {
   return c.config;
 }
 
-async function forceAndCheck(cs: ConfState, entries: Entry[], commit: number, self: number) {
+async function forceAndCheck(cs: ConfState, entries: Entry[], commit: number, self: number, backendApplied = 10) {
   const disk = await diskWith(cs, entries, commit);
-  const { forced, state } = await withWal(disk, (wal, loaded) => forceNewCluster(wal, loaded, self));
+  const { forced, state } = await withWal(disk, (wal, loaded) => forceNewCluster(wal, loaded, self, backendApplied));
   const config = configAfter(cs, state.entries);
   expect(isJoint(config)).toBe(false);
   expect([...config.voters[0]]).toEqual([self]);
@@ -65,6 +65,13 @@ describe('forceNewCluster (the WAL rewrite)', () => {
     expect(forced).toEqual({ removed: [2, 3], discarded: 2, appended: 2, commit: 14 });
     expect(state.entries.slice(0, 2)).toEqual(entries.slice(0, 2));
     expect(state.entries.slice(2).every((e) => e.type === 'confChangeV2' && e.term === 2)).toBe(true);
+  });
+
+  it('never replaces an entry the backend applied, even if the stored commit index lags it', async () => {
+    const entries = [11, 12, 13, 14].map((i) => normal(i));
+    const { forced, state } = await forceAndCheck(conf([1, 2, 3]), entries, 12, 1, 13);
+    expect(forced).toMatchObject({ discarded: 1, commit: 15 });
+    expect(state.entries.slice(0, 3)).toEqual(entries.slice(0, 3));
   });
 
   it('counts committed conf changes after the snapshot (a member added since is removed too)', async () => {
@@ -87,6 +94,6 @@ describe('forceNewCluster (the WAL rewrite)', () => {
 
   it('refuses a member that is not in the configuration', async () => {
     const disk = await diskWith(conf([2, 3]), [], 10);
-    await expect(withWal(disk, (wal, loaded) => forceNewCluster(wal, loaded, 1))).rejects.toMatchObject({ code: 'InvalidArgument' });
+    await expect(withWal(disk, (wal, loaded) => forceNewCluster(wal, loaded, 1, 10))).rejects.toMatchObject({ code: 'InvalidArgument' });
   });
 });
