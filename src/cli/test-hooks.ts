@@ -96,7 +96,7 @@ class SlowSyncKv extends KvWrapper {
  * A disk that fills up: while `flagFile` exists every batch fails as LevelDB's does on a full
  * disk (classic-level's LEVEL_IO_ERROR with the strerror text), writing nothing.
  */
-export class FullDiskKv extends KvWrapper {
+class FullDiskKv extends KvWrapper {
   constructor(
     inner: OrderedKv,
     private readonly full: () => boolean,
