@@ -2,15 +2,15 @@
  * `cairn`: embed a member in your process. `startNode()` recovers or creates the member in
  * `dataDir` and returns the same `KV` interface the HTTP client implements, plus `close()`.
  * A single-member node needs no network; with peers, members talk over TCP as `cairn serve`.
- * Pass `http: true` to also serve etcd's gateway on the client URLs.
+ * Pass `http: true` to also serve etcd's gateway on the client URLs. A storage failure stops
+ * the member and resolves `failed`; it never ends the host process.
  */
 import { randomInt } from 'node:crypto';
 import type { KV } from './api/kv.js';
-import { startServer } from './cli/serve.js';
+import { openMemberDataDir, startMember, startServer } from './cli/serve.js';
 import { defaultConfig, validateConfig, type MemberConfig } from './server/config.js';
 import { Member } from './server/member.js';
 import { MemberService } from './server/service.js';
-import { openDataDir } from './storage/data-dir.js';
 import { MemoryNetwork } from './transport/memory-network.js';
 import { MemoryTransport } from './transport/memory-transport.js';
 import { TcpTransport } from './transport/tcp-transport.js';
@@ -32,6 +32,12 @@ export interface CairnNode extends KV {
   readonly member: Member;
   /** Where the gateway listens (empty without `http`). */
   readonly clientUrls: readonly string[];
+  /**
+   * Resolves with the error if the member stops on a storage failure (a full, read-only or
+   * failing disk): it then answers every request with "etcdserver: server stopped". It never
+   * rejects, and the node never exits your process; call `close()` and decide what to do.
+   */
+  readonly failed: Promise<Error>;
   close(): Promise<void>;
 }
 
@@ -42,7 +48,10 @@ class EmbeddedNode extends MemberService implements CairnNode {
     private readonly stop: () => Promise<void>,
   ) {
     super(member);
+    this.failed = member.whenFailed();
   }
+
+  readonly failed: Promise<Error>;
 
   close(): Promise<void> {
     return this.stop();
@@ -57,12 +66,13 @@ export async function startNode(options: StartNodeOptions = {}): Promise<CairnNo
     const server = await startServer(config);
     return new EmbeddedNode(server.member, server.clientUrls, () => server.stop());
   }
-  const dataDir = await openDataDir(config.dataDir);
+  const dataDir = await openMemberDataDir(config.dataDir);
   const clock = new SystemClock();
   const rng = new SeededRng(randomInt(2 ** 31));
   const alone = config.initialCluster.size === 1;
   const network = new MemoryNetwork();
-  const member = await Member.start({
+  // A start that fails releases the data dir's lock, so the host may try again.
+  const member = await startMember({
     config,
     dataDir,
     clock,

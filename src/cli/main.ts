@@ -5,6 +5,7 @@
  * through runCli (commands/run-cli.ts), with etcdctl's flags and output.
  */
 import { isKvError } from '../util/errors.js';
+import { describeStorageFailure, storageFailure } from '../storage/storage-errors.js';
 import { FlagError } from './flags.js';
 import { repair } from './repair.js';
 import { parseServeFlags } from './serve-flags.js';
@@ -41,7 +42,15 @@ async function serve(argv: string[]): Promise<void> {
     }
     throw err;
   }
-  const server = await startServer(config);
+  let server;
+  try {
+    server = await startServer(config);
+  } catch (err) {
+    // A disk that refuses at start-up (LevelDB's own read errors included): name errno and path.
+    if (isKvError(err) || storageFailure(err).errno === undefined) throw err;
+    console.error(`cairn: storage failure at start-up: ${describeStorageFailure(err)}`);
+    process.exit(1);
+  }
   const client = server.clientUrls[0] ?? '';
   console.error(`cairn ${CAIRN_VERSION}: member ${config.name} (${server.member.id.toString(16)}) serving clients on ${server.clientUrls.join(', ')}, data in ${config.dataDir}`);
   console.error(`try: curl -L ${client}/v3/kv/put -X POST -d '{"key":"Zm9v","value":"YmFy"}'`);
@@ -63,6 +72,15 @@ async function serve(argv: string[]): Promise<void> {
     console.error('cairn: the member has been permanently removed from the cluster; exiting');
     stopping = true;
     server.stop().finally(() => process.exit(0));
+  });
+  // etcd exits when its WAL cannot be written (it can no longer promise durability): a
+  // supervisor restarts it, which beats a live process answering only "server stopped". The
+  // client ports close first so in-flight answers ("may or may not have been applied") go out.
+  void server.failed.then((err) => {
+    console.error(`cairn: fatal storage failure, exiting: ${describeStorageFailure(err)}`);
+    stopping = true;
+    setTimeout(() => process.exit(1), 2000);
+    server.closeClients().finally(() => process.exit(1));
   });
   process.on('SIGINT', () => onSignal('SIGINT'));
   process.on('SIGTERM', () => onSignal('SIGTERM'));
@@ -86,6 +104,11 @@ async function client(argv: string[]): Promise<void> {
 }
 
 async function main(argv: string[]): Promise<void> {
+  // etcd's private file mode (0600) for every file cairn writes: LevelDB creates its files
+  // (logs, tables, manifests) all its life with the process umask, as does `snapshot restore`,
+  // so only a process-wide umask covers them all. The process is ours here; an embedding host's
+  // umask is left alone (its data dir is 0700).
+  process.umask(0o077);
   const [command, ...rest] = argv;
   switch (command) {
     case 'serve':

@@ -33,6 +33,7 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
   { name: 'peer-trusted-ca-file', kind: 'string', help: 'path to the peer server TLS trusted CA file' },
   { name: 'peer-client-cert-auth', kind: 'bool', help: 'enable peer client cert authentication' },
   { name: 'cors', kind: 'list', help: 'comma-separated whitelist of origins for CORS' },
+  { name: 'force-new-cluster', kind: 'bool', help: "force to create a new one member cluster from this member's data (quorum loss recovery)" },
 ];
 
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'panic', 'fatal'] as const;
@@ -109,5 +110,6 @@ export function parseServeFlags(argv: readonly string[], env: Readonly<Record<st
     clientTls: tls(values, '', d.clientTls),
     peerTls: tls(values, 'peer-', d.peerTls),
     cors: pick<string[]>(values, 'cors') ?? d.cors,
+    forceNewCluster: pick<boolean>(values, 'force-new-cluster') ?? d.forceNewCluster,
   });
 }

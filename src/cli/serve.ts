@@ -10,9 +10,10 @@ import { pino } from 'pino';
 import { buildApp } from '../http/app.js';
 import type { MemberConfig, TlsFiles } from '../server/config.js';
 import { requestTimeoutMs } from '../server/config.js';
-import { Member } from '../server/member.js';
+import { Member, type MemberOptions } from '../server/member.js';
 import { CAIRN_VERSION, MemberService } from '../server/service.js';
 import { levelLocation, openDataDir, type DataDir } from '../storage/data-dir.js';
+import type { DataDirWarning } from '../storage/data-dir-files.js';
 import { LevelKv } from '../storage/level-kv.js';
 import { openTestDataDir, testHooksRequested } from './test-hooks.js';
 import { TcpTransport } from '../transport/tcp-transport.js';
@@ -25,6 +26,10 @@ export interface RunningServer {
   readonly clientUrls: string[];
   /** Resolves when the member learns it was removed from the cluster. */
   readonly removed: Promise<void>;
+  /** Resolves with the error when the member stops on a storage failure (Member.whenFailed). */
+  readonly failed: Promise<Error>;
+  /** Closes the client ports, letting answers in flight go out. */
+  closeClients(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -39,38 +44,46 @@ function peerTls(files: TlsFiles): PeerTlsOptions | undefined {
   };
 }
 
-export async function startServer(config: MemberConfig, logLevel = config.logLevel): Promise<RunningServer> {
-  const log = pino({ level: logLevel === 'panic' ? 'fatal' : logLevel, base: { name: config.name } });
-  // TEST ONLY (test/chaos): CAIRN_TEST_DISK / CAIRN_TEST_SYNC_DELAY_* select a power-loss or slow disk.
-  const dataDir: DataDir = testHooksRequested()
-    ? await openTestDataDir(config.dataDir, (dir) => LevelKv.open(levelLocation(dir), dir))
-    : await openDataDir(config.dataDir);
-  const clock = new SystemClock();
-  const rng = new SeededRng(randomInt(2 ** 31));
-  let member: Member;
+/** A member's data dir as both composition roots (serve, startNode) open it. */
+export function openMemberDataDir(dir: string, warn?: DataDirWarning): Promise<DataDir> {
+  // TEST ONLY (test/chaos, test/server): CAIRN_TEST_* select a power-loss, slow or full disk.
+  if (testHooksRequested()) return openTestDataDir(dir, (d) => LevelKv.open(levelLocation(d), d));
+  return openDataDir(dir, warn);
+}
+
+/** Member.start over an open data dir; a start that fails closes it (releasing its lock). */
+export async function startMember(options: MemberOptions): Promise<Member> {
   try {
-    member = await Member.start({
-      config,
-      dataDir,
-      clock,
-      rng,
-      logger: log,
-      transport: (handler, ids) =>
-        new TcpTransport({
-          id: ids.memberId,
-          clusterId: ids.clusterId.toString(16),
-          listenUrl: config.listenPeerUrls[0] as string,
-          handler,
-          tls: peerTls(config.peerTls),
-          clock,
-          rng,
-          log: (e) => log[e.level]({ peer: e.peer?.toString(16), err: e.error?.message }, e.msg),
-        }),
-    });
+    return await Member.start(options);
   } catch (err) {
-    await dataDir.close().catch(() => undefined);
+    await options.dataDir.close().catch(() => undefined);
     throw err;
   }
+}
+
+export async function startServer(config: MemberConfig, logLevel = config.logLevel): Promise<RunningServer> {
+  const log = pino({ level: logLevel === 'panic' ? 'fatal' : logLevel, base: { name: config.name } });
+  const dataDir = await openMemberDataDir(config.dataDir, (fields, msg) => log.warn(fields, msg));
+  const clock = new SystemClock();
+  const rng = new SeededRng(randomInt(2 ** 31));
+  const member = await startMember({
+    config,
+    dataDir,
+    clock,
+    rng,
+    logger: log,
+    transport: (handler, ids) =>
+      new TcpTransport({
+        id: ids.memberId,
+        clusterId: ids.clusterId.toString(16),
+        listenUrl: config.listenPeerUrls[0] as string,
+        handler,
+        tls: peerTls(config.peerTls),
+        clock,
+        rng,
+        log: (e) => log[e.level]({ peer: e.peer?.toString(16), err: e.error?.message }, e.msg),
+      }),
+  });
   const service = new MemberService(member);
   const apps: FastifyInstance[] = [];
   const clientUrls: string[] = [];
@@ -96,12 +109,17 @@ export async function startServer(config: MemberConfig, logLevel = config.logLev
     throw err;
   }
   log.info({ clientUrls, version: CAIRN_VERSION }, 'serving client requests');
+  const closeClients = async () => {
+    for (const app of apps.splice(0)) await app.close();
+  };
   return {
     member,
     clientUrls,
     removed: member.whenRemoved(),
+    failed: member.whenFailed(),
+    closeClients,
     stop: async () => {
-      for (const app of apps) await app.close();
+      await closeClients();
       await member.stop();
     },
   };

@@ -7,11 +7,13 @@
  *    broken on purpose (acknowledges fsync, writes nothing) to prove the chaos checks can fail;
  *  - `CAIRN_TEST_SYNC_DELAY_MS=N` (or a file named by `CAIRN_TEST_SYNC_DELAY_FILE` holding N,
  *    re-read every second so the harness can slow a running member's disk): each synced batch
- *    waits N ms first — a slow fsync.
+ *    waits N ms first — a slow fsync;
+ *  - `CAIRN_TEST_FULL_DISK_FILE=path`: while that file exists, every write fails as LevelDB's
+ *    does on a full disk (ENOSPC) — the member must log it and the process exit non-zero.
  */
-import { readFileSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
 import { dataDirOver, type DataDir } from '../storage/data-dir.js';
+import { prepareDataDir } from '../storage/data-dir-files.js';
 import { FileDiskKv } from '../storage/file-disk.js';
 import type { KvOp, KvSnapshot, OrderedKv } from '../storage/kv.js';
 import type { IterateOptions } from '../storage/backend.js';
@@ -19,34 +21,12 @@ import { KvError } from '../util/errors.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-/** Delays synced batches by the configured time; unsynced writes pass straight through. */
-class SlowSyncKv implements OrderedKv {
-  private delayMs: number;
-  private tail: Promise<void> = Promise.resolve();
-  private readTimer: ReturnType<typeof setInterval> | undefined;
-
-  constructor(
-    private readonly inner: OrderedKv,
-    fixedMs: number,
-    delayFile: string | undefined,
-  ) {
-    this.label = inner.label;
-    this.delayMs = fixedMs;
-    if (delayFile !== undefined) {
-      const read = () => {
-        try {
-          this.delayMs = Math.max(0, Number(readFileSync(delayFile, 'utf8').trim()) || 0);
-        } catch {
-          this.delayMs = fixedMs;
-        }
-      };
-      read();
-      this.readTimer = setInterval(read, 1000);
-      this.readTimer.unref();
-    }
-  }
-
+/** An OrderedKv that hands everything to `inner`; the hooks below override what they change. */
+class KvWrapper implements OrderedKv {
   readonly label: string;
+  constructor(protected readonly inner: OrderedKv) {
+    this.label = inner.label;
+  }
   get(key: Uint8Array): Promise<Uint8Array | undefined> {
     return this.inner.get(key);
   }
@@ -65,8 +45,39 @@ class SlowSyncKv implements OrderedKv {
   sizeBytes(): Promise<number> {
     return this.inner.sizeBytes();
   }
-  /** Batches go through one queue so a delayed synced batch never lets later ones overtake it. */
   batch(ops: readonly KvOp[], options: { readonly sync: boolean }): Promise<void> {
+    return this.inner.batch(ops, options);
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
+/** Delays synced batches by the configured time; unsynced writes pass straight through. */
+class SlowSyncKv extends KvWrapper {
+  private delayMs: number;
+  private tail: Promise<void> = Promise.resolve();
+  private readTimer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(inner: OrderedKv, fixedMs: number, delayFile: string | undefined) {
+    super(inner);
+    this.delayMs = fixedMs;
+    if (delayFile !== undefined) {
+      const read = () => {
+        try {
+          this.delayMs = Math.max(0, Number(readFileSync(delayFile, 'utf8').trim()) || 0);
+        } catch {
+          this.delayMs = fixedMs;
+        }
+      };
+      read();
+      this.readTimer = setInterval(read, 1000);
+      this.readTimer.unref();
+    }
+  }
+
+  /** Batches go through one queue so a delayed synced batch never lets later ones overtake it. */
+  override batch(ops: readonly KvOp[], options: { readonly sync: boolean }): Promise<void> {
     const delay = options.sync ? this.delayMs : 0;
     const done = this.tail.then(async () => {
       if (delay > 0) await new Promise((r) => setTimeout(r, delay));
@@ -75,15 +86,34 @@ class SlowSyncKv implements OrderedKv {
     this.tail = done.catch(() => undefined);
     return done;
   }
-  async close(): Promise<void> {
+  override async close(): Promise<void> {
     if (this.readTimer !== undefined) clearInterval(this.readTimer);
     await this.inner.close();
   }
 }
 
+/**
+ * A disk that fills up: while `flagFile` exists every batch fails as LevelDB's does on a full
+ * disk (classic-level's LEVEL_IO_ERROR with the strerror text), writing nothing.
+ */
+class FullDiskKv extends KvWrapper {
+  constructor(
+    inner: OrderedKv,
+    private readonly full: () => boolean,
+  ) {
+    super(inner);
+  }
+
+  override batch(ops: readonly KvOp[], options: { readonly sync: boolean }): Promise<void> {
+    if (!this.full()) return this.inner.batch(ops, options);
+    const err = Object.assign(new Error(`IO error: ${this.label}/db/000003.log: No space left on device`), { code: 'LEVEL_IO_ERROR' });
+    return Promise.reject(err);
+  }
+}
+
 /** True when any test hook is requested (serve.ts then uses `openTestDataDir`). */
 export function testHooksRequested(env: Env = process.env): boolean {
-  return env['CAIRN_TEST_DISK'] !== undefined || env['CAIRN_TEST_SYNC_DELAY_MS'] !== undefined || env['CAIRN_TEST_SYNC_DELAY_FILE'] !== undefined;
+  return ['CAIRN_TEST_DISK', 'CAIRN_TEST_SYNC_DELAY_MS', 'CAIRN_TEST_SYNC_DELAY_FILE', 'CAIRN_TEST_FULL_DISK_FILE'].some((name) => env[name] !== undefined);
 }
 
 /**
@@ -91,7 +121,7 @@ export function testHooksRequested(env: Env = process.env): boolean {
  * (for a slow disk over LevelDB).
  */
 export async function openTestDataDir(dir: string, openLevel: (dir: string) => Promise<OrderedKv>, env: Env = process.env): Promise<DataDir> {
-  await mkdir(dir, { recursive: true });
+  await prepareDataDir(dir);
   const disk = env['CAIRN_TEST_DISK'];
   let kv: OrderedKv;
   if (disk === 'file') kv = await FileDiskKv.open(dir);
@@ -101,5 +131,7 @@ export async function openTestDataDir(dir: string, openLevel: (dir: string) => P
   const delayMs = Number(env['CAIRN_TEST_SYNC_DELAY_MS'] ?? '0');
   const delayFile = env['CAIRN_TEST_SYNC_DELAY_FILE'];
   if (delayMs > 0 || delayFile !== undefined) kv = new SlowSyncKv(kv, delayMs, delayFile);
+  const fullFlag = env['CAIRN_TEST_FULL_DISK_FILE'];
+  if (fullFlag !== undefined) kv = new FullDiskKv(kv, () => existsSync(fullFlag));
   return dataDirOver(dir, kv);
 }

@@ -17,6 +17,7 @@ import { appliedStateOp, loadAppliedState, type AppliedState } from './applied-s
 import type { MemberConfig } from './config.js';
 import { Cluster } from './membership.js';
 import { clusterFromAnswer, discoverCluster, type JoinQueryFn } from './join.js';
+import { forceNewCluster, type ForcedNewCluster } from './force-new-cluster.js';
 
 export interface RecoveredState {
   readonly selfId: number;
@@ -28,6 +29,8 @@ export interface RecoveredState {
   readonly backendApplied: AppliedState;
   /** True when this start created the member. */
   readonly fresh: boolean;
+  /** What `--force-new-cluster` rewrote, when it was given for existing data. */
+  readonly forced?: ForcedNewCluster;
 }
 
 const SELF_ID_KEY = utf8('cairn.self-id');
@@ -153,6 +156,9 @@ export async function recover(config: MemberConfig, wal: Wal, backend: Backend, 
     walState = { hardState: hs, snapshot: meta, entries: [], firstIndex: applied.index + 1 };
   }
 
+  let forced: ForcedNewCluster | undefined;
+  if (config.forceNewCluster && !fresh) ({ state: walState, forced } = await forceNewCluster(wal, walState, selfId, applied.index));
+
   // A joiner that has not received its first snapshot yet starts from index 0 with no snapshot.
   const joining = walState.snapshot === undefined && applied.index === 0;
   const snapshot = walState.snapshot ?? (joining ? { index: 0, term: 0, confState: applied.confState } : undefined);
@@ -161,5 +167,5 @@ export async function recover(config: MemberConfig, wal: Wal, backend: Backend, 
   if (!joining) storage.applySnapshot({ metadata: snapshot, data: new Uint8Array(0) });
   storage.append(walState.entries);
   storage.setHardState(walState.hardState);
-  return { selfId, cluster, storage, snapshot, backendApplied: applied, fresh };
+  return { selfId, cluster, storage, snapshot, backendApplied: applied, fresh, ...(forced !== undefined ? { forced } : {}) };
 }

@@ -43,6 +43,11 @@ export interface MemberConfig {
   readonly clientTls: TlsFiles;
   readonly peerTls: TlsFiles;
   readonly cors: readonly string[];
+  /**
+   * Restart this member's data as a one-member cluster (etcd's --force-new-cluster): the way
+   * back from a lost quorum. Ignored for a data dir that has no data yet.
+   */
+  readonly forceNewCluster: boolean;
 }
 
 export const DEFAULT_QUOTA_BACKEND_BYTES = 2 * 1024 * 1024 * 1024;
@@ -74,6 +79,7 @@ export function defaultConfig(name = 'default'): MemberConfig {
     clientTls: noTls,
     peerTls: noTls,
     cors: ['*'],
+    forceNewCluster: false,
   };
 }
 

@@ -16,10 +16,12 @@ import { WatchHub } from '../store/watch-hub.js';
 import type { WatchStream } from '../store/watch-stream.js';
 import { REMOVED_MESSAGE, type PeerHandler } from '../transport/handshake.js';
 import type { Transport } from '../transport/transport.js';
+import { describeStorageFailure, storageFailure } from '../storage/storage-errors.js';
 import type { Clock, Timer } from '../util/clock.js';
 import { KvError } from '../util/errors.js';
 import { Applier, type ApplyResult } from './apply.js';
 import { recover, selfIdOp } from './bootstrap.js';
+import type { ForcedNewCluster } from './force-new-cluster.js';
 import { effectiveQuotaBytes, requestTimeoutMs, type MemberConfig } from './config.js';
 import type { Logger } from './logger.js';
 import { silentLogger } from './logger.js';
@@ -76,6 +78,8 @@ export class Member {
   private statusTimer: Timer | undefined;
   private signalRemoved: () => void = () => undefined;
   private readonly removedPromise = new Promise<void>((resolve) => (this.signalRemoved = resolve));
+  private signalFailed: (err: Error) => void = () => undefined;
+  private readonly failedPromise = new Promise<Error>((resolve) => (this.signalFailed = resolve));
 
   private constructor(
     private readonly o: MemberOptions,
@@ -240,6 +244,7 @@ export class Member {
     });
     const alarms = await Alarms.load(o.dataDir.backend);
     const member = new Member(o, recovered.selfId, recovered.cluster, node, store, lessor, alarms, recovered);
+    if (recovered.forced !== undefined) member.logForcedNewCluster(recovered.forced);
     await member.begin(recovered.fresh);
     return member;
   }
@@ -387,6 +392,15 @@ export class Member {
     return this.removedPromise;
   }
 
+  /**
+   * Resolves (never rejects: an unobserved failure must not end an embedding process) with the
+   * error that stopped this member: its storage failed, so it can no longer promise durability.
+   * `cairn serve` then exits non-zero; an embedding host decides for itself.
+   */
+  whenFailed(): Promise<Error> {
+    return this.failedPromise;
+  }
+
   private checkRunning(): void {
     if (this.removed !== undefined) throw this.removed;
     if (this.stopped || this.fatal !== undefined) throw new KvError('Stopped');
@@ -434,6 +448,19 @@ export class Member {
     return this.ids.next();
   }
 
+  /** etcd logs what --force-new-cluster did: an operator must know which members were dropped. */
+  private logForcedNewCluster(f: ForcedNewCluster): void {
+    const removed = f.removed.map((id) => id.toString(16));
+    if (f.appended === 0) {
+      this.log.warn({ member: this.id.toString(16) }, '--force-new-cluster: this member is already the only one; nothing to change');
+      return;
+    }
+    this.log.warn(
+      { member: this.id.toString(16), cluster: this.cluster.clusterId.toString(16), removed, discardedUncommittedEntries: f.discarded, commitIndex: f.commit },
+      `--force-new-cluster: starting a one-member cluster from this member's data; removed ${removed.length} member(s) [${removed.join(', ')}]; discarded ${f.discarded} uncommitted entries`,
+    );
+  }
+
   /** One log line per member added, removed or promoted, from the applied member table. */
   private logMembershipChange(cluster: Cluster): void {
     const now = new Map(cluster.list().map((m) => [m.id, m]));
@@ -467,11 +494,23 @@ export class Member {
     this.waits.failAll(new KvError('Stopped'));
   }
 
+  /**
+   * etcd treats a failed WAL write as fatal (it cannot promise what it acknowledges): stop
+   * serving, name the errno and path, and fail the waiting writes with "server stopped", which
+   * clients read as "may or may not have been applied" (client/errors.ts MAYBE_APPLIED): an
+   * entry may already be committed by the others, or even applied here before the failure.
+   */
   private onFatal(err: unknown): void {
+    if (this.fatal !== undefined) return;
     this.fatal = err;
-    this.log.error({ member: this.id.toString(16), err: String(err) }, 'storage failure: member stops serving');
+    const failure = storageFailure(err);
+    this.log.error(
+      { member: this.id.toString(16), errno: failure.errno, path: failure.path, err: String(err) },
+      `storage failure: member stops serving: ${describeStorageFailure(err)}`,
+    );
     this.reads.stop();
     this.waits.failAll(new KvError('Stopped'));
+    this.signalFailed(err instanceof Error ? err : new Error(String(err)));
   }
 
   private sendSnapshot(msg: MessageOf<'MsgSnap'>): void {

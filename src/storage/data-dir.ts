@@ -3,10 +3,10 @@
  * process, handing out the WAL and the backend as views over disjoint key prefixes (keys.ts).
  * `MemoryDataDir` is the simulator's twin over a MemoryKv "disk".
  */
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KvError } from '../util/errors.js';
 import { BufferedBackend } from './buffered-backend.js';
+import { prepareDataDir, type DataDirWarning } from './data-dir-files.js';
 import { KvBackend, LevelBackend } from './kv-backend.js';
 import type { OrderedKv } from './kv.js';
 import { LevelKv } from './level-kv.js';
@@ -36,9 +36,13 @@ export function levelLocation(dir: string): string {
   return join(dir, 'db');
 }
 
-/** Opens (creating if missing) `dir`; KvError StorageLocked if another process holds it. */
-export async function openDataDir(dir: string): Promise<LevelDataDir> {
-  await mkdir(dir, { recursive: true });
+/**
+ * Opens (creating if missing, 0700) `dir`; KvError StorageLocked if another process holds it,
+ * StorageFailed naming the errno if the disk refuses. `warn` hears of a data dir others can read.
+ */
+export async function openDataDir(dir: string, warn?: DataDirWarning): Promise<LevelDataDir> {
+  await prepareDataDir(dir, warn);
+  await prepareDataDir(levelLocation(dir));
   const kv = await LevelKv.open(levelLocation(dir), dir);
   await openChecked(kv, dir);
   return new LevelDataDir(dir, kv);

@@ -10,6 +10,7 @@ import type { ClassicLevel } from 'classic-level';
 import type { IterateOptions } from './backend.js';
 import type { KvOp, KvSnapshot, OrderedKv } from './kv.js';
 import { KvError } from '../util/errors.js';
+import { describeStorageFailure, storageFailure } from './storage-errors.js';
 
 type Db = ClassicLevel<Uint8Array, Uint8Array>;
 type LevelSnapshot = ReturnType<Db['snapshot']>;
@@ -75,7 +76,9 @@ export class LevelKv implements OrderedKv {
       if (isLockedError(err)) {
         throw new KvError('StorageLocked', `${label}: data directory is locked by another process (LevelDB LOCK in ${location} is held)`);
       }
-      throw new KvError('StorageCorrupt', `${label}: cannot open LevelDB at ${location}: ${(err as Error).message}`);
+      // classic-level says only "Database failed to open": the errno is in its cause.
+      const code = storageFailure(err).errno !== undefined ? 'StorageFailed' : 'StorageCorrupt';
+      throw new KvError(code, `${label}: cannot open LevelDB at ${location}: ${describeStorageFailure(err)}`);
     }
     return new LevelKv(db, location, label);
   }

@@ -103,6 +103,8 @@ export const ERRORS = {
   // Storage
   StorageCorrupt: [G.DataLoss, 'cairn: storage is corrupt'],
   StorageLocked: [G.FailedPrecondition, 'cairn: data directory is locked by another process'],
+  /** The disk refused (ENOSPC, EROFS, EACCES, EIO …); the detail names the errno and the path. */
+  StorageFailed: [G.Unavailable, 'cairn: storage failed'],
   Compacted_Log: [G.OutOfRange, 'requested index is unavailable due to compaction'],
   Unavailable_Log: [G.OutOfRange, 'requested entry at index is unavailable'],
   /** A capability cairn does not have yet; the detail says which. */

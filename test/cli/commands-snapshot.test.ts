@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -20,12 +20,15 @@ describe('cairn snapshot save / status / restore', () => {
   it('saves a backup, reports its revision and keys, and restores a new member serving the same data', async () => {
     source = await startCliNode();
     for (const k of ['a', 'b', 'c']) expect((await source.cli(['put', k, `v-${k}`])).stdout).toBe('OK\n');
+    const umask = process.umask(0);
     const base = mkdtempSync(join(tmpdir(), 'cairn-snap-cli-'));
     dirs.push(base);
     const file = join(base, 'backup.db');
-    const saved = await source.cli(['snapshot', 'save', file]);
+    const saved = await source.cli(['snapshot', 'save', file]).finally(() => process.umask(umask));
     expect(saved.code).toBe(0);
     expect(saved.stdout).toBe(`Snapshot saved at ${file}\n`);
+    // etcdctl's private file mode: the backup holds every key (checked under a loose umask).
+    expect(statSync(file).mode & 0o777).toBe(0o600);
 
     const status = await source.cli(['snapshot', 'status', file, '-w', 'json']);
     expect(status.code).toBe(0);

@@ -49,6 +49,12 @@ describe('cairn serve flags', () => {
     expect(parseServeFlags(['--client-cert-auth=false'], {}).clientTls.clientCertAuth).toBe(false);
   });
 
+  it('takes --force-new-cluster (off by default) as a flag or CAIRN_FORCE_NEW_CLUSTER', () => {
+    expect(parseServeFlags([], {}).forceNewCluster).toBe(false);
+    expect(parseServeFlags(['--force-new-cluster'], {}).forceNewCluster).toBe(true);
+    expect(parseServeFlags([], { CAIRN_FORCE_NEW_CLUSTER: 'true' }).forceNewCluster).toBe(true);
+  });
+
   it('reads CAIRN_* environment variables and refuses a flag that shadows one', () => {
     const c = parseServeFlags([], { CAIRN_NAME: 'envy', CAIRN_SNAPSHOT_COUNT: '42' });
     expect(c.name).toBe('envy');

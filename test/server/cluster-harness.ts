@@ -19,7 +19,8 @@ export interface TestCluster {
   /** Every log line the members wrote, as `<member name>: <message>`. */
   readonly logs: string[];
   config(name: string): MemberConfig;
-  start(name: string): Promise<Member>;
+  /** `extra` overrides this start's configuration (e.g. forceNewCluster). */
+  start(name: string, extra?: Partial<MemberConfig>): Promise<Member>;
   stop(name: string): Promise<void>;
   /** Power loss: the disk keeps only what was synced; the member's process is gone. */
   crash(name: string, seed?: number): Promise<void>;
@@ -52,10 +53,10 @@ export async function startCluster(size: number, overrides: Partial<MemberConfig
     ...overrides,
   });
 
-  const start = async (name: string): Promise<Member> => {
+  const start = async (name: string, extra: Partial<MemberConfig> = {}): Promise<Member> => {
     const disk = disks.get(name) as MemoryKv;
     const member = await Member.start({
-      config: config(name),
+      config: { ...config(name), ...extra },
       dataDir: await MemoryDataDir.open(disk),
       clock,
       rng: rng.fork(),

@@ -55,4 +55,15 @@ describe('startNode', () => {
     await client.put({ key: enc('via-http'), value: enc('1') });
     expect((await node.range({ key: enc('via-http') })).kvs).toHaveLength(1);
   });
+
+  it('a start that fails releases the data dir, so the host can start it again', async () => {
+    const dataDir = join(tempDir(), 'n3');
+    node = await startNode({ name: 'a', dataDir, heartbeatIntervalMs: 10, electionTimeoutMs: 100 });
+    await node.close();
+    node = undefined;
+    // The data dir belongs to member "a": starting it as "b" fails after LevelDB was opened.
+    await expect(startNode({ name: 'b', dataDir, heartbeatIntervalMs: 10, electionTimeoutMs: 100 })).rejects.toMatchObject({ code: 'StorageCorrupt' });
+    node = await startNode({ name: 'a', dataDir, heartbeatIntervalMs: 10, electionTimeoutMs: 100 });
+    expect(node.member.memberList()).toHaveLength(1);
+  });
 });

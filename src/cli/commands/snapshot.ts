@@ -8,6 +8,7 @@ import { open, readFile, rename, rm } from 'node:fs/promises';
 import { defaultConfig, validateConfig } from '../../server/config.js';
 import { restoreSnapshotFile } from '../../server/restore.js';
 import { decodeChunks, type BackendRecord } from '../../storage/backend-chunks.js';
+import { PRIVATE_FILE_MODE } from '../../storage/data-dir-files.js';
 import { decodeRevKey } from '../../store/revision.js';
 import { crc32c } from '../../util/crc.js';
 import { humanizeBytes } from '../output/format.js';
@@ -36,7 +37,10 @@ export const snapshotSaveCommand: Command = {
     const base = /^https?:\/\//.test(endpoints[0] as string) ? (endpoints[0] as string) : `http://${endpoints[0]}`;
     const res = await fetch(new URL('/v3/maintenance/snapshot', base), { method: 'POST', body: '{}', signal: ctx.io.signal });
     if (!res.ok || res.body === null) throw new CliError(`snapshot request failed: ${res.status} ${(await res.text()).slice(0, 200)}`);
-    const out = await open(part, 'w');
+    // etcdctl writes snapshots 0600 (fileutil.PrivateFileMode): the file holds every key. fchmod
+    // too, since open's mode is masked by the umask and ignored for a .part left by a failed run.
+    const out = await open(part, 'w', PRIVATE_FILE_MODE);
+    await out.chmod(PRIVATE_FILE_MODE);
     const sha = createHash('sha256');
     // The newest chunk is held back: only the last one is the hash, not data.
     let last: Uint8Array | undefined;
