@@ -4,6 +4,7 @@
  * it directly. `validateConfig` states every cross-flag rule in one place.
  */
 import { KvError } from '../util/errors.js';
+import { memberUrlProblem } from '../util/member-url.js';
 
 export type ClusterState = 'new' | 'existing';
 export type AutoCompactionMode = 'periodic' | 'revision';
@@ -93,18 +94,9 @@ function invalid(message: string): KvError {
 function checkUrls(flag: string, urls: readonly string[], tls: TlsFiles): void {
   if (urls.length === 0) throw invalid(`--${flag} must not be empty`);
   for (const raw of urls) {
-    let url: URL;
-    try {
-      url = new URL(raw);
-    } catch {
-      throw invalid(`--${flag}: "${raw}" is not a URL`);
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-      throw invalid(`--${flag}: "${raw}" must use http:// or https://`);
-    }
-    if (url.port === '' ) throw invalid(`--${flag}: "${raw}" needs an explicit port`);
-    if (url.pathname !== '/' && url.pathname !== '') throw invalid(`--${flag}: "${raw}" must not have a path`);
-    if (url.protocol === 'https:' && (tls.certFile === '' || tls.keyFile === '')) {
+    const problem = memberUrlProblem(raw);
+    if (problem !== undefined) throw invalid(`--${flag}: "${raw}" ${problem}`);
+    if (new URL(raw).protocol === 'https:' && (tls.certFile === '' || tls.keyFile === '')) {
       throw invalid(`--${flag}: "${raw}" is https but no certificate and key were given`);
     }
   }

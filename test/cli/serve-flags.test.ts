@@ -77,6 +77,8 @@ describe('cairn serve flags', () => {
     [['--listen-peer-urls', 'ftp://127.0.0.1:2380'], /http:\/\/ or https:\/\//],
     [['--listen-peer-urls', 'https://127.0.0.1:2380'], /no certificate/],
     [['--listen-peer-urls', 'http://127.0.0.1'], /explicit port/],
+    [['--listen-peer-urls', 'http://127.0.0.1:2380/raft'], /must not have a path/],
+    [['--advertise-client-urls', 'http://127.0.0.1:2379?x=1', '--listen-client-urls', 'http://127.0.0.1:2379'], /query or fragment/],
     [['--auto-compaction-mode', 'revision', '--auto-compaction-retention', '1h'], /number of revisions/],
     [['--auto-compaction-retention', 'soon'], /hours or a duration/],
   ])('rejects the bad combination %j naming the flag', (argv, message) => {
