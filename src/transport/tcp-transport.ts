@@ -54,6 +54,8 @@ export interface TcpTransportOptions {
   readonly log?: TransportLog;
 }
 
+const OVER_LIMIT_LOG_MS = 10_000;
+
 export class TcpTransport implements Transport {
   private readonly limits: TransportLimits;
   private readonly clock: Clock;
@@ -71,6 +73,8 @@ export class TcpTransport implements Transport {
   private malformedFrames = 0;
   private refusedConnections = 0;
   private lastInboundError: KvError | undefined;
+  /** Connections closed for want of a handshake slot, and when that was last logged. */
+  private overLimit = { closed: 0, unlogged: 0, loggedAt: -Infinity };
 
   constructor(private readonly o: TcpTransportOptions) {
     this.limits = { ...DEFAULT_LIMITS, ...o.limits };
@@ -94,7 +98,9 @@ export class TcpTransport implements Transport {
     assert(this.server === undefined && !this.stopped, 'transport started twice');
     const address = parsePeerUrl(this.o.listenUrl);
     const onSocket = (socket: net.Socket) => this.accept(socket);
-    const server = address.secure ? tls.createServer(tlsServerOptions(this.o.tls), onSocket) : net.createServer(onSocket);
+    // A TLS handshake is bounded like ours (node's default would hold a silent stranger for 120 s).
+    const tlsOptions = { ...tlsServerOptions(this.o.tls), handshakeTimeout: this.handshakeTimeoutMs };
+    const server = address.secure ? tls.createServer(tlsOptions, onSocket) : net.createServer(onSocket);
     server.on('tlsClientError', (err: Error) => this.noteInbound(new KvError('InvalidArgument', `cairn: TLS handshake with a peer failed: ${err.message}`)));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -216,8 +222,20 @@ export class TcpTransport implements Transport {
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
+  /** etcd's rafthttp has no handshake of its own; ours gets five dial timeouts. */
+  private get handshakeTimeoutMs(): number {
+    return this.dialTimeoutMs * 5;
+  }
+
   private accept(socket: net.Socket): void {
     if (this.stopped) {
+      socket.destroy();
+      return;
+    }
+    let pending = 0;
+    for (const c of this.inbound) if (c.handshaking) pending++;
+    if (pending >= this.limits.maxPendingHandshakes) {
+      this.refuseOverLimit(`${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`);
       socket.destroy();
       return;
     }
@@ -225,7 +243,7 @@ export class TcpTransport implements Transport {
       self: { id: this.o.id, clusterId: this.o.clusterId },
       limits: this.limits,
       clock: this.clock,
-      handshakeTimeoutMs: this.dialTimeoutMs * 5,
+      handshakeTimeoutMs: this.handshakeTimeoutMs,
       handler: this.o.handler,
       log: this.log,
       isKnownPeer: (id) => this.peers.has(id),
@@ -245,13 +263,13 @@ export class TcpTransport implements Transport {
           counters.receivedMessages += messages;
         }
       },
-      onMalformed: (error) => {
+      onMalformed: (error, remote) => {
         this.malformedFrames++;
-        this.noteInbound(error);
+        this.noteInbound(error, remote);
       },
-      onRefused: (error) => {
+      onRefused: (error, remote) => {
         this.refusedConnections++;
-        this.noteInbound(error);
+        this.noteInbound(error, remote);
       },
       onClosed: (c) => {
         this.inbound.delete(c);
@@ -261,10 +279,30 @@ export class TcpTransport implements Transport {
     this.inbound.add(conn);
   }
 
-  private noteInbound(error: KvError): void {
+  /** Logs a new reason once (a peer retrying with the same fault does not flood the log). */
+  private noteInbound(error: KvError, remote?: string): void {
     const last = this.lastInboundError;
     this.lastInboundError = error;
-    if (last?.message !== error.message) this.log({ level: 'warn', msg: error.message, error });
+    if (last?.message !== error.message) this.log({ level: 'warn', msg: remote === undefined ? error.message : `${error.message} (from ${remote})`, error });
+  }
+
+  /**
+   * A connection over maxPendingHandshakes is closed before anything is read from it. The first
+   * is logged at once, then one line per OVER_LIMIT_LOG_MS with the count, so a flood of
+   * strangers costs a few log lines rather than one per connection.
+   */
+  private refuseOverLimit(remote: string): void {
+    const o = this.overLimit;
+    o.closed++;
+    o.unlogged++;
+    const now = this.clock.now();
+    if (now - o.loggedAt < OVER_LIMIT_LOG_MS) return;
+    this.log({
+      level: 'warn',
+      msg: `closed peer connection from ${remote}: ${this.limits.maxPendingHandshakes} connections are already in their handshake (${o.unlogged} closed since the last such line, ${o.closed} in all)`,
+    });
+    o.unlogged = 0;
+    o.loggedAt = now;
   }
 }
 
