@@ -33,6 +33,11 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
   { name: 'peer-trusted-ca-file', kind: 'string', help: 'path to the peer server TLS trusted CA file' },
   { name: 'peer-client-cert-auth', kind: 'bool', help: 'enable peer client cert authentication' },
   { name: 'cors', kind: 'list', help: 'comma-separated whitelist of origins for CORS' },
+  {
+    name: 'max-connections',
+    kind: 'int',
+    help: 'maximum concurrent client connections per listener, further ones are closed at once (0 = half of ulimit -n, at most 4096)',
+  },
 ];
 
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'panic', 'fatal'] as const;
@@ -109,5 +114,6 @@ export function parseServeFlags(argv: readonly string[], env: Readonly<Record<st
     clientTls: tls(values, '', d.clientTls),
     peerTls: tls(values, 'peer-', d.peerTls),
     cors: pick<string[]>(values, 'cors') ?? d.cors,
+    maxConnections: pick<number>(values, 'max-connections') ?? d.maxConnections,
   });
 }

@@ -8,12 +8,14 @@ import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { buildApp } from '../http/app.js';
+import { autoMaxConnections } from '../http/connection-limits.js';
 import type { MemberConfig, TlsFiles } from '../server/config.js';
 import { requestTimeoutMs } from '../server/config.js';
 import { Member } from '../server/member.js';
 import { CAIRN_VERSION, MemberService } from '../server/service.js';
 import { levelLocation, openDataDir, type DataDir } from '../storage/data-dir.js';
 import { LevelKv } from '../storage/level-kv.js';
+import { openFileLimit } from './open-file-limit.js';
 import { openTestDataDir, testHooksRequested } from './test-hooks.js';
 import { TcpTransport } from '../transport/tcp-transport.js';
 import type { PeerTlsOptions } from '../transport/dial.js';
@@ -74,6 +76,7 @@ export async function startServer(config: MemberConfig, logLevel = config.logLev
   const service = new MemberService(member);
   const apps: FastifyInstance[] = [];
   const clientUrls: string[] = [];
+  const maxConnections = config.maxConnections > 0 ? config.maxConnections : autoMaxConnections(openFileLimit());
   try {
     for (const raw of config.listenClientUrls) {
       const url = new URL(raw);
@@ -85,6 +88,8 @@ export async function startServer(config: MemberConfig, logLevel = config.logLev
         cors: config.cors,
         version: { etcdserver: '3.5.0', etcdcluster: '3.5.0' },
         healthTimeoutMs: requestTimeoutMs(config),
+        connectionLimits: { maxConnections },
+        warn: (fields, msg) => log.warn(fields, msg),
       });
       const address = await app.listen({ host: url.hostname, port: Number(url.port) });
       apps.push(app);
@@ -95,7 +100,7 @@ export async function startServer(config: MemberConfig, logLevel = config.logLev
     await member.stop();
     throw err;
   }
-  log.info({ clientUrls, version: CAIRN_VERSION }, 'serving client requests');
+  log.info({ clientUrls, version: CAIRN_VERSION, maxConnections }, 'serving client requests');
   return {
     member,
     clientUrls,

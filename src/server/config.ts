@@ -44,6 +44,8 @@ export interface MemberConfig {
   readonly clientTls: TlsFiles;
   readonly peerTls: TlsFiles;
   readonly cors: readonly string[];
+  /** Concurrent client connections per listener; 0 picks half the open-file limit (see serve.ts). */
+  readonly maxConnections: number;
 }
 
 export const DEFAULT_QUOTA_BACKEND_BYTES = 2 * 1024 * 1024 * 1024;
@@ -75,6 +77,7 @@ export function defaultConfig(name = 'default'): MemberConfig {
     clientTls: noTls,
     peerTls: noTls,
     cors: ['*'],
+    maxConnections: 0,
   };
 }
 
@@ -123,6 +126,7 @@ export function validateConfig(c: MemberConfig): MemberConfig {
   if (c.maxRequestBytes <= 0) throw invalid('--max-request-bytes must be positive');
   if (c.maxTxnOps <= 0) throw invalid('--max-txn-ops must be positive');
   if (c.quotaBackendBytes < 0) throw invalid('--quota-backend-bytes must not be negative');
+  if (c.maxConnections < 0) throw invalid('--max-connections must not be negative');
   if (c.initialCluster.size === 0) throw invalid('--initial-cluster must name at least one member');
   const own = c.initialCluster.get(c.name);
   if (own === undefined) {

@@ -10,6 +10,7 @@ import type { NodeId } from '../raft/types.js';
 import { assert } from '../util/assert.js';
 import { SystemClock, type Clock } from '../util/clock.js';
 import { KvError } from '../util/errors.js';
+import { LogThrottle } from '../util/log-throttle.js';
 import { SeededRng, type Rng } from '../util/rng.js';
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import { bytesStream } from './chunk-queue.js';
@@ -73,8 +74,8 @@ export class TcpTransport implements Transport {
   private malformedFrames = 0;
   private refusedConnections = 0;
   private lastInboundError: KvError | undefined;
-  /** Connections closed for want of a handshake slot, and when that was last logged. */
-  private overLimit = { closed: 0, unlogged: 0, loggedAt: -Infinity };
+  /** Connections closed for want of a handshake slot. */
+  private readonly overLimit: LogThrottle;
 
   constructor(private readonly o: TcpTransportOptions) {
     this.limits = { ...DEFAULT_LIMITS, ...o.limits };
@@ -82,6 +83,7 @@ export class TcpTransport implements Transport {
     this.rng = o.rng ?? new SeededRng((Math.random() * 2 ** 32) >>> 0);
     this.log = o.log ?? (() => {});
     this.dialTimeoutMs = o.dialTimeoutMs ?? 1000;
+    this.overLimit = new LogThrottle(OVER_LIMIT_LOG_MS, () => this.clock.now());
     assert(o.id > 0, 'a transport needs a non-zero member id');
   }
 
@@ -286,23 +288,14 @@ export class TcpTransport implements Transport {
     if (last?.message !== error.message) this.log({ level: 'warn', msg: remote === undefined ? error.message : `${error.message} (from ${remote})`, error });
   }
 
-  /**
-   * A connection over maxPendingHandshakes is closed before anything is read from it. The first
-   * is logged at once, then one line per OVER_LIMIT_LOG_MS with the count, so a flood of
-   * strangers costs a few log lines rather than one per connection.
-   */
+  /** A connection over maxPendingHandshakes is closed before anything is read from it; logged throttled. */
   private refuseOverLimit(remote: string): void {
-    const o = this.overLimit;
-    o.closed++;
-    o.unlogged++;
-    const now = this.clock.now();
-    if (now - o.loggedAt < OVER_LIMIT_LOG_MS) return;
+    const counts = this.overLimit.note();
+    if (counts === undefined) return;
     this.log({
       level: 'warn',
-      msg: `closed peer connection from ${remote}: ${this.limits.maxPendingHandshakes} connections are already in their handshake (${o.unlogged} closed since the last such line, ${o.closed} in all)`,
+      msg: `closed peer connection from ${remote}: ${this.limits.maxPendingHandshakes} connections are already in their handshake (${counts.since} closed since the last such line, ${counts.total} in all)`,
     });
-    o.unlogged = 0;
-    o.loggedAt = now;
   }
 }
 
