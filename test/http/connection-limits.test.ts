@@ -4,65 +4,13 @@
  * closed, connections over --max-connections are closed at once and logged — while watch and SSE
  * streams live on past every timeout and the server keeps answering /health and puts.
  */
-import * as net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { autoMaxConnections, FALLBACK_MAX_CONNECTIONS, MAX_AUTO_CONNECTIONS, type ConnectionLimits } from '../../src/http/connection-limits.js';
 import { parseOpenFileLimit } from '../../src/cli/open-file-limit.js';
 import { b64 } from '../api/examples.js';
 import { LineStream, listen, newApp } from './helpers.js';
-
-/** A hand-driven HTTP/1.1 client: what it sends and when is up to the test. */
-class RawHttp {
-  text = '';
-  readonly closed: Promise<void>;
-  readonly localPort: number | undefined;
-
-  private constructor(readonly socket: net.Socket) {
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => (this.text += chunk));
-    socket.on('error', () => undefined);
-    this.closed = new Promise((resolve) => socket.on('close', () => resolve()));
-    this.localPort = socket.localPort;
-  }
-
-  static async connect(port: number): Promise<RawHttp> {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    await new Promise<void>((resolve, reject) => {
-      socket.once('connect', resolve);
-      socket.once('error', reject);
-    });
-    return new RawHttp(socket);
-  }
-
-  write(text: string): void {
-    if (!this.socket.destroyed) this.socket.write(text);
-  }
-
-  /** Writes one byte of `text` every `everyMs` until it is all sent or the socket closes. */
-  async drip(text: string, everyMs: number): Promise<void> {
-    for (const ch of text) {
-      if (this.socket.destroyed) return;
-      this.write(ch);
-      await sleep(everyMs);
-    }
-  }
-
-  async until(re: RegExp, ms = 3000): Promise<void> {
-    const deadline = Date.now() + ms;
-    while (!re.test(this.text)) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${re} in ${JSON.stringify(this.text)}`);
-      await sleep(5);
-    }
-  }
-}
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-const closedWithin = (c: RawHttp, ms: number) => Promise.race([c.closed.then(() => true), sleep(ms).then(() => false)]);
-const putRequest = (key: string, value: string) => {
-  const body = JSON.stringify({ key: b64(key), value: b64(value) });
-  return `POST /v3/kv/put HTTP/1.1\r\nHost: t\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
-};
+import { RawHttp, closedWithin, putRequest, sleep } from './raw-http.js';
 
 describe('client connection limits', () => {
   const cleanups: (() => Promise<void> | void)[] = [];
