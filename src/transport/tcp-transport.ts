@@ -103,7 +103,9 @@ export class TcpTransport implements Transport {
     // A TLS handshake is bounded like ours (node's default would hold a silent stranger for 120 s).
     const tlsOptions = { ...tlsServerOptions(this.o.tls), handshakeTimeout: this.handshakeTimeoutMs };
     const server = address.secure ? tls.createServer(tlsOptions, onSocket) : net.createServer(onSocket);
-    server.on('tlsClientError', (err: Error) => this.noteInbound(new KvError('InvalidArgument', `cairn: TLS handshake with a peer failed: ${err.message}`)));
+    server.on('tlsClientError', (err: Error, s: tls.TLSSocket) =>
+      this.noteInbound(new KvError('InvalidArgument', `cairn: TLS handshake with a peer failed: ${err.message}`), `${s.remoteAddress ?? '?'}:${s.remotePort ?? '?'}`),
+    );
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(address.port, address.host, () => {
