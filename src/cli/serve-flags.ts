@@ -34,6 +34,11 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
   { name: 'peer-client-cert-auth', kind: 'bool', help: 'enable peer client cert authentication' },
   { name: 'cors', kind: 'list', help: 'comma-separated whitelist of origins for CORS' },
   { name: 'force-new-cluster', kind: 'bool', help: "force to create a new one member cluster from this member's data (quorum loss recovery)" },
+  {
+    name: 'max-connections',
+    kind: 'int',
+    help: 'maximum concurrent client connections per listener, further ones are closed at once (0 = half of ulimit -n, at most 4096)',
+  },
 ];
 
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'panic', 'fatal'] as const;
@@ -111,5 +116,6 @@ export function parseServeFlags(argv: readonly string[], env: Readonly<Record<st
     peerTls: tls(values, 'peer-', d.peerTls),
     cors: pick<string[]>(values, 'cors') ?? d.cors,
     forceNewCluster: pick<boolean>(values, 'force-new-cluster') ?? d.forceNewCluster,
+    maxConnections: pick<number>(values, 'max-connections') ?? d.maxConnections,
   });
 }

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { buildApp } from '../http/app.js';
+import { autoMaxConnections } from '../http/connection-limits.js';
 import type { MemberConfig, TlsFiles } from '../server/config.js';
 import { requestTimeoutMs } from '../server/config.js';
 import { Member, type MemberOptions } from '../server/member.js';
@@ -15,6 +16,7 @@ import { CAIRN_VERSION, MemberService } from '../server/service.js';
 import { levelLocation, openDataDir, type DataDir } from '../storage/data-dir.js';
 import type { DataDirWarning } from '../storage/data-dir-files.js';
 import { LevelKv } from '../storage/level-kv.js';
+import { openFileLimit } from './open-file-limit.js';
 import { openTestDataDir, testHooksRequested } from './test-hooks.js';
 import { TcpTransport } from '../transport/tcp-transport.js';
 import type { PeerTlsOptions } from '../transport/dial.js';
@@ -87,6 +89,7 @@ export async function startServer(config: MemberConfig, logLevel = config.logLev
   const service = new MemberService(member);
   const apps: FastifyInstance[] = [];
   const clientUrls: string[] = [];
+  const maxConnections = config.maxConnections > 0 ? config.maxConnections : autoMaxConnections(openFileLimit());
   try {
     for (const raw of config.listenClientUrls) {
       const url = new URL(raw);
@@ -98,6 +101,8 @@ export async function startServer(config: MemberConfig, logLevel = config.logLev
         cors: config.cors,
         version: { etcdserver: '3.5.0', etcdcluster: '3.5.0' },
         healthTimeoutMs: requestTimeoutMs(config),
+        connectionLimits: { maxConnections },
+        warn: (fields, msg) => log.warn(fields, msg),
       });
       const address = await app.listen({ host: url.hostname, port: Number(url.port) });
       apps.push(app);
@@ -108,7 +113,7 @@ export async function startServer(config: MemberConfig, logLevel = config.logLev
     await member.stop();
     throw err;
   }
-  log.info({ clientUrls, version: CAIRN_VERSION }, 'serving client requests');
+  log.info({ clientUrls, version: CAIRN_VERSION, maxConnections }, 'serving client requests');
   const closeClients = async () => {
     for (const app of apps.splice(0)) await app.close();
   };

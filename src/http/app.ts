@@ -8,6 +8,7 @@ import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { KV } from '../api/kv.js';
 import type { HttpContext } from './context.js';
+import { DEFAULT_CONNECTION_LIMITS, enforceConnectionLimits, serverOptions, type ConnectionLimits, type LimitLog } from './connection-limits.js';
 import { corsHook } from './cors.js';
 import { requireLeaderHook } from './require-leader.js';
 import { sendError, sendPlainError } from './errors.js';
@@ -39,6 +40,10 @@ export interface AppOptions {
   /** Interval of SSE comment heartbeats that keep idle proxies from closing a watch. */
   readonly sseHeartbeatMs?: number;
   readonly logger?: FastifyServerOptions['logger'];
+  /** Connection limits and timeouts (connection-limits.ts); defaults for what is not given. */
+  readonly connectionLimits?: Partial<ConnectionLimits>;
+  /** Where a refused connection is reported (throttled). */
+  readonly warn?: LimitLog;
 }
 
 export const DEFAULT_VERSION: VersionInfo = { etcdserver: '3.5.0', etcdcluster: '3.5.0' };
@@ -52,7 +57,9 @@ function rewriteUrl(req: { url?: string }): string {
 }
 
 export function buildApp(opts: AppOptions): FastifyInstance {
+  const connectionLimits = { ...DEFAULT_CONNECTION_LIMITS, ...opts.connectionLimits };
   const app = Fastify({
+    ...serverOptions(connectionLimits),
     logger: opts.logger ?? false,
     rewriteUrl,
     // Open watch streams would otherwise keep close() waiting forever.
@@ -72,6 +79,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, _payload, done) => done(null));
 
+  enforceConnectionLimits(app, connectionLimits, opts.warn ?? (() => {}));
   app.addHook('onRequest', corsHook(opts.cors ?? ['*']));
   app.addHook('onRequest', requireLeaderHook(opts.service));
   app.options('*', async (_request, reply) => reply.code(200).send());

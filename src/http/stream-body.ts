@@ -10,6 +10,7 @@ import { decodeMessage, JsonStreamReader } from '../api/json.js';
 import type { MessageDesc } from '../api/json.js';
 import type { JsonValue } from '../api/json/parse.js';
 import { KvError } from '../util/errors.js';
+import { longLived } from './connection-limits.js';
 import type { HttpContext } from './context.js';
 import { sendError, toKvError } from './errors.js';
 import { ResultStream } from './stream.js';
@@ -80,6 +81,7 @@ export function bidiRoute<T>(
       return sendError(reply, err);
     }
     reply.hijack();
+    longLived(request.raw);
     // A client still sending after the response ended would otherwise hold the socket open.
     reply.raw.once('finish', () => {
       if (!request.raw.complete) request.raw.destroy();

@@ -4,6 +4,7 @@
  * it directly. `validateConfig` states every cross-flag rule in one place.
  */
 import { KvError } from '../util/errors.js';
+import { memberUrlProblem } from '../util/member-url.js';
 
 export type ClusterState = 'new' | 'existing';
 export type AutoCompactionMode = 'periodic' | 'revision';
@@ -48,6 +49,8 @@ export interface MemberConfig {
    * back from a lost quorum. Ignored for a data dir that has no data yet.
    */
   readonly forceNewCluster: boolean;
+  /** Concurrent client connections per listener; 0 picks half the open-file limit (see serve.ts). */
+  readonly maxConnections: number;
 }
 
 export const DEFAULT_QUOTA_BACKEND_BYTES = 2 * 1024 * 1024 * 1024;
@@ -80,6 +83,7 @@ export function defaultConfig(name = 'default'): MemberConfig {
     peerTls: noTls,
     cors: ['*'],
     forceNewCluster: false,
+    maxConnections: 0,
   };
 }
 
@@ -99,18 +103,9 @@ function invalid(message: string): KvError {
 function checkUrls(flag: string, urls: readonly string[], tls: TlsFiles): void {
   if (urls.length === 0) throw invalid(`--${flag} must not be empty`);
   for (const raw of urls) {
-    let url: URL;
-    try {
-      url = new URL(raw);
-    } catch {
-      throw invalid(`--${flag}: "${raw}" is not a URL`);
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-      throw invalid(`--${flag}: "${raw}" must use http:// or https://`);
-    }
-    if (url.port === '' ) throw invalid(`--${flag}: "${raw}" needs an explicit port`);
-    if (url.pathname !== '/' && url.pathname !== '') throw invalid(`--${flag}: "${raw}" must not have a path`);
-    if (url.protocol === 'https:' && (tls.certFile === '' || tls.keyFile === '')) {
+    const problem = memberUrlProblem(raw);
+    if (problem !== undefined) throw invalid(`--${flag}: "${raw}" ${problem}`);
+    if (new URL(raw).protocol === 'https:' && (tls.certFile === '' || tls.keyFile === '')) {
       throw invalid(`--${flag}: "${raw}" is https but no certificate and key were given`);
     }
   }
@@ -137,6 +132,7 @@ export function validateConfig(c: MemberConfig): MemberConfig {
   if (c.maxRequestBytes <= 0) throw invalid('--max-request-bytes must be positive');
   if (c.maxTxnOps <= 0) throw invalid('--max-txn-ops must be positive');
   if (c.quotaBackendBytes < 0) throw invalid('--quota-backend-bytes must not be negative');
+  if (c.maxConnections < 0) throw invalid('--max-connections must not be negative');
   if (c.initialCluster.size === 0) throw invalid('--initial-cluster must name at least one member');
   const own = c.initialCluster.get(c.name);
   if (own === undefined) {

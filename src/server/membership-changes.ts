@@ -6,6 +6,7 @@
  */
 import type { ConfChangeV2 } from '../raft/types.js';
 import { KvError } from '../util/errors.js';
+import { memberUrlProblem } from '../util/member-url.js';
 import { encodeConfChangeContext } from './apply.js';
 import type { Member } from './member.js';
 import { computeMemberId, type Cluster, type Member as MemberRecord } from './membership.js';
@@ -28,16 +29,9 @@ export async function removeMember(member: Member, id: number): Promise<MemberRe
   return (await member.proposeConfChange(requestId, cc)) as MemberRecord[];
 }
 
+/** etcd answers a bad URL with ErrGRPCMemberBadURLs, without saying which; the rule is the flags' own. */
 function validatePeerUrls(peerUrls: readonly string[]): void {
-  if (peerUrls.length === 0) throw new KvError('InvalidPeerURLs');
-  for (const url of peerUrls) {
-    try {
-      const u = new URL(url);
-      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('scheme');
-    } catch {
-      throw new KvError('InvalidPeerURLs');
-    }
-  }
+  if (peerUrls.length === 0 || peerUrls.some((url) => memberUrlProblem(url) !== undefined)) throw new KvError('InvalidPeerURLs');
 }
 
 /**

@@ -117,7 +117,8 @@ export class FrameDecoder {
   private buffered = 0;
   private failed: FrameError | undefined;
 
-  constructor(private readonly maxFrameBytes: number) {}
+  /** Lowered while a connection is unauthenticated (see FramedSocket.limitInboundFrames). */
+  constructor(public maxFrameBytes: number) {}
 
   /** Bytes waiting for the rest of their frame. */
   get pendingBytes(): number {

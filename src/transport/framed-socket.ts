@@ -20,6 +20,8 @@ export class FramedSocket {
   private closed = false;
   bytesRead = 0;
   bytesWritten = 0;
+  /** `host:port` of the other side, as it was when the connection opened (for log lines). */
+  readonly remote: string;
 
   constructor(
     readonly socket: Socket,
@@ -27,6 +29,7 @@ export class FramedSocket {
     private readonly events: FramedSocketEvents,
   ) {
     this.decoder = new FrameDecoder(maxFrameBytes);
+    this.remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => this.finish(new FrameError(`connection error: ${err.message}`), false));
@@ -35,6 +38,14 @@ export class FramedSocket {
 
   get isClosed(): boolean {
     return this.closed;
+  }
+
+  /**
+   * Caps the frames this side reads (never above the limit it was built with): a listener reads
+   * only small frames until the handshake is done, so buffering is bounded per stranger.
+   */
+  limitInboundFrames(bytes: number): void {
+    this.decoder.maxFrameBytes = Math.min(bytes, this.maxFrameBytes);
   }
 
   /** Encodes and writes a frame; false when the socket's buffer is full (wait for drain). */

@@ -28,8 +28,9 @@ export interface InboundContext {
   /** A raft stream from `from` was accepted; the transport closes any older one from it. */
   onRaftStream(from: NodeId, conn: InboundConnection): void;
   onReceived(from: NodeId, bytes: number, messages: number): void;
-  onMalformed(error: KvError): void;
-  onRefused(error: KvError): void;
+  /** `remote` is the other side's `host:port`, for the log line. */
+  onMalformed(error: KvError, remote: string): void;
+  onRefused(error: KvError, remote: string): void;
   onClosed(conn: InboundConnection): void;
 }
 
@@ -56,10 +57,20 @@ export class InboundConnection {
       onFrame: (frame) => this.onFrame(frame),
       onClose: (error, malformed) => this.onClose(error, malformed),
     });
-    this.helloTimer = ctx.clock.setTimeout(
-      () => this.conn.close(new FrameError(`no handshake within ${ctx.handshakeTimeoutMs} ms`)),
-      ctx.handshakeTimeoutMs,
-    );
+    // Until the handshake is done the other side is a stranger: only small frames are read.
+    this.conn.limitInboundFrames(ctx.limits.maxHandshakeFrameBytes);
+    this.helloTimer = ctx.clock.setTimeout(() => this.handshakeTimedOut(), ctx.handshakeTimeoutMs);
+  }
+
+  /** Still waiting for hello (or answering a join query): counts against maxPendingHandshakes. */
+  get handshaking(): boolean {
+    return this.phase.name === 'hello' && !this.conn.isClosed;
+  }
+
+  private handshakeTimedOut(): void {
+    const detail = `no handshake within ${this.ctx.handshakeTimeoutMs} ms`;
+    this.ctx.log({ level: 'warn', msg: `closed peer connection from ${this.conn.remote}: ${detail}` });
+    this.conn.close(new FrameError(detail));
   }
 
   close(): void {
@@ -106,12 +117,13 @@ export class InboundConnection {
     this.helloTimer.cancel();
     const refusal = checkHello(frame, this.ctx.self, (id) => this.ctx.isKnownPeer(id), (id) => this.ctx.handler.isRemoved?.(id) === true);
     if (refusal !== undefined) {
-      this.ctx.onRefused(new KvError(refusal.reason === 'clusterIdMismatch' ? 'ClusterIdMismatch' : 'InvalidArgument', refusal.message));
+      this.ctx.onRefused(new KvError(refusal.reason === 'clusterIdMismatch' ? 'ClusterIdMismatch' : 'InvalidArgument', refusal.message), this.conn.remote);
       this.conn.write({ k: 'refuse', reason: refusal.reason, message: refusal.message });
       this.conn.end();
       return;
     }
     this.conn.write({ k: 'welcome' });
+    this.conn.limitInboundFrames(this.ctx.limits.maxFrameBytes);
     if (frame.stream === 'raft') {
       this.phase = { name: 'raft', from: frame.from };
       this.ctx.onRaftStream(frame.from, this);
@@ -159,7 +171,7 @@ export class InboundConnection {
       if (crc32c(frame.data) !== frame.crc) {
         const error = new KvError('Corrupt', `cairn: snapshot chunk ${phase.chunks} from peer ${phase.from} failed its CRC check`);
         phase.queue.fail(error);
-        this.ctx.onMalformed(error);
+        this.ctx.onMalformed(error, this.conn.remote);
         this.conn.close(error);
         return;
       }
@@ -196,7 +208,7 @@ export class InboundConnection {
 
   private protocolError(detail: string): void {
     const error = new FrameError(`protocol error: ${detail}`);
-    this.ctx.onMalformed(error);
+    this.ctx.onMalformed(error, this.conn.remote);
     this.conn.close(error);
   }
 
@@ -209,7 +221,7 @@ export class InboundConnection {
 
   private onClose(error: KvError | undefined, malformed: boolean): void {
     this.helloTimer.cancel();
-    if (malformed && error) this.ctx.onMalformed(error);
+    if (malformed && error) this.ctx.onMalformed(error, this.conn.remote);
     if (this.phase.name === 'snapData') {
       this.phase.queue.fail(new KvError('TimeoutDueToConnectionLost', `cairn: snapshot stream from peer ${this.phase.from} broke: ${error?.message ?? 'connection closed'}`));
     }

@@ -10,6 +10,7 @@ import type { NodeId } from '../raft/types.js';
 import { assert } from '../util/assert.js';
 import { SystemClock, type Clock } from '../util/clock.js';
 import { KvError } from '../util/errors.js';
+import { LogThrottle } from '../util/log-throttle.js';
 import { SeededRng, type Rng } from '../util/rng.js';
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import { bytesStream } from './chunk-queue.js';
@@ -54,6 +55,8 @@ export interface TcpTransportOptions {
   readonly log?: TransportLog;
 }
 
+const OVER_LIMIT_LOG_MS = 10_000;
+
 export class TcpTransport implements Transport {
   private readonly limits: TransportLimits;
   private readonly clock: Clock;
@@ -71,6 +74,8 @@ export class TcpTransport implements Transport {
   private malformedFrames = 0;
   private refusedConnections = 0;
   private lastInboundError: KvError | undefined;
+  /** Connections closed for want of a handshake slot. */
+  private readonly overLimit: LogThrottle;
 
   constructor(private readonly o: TcpTransportOptions) {
     this.limits = { ...DEFAULT_LIMITS, ...o.limits };
@@ -78,6 +83,7 @@ export class TcpTransport implements Transport {
     this.rng = o.rng ?? new SeededRng((Math.random() * 2 ** 32) >>> 0);
     this.log = o.log ?? (() => {});
     this.dialTimeoutMs = o.dialTimeoutMs ?? 1000;
+    this.overLimit = new LogThrottle(OVER_LIMIT_LOG_MS, () => this.clock.now());
     assert(o.id > 0, 'a transport needs a non-zero member id');
   }
 
@@ -94,8 +100,12 @@ export class TcpTransport implements Transport {
     assert(this.server === undefined && !this.stopped, 'transport started twice');
     const address = parsePeerUrl(this.o.listenUrl);
     const onSocket = (socket: net.Socket) => this.accept(socket);
-    const server = address.secure ? tls.createServer(tlsServerOptions(this.o.tls), onSocket) : net.createServer(onSocket);
-    server.on('tlsClientError', (err: Error) => this.noteInbound(new KvError('InvalidArgument', `cairn: TLS handshake with a peer failed: ${err.message}`)));
+    // A TLS handshake is bounded like ours (node's default would hold a silent stranger for 120 s).
+    const tlsOptions = { ...tlsServerOptions(this.o.tls), handshakeTimeout: this.handshakeTimeoutMs };
+    const server = address.secure ? tls.createServer(tlsOptions, onSocket) : net.createServer(onSocket);
+    server.on('tlsClientError', (err: Error, s: tls.TLSSocket) =>
+      this.noteInbound(new KvError('InvalidArgument', `cairn: TLS handshake with a peer failed: ${err.message}`), `${s.remoteAddress ?? '?'}:${s.remotePort ?? '?'}`),
+    );
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(address.port, address.host, () => {
@@ -216,8 +226,20 @@ export class TcpTransport implements Transport {
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
+  /** etcd's rafthttp has no handshake of its own; ours gets five dial timeouts. */
+  private get handshakeTimeoutMs(): number {
+    return this.dialTimeoutMs * 5;
+  }
+
   private accept(socket: net.Socket): void {
     if (this.stopped) {
+      socket.destroy();
+      return;
+    }
+    let pending = 0;
+    for (const c of this.inbound) if (c.handshaking) pending++;
+    if (pending >= this.limits.maxPendingHandshakes) {
+      this.refuseOverLimit(`${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`);
       socket.destroy();
       return;
     }
@@ -225,7 +247,7 @@ export class TcpTransport implements Transport {
       self: { id: this.o.id, clusterId: this.o.clusterId },
       limits: this.limits,
       clock: this.clock,
-      handshakeTimeoutMs: this.dialTimeoutMs * 5,
+      handshakeTimeoutMs: this.handshakeTimeoutMs,
       handler: this.o.handler,
       log: this.log,
       isKnownPeer: (id) => this.peers.has(id),
@@ -245,13 +267,13 @@ export class TcpTransport implements Transport {
           counters.receivedMessages += messages;
         }
       },
-      onMalformed: (error) => {
+      onMalformed: (error, remote) => {
         this.malformedFrames++;
-        this.noteInbound(error);
+        this.noteInbound(error, remote);
       },
-      onRefused: (error) => {
+      onRefused: (error, remote) => {
         this.refusedConnections++;
-        this.noteInbound(error);
+        this.noteInbound(error, remote);
       },
       onClosed: (c) => {
         this.inbound.delete(c);
@@ -261,10 +283,21 @@ export class TcpTransport implements Transport {
     this.inbound.add(conn);
   }
 
-  private noteInbound(error: KvError): void {
+  /** Logs a new reason once (a peer retrying with the same fault does not flood the log). */
+  private noteInbound(error: KvError, remote?: string): void {
     const last = this.lastInboundError;
     this.lastInboundError = error;
-    if (last?.message !== error.message) this.log({ level: 'warn', msg: error.message, error });
+    if (last?.message !== error.message) this.log({ level: 'warn', msg: remote === undefined ? error.message : `${error.message} (from ${remote})`, error });
+  }
+
+  /** A connection over maxPendingHandshakes is closed before anything is read from it; logged throttled. */
+  private refuseOverLimit(remote: string): void {
+    const counts = this.overLimit.note();
+    if (counts === undefined) return;
+    this.log({
+      level: 'warn',
+      msg: `closed peer connection from ${remote}: ${this.limits.maxPendingHandshakes} connections are already in their handshake (${counts.since} closed since the last such line, ${counts.total} in all)`,
+    });
   }
 }
 

@@ -101,6 +101,13 @@ export interface TransportLimits {
   readonly snapshotChunkBytes: number;
   /** Chunks a receiver buffers before it stops reading the socket (backpressure). */
   readonly snapshotBufferedChunks: number;
+  /**
+   * Largest frame read from a connection that has not finished its handshake: hello and join
+   * frames are a few hundred bytes, so a stranger cannot make the listener buffer maxFrameBytes.
+   */
+  readonly maxHandshakeFrameBytes: number;
+  /** Inbound connections allowed to be in their handshake at once; further ones are closed at once. */
+  readonly maxPendingHandshakes: number;
 }
 
 export const DEFAULT_LIMITS: TransportLimits = Object.freeze({
@@ -110,6 +117,8 @@ export const DEFAULT_LIMITS: TransportLimits = Object.freeze({
   maxQueuedBytes: 64 * 1024 * 1024,
   snapshotChunkBytes: 256 * 1024,
   snapshotBufferedChunks: 16,
+  maxHandshakeFrameBytes: 8 * 1024,
+  maxPendingHandshakes: 64,
 });
 
 /** A structured log line; the member routes these to its logger. */

@@ -29,6 +29,9 @@ describe('cairn serve flags', () => {
     expect(c.initialClusterToken).toBe('etcd-cluster');
     expect([...c.initialCluster]).toEqual([['default', ['http://127.0.0.1:2380']]]);
     expect(requestTimeoutMs(c)).toBe(7000);
+    expect(c.maxConnections).toBe(0); // serve.ts: half of ulimit -n
+    expect(parseServeFlags(['--max-connections', '50'], {}).maxConnections).toBe(50);
+    expect(parseServeFlags([], { CAIRN_MAX_CONNECTIONS: '7' }).maxConnections).toBe(7);
   });
 
   it("accepts the Procfile's three-member flags, as etcd does", () => {
@@ -83,8 +86,11 @@ describe('cairn serve flags', () => {
     [['--listen-peer-urls', 'ftp://127.0.0.1:2380'], /http:\/\/ or https:\/\//],
     [['--listen-peer-urls', 'https://127.0.0.1:2380'], /no certificate/],
     [['--listen-peer-urls', 'http://127.0.0.1'], /explicit port/],
+    [['--listen-peer-urls', 'http://127.0.0.1:2380/raft'], /must not have a path/],
+    [['--advertise-client-urls', 'http://127.0.0.1:2379?x=1', '--listen-client-urls', 'http://127.0.0.1:2379'], /query or fragment/],
     [['--auto-compaction-mode', 'revision', '--auto-compaction-retention', '1h'], /number of revisions/],
     [['--auto-compaction-retention', 'soon'], /hours or a duration/],
+    [['--max-connections', '-1'], /--max-connections must not be negative/],
   ])('rejects the bad combination %j naming the flag', (argv, message) => {
     let caught: unknown;
     try {

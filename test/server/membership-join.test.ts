@@ -123,6 +123,12 @@ describe('member add, join, promote', () => {
     await expectCode(service.memberAdd({ peerUrls: ['ftp://m5:2380'] }), 'InvalidPeerURLs');
     await expectCode(service.memberAdd({ peerUrls: ['not a url'] }), 'InvalidPeerURLs');
     await expectCode(service.memberAdd({ peerUrls: [] }), 'InvalidPeerURLs');
+    // The flags' own rule (cairn serve would refuse to start with these as its peer URLs).
+    await expectCode(service.memberAdd({ peerUrls: ['http://m5:2380/raft'] }), 'InvalidPeerURLs');
+    await expectCode(service.memberAdd({ peerUrls: ['http://m5:2380?x=1'], isLearner: true }), 'InvalidPeerURLs');
+    await expectCode(service.memberAdd({ peerUrls: ['http://m5'] }), 'InvalidPeerURLs');
+    await expectCode(service.memberUpdate({ id: leader.id, peerUrls: ['http://m1:2380/x'] }), 'InvalidPeerURLs');
+    await expectCode(service.memberUpdate({ id: leader.id, peerUrls: ['http://m1:2380#f'] }), 'InvalidPeerURLs');
     const learner = await service.memberAdd({ peerUrls: ['http://m5:2380'], isLearner: true });
     await expectCode(service.memberAdd({ peerUrls: ['http://m6:2380'], isLearner: true }), 'TooManyLearners');
     // Never started: it cannot be in sync with the leader.

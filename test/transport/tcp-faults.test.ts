@@ -84,6 +84,68 @@ describe('TcpTransport faults', () => {
     expect(p.frames).toEqual([]);
   });
 
+  /** True when the listener closed `p` within `ms` (false: still open). */
+  const closedWithin = (p: RawPeer, ms: number) =>
+    Promise.race([p.closed.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), ms))]);
+
+  it('reads only small frames before the handshake, full-size ones after it', async () => {
+    // Handshake timeout 5 s: every close below must come from the frame bound, not the timer.
+    const b = await tcp(2, { dialTimeoutMs: 1000 });
+    b.transport.addPeer(1, ['http://127.0.0.1:1']);
+    const header = (n: number) => Uint8Array.from([n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff]);
+    const big = await raw(b.transport.url);
+    big.raw(header(16 * 1024 * 1024 - 1)); // the old pre-handshake allowance: 16 MiB buffered per stranger
+    big.raw(patternBytes(64 * 1024, 3));
+    expect(await closedWithin(big, 2000)).toBe(true);
+    expect(b.transport.stats().malformedFrames).toBe(1);
+    expect(b.transport.stats().lastInboundError?.message).toMatch(/frame length 16777215 exceeds the limit of 8192/);
+    const justOver = await raw(b.transport.url);
+    justOver.raw(header(8193));
+    expect(await closedWithin(justOver, 2000)).toBe(true);
+    expect(b.transport.stats().malformedFrames).toBe(2);
+    // After welcome the full limit applies: a 1 MiB batch is delivered.
+    const good = await raw(b.transport.url);
+    good.hello(1, 2);
+    await waitFor(() => good.frames.length === 1, 'welcome');
+    const entry = { term: 1, index: 1, type: 'normal', data: patternBytes(1024 * 1024, 4) };
+    good.frame({ k: 'msgs', msgs: [{ type: 'MsgApp', from: 1, to: 2, term: 1, index: 0, logTerm: 0, commit: 0, entries: [entry] }] });
+    await waitFor(() => b.handler.messages.length === 1, 'the 1 MiB batch');
+    expect(b.transport.stats().malformedFrames).toBe(2);
+  });
+
+  it('closes connections over the handshake limit at once and logs them and timeouts with the remote address', async () => {
+    const logs: TransportLogEvent[] = [];
+    const b = await tcp(2, { dialTimeoutMs: 200, limits: { maxPendingHandshakes: 3 }, log: (e) => logs.push(e) });
+    b.transport.addPeer(1, ['http://127.0.0.1:1']);
+    // Local ports are read at once: a socket closed by the listener forgets them.
+    const ports = new Map<RawPeer, number | undefined>();
+    const connect = async () => {
+      const p = await raw(b.transport.url);
+      ports.set(p, p.socket.localPort);
+      return p;
+    };
+    const silent = [await connect(), await connect(), await connect()];
+    const over = await connect();
+    const port = ports.get(over);
+    // Closed at once (the log line says why; the handshake timer would take 1 s).
+    expect(await closedWithin(over, 2000)).toBe(true);
+    expect(logs.some((e) => e.msg.includes(`127.0.0.1:${port}`) && /3 connections are already in their handshake/.test(e.msg))).toBe(true);
+    // A connection that completed its handshake frees its slot.
+    silent[0]!.hello(1, 2);
+    await waitFor(() => silent[0]!.frames.length === 1, 'welcome');
+    const next = await connect();
+    expect(await closedWithin(next, 200)).toBe(false);
+    // The silent ones time out (5 × dial timeout), each logged with its address; then a real peer gets in.
+    for (const [p, local] of [silent[1]!, silent[2]!, next].map((c) => [c, ports.get(c)] as const)) {
+      await p.closed;
+      expect(logs.map((e) => e.msg)).toContain(`closed peer connection from 127.0.0.1:${local}: no handshake within 1000 ms`);
+    }
+    const a = await tcp(1);
+    a.transport.addPeer(2, [b.transport.url]);
+    a.transport.send([heartbeat(1, 2)]);
+    await waitFor(() => b.handler.messages.length === 1, 'delivery from a real peer');
+  });
+
   it('rejects a snapshot chunk whose CRC does not match, failing the member-side stream', async () => {
     const b = await tcp(2);
     b.transport.addPeer(1, ['http://127.0.0.1:1']);

@@ -12,6 +12,7 @@ import type { WatchResponse } from '../../api/kv.js';
 import { EventDesc } from '../../api/json/messages-kv.js';
 import { encodeMessage, errorBodyJson } from '../../api/json.js';
 import { KvError } from '../../util/errors.js';
+import { longLived } from '../connection-limits.js';
 import type { HttpContext } from '../context.js';
 import { toKvError } from '../errors.js';
 import { drained } from '../stream.js';
@@ -53,6 +54,7 @@ export async function watchAsEventStream(
   const startRevision = startRevisionOf(raw, req);
   const stream = ctx.service.watch();
   reply.hijack();
+  longLived(raw);
   const res = reply.raw;
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
   const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), heartbeatMs);
