@@ -12,7 +12,7 @@ import type { MemberConfig, TlsFiles } from '../server/config.js';
 import { requestTimeoutMs } from '../server/config.js';
 import { Member } from '../server/member.js';
 import { CAIRN_VERSION, MemberService } from '../server/service.js';
-import { levelLocation, openDataDir, type DataDir } from '../storage/data-dir.js';
+import { openDataDir, type DataDir } from '../storage/data-dir.js';
 import { LevelKv } from '../storage/level-kv.js';
 import { openTestDataDir, testHooksRequested } from './test-hooks.js';
 import { TcpTransport } from '../transport/tcp-transport.js';
@@ -43,7 +43,7 @@ export async function startServer(config: MemberConfig, logLevel = config.logLev
   const log = pino({ level: logLevel === 'panic' ? 'fatal' : logLevel, base: { name: config.name } });
   // TEST ONLY (test/chaos): CAIRN_TEST_DISK / CAIRN_TEST_SYNC_DELAY_* select a power-loss or slow disk.
   const dataDir: DataDir = testHooksRequested()
-    ? await openTestDataDir(config.dataDir, (dir) => LevelKv.open(levelLocation(dir), dir))
+    ? await openTestDataDir(config.dataDir, (location, label) => LevelKv.open(location, label))
     : await openDataDir(config.dataDir);
   const clock = new SystemClock();
   const rng = new SeededRng(randomInt(2 ** 31));

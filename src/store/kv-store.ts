@@ -209,12 +209,20 @@ export class KvStore implements WatchSource {
    * before the index is rebuilt and leases re-attached (the lessor reloads its bucket there).
    */
   async restore(chunks: AsyncIterable<Uint8Array>, afterBackendRestore?: () => Promise<void>): Promise<void> {
+    return this.replaceBackend(() => this.backend.restore(chunks), afterBackendRestore);
+  }
+
+  /**
+   * Like restore, for a backend whose contents `replace` swaps wholesale (a data dir switching
+   * to a staged store): background writes stop first, and everything is reloaded after.
+   */
+  async replaceBackend(replace: () => Promise<void>, afterBackendRestore?: () => Promise<void>): Promise<void> {
     this.checkOpen();
     assert(!this.writing, 'KvStore: restore while a write is being applied');
     this.writing = true;
     try {
       await this.compactor.stop();
-      await this.backend.restore(chunks);
+      await replace();
       await afterBackendRestore?.();
       await this.load();
     } finally {

@@ -5,7 +5,7 @@
 import { defaultConfig, type MemberConfig } from '../../src/server/config.js';
 import { Member } from '../../src/server/member.js';
 import { MemoryDataDir } from '../../src/storage/data-dir.js';
-import { MemoryKv } from '../../src/storage/memory-kv.js';
+import { MemoryKvDir } from '../../src/storage/memory-kv-dir.js';
 import { MemoryNetwork } from '../../src/transport/memory-network.js';
 import { MemoryTransport } from '../../src/transport/memory-transport.js';
 import { SystemClock } from '../../src/util/clock.js';
@@ -14,7 +14,7 @@ import { SeededRng } from '../../src/util/rng.js';
 export interface TestCluster {
   readonly names: string[];
   readonly network: MemoryNetwork;
-  readonly disks: Map<string, MemoryKv>;
+  readonly disks: Map<string, MemoryKvDir>;
   readonly members: Map<string, Member>;
   /** Every log line the members wrote, as `<member name>: <message>`. */
   readonly logs: string[];
@@ -32,7 +32,7 @@ export async function startCluster(size: number, overrides: Partial<MemberConfig
   const url = (name: string) => `http://${name}:2380`;
   const initialCluster = new Map(names.map((n) => [n, [url(n)]]));
   const network = new MemoryNetwork({ rng: new SeededRng(seed) });
-  const disks = new Map(names.map((n) => [n, new MemoryKv(n)]));
+  const disks = new Map(names.map((n) => [n, new MemoryKvDir(n)]));
   const members = new Map<string, Member>();
   const logs: string[] = [];
   const logger = (name: string) => {
@@ -53,7 +53,7 @@ export async function startCluster(size: number, overrides: Partial<MemberConfig
   });
 
   const start = async (name: string): Promise<Member> => {
-    const disk = disks.get(name) as MemoryKv;
+    const disk = disks.get(name) as MemoryKvDir;
     const member = await Member.start({
       config: config(name),
       dataDir: await MemoryDataDir.open(disk),
