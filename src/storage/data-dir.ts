@@ -82,7 +82,12 @@ async function openActive(stores: KvDir): Promise<{ name: string; kv: OrderedKv 
       continue;
     }
     await openChecked(kv, stores.label);
-    for (const other of await stores.stores()) if (other !== name) await stores.remove(other);
+    const others = (await stores.stores()).filter((other) => other !== name);
+    // The pointer read may not be durable yet (a crash right after its rename, before the
+    // directory sync): make it so before removing the store it replaced, or a power cut could
+    // bring the old pointer back naming a store that is gone.
+    if (others.length > 0) await stores.setActive(name);
+    for (const other of others) await stores.remove(other);
     return { name, kv };
   }
 }
@@ -135,9 +140,11 @@ abstract class KvDataDir implements DataDir {
       // Every staged batch is synced (staged-store.ts), so this one covers nothing but itself.
       await staged.kv.batch([...walRecords, ...backendKvOps(localOps)], { sync: true });
       await onStep?.('synced');
+      // From here the pointer may name the staged store (even if the switch fails half-way), so it
+      // is no longer staging: close() must not remove it. The next open removes whichever loses.
+      this.staging.delete(staged);
       await this.stores.setActive(staged.name, onStep);
       await onStep?.('switched');
-      this.staging.delete(staged);
       this.activeName = staged.name;
       const old = this.kv.swap(staged.kv);
       await old.close();
@@ -179,10 +186,11 @@ export class MemoryDataDir extends KvDataDir {
 
   private constructor(
     readonly disk: MemoryKvDir,
+    view: KvDir,
     activeName: string,
     kv: OrderedKv,
   ) {
-    super(disk, activeName, kv);
+    super(view, activeName, kv);
     this.wal = new MemoryWal(disk.activeDisk(), this.kv);
     this.wal.orderAfter(() => this.backend.flush());
   }
@@ -195,8 +203,9 @@ export class MemoryDataDir extends KvDataDir {
       dir = wrapped.get(disk) ?? new MemoryKvDir(disk.label, disk);
       wrapped.set(disk, dir);
     }
-    const { name, kv } = await openActive(dir);
-    return new MemoryDataDir(dir, name, kv);
+    const view = dir.attach();
+    const { name, kv } = await openActive(view);
+    return new MemoryDataDir(dir, view, name, kv);
   }
 }
 

@@ -55,6 +55,25 @@ export class MemoryKvDir implements KvDir {
     this.disks.delete(name);
   }
 
+  /**
+   * The directory as one process sees it: after a kill or power loss every call through it
+   * fails, as a dead process does nothing more (the next process attaches again).
+   */
+  attach(): KvDir {
+    const epoch = this.epoch;
+    const check = (): void => {
+      if (epoch !== this.epoch) throw new KvError('Stopped', `${this.label}: storage used after a crash`);
+    };
+    return {
+      label: this.label,
+      active: async () => (check(), this.active()),
+      setActive: async (name, onStep) => (check(), this.setActive(name, onStep)),
+      open: async (name) => (check(), this.open(name)),
+      stores: async () => (check(), this.stores()),
+      remove: async (name) => (check(), this.remove(name)),
+    };
+  }
+
   /** The store the pointer names now (tests inspect it). */
   activeDisk(): MemoryKv {
     const disk = this.disks.get(this.livePointer);

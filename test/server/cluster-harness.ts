@@ -3,7 +3,7 @@
  * Disks outlive members, so a test can stop, crash (power loss) and restart a member.
  */
 import { defaultConfig, type MemberConfig } from '../../src/server/config.js';
-import { Member } from '../../src/server/member.js';
+import { Member, type MemberOptions } from '../../src/server/member.js';
 import { MemoryDataDir } from '../../src/storage/data-dir.js';
 import { MemoryKvDir } from '../../src/storage/memory-kv-dir.js';
 import { MemoryNetwork } from '../../src/transport/memory-network.js';
@@ -19,7 +19,8 @@ export interface TestCluster {
   /** Every log line the members wrote, as `<member name>: <message>`. */
   readonly logs: string[];
   config(name: string): MemberConfig;
-  start(name: string): Promise<Member>;
+  /** `extra` adds member options for this start only (test hooks). */
+  start(name: string, extra?: Partial<MemberOptions>): Promise<Member>;
   stop(name: string): Promise<void>;
   /** Power loss: the disk keeps only what was synced; the member's process is gone. */
   crash(name: string, seed?: number): Promise<void>;
@@ -52,7 +53,7 @@ export async function startCluster(size: number, overrides: Partial<MemberConfig
     ...overrides,
   });
 
-  const start = async (name: string): Promise<Member> => {
+  const start = async (name: string, extra: Partial<MemberOptions> = {}): Promise<Member> => {
     const disk = disks.get(name) as MemoryKvDir;
     const member = await Member.start({
       config: config(name),
@@ -62,6 +63,7 @@ export async function startCluster(size: number, overrides: Partial<MemberConfig
       logger: logger(name),
       transport: (handler, ids) =>
         new MemoryTransport({ id: ids.memberId, clusterId: ids.clusterId.toString(16), url: url(name), network, handler }),
+      ...extra,
     });
     members.set(name, member);
     return member;
