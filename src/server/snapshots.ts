@@ -69,6 +69,8 @@ export class SnapshotStage {
   /** Streams `data` to disk; resolves once it is whole (the caller then steps `msg`). */
   async stage(msg: MsgSnap, data: AsyncIterable<Uint8Array>): Promise<void> {
     const index = msg.snapshot.metadata.index;
+    // Stagings raft never asked for (it caught up from its log instead) are stale by now.
+    for (const old of [...this.ready.keys()]) if (old <= this.appliedIndex()) await this.drop(old, 'stale');
     if (index <= this.appliedIndex() || this.ready.has(index)) {
       // Raft answers a stale snapshot from its own log; its data is never needed.
       this.log.info({ index, applied: this.appliedIndex() }, 'ignored the data of a stale snapshot');

@@ -82,7 +82,8 @@ describe('SnapshotStage', () => {
     const dd = await MemoryDataDir.open(disk);
     await dd.wal.load();
     const lines: string[] = [];
-    const stage = new SnapshotStage(dd, 1 << 20, () => 200, logger(lines));
+    let applied = 200;
+    const stage = new SnapshotStage(dd, 1 << 20, () => applied, logger(lines));
     await stage.stage(msgSnap(150), recordsToChunks(records(3, 'x')));
     expect(stage.stagedIndexes()).toEqual([]);
     expect(lines).toContain('ignored the data of a stale snapshot');
@@ -99,8 +100,21 @@ describe('SnapshotStage', () => {
     release();
     await first;
     expect(stage.stagedIndexes()).toEqual([300]);
+    // Raft caught up from its log past 300 instead: the next snapshot's arrival removes it.
+    applied = 350;
+    await stage.stage(msgSnap(320), recordsToChunks(records(1, 'w')));
+    expect(stage.stagedIndexes()).toEqual([]);
+    expect(await disk.stores()).toEqual(['db']);
+  });
+
+  it('removes a staging nobody installed when the data dir closes', async () => {
+    const disk = new MemoryKvDir('m2');
+    const dd = await MemoryDataDir.open(disk);
+    await dd.wal.load();
+    const stage = new SnapshotStage(dd, 1 << 20, () => 0, logger([]));
+    await stage.stage(msgSnap(30), recordsToChunks(records(3, 'y')));
+    expect(await disk.stores()).toEqual(['db', 'db-1']);
     await dd.close();
-    // Closing removes a staging nobody installed.
     expect(await disk.stores()).toEqual(['db']);
   });
 
