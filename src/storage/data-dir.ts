@@ -12,7 +12,7 @@ import type { SnapshotMetadata } from '../raft/types.js';
 import { KvError } from '../util/errors.js';
 import type { BackendOp } from './backend.js';
 import { BufferedBackend } from './buffered-backend.js';
-import { DEFAULT_STORE, FsKvDir, nextStoreName, type KvDir, type SwitchStep } from './kv-dir.js';
+import { DEFAULT_STORE, FsKvDir, POINTER_FILE, nextStoreName, type KvDir, type SwitchStep } from './kv-dir.js';
 import { KvBackend, backendKvOps } from './kv-backend.js';
 import type { OrderedKv } from './kv.js';
 import { LevelKv } from './level-kv.js';
@@ -76,6 +76,11 @@ function levelStores(dir: string): FsKvDir {
 async function openActive(stores: KvDir): Promise<{ name: string; kv: OrderedKv }> {
   for (;;) {
     const name = await stores.active();
+    // Opening creates a missing store: an empty one in place of the active one would make the
+    // member bootstrap afresh and then remove its real data as stale.
+    if (name !== DEFAULT_STORE && !(await stores.stores()).includes(name)) {
+      throw new KvError('StorageCorrupt', `${stores.label}: ${POINTER_FILE} names the store ${name}, which is missing`);
+    }
     const kv = await stores.open(name);
     if ((await stores.active()) !== name) {
       await kv.close();

@@ -60,6 +60,10 @@ describe('LevelDB data dir with staged stores', () => {
     expect((await readdir(dir)).sort()).toEqual([POINTER_FILE, 'db']);
     expect(await readFile(join(dir, POINTER_FILE), 'utf8')).toBe('db\n');
     await again.close();
+    // A pointer naming a store that is gone is refused, not answered with a new empty store.
+    await writeFile(join(dir, POINTER_FILE), 'db-9\n');
+    await expect(openDataDir(dir)).rejects.toMatchObject({ code: 'StorageCorrupt', message: expect.stringContaining('names the store db-9, which is missing') });
+    expect((await readdir(dir)).sort()).toEqual([POINTER_FILE, 'db']);
   });
 
   it('installs a staged store: the WAL stands at the snapshot, the backend holds only its data, the old store is gone', async () => {
