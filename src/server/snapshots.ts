@@ -10,6 +10,7 @@ import type { ConfState, Snapshot } from '../raft/types.js';
 import type { Backend, BackendOp } from '../storage/backend.js';
 import type { DataDir, InstallStep } from '../storage/data-dir.js';
 import type { StagedStore } from '../storage/staged-store.js';
+import { rebuildIndex, type RebuiltIndex } from '../store/index-rebuild.js';
 import type { KvStore } from '../store/kv-store.js';
 import { KvError } from '../util/errors.js';
 import type { Transport } from '../transport/transport.js';
@@ -57,7 +58,7 @@ const MAX_READY = 2;
  */
 export class SnapshotStage {
   private receiving = false;
-  private readonly ready = new Map<number, StagedStore>();
+  private readonly ready = new Map<number, { staged: StagedStore; index: RebuiltIndex }>();
 
   constructor(
     private readonly dir: StagingDir,
@@ -80,8 +81,11 @@ export class SnapshotStage {
     this.receiving = true;
     try {
       const staged = await this.dir.stage();
+      let keyIndex: RebuiltIndex;
       try {
         await staged.fill(data, this.maxBytes);
+        // Built now, while raft runs on: the install then only switches (the Ready loop waits for it).
+        keyIndex = await rebuildIndex(staged.backend());
       } catch (err) {
         await staged.discard();
         throw err;
@@ -91,7 +95,7 @@ export class SnapshotStage {
         await staged.discard();
         return;
       }
-      this.ready.set(index, staged);
+      this.ready.set(index, { staged, index: keyIndex });
       for (const old of [...this.ready.keys()].sort((a, b) => a - b).slice(0, -MAX_READY)) await this.drop(old, 'superseded');
     } finally {
       this.receiving = false;
@@ -104,12 +108,12 @@ export class SnapshotStage {
    */
   async install(snapshot: Snapshot, localOps: readonly BackendOp[], store: KvStore, afterSwitch: () => Promise<void>, onStep?: (step: InstallStep) => Promise<void>): Promise<void> {
     const index = snapshot.metadata.index;
-    const staged = this.ready.get(index);
-    if (staged === undefined) {
+    const ready = this.ready.get(index);
+    if (ready === undefined) {
       throw new KvError('StorageCorrupt', `cairn: raft asked to install snapshot ${index}, but no data for it was received`);
     }
     this.ready.delete(index);
-    await store.replaceBackend(() => this.dir.installStaged(staged, snapshot.metadata, localOps, onStep), afterSwitch);
+    await store.replaceBackend(() => this.dir.installStaged(ready.staged, snapshot.metadata, localOps, onStep), afterSwitch, ready.index);
     for (const old of [...this.ready.keys()]) if (old <= index) await this.drop(old, 'stale');
   }
 
@@ -119,10 +123,10 @@ export class SnapshotStage {
   }
 
   private async drop(index: number, why: string): Promise<void> {
-    const staged = this.ready.get(index);
+    const ready = this.ready.get(index);
     this.ready.delete(index);
     this.log.info({ index, why }, 'discarded a staged snapshot');
-    await staged?.discard();
+    await ready?.staged.discard();
   }
 }
 

@@ -8,7 +8,8 @@
  */
 import { KvError } from '../util/errors.js';
 import { decodeChunks } from './backend-chunks.js';
-import { RESTORE_BATCH, RESTORE_BATCH_BYTES, putOp } from './kv-backend.js';
+import type { Backend } from './backend.js';
+import { KvBackend, RESTORE_BATCH, RESTORE_BATCH_BYTES, putOp } from './kv-backend.js';
 import { isLocalRecord } from './keys.js';
 import type { KvOp, OrderedKv } from './kv.js';
 
@@ -43,6 +44,11 @@ export class StagedStore {
       }
     }
     await this.kv.batch(ops, { sync: true });
+  }
+
+  /** A read view of what was staged (to prepare from it before the switch). */
+  backend(): Backend {
+    return new KvBackend(this.kv);
   }
 
   /** Closes and removes the store (a stale, superseded or failed staging). */

@@ -29,7 +29,8 @@ function msgSnap(index: number): MessageOf<'MsgSnap'> {
 }
 
 async function* records(n: number, tag: string): AsyncIterable<BackendRecord> {
-  for (let i = 0; i < n; i++) yield ['key', utf8(`${tag}/${String(i).padStart(6, '0')}`), utf8(`v${i}`)];
+  // A bucket the store does not index: these records need not be MVCC records.
+  for (let i = 0; i < n; i++) yield ['auth', utf8(`${tag}/${String(i).padStart(6, '0')}`), utf8(`v${i}`)];
   // The sender's own identity: never to be installed on the receiver.
   yield ['members', SELF_ID_KEY, new Uint8Array(8).fill(9)];
 }
@@ -47,7 +48,7 @@ function logger(lines: string[]) {
 
 async function keysIn(dd: DataDir): Promise<string[]> {
   const out: string[] = [];
-  for await (const [k] of dd.backend.iterate('key')) out.push(Buffer.from(k).toString());
+  for await (const [k] of dd.backend.iterate('auth')) out.push(Buffer.from(k).toString());
   return out;
 }
 
@@ -118,6 +119,20 @@ describe('SnapshotStage', () => {
     expect(await disk.stores()).toEqual(['db']);
   });
 
+  it('builds the key index while staging (so install only switches): a snapshot whose key records do not decode is refused then', async () => {
+    const disk = new MemoryKvDir('m2');
+    const dd = await MemoryDataDir.open(disk);
+    await dd.wal.load();
+    const stage = new SnapshotStage(dd, 1 << 20, () => 0, logger([]));
+    async function* junk(): AsyncIterable<BackendRecord> {
+      yield ['key', utf8('not a revision'), utf8('not a record')];
+    }
+    await expect(stage.stage(msgSnap(10), recordsToChunks(junk()))).rejects.toMatchObject({ code: 'StorageCorrupt' });
+    expect(stage.stagedIndexes()).toEqual([]);
+    expect(await disk.stores()).toEqual(['db']);
+    await dd.close();
+  });
+
   it('refuses a snapshot over the quota and removes what it had staged', async () => {
     const disk = new MemoryKvDir('m2');
     const dd = await MemoryDataDir.open(disk);
@@ -156,7 +171,7 @@ describe('SnapshotStage memory', () => {
     async function* big(): AsyncIterable<BackendRecord> {
       for (let i = 0; i < total; i++) {
         if (i % 500 === 0) peak = Math.max(peak, used() - base);
-        yield ['key', utf8(`big/${String(i).padStart(6, '0')}`), value.slice()];
+        yield ['auth', utf8(`big/${String(i).padStart(6, '0')}`), value.slice()];
       }
     }
     await stage.stage(msgSnap(10), recordsToChunks(big()));
