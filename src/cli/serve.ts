@@ -13,7 +13,7 @@ import type { MemberConfig, TlsFiles } from '../server/config.js';
 import { requestTimeoutMs } from '../server/config.js';
 import { Member, type MemberOptions } from '../server/member.js';
 import { CAIRN_VERSION, MemberService } from '../server/service.js';
-import { levelLocation, openDataDir, type DataDir } from '../storage/data-dir.js';
+import { openDataDir, type DataDir } from '../storage/data-dir.js';
 import type { DataDirWarning } from '../storage/data-dir-files.js';
 import { LevelKv } from '../storage/level-kv.js';
 import { openFileLimit } from './open-file-limit.js';
@@ -49,7 +49,7 @@ function peerTls(files: TlsFiles): PeerTlsOptions | undefined {
 /** A member's data dir as both composition roots (serve, startNode) open it. */
 export function openMemberDataDir(dir: string, warn?: DataDirWarning): Promise<DataDir> {
   // TEST ONLY (test/chaos, test/server): CAIRN_TEST_* select a power-loss, slow or full disk.
-  if (testHooksRequested()) return openTestDataDir(dir, (d) => LevelKv.open(levelLocation(d), d));
+  if (testHooksRequested()) return openTestDataDir(dir, (location, label) => LevelKv.open(location, label));
   return openDataDir(dir, warn);
 }
 

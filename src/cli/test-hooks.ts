@@ -12,8 +12,10 @@
  *    does on a full disk (ENOSPC) — the member must log it and the process exit non-zero.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { dataDirOver, type DataDir } from '../storage/data-dir.js';
+import { join } from 'node:path';
+import { dataDirIn, type DataDir } from '../storage/data-dir.js';
 import { prepareDataDir } from '../storage/data-dir-files.js';
+import { DEFAULT_STORE, FsKvDir } from '../storage/kv-dir.js';
 import { FileDiskKv } from '../storage/file-disk.js';
 import type { KvOp, KvSnapshot, OrderedKv } from '../storage/kv.js';
 import type { IterateOptions } from '../storage/backend.js';
@@ -117,21 +119,32 @@ export function testHooksRequested(env: Env = process.env): boolean {
 }
 
 /**
- * Opens `dir` with the requested test hooks; `openLevel` opens the ordinary LevelDB store
- * (for a slow disk over LevelDB).
+ * Opens `dir` with the requested test hooks; `openLevel` opens an ordinary LevelDB store (for a
+ * slow disk over LevelDB). A file disk keeps its first store's log at the top of `dir` and a
+ * store staged by a snapshot install in `<dir>/<name>` (powerCut cuts them all).
  */
-export async function openTestDataDir(dir: string, openLevel: (dir: string) => Promise<OrderedKv>, env: Env = process.env): Promise<DataDir> {
+export async function openTestDataDir(dir: string, openLevel: (location: string, label: string) => Promise<OrderedKv>, env: Env = process.env): Promise<DataDir> {
   await prepareDataDir(dir);
   const disk = env['CAIRN_TEST_DISK'];
-  let kv: OrderedKv;
-  if (disk === 'file') kv = await FileDiskKv.open(dir);
-  else if (disk === 'file-nosync') kv = await FileDiskKv.open(dir, { lieAboutSync: true });
-  else if (disk === undefined || disk === 'level') kv = await openLevel(dir);
+  let openStore: (location: string, label: string) => Promise<OrderedKv>;
+  if (disk === 'file') openStore = (location) => FileDiskKv.open(location);
+  else if (disk === 'file-nosync') openStore = (location) => FileDiskKv.open(location, { lieAboutSync: true });
+  else if (disk === undefined || disk === 'level') openStore = openLevel;
   else throw new KvError('InvalidArgument', `CAIRN_TEST_DISK=${disk}: expected "file", "file-nosync" or "level"`);
   const delayMs = Number(env['CAIRN_TEST_SYNC_DELAY_MS'] ?? '0');
   const delayFile = env['CAIRN_TEST_SYNC_DELAY_FILE'];
-  if (delayMs > 0 || delayFile !== undefined) kv = new SlowSyncKv(kv, delayMs, delayFile);
+  const slow = delayMs > 0 || delayFile !== undefined;
   const fullFlag = env['CAIRN_TEST_FULL_DISK_FILE'];
-  if (fullFlag !== undefined) kv = new FullDiskKv(kv, () => existsSync(fullFlag));
-  return dataDirOver(dir, kv);
+  const fileDisk = disk === 'file' || disk === 'file-nosync';
+  return dataDirIn(
+    new FsKvDir(dir, {
+      location: (name) => (fileDisk && name === DEFAULT_STORE ? dir : join(dir, name)),
+      openStore: async (location, label) => {
+        let kv = await openStore(location, label);
+        if (slow) kv = new SlowSyncKv(kv, delayMs, delayFile);
+        if (fullFlag !== undefined) kv = new FullDiskKv(kv, () => existsSync(fullFlag));
+        return kv;
+      },
+    }),
+  );
 }

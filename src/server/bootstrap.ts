@@ -11,7 +11,7 @@ import { MemoryStorage } from '../raft/storage.js';
 import { NONE, type ConfState, type HardState, type SnapshotMetadata } from '../raft/types.js';
 import type { Backend, BackendOp } from '../storage/backend.js';
 import type { Wal, WalState } from '../storage/wal.js';
-import { utf8 } from '../util/bytes.js';
+import { SELF_ID_KEY } from '../storage/keys.js';
 import { KvError } from '../util/errors.js';
 import { appliedStateOp, loadAppliedState, type AppliedState } from './applied-state.js';
 import type { MemberConfig } from './config.js';
@@ -33,12 +33,10 @@ export interface RecoveredState {
   readonly forced?: ForcedNewCluster;
 }
 
-const SELF_ID_KEY = utf8('cairn.self-id');
-
 /**
- * The record of which member this data dir belongs to. It lives in the `members` bucket, which a
- * snapshot from the leader replaces wholesale, so installing a snapshot must write it again
- * (or the member would restart under the leader's ID).
+ * The record of which member this data dir belongs to. It lives in the `members` bucket but is
+ * never replicated: snapshots leave it out, and an install writes this member's own into the
+ * staged store before switching to it (src/storage/keys.ts isLocalRecord).
  */
 export function selfIdOp(memberId: number): BackendOp {
   return { type: 'put', bucket: 'members', key: SELF_ID_KEY, value: encodeId(memberId) };

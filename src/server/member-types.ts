@@ -1,5 +1,5 @@
 /** What starting a member takes, and what its status reports. */
-import type { DataDir } from '../storage/data-dir.js';
+import type { DataDir, InstallStep } from '../storage/data-dir.js';
 import type { Transport, TransportHandler } from '../transport/transport.js';
 import type { Clock } from '../util/clock.js';
 import type { Rng } from '../util/rng.js';
@@ -19,6 +19,8 @@ export interface MemberOptions {
   readonly metrics?: MemberMetrics;
   /** How a member with no data and `--initial-cluster-state existing` asks a peer who it is (default: over TCP). */
   readonly joinQuery?: JoinQueryFn;
+  /** TEST ONLY: runs at each step of a snapshot install (tests crash the disk there). */
+  readonly onInstallStep?: (step: InstallStep) => Promise<void>;
 }
 
 export interface MemberStatus {

@@ -20,6 +20,7 @@ import { describeStorageFailure, storageFailure } from '../storage/storage-error
 import type { Clock, Timer } from '../util/clock.js';
 import { KvError } from '../util/errors.js';
 import { Applier, type ApplyResult } from './apply.js';
+import { appliedStateOp } from './applied-state.js';
 import { recover, selfIdOp } from './bootstrap.js';
 import type { ForcedNewCluster } from './force-new-cluster.js';
 import { effectiveQuotaBytes, requestTimeoutMs, type MemberConfig } from './config.js';
@@ -95,7 +96,7 @@ export class Member {
     this.log = o.logger ?? silentLogger;
     this.knownMembers = new Map(cluster.list().map((m) => [m.id, m]));
     this.metrics = o.metrics ?? new MemberMetrics();
-    this.stage = new SnapshotStage(effectiveQuotaBytes(o.config));
+    this.stage = new SnapshotStage(o.dataDir, effectiveQuotaBytes(o.config), () => this.applier.appliedIndex, this.log);
     this.ids = new RequestIdGenerator(id, o.rng.next() * 2 ** 48);
     // etcd fragments watch responses above max-request-bytes + 512 KiB (its gRPC send limit).
     this.watchHub = new WatchHub(store, o.clock, { fragmentBytes: o.config.maxRequestBytes + 512 * 1024 });
@@ -174,12 +175,13 @@ export class Member {
       send: (messages) => this.transport.send(messages),
       sendSnapshot: (msg) => this.sendSnapshot(msg),
       installSnapshot: async (snap) => {
-        await this.stage.install(snap, store, async () => {
-          // The leader's backend carries the leader's self-ID record: put ours back first.
-          await o.dataDir.backend.write([selfIdOp(id)], { sync: true });
+        const { index, term, confState } = snap.metadata;
+        // This member's own records go into the staged store before the switch (never replicated).
+        const localOps = [selfIdOp(id), appliedStateOp({ index, term, confState })];
+        await this.stage.install(snap, localOps, store, async () => {
           await lessor.reload(o.dataDir.backend);
           await alarms.reload(o.dataDir.backend);
-        });
+        }, o.onInstallStep);
         const reloaded = await Cluster.load(o.dataDir.backend);
         if (reloaded === undefined) throw new KvError('StorageCorrupt', 'cairn: the snapshot restored a backend without a member table');
         cluster.replaceWith(reloaded);

@@ -2,15 +2,19 @@
  * Raft snapshots for a member whose state lives in the backend (etcd `createMergedSnapshotMessage`
  * and `applySnapshot`). The raft snapshot itself carries no data: the leader streams a
  * point-in-time copy of its backend and stamps the message with the applied index that copy
- * holds. The receiver stages the stream, steps the message, and restores the backend when raft
- * hands the snapshot back in a Ready.
+ * holds. The receiver streams it into a staged store, steps the message, and switches to the
+ * staged store when raft hands the snapshot back in a Ready.
  */
 import type { MessageOf } from '../raft/messages.js';
 import type { ConfState, Snapshot } from '../raft/types.js';
-import type { Backend } from '../storage/backend.js';
+import type { Backend, BackendOp } from '../storage/backend.js';
+import type { DataDir, InstallStep } from '../storage/data-dir.js';
+import type { StagedStore } from '../storage/staged-store.js';
+import { rebuildIndex, type RebuiltIndex } from '../store/index-rebuild.js';
 import type { KvStore } from '../store/kv-store.js';
 import { KvError } from '../util/errors.js';
 import type { Transport } from '../transport/transport.js';
+import type { Logger } from './logger.js';
 
 type MsgSnap = MessageOf<'MsgSnap'>;
 
@@ -39,37 +43,90 @@ export async function sendMergedSnapshot(
   }
 }
 
+/** What a stage needs of the data dir. */
+export type StagingDir = Pick<DataDir, 'stage' | 'installStaged'>;
+
+/** Completed stagings kept for raft to ask for (a newer one may finish before an older one installs). */
+const MAX_READY = 2;
+
 /**
- * Follower side: staged snapshot data by index, until raft asks for it to be installed. Bounded
- * by bytes (the backend quota): a larger snapshot is refused rather than buffered.
+ * Follower side: received snapshots, streamed into staged stores beside the active one
+ * (src/storage/staged-store.ts) until raft asks for one to be installed. One snapshot is
+ * received at a time (another is refused and the leader retries); each is bounded by bytes
+ * (the backend quota). A staging that raft will never ask for — older than what is applied,
+ * or superseded by the one installed — is removed with a log line, never fatal.
  */
 export class SnapshotStage {
-  private staged: { index: number; chunks: Uint8Array[] } | undefined;
+  private receiving = false;
+  private readonly ready = new Map<number, { staged: StagedStore; index: RebuiltIndex }>();
 
-  constructor(private readonly maxBytes: number) {}
+  constructor(
+    private readonly dir: StagingDir,
+    private readonly maxBytes: number,
+    private readonly appliedIndex: () => number,
+    private readonly log: Logger,
+  ) {}
 
+  /** Streams `data` to disk; resolves once it is whole (the caller then steps `msg`). */
   async stage(msg: MsgSnap, data: AsyncIterable<Uint8Array>): Promise<void> {
-    const chunks: Uint8Array[] = [];
-    let size = 0;
-    for await (const chunk of data) {
-      size += chunk.length;
-      if (size > this.maxBytes) throw new KvError('NoSpace', `cairn: incoming snapshot exceeds ${this.maxBytes} bytes`);
-      chunks.push(chunk);
+    const index = msg.snapshot.metadata.index;
+    // Stagings raft never asked for (it caught up from its log instead) are stale by now.
+    for (const old of [...this.ready.keys()]) if (old <= this.appliedIndex()) await this.drop(old, 'stale');
+    if (index <= this.appliedIndex() || this.ready.has(index)) {
+      // Raft answers a stale snapshot from its own log; its data is never needed.
+      this.log.info({ index, applied: this.appliedIndex() }, 'ignored the data of a stale snapshot');
+      return;
     }
-    this.staged = { index: msg.snapshot.metadata.index, chunks };
+    if (this.receiving) throw new KvError('TooManyRequests', 'cairn: already receiving a snapshot');
+    this.receiving = true;
+    try {
+      const staged = await this.dir.stage();
+      let keyIndex: RebuiltIndex;
+      try {
+        await staged.fill(data, this.maxBytes);
+        // Built now, while raft runs on: the install then only switches (the Ready loop waits for it).
+        keyIndex = await rebuildIndex(staged.backend());
+      } catch (err) {
+        await staged.discard();
+        throw err;
+      }
+      if (index <= this.appliedIndex()) {
+        this.log.info({ index, applied: this.appliedIndex() }, 'discarded a snapshot that went stale while it was received');
+        await staged.discard();
+        return;
+      }
+      this.ready.set(index, { staged, index: keyIndex });
+      for (const old of [...this.ready.keys()].sort((a, b) => a - b).slice(0, -MAX_READY)) await this.drop(old, 'superseded');
+    } finally {
+      this.receiving = false;
+    }
   }
 
-  /** Restores the store from the staged data for `snapshot`; throws if it never arrived. */
-  async install(snapshot: Snapshot, store: KvStore, afterRestore: () => Promise<void>): Promise<void> {
-    const staged = this.staged;
-    if (staged === undefined || staged.index !== snapshot.metadata.index) {
-      throw new KvError('StorageCorrupt', `cairn: raft asked to install snapshot ${snapshot.metadata.index}, but no data for it was received`);
+  /**
+   * Installs the staged data for `snapshot` (data-dir.ts installStaged); `afterSwitch` reloads
+   * what is held in memory. Stagings at or below its index are removed.
+   */
+  async install(snapshot: Snapshot, localOps: readonly BackendOp[], store: KvStore, afterSwitch: () => Promise<void>, onStep?: (step: InstallStep) => Promise<void>): Promise<void> {
+    const index = snapshot.metadata.index;
+    const ready = this.ready.get(index);
+    if (ready === undefined) {
+      throw new KvError('StorageCorrupt', `cairn: raft asked to install snapshot ${index}, but no data for it was received`);
     }
-    this.staged = undefined;
-    async function* replay(): AsyncIterable<Uint8Array> {
-      yield* staged!.chunks;
-    }
-    await store.restore(replay(), afterRestore);
+    this.ready.delete(index);
+    await store.replaceBackend(() => this.dir.installStaged(ready.staged, snapshot.metadata, localOps, onStep), afterSwitch, ready.index);
+    for (const old of [...this.ready.keys()]) if (old <= index) await this.drop(old, 'stale');
+  }
+
+  /** Snapshot indexes staged and waiting (tests). */
+  stagedIndexes(): number[] {
+    return [...this.ready.keys()];
+  }
+
+  private async drop(index: number, why: string): Promise<void> {
+    const ready = this.ready.get(index);
+    this.ready.delete(index);
+    this.log.info({ index, why }, 'discarded a staged snapshot');
+    await ready?.staged.discard();
   }
 }
 

@@ -1,18 +1,30 @@
 /**
- * A member's data directory: one LevelDB (`<dir>/db`), opened once, locked against a second
- * process, handing out the WAL and the backend as views over disjoint key prefixes (keys.ts).
- * `MemoryDataDir` is the simulator's twin over a MemoryKv "disk".
+ * A member's data directory: the active LevelDB store (kv-dir.ts names it), opened once, locked
+ * against a second process, handing out the WAL and the backend as views over disjoint key
+ * prefixes (keys.ts). A snapshot install builds a staged store beside the active one
+ * (staged-store.ts) and `installStaged` switches to it atomically; the WAL and the backend
+ * follow the switch (switchable-kv.ts). `MemoryDataDir` is the simulator's twin over a
+ * MemoryKvDir "disk".
  */
 import { join } from 'node:path';
+import type { SnapshotMetadata } from '../raft/types.js';
 import { KvError } from '../util/errors.js';
+import type { BackendOp } from './backend.js';
 import { BufferedBackend } from './buffered-backend.js';
 import { prepareDataDir, type DataDirWarning } from './data-dir-files.js';
-import { KvBackend, LevelBackend } from './kv-backend.js';
+import { DEFAULT_STORE, FsKvDir, POINTER_FILE, nextStoreName, type KvDir, type SwitchStep } from './kv-dir.js';
+import { KvBackend, backendKvOps } from './kv-backend.js';
 import type { OrderedKv } from './kv.js';
 import { LevelKv } from './level-kv.js';
 import { LevelWal, repairKv, type RepairResult } from './level-wal.js';
 import { MemoryKv } from './memory-kv.js';
+import { MemoryKvDir } from './memory-kv-dir.js';
 import { MemoryWal } from './memory-wal.js';
+import { StagedStore } from './staged-store.js';
+import { SwitchableKv } from './switchable-kv.js';
+
+/** Points of an install a test may crash at (in order). */
+export type InstallStep = 'staged' | 'synced' | SwitchStep | 'switched' | 'moved';
 
 export interface DataDir {
   readonly dir: string;
@@ -20,7 +32,16 @@ export interface DataDir {
   readonly wal: LevelWal | MemoryWal;
   /** Buffered: the applier's writes of one Ready land as one batch (buffered-backend.ts). */
   readonly backend: BufferedBackend;
-  /** Closes the WAL, the backend and the store (releasing the lock). */
+  /** A new empty store beside the active one, to receive a snapshot. */
+  stage(): Promise<StagedStore>;
+  /**
+   * Makes `staged` (holding snapshot `meta`'s backend) the active store: writes the WAL state at
+   * `meta` and `localOps` (this member's own records) into it, syncs it, switches the pointer,
+   * and moves the WAL and the backend onto it. A crash at any point leaves the old store or the
+   * new one active.
+   */
+  installStaged(staged: StagedStore, meta: SnapshotMetadata, localOps: readonly BackendOp[], onStep?: (step: InstallStep) => Promise<void>): Promise<void>;
+  /** Closes the WAL, the backend and the store (releasing the lock); removes unfinished staging. */
   close(): Promise<void>;
 }
 
@@ -32,8 +53,48 @@ async function openChecked(kv: OrderedKv, label: string): Promise<void> {
   }
 }
 
+/** Where the first store of `dir` lives (a data dir that never installed a snapshot has only this). */
 export function levelLocation(dir: string): string {
-  return join(dir, 'db');
+  return join(dir, DEFAULT_STORE);
+}
+
+/** Where the active store of `dir` lives (for tools that open the raw store). */
+export async function activeLocation(dir: string): Promise<string> {
+  return join(dir, await levelStores(dir).active());
+}
+
+function levelStores(dir: string): FsKvDir {
+  return new FsKvDir(dir, { openStore: (location, label) => LevelKv.open(location, label) });
+}
+
+/**
+ * Opens the active store of `stores`, then removes every other store (old ones a switch left
+ * behind, staging a crash abandoned). The pointer is read again once the store is open and
+ * locked: a process that read it just before another switched away would otherwise hold a
+ * store that is no longer active, and remove the active one.
+ */
+async function openActive(stores: KvDir): Promise<{ name: string; kv: OrderedKv }> {
+  for (;;) {
+    const name = await stores.active();
+    // Opening creates a missing store: an empty one in place of the active one would make the
+    // member bootstrap afresh and then remove its real data as stale.
+    if (name !== DEFAULT_STORE && !(await stores.stores()).includes(name)) {
+      throw new KvError('StorageCorrupt', `${stores.label}: ${POINTER_FILE} names the store ${name}, which is missing`);
+    }
+    const kv = await stores.open(name);
+    if ((await stores.active()) !== name) {
+      await kv.close();
+      continue;
+    }
+    await openChecked(kv, stores.label);
+    const others = (await stores.stores()).filter((other) => other !== name);
+    // The pointer read may not be durable yet (a crash right after its rename, before the
+    // directory sync): make it so before removing the store it replaced, or a power cut could
+    // bring the old pointer back naming a store that is gone.
+    if (others.length > 0) await stores.setActive(name);
+    for (const other of others) await stores.remove(other);
+    return { name, kv };
+  }
 }
 
 /**
@@ -42,73 +103,123 @@ export function levelLocation(dir: string): string {
  */
 export async function openDataDir(dir: string, warn?: DataDirWarning): Promise<LevelDataDir> {
   await prepareDataDir(dir, warn);
-  await prepareDataDir(levelLocation(dir));
-  const kv = await LevelKv.open(levelLocation(dir), dir);
-  await openChecked(kv, dir);
-  return new LevelDataDir(dir, kv);
+  return dataDirIn(levelStores(dir));
 }
 
-/** A data dir over a store that is already open (test disks), refusing an interrupted restore as openDataDir does. */
-export async function dataDirOver(dir: string, kv: OrderedKv): Promise<LevelDataDir> {
-  await openChecked(kv, dir);
-  return new LevelDataDir(dir, kv);
+/** A data dir over any stores (test disks), opened and cleaned as openDataDir does. */
+export async function dataDirIn(stores: KvDir): Promise<LevelDataDir> {
+  const { name, kv } = await openActive(stores);
+  return new LevelDataDir(stores, name, kv);
 }
 
-export class LevelDataDir implements DataDir {
-  readonly wal: LevelWal;
+abstract class KvDataDir implements DataDir {
   readonly backend: BufferedBackend;
+  protected readonly kv: SwitchableKv;
+  private readonly staging = new Set<StagedStore>();
 
-  constructor(
-    readonly dir: string,
-    private readonly kv: OrderedKv,
+  protected constructor(
+    private readonly stores: KvDir,
+    private activeName: string,
+    kv: OrderedKv,
   ) {
-    this.wal = new LevelWal(kv);
-    this.backend = new BufferedBackend(new LevelBackend(kv));
-    this.wal.orderAfter(() => this.backend.flush());
-  }
-
-  async close(): Promise<void> {
-    await this.wal.close();
-    await this.backend.close();
-    await this.kv.close();
-  }
-}
-
-/** The simulator's data dir: WAL and backend share one MemoryKv, so a power loss hits both. */
-export class MemoryDataDir implements DataDir {
-  readonly wal: MemoryWal;
-  readonly backend: BufferedBackend;
-  private readonly kv: OrderedKv;
-
-  /** Pass the `disk` of a crashed member to restart it over what survived. */
-  constructor(readonly disk: MemoryKv = new MemoryKv()) {
-    this.kv = disk.open();
-    this.wal = new MemoryWal(disk, this.kv);
+    this.kv = new SwitchableKv(kv);
     this.backend = new BufferedBackend(new KvBackend(this.kv));
-    this.wal.orderAfter(() => this.backend.flush());
   }
+
+  abstract readonly wal: LevelWal | MemoryWal;
 
   get dir(): string {
-    return this.disk.label;
+    return this.stores.label;
   }
 
-  /** Like openDataDir: refuses a disk whose backend restore was interrupted. */
-  static async open(disk: MemoryKv): Promise<MemoryDataDir> {
-    const dataDir = new MemoryDataDir(disk);
-    await openChecked(dataDir.kv, disk.label);
-    return dataDir;
+  async stage(): Promise<StagedStore> {
+    const taken = [...(await this.stores.stores()), this.activeName, ...[...this.staging].map((s) => s.name)];
+    const name = nextStoreName(taken);
+    const staged = new StagedStore(name, await this.stores.open(name), (s) => this.discard(s));
+    this.staging.add(staged);
+    return staged;
+  }
+
+  async installStaged(staged: StagedStore, meta: SnapshotMetadata, localOps: readonly BackendOp[], onStep?: (step: InstallStep) => Promise<void>): Promise<void> {
+    if (!this.staging.has(staged)) throw new KvError('StorageCorrupt', `${this.dir}: staged store ${staged.name} was discarded`);
+    const oldName = this.activeName;
+    await this.wal.moveTo(meta, async (walRecords) => {
+      await onStep?.('staged');
+      // Every staged batch is synced (staged-store.ts), so this one covers nothing but itself.
+      await staged.kv.batch([...walRecords, ...backendKvOps(localOps)], { sync: true });
+      await onStep?.('synced');
+      // From here the pointer may name the staged store (even if the switch fails half-way), so it
+      // is no longer staging: close() must not remove it. The next open removes whichever loses.
+      this.staging.delete(staged);
+      await this.stores.setActive(staged.name, onStep);
+      await onStep?.('switched');
+      this.activeName = staged.name;
+      const old = this.kv.swap(staged.kv);
+      await old.close();
+    });
+    await onStep?.('moved');
+    await this.stores.remove(oldName);
   }
 
   async close(): Promise<void> {
+    for (const staged of [...this.staging]) await staged.discard();
     await this.wal.close();
     await this.backend.close();
     await this.kv.close();
+  }
+
+  private async discard(staged: StagedStore): Promise<void> {
+    if (!this.staging.delete(staged)) return;
+    await staged.kv.close().catch(() => undefined);
+    await this.stores.remove(staged.name);
+  }
+}
+
+export class LevelDataDir extends KvDataDir {
+  readonly wal: LevelWal;
+
+  constructor(stores: KvDir, activeName: string, kv: OrderedKv) {
+    super(stores, activeName, kv);
+    this.wal = new LevelWal(this.kv);
+    this.wal.orderAfter(() => this.backend.flush());
+  }
+}
+
+/** A bare MemoryKv given as a disk is the first store of one MemoryKvDir, the same on every open. */
+const wrapped = new WeakMap<MemoryKv, MemoryKvDir>();
+
+/** The simulator's data dir: WAL and backend share the active MemoryKv, so a power loss hits both. */
+export class MemoryDataDir extends KvDataDir {
+  readonly wal: MemoryWal;
+
+  private constructor(
+    readonly disk: MemoryKvDir,
+    view: KvDir,
+    activeName: string,
+    kv: OrderedKv,
+  ) {
+    super(view, activeName, kv);
+    this.wal = new MemoryWal(disk.activeDisk(), this.kv);
+    this.wal.orderAfter(() => this.backend.flush());
+  }
+
+  /** Like openDataDir: refuses a disk whose backend restore was interrupted; removes stale stores. */
+  static async open(disk: MemoryKvDir | MemoryKv = new MemoryKvDir()): Promise<MemoryDataDir> {
+    let dir: MemoryKvDir;
+    if (disk instanceof MemoryKvDir) dir = disk;
+    else {
+      dir = wrapped.get(disk) ?? new MemoryKvDir(disk.label, disk);
+      wrapped.set(disk, dir);
+    }
+    const view = dir.attach();
+    const { name, kv } = await openActive(view);
+    return new MemoryDataDir(dir, view, name, kv);
   }
 }
 
 /** The offline repair (`cairn` CLI wraps it): see repairKv. The directory must not be in use. */
 export async function repairWal(dir: string): Promise<RepairResult> {
-  const kv = await LevelKv.open(levelLocation(dir), dir);
+  const kv = await LevelKv.open(await activeLocation(dir), dir);
   try {
     return await repairKv(kv);
   } finally {

@@ -11,7 +11,7 @@
  * Selected by `CAIRN_TEST_DISK=file` (src/cli/test-hooks.ts). Never use it in production: the
  * whole key space lives on the heap.
  */
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, statSync, truncateSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, readdirSync, renameSync, statSync, truncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { pack, unpack } from 'msgpackr';
 import { crc32c } from '../util/crc.js';
@@ -76,7 +76,15 @@ export function readRecords(file: string): { batches: KvOp[][]; validBytes: numb
  * prefix of them and may tear the record it cuts through. Returns the bytes dropped.
  */
 export function powerCut(dir: string, keep: number): number {
-  const file = join(dir, 'synced.log');
+  // Every store of the data dir (kv-dir.ts): the first at the top, staged ones in db-<n>.
+  if (!existsSync(dir)) return 0;
+  const stores = readdirSync(dir).filter((name) => /^db-[0-9]+$/.test(name));
+  let dropped = cutLog(join(dir, 'synced.log'), keep);
+  for (const name of stores) dropped += cutLog(join(dir, name, 'synced.log'), keep);
+  return dropped;
+}
+
+function cutLog(file: string, keep: number): number {
   if (!existsSync(file)) return 0;
   const { syncedBytes } = readRecords(file);
   const size = statSync(file).size;

@@ -7,4 +7,5 @@ export type { Wal, WalState, SaveOptions } from './wal.js';
 export { LevelWal, type RepairResult } from './level-wal.js';
 export { MemoryWal } from './memory-wal.js';
 export { MemoryKv, type PowerLossMode } from './memory-kv.js';
-export { openDataDir, repairWal, LevelDataDir, MemoryDataDir, type DataDir } from './data-dir.js';
+export { MemoryKvDir } from './memory-kv-dir.js';
+export { openDataDir, repairWal, LevelDataDir, MemoryDataDir, type DataDir, type InstallStep } from './data-dir.js';

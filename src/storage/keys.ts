@@ -10,6 +10,10 @@
  *                           prefix deletion is unfinished; re-run on open)
  *   0x0f | "restoring"      present while a backend restore is in progress
  *   0x10 + i | key          backend bucket BUCKETS[i]
+ *
+ * One record inside the buckets is this member's own, never replicated: `members`/"cairn.self-id"
+ * (which member the data dir belongs to). Snapshot streams leave it out and a staged install
+ * writes the receiver's own (isLocalRecord).
  */
 import { BUCKETS, type BucketName } from './backend.js';
 import { assert } from '../util/assert.js';
@@ -50,6 +54,14 @@ export const SNAPSHOT_KEY = new Uint8Array([META_PREFIX, ...utf8('snap')]);
 export const FIRST_INDEX_KEY = new Uint8Array([META_PREFIX, ...utf8('first')]);
 export const TRIM_INDEX_KEY = new Uint8Array([META_PREFIX, ...utf8('trim')]);
 export const RESTORING_KEY = new Uint8Array([BACKEND_META_PREFIX, ...utf8('restoring')]);
+
+/** The `members` key of this data dir's own member ID. */
+export const SELF_ID_KEY = utf8('cairn.self-id');
+
+/** True for a record that belongs to this data dir alone and never travels in a snapshot. */
+export function isLocalRecord(bucket: BucketName, key: Uint8Array): boolean {
+  return bucket === 'members' && key.length === SELF_ID_KEY.length && key.every((b, i) => b === SELF_ID_KEY[i]);
+}
 
 export function bucketPrefix(bucket: BucketName): number {
   const i = BUCKETS.indexOf(bucket);

@@ -12,7 +12,7 @@
  */
 import { type Backend, type BackendOp, type BackendSnapshot, type BucketName, type IterateOptions, type WriteOptions } from './backend.js';
 import { decodeChunks, recordsToChunks, type BackendRecord } from './backend-chunks.js';
-import { BACKEND_RANGE, RESTORING_KEY, bucketKey, bucketOfPrefix, bucketPrefix } from './keys.js';
+import { BACKEND_RANGE, RESTORING_KEY, bucketKey, bucketOfPrefix, bucketPrefix, isLocalRecord } from './keys.js';
 import type { KvOp, KvReader, OrderedKv } from './kv.js';
 import { assert } from '../util/assert.js';
 import { toHex } from '../util/bytes.js';
@@ -60,13 +60,19 @@ async function* allRecords(kv: KvReader, label: string): AsyncIterable<BackendRe
   for await (const [k, v] of kv.iterate(BACKEND_RANGE)) {
     const bucket = bucketOfPrefix(k[0] as number);
     assert(bucket !== undefined, () => `backend key with unknown prefix ${k[0]}`);
+    if (isLocalRecord(bucket, k.subarray(1))) continue; // this member's own: never replicated
     yield [bucket, k.subarray(1), opened(label, k, v)];
   }
 }
 
-function putOp(bucket: BucketName, key: Uint8Array, value: Uint8Array): KvOp {
+export function putOp(bucket: BucketName, key: Uint8Array, value: Uint8Array): KvOp {
   const storedKey = bucketKey(bucket, key);
   return { type: 'put', key: storedKey, value: sealValue(storedKey, value) };
+}
+
+/** Backend ops as the store records them (bucket prefixes, sealed values). */
+export function backendKvOps(ops: readonly BackendOp[]): KvOp[] {
+  return ops.map((op) => (op.type === 'put' ? putOp(op.bucket, op.key, op.value) : { type: 'del', key: bucketKey(op.bucket, op.key) }));
 }
 
 export class KvBackend implements Backend {
@@ -91,10 +97,7 @@ export class KvBackend implements Backend {
 
   async write(ops: readonly BackendOp[], options?: WriteOptions): Promise<void> {
     this.checkOpen();
-    const kvOps: KvOp[] = ops.map((op) =>
-      op.type === 'put' ? putOp(op.bucket, op.key, op.value) : { type: 'del', key: bucketKey(op.bucket, op.key) },
-    );
-    await this.kv.batch(kvOps, { sync: options?.sync ?? false });
+    await this.kv.batch(backendKvOps(ops), { sync: options?.sync ?? false });
   }
 
   /** Writes go straight to the store. */

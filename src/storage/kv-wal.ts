@@ -41,6 +41,8 @@ export class KvWal implements Wal {
   private closed = false;
   /** The prefix deletion in progress, if any (see trim); close() waits for it. */
   private trimRun: Promise<void> | undefined;
+  /** Set while moveTo stops the prefix deletion. */
+  private moving = false;
 
   /** Runs before every WAL write; see orderAfter. */
   private barrier: (() => Promise<void>) | undefined;
@@ -146,6 +148,47 @@ export class KvWal implements Wal {
     await this.trim();
   }
 
+  /**
+   * Moves the WAL onto another store (a snapshot install's staged store, see data-dir.ts), in
+   * the queue so no save straddles the move. `move` receives the records the new store must hold
+   * for the WAL to stand at snapshot `meta`: the snapshot, the first and trim indexes, the hard
+   * state (as saveSnapshot would store it) and any entries after `meta` this log keeps; it must
+   * write them to the new store, sync it and switch to it before it resolves.
+   */
+  async moveTo(meta: SnapshotMetadata, move: (records: KvOp[]) => Promise<void>): Promise<void> {
+    return this.exclusive(async () => {
+      await this.barrier?.();
+      // A prefix deletion runs beside the queue on the old store: stop it, and start none until
+      // the move is done (nothing the new store holds is stale).
+      this.moving = true;
+      try {
+        while (this.trimRun !== undefined) await this.trimRun.catch(() => undefined);
+        const s = this.loaded();
+        assert(meta.index >= (s.snapshot?.index ?? 0), () => `wal moveTo: snapshot ${meta.index} is older than the stored one`);
+        const first = meta.index + 1;
+        const hardState = snapshotHardState(s.hardState, undefined, meta);
+        const records: KvOp[] = [
+          { type: 'put', key: SNAPSHOT_KEY, value: encodeSnapshotMeta(SNAPSHOT_KEY, meta) },
+          { type: 'put', key: FIRST_INDEX_KEY, value: encodeIndex(FIRST_INDEX_KEY, first) },
+          { type: 'put', key: TRIM_INDEX_KEY, value: encodeIndex(TRIM_INDEX_KEY, first) },
+          { type: 'put', key: HARD_STATE_KEY, value: encodeHardState(HARD_STATE_KEY, hardState) },
+        ];
+        let last = meta.index;
+        if (s.last > meta.index && (await this.holdsEntry(s, meta.index, meta.term))) {
+          // Raft keeps a log that matches the snapshot (Raft §7): carry it over unchanged.
+          for await (const [key, value] of this.kv.iterate({ gte: entryKey(first), lt: entryKey(s.last + 1) })) {
+            records.push({ type: 'put', key, value });
+          }
+          last = s.last;
+        }
+        await move(records);
+        this.state = { hardState, snapshot: meta, first, trim: first, last };
+      } finally {
+        this.moving = false;
+      }
+    });
+  }
+
   async close(): Promise<void> {
     await this.exclusive(async () => {
       this.closed = true;
@@ -162,7 +205,7 @@ export class KvWal implements Wal {
   private async trim(): Promise<void> {
     while (this.trimRun !== undefined) await this.trimRun;
     const s = this.loaded();
-    if (s.trim >= s.first || this.closed) return;
+    if (s.trim >= s.first || this.closed || this.moving) return;
     this.trimRun = this.runTrim(s.trim).finally(() => {
       this.trimRun = undefined;
     });
@@ -172,7 +215,7 @@ export class KvWal implements Wal {
   private async runTrim(start: number): Promise<void> {
     let deleted = 0;
     for (;;) {
-      if (this.closed || this.failure !== undefined) return; // resumed on the next open
+      if (this.closed || this.moving || this.failure !== undefined) return; // resumed on the next open
       const { trim, first } = this.loaded();
       if (trim >= first) break;
       const ops: KvOp[] = [];

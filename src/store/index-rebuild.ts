@@ -11,7 +11,12 @@ import { decodeRecordShared } from './records.js';
 import { decodeRevKey } from './revision.js';
 import { indexKey, TreeIndex } from './tree-index.js';
 
-export async function rebuildIndex(backend: Backend): Promise<{ index: TreeIndex; maxRevision: number }> {
+export interface RebuiltIndex {
+  readonly index: TreeIndex;
+  readonly maxRevision: number;
+}
+
+export async function rebuildIndex(backend: Backend): Promise<RebuiltIndex> {
   const index = new TreeIndex();
   let maxRevision = 0;
   for await (const [k, v] of backend.iterate('key')) {

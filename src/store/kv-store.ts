@@ -23,7 +23,7 @@ import { checkDeleteRange, checkPut, checkRange, checkTxn } from './kv-validate.
 import { executeRange } from './range.js';
 import { CommittedView, fetchValues } from './read-view.js';
 import { decodeUint64 } from './revision.js';
-import { rebuildIndex } from './index-rebuild.js';
+import { rebuildIndex, type RebuiltIndex } from './index-rebuild.js';
 import { indexKey, keyBytes, TreeIndex } from './tree-index.js';
 import { applyTxn, checkLease, checkPath, txnPath } from './txn.js';
 import type { CommitListener, Event, KeyValue, LeaseHooks, WatchSource } from './types.js';
@@ -209,14 +209,24 @@ export class KvStore implements WatchSource {
    * before the index is rebuilt and leases re-attached (the lessor reloads its bucket there).
    */
   async restore(chunks: AsyncIterable<Uint8Array>, afterBackendRestore?: () => Promise<void>): Promise<void> {
+    return this.replaceBackend(() => this.backend.restore(chunks), afterBackendRestore);
+  }
+
+  /**
+   * Like restore, for a backend whose contents `replace` swaps wholesale (a data dir switching
+   * to a staged store): background writes stop first, and everything is reloaded after.
+   * `prebuilt` is the key index of the new contents, built beforehand (rebuildIndex over the
+   * staged store) so the reload need not scan the key bucket while raft waits.
+   */
+  async replaceBackend(replace: () => Promise<void>, afterBackendRestore?: () => Promise<void>, prebuilt?: RebuiltIndex): Promise<void> {
     this.checkOpen();
     assert(!this.writing, 'KvStore: restore while a write is being applied');
     this.writing = true;
     try {
       await this.compactor.stop();
-      await this.backend.restore(chunks);
+      await replace();
       await afterBackendRestore?.();
-      await this.load();
+      await this.load(prebuilt);
     } finally {
       this.writing = false;
     }
@@ -313,10 +323,10 @@ export class KvStore implements WatchSource {
   }
 
   /** Rebuilds everything in memory from the backend (etcd's store.restore). */
-  private async load(): Promise<void> {
+  private async load(prebuilt?: RebuiltIndex): Promise<void> {
     const finished = await this.readMeta(FINISHED_COMPACT_KEY, 'finishedCompactRev');
     const scheduled = await this.readMeta(SCHEDULED_COMPACT_KEY, 'scheduledCompactRev');
-    const { index, maxRevision } = await rebuildIndex(this.backend);
+    const { index, maxRevision } = prebuilt ?? (await rebuildIndex(this.backend));
     this.index = index;
     // Compaction may have removed the newest records (all tombstones): the revision is at least that.
     this.current = Math.max(1, maxRevision, finished, scheduled);

@@ -1,5 +1,5 @@
 /**
- * The whole-member simulation's world: members (server + store + raft) on MemoryKv disks and a
+ * The whole-member simulation's world: members (server + store + raft) on MemoryKvDir disks and a
  * MemoryNetwork, all timers on one ManualClock, every random choice from one seed. Time moves
  * only in `run()`, in 1 ms steps, and between steps every promise and setImmediate settles — so
  * a seed replays the same execution.
@@ -7,7 +7,7 @@
 import { defaultConfig, type MemberConfig } from '../../src/server/config.js';
 import { Member } from '../../src/server/member.js';
 import { MemoryDataDir } from '../../src/storage/data-dir.js';
-import { MemoryKv } from '../../src/storage/memory-kv.js';
+import { MemoryKvDir } from '../../src/storage/memory-kv-dir.js';
 import { MemoryNetwork } from '../../src/transport/memory-network.js';
 import { MemoryTransport } from '../../src/transport/memory-transport.js';
 import { ManualClock } from '../../src/util/clock.js';
@@ -21,7 +21,7 @@ export interface WorldOptions {
 
 export interface SimMember {
   readonly name: string;
-  readonly disk: MemoryKv;
+  readonly disk: MemoryKvDir;
   member: Member | undefined;
   /** Memory ID once known (stable across restarts). */
   id: number;
@@ -42,7 +42,7 @@ export class World {
     this.network = new MemoryNetwork({ rng: this.rng.fork(), schedule: (fn, ms) => void this.clock.setTimeout(fn, Math.max(1, ms)) });
     const names = Array.from({ length: options.size }, (_, i) => `m${i + 1}`);
     this.initialCluster = new Map(names.map((n) => [n, [this.url(n)]]));
-    this.members = names.map((name) => ({ name, disk: new MemoryKv(name), member: undefined, id: 0 }));
+    this.members = names.map((name) => ({ name, disk: new MemoryKvDir(name), member: undefined, id: 0 }));
   }
 
   url(name: string): string {

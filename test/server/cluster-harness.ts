@@ -3,9 +3,9 @@
  * Disks outlive members, so a test can stop, crash (power loss) and restart a member.
  */
 import { defaultConfig, type MemberConfig } from '../../src/server/config.js';
-import { Member } from '../../src/server/member.js';
+import { Member, type MemberOptions } from '../../src/server/member.js';
 import { MemoryDataDir } from '../../src/storage/data-dir.js';
-import { MemoryKv } from '../../src/storage/memory-kv.js';
+import { MemoryKvDir } from '../../src/storage/memory-kv-dir.js';
 import { MemoryNetwork } from '../../src/transport/memory-network.js';
 import { MemoryTransport } from '../../src/transport/memory-transport.js';
 import { SystemClock } from '../../src/util/clock.js';
@@ -14,13 +14,13 @@ import { SeededRng } from '../../src/util/rng.js';
 export interface TestCluster {
   readonly names: string[];
   readonly network: MemoryNetwork;
-  readonly disks: Map<string, MemoryKv>;
+  readonly disks: Map<string, MemoryKvDir>;
   readonly members: Map<string, Member>;
   /** Every log line the members wrote, as `<member name>: <message>`. */
   readonly logs: string[];
   config(name: string): MemberConfig;
-  /** `extra` overrides this start's configuration (e.g. forceNewCluster). */
-  start(name: string, extra?: Partial<MemberConfig>): Promise<Member>;
+  /** `extra` adds member options for this start only (test hooks); `configOverrides` its configuration (e.g. forceNewCluster). */
+  start(name: string, extra?: Partial<MemberOptions>, configOverrides?: Partial<MemberConfig>): Promise<Member>;
   stop(name: string): Promise<void>;
   /** Power loss: the disk keeps only what was synced; the member's process is gone. */
   crash(name: string, seed?: number): Promise<void>;
@@ -33,7 +33,7 @@ export async function startCluster(size: number, overrides: Partial<MemberConfig
   const url = (name: string) => `http://${name}:2380`;
   const initialCluster = new Map(names.map((n) => [n, [url(n)]]));
   const network = new MemoryNetwork({ rng: new SeededRng(seed) });
-  const disks = new Map(names.map((n) => [n, new MemoryKv(n)]));
+  const disks = new Map(names.map((n) => [n, new MemoryKvDir(n)]));
   const members = new Map<string, Member>();
   const logs: string[] = [];
   const logger = (name: string) => {
@@ -53,16 +53,17 @@ export async function startCluster(size: number, overrides: Partial<MemberConfig
     ...overrides,
   });
 
-  const start = async (name: string, extra: Partial<MemberConfig> = {}): Promise<Member> => {
-    const disk = disks.get(name) as MemoryKv;
+  const start = async (name: string, extra: Partial<MemberOptions> = {}, configOverrides: Partial<MemberConfig> = {}): Promise<Member> => {
+    const disk = disks.get(name) as MemoryKvDir;
     const member = await Member.start({
-      config: { ...config(name), ...extra },
+      config: { ...config(name), ...configOverrides },
       dataDir: await MemoryDataDir.open(disk),
       clock,
       rng: rng.fork(),
       logger: logger(name),
       transport: (handler, ids) =>
         new MemoryTransport({ id: ids.memberId, clusterId: ids.clusterId.toString(16), url: url(name), network, handler }),
+      ...extra,
     });
     members.set(name, member);
     return member;

@@ -34,7 +34,7 @@ describe('--force-new-cluster', () => {
     await cluster.stop('m3');
     await cluster.stop('m1');
 
-    const forced = await cluster.start('m1', { forceNewCluster: true });
+    const forced = await cluster.start('m1', {}, { forceNewCluster: true });
     const survivor = new MemberService(forced);
     await cluster.leader();
     expect(forced.memberList().map((m) => m.id)).toEqual([forced.id]);
@@ -67,7 +67,7 @@ describe('--force-new-cluster', () => {
     cluster = await startCluster(1);
     await new MemberService(await cluster.leader()).put({ key: enc('a'), value: enc('1') });
     await cluster.stop('m1');
-    const m = new MemberService(await cluster.start('m1', { forceNewCluster: true }));
+    const m = new MemberService(await cluster.start('m1', {}, { forceNewCluster: true }));
     await cluster.leader();
     expect((await m.range({ key: enc('a') })).kvs).toHaveLength(1);
     expect(cluster.logs.some((l) => l.includes('this member is already the only one'))).toBe(true);

@@ -10,7 +10,7 @@ import { isReadyToAddVotingMember } from '../../src/server/membership-changes.js
 import { Cluster } from '../../src/server/membership.js';
 import { MemberService } from '../../src/server/service.js';
 import { MemoryDataDir } from '../../src/storage/data-dir.js';
-import { MemoryKv } from '../../src/storage/memory-kv.js';
+import { MemoryKvDir } from '../../src/storage/memory-kv-dir.js';
 import { MemoryTransport, queryJoinInMemory } from '../../src/transport/memory-transport.js';
 import { SystemClock } from '../../src/util/clock.js';
 import { KvError } from '../../src/util/errors.js';
@@ -29,7 +29,7 @@ afterEach(async () => {
 });
 
 /** Starts a member named `name` that joins `c` (its data dir is empty). */
-async function startJoiner(c: TestCluster, name: string, disk = new MemoryKv(name)): Promise<Member> {
+async function startJoiner(c: TestCluster, name: string, disk = new MemoryKvDir(name)): Promise<Member> {
   const url = `http://${name}:2380`;
   const base = c.config('m1');
   const config: MemberConfig = {
@@ -163,7 +163,7 @@ describe('member add, join, promote', () => {
     const leader = await c.leader();
     await leader.put({ key: enc('k'), value: enc('v') });
     const added = await new MemberService(leader).memberAdd({ peerUrls: ['http://m4:2380'], isLearner: true });
-    const disk = new MemoryKv('m4');
+    const disk = new MemoryKvDir('m4');
     c.network.isolate(added.member.id); // its raft traffic is cut: no snapshot arrives
     const first = await startJoiner(c, 'm4', disk);
     await new Promise((r) => setTimeout(r, 100));

@@ -2,7 +2,8 @@ import { rm } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import type { BufferedBackend } from '../../src/storage/buffered-backend.js';
 import { MemoryDataDir, openDataDir } from '../../src/storage/data-dir.js';
-import { RESTORING_KEY, bucketKey } from '../../src/storage/keys.js';
+import { RESTORING_KEY, SELF_ID_KEY, bucketKey } from '../../src/storage/keys.js';
+import { decodeChunks } from '../../src/storage/backend-chunks.js';
 import { MemoryBackend } from '../../src/storage/memory-backend.js';
 import { MemoryKv } from '../../src/storage/memory-kv.js';
 import { SeededRng } from '../../src/util/rng.js';
@@ -89,6 +90,20 @@ describe('backend durability', () => {
     dd = await MemoryDataDir.open(disk);
     expect((await dd.wal.load()).entries.length).toBe(1);
     expect(Buffer.from((await dd.backend.get('meta', utf8('applied'))) ?? []).toString()).toBe('1');
+    await dd.close();
+  });
+
+  it('leaves this member\'s own identity record out of every snapshot stream (it is never replicated)', async () => {
+    const dd = await MemoryDataDir.open(new MemoryKv());
+    await dd.backend.write([
+      { type: 'put', bucket: 'members', key: SELF_ID_KEY, value: new Uint8Array(8).fill(1) },
+      { type: 'put', bucket: 'members', key: utf8('m1'), value: utf8('member record') },
+    ]);
+    const snap = await dd.backend.snapshot();
+    const sent: string[] = [];
+    for await (const records of decodeChunks(snap.chunks())) for (const [bucket, key] of records) sent.push(`${bucket}/${Buffer.from(key).toString()}`);
+    await snap.release();
+    expect(sent).toEqual(['members/m1']);
     await dd.close();
   });
 });
