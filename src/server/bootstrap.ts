@@ -153,6 +153,16 @@ export async function recover(config: MemberConfig, wal: Wal, backend: Backend, 
     walState = { hardState: hs, snapshot: meta, entries: [], firstIndex: applied.index + 1 };
   }
 
+  // The WAL never records a snapshot above the backend's durable applied index (the record's batch
+  // carries the backend's pending writes), and compaction stays below the snapshot. A backend
+  // behind the snapshot has lost applied entries the WAL no longer holds: refuse, never diverge.
+  if (applied.index < (walState.snapshot?.index ?? 0)) {
+    throw new KvError(
+      'StorageCorrupt',
+      `${config.dataDir}: the backend's applied index ${applied.index} is below the WAL's snapshot index ${walState.snapshot?.index ?? 0}; the entries between are no longer in the WAL to re-apply (remove the member's data and rejoin)`,
+    );
+  }
+
   // A joiner that has not received its first snapshot yet starts from index 0 with no snapshot.
   const joining = walState.snapshot === undefined && applied.index === 0;
   const snapshot = walState.snapshot ?? (joining ? { index: 0, term: 0, confState: applied.confState } : undefined);

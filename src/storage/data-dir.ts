@@ -7,7 +7,8 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KvError } from '../util/errors.js';
 import { BufferedBackend } from './buffered-backend.js';
-import { KvBackend, LevelBackend } from './kv-backend.js';
+import { KvBackend, LevelBackend, backendKvOps } from './kv-backend.js';
+import type { KvWal } from './kv-wal.js';
 import type { OrderedKv } from './kv.js';
 import { LevelKv } from './level-kv.js';
 import { LevelWal, repairKv, type RepairResult } from './level-wal.js';
@@ -60,12 +61,11 @@ export class LevelDataDir implements DataDir {
   ) {
     this.wal = new LevelWal(kv);
     this.backend = new BufferedBackend(new LevelBackend(kv));
-    this.wal.orderAfter(() => this.backend.flush());
+    shareOneWriter(this.wal, this.backend);
   }
 
   async close(): Promise<void> {
-    await this.wal.close();
-    await this.backend.close();
+    await closeInOrder(this.wal, this.backend);
     await this.kv.close();
   }
 }
@@ -81,7 +81,7 @@ export class MemoryDataDir implements DataDir {
     this.kv = disk.open();
     this.wal = new MemoryWal(disk, this.kv);
     this.backend = new BufferedBackend(new KvBackend(this.kv));
-    this.wal.orderAfter(() => this.backend.flush());
+    shareOneWriter(this.wal, this.backend);
   }
 
   get dir(): string {
@@ -96,9 +96,29 @@ export class MemoryDataDir implements DataDir {
   }
 
   async close(): Promise<void> {
-    await this.wal.close();
-    await this.backend.close();
+    await closeInOrder(this.wal, this.backend);
     await this.kv.close();
+  }
+}
+
+/**
+ * The backend's writes land only in the WAL's batches, each synced (docs/architecture.md,
+ * "Storage invariant"): one serialized stream of LevelDB batches, none relying on another.
+ */
+function shareOneWriter(wal: KvWal, backend: BufferedBackend): void {
+  wal.carry(() => {
+    const drained = backend.drain();
+    return drained && { ops: backendKvOps(drained.ops), landed: drained.landed, failed: drained.failed };
+  });
+  backend.landThrough(() => wal.flushCarried());
+}
+
+/** The backend first: its last pending writes land through the WAL, which must still be open. */
+async function closeInOrder(wal: KvWal, backend: BufferedBackend): Promise<void> {
+  try {
+    await backend.close();
+  } finally {
+    await wal.close();
   }
 }
 

@@ -69,6 +69,11 @@ function putOp(bucket: BucketName, key: Uint8Array, value: Uint8Array): KvOp {
   return { type: 'put', key: storedKey, value: sealValue(storedKey, value) };
 }
 
+/** The store's ops for backend ops: bucket-prefixed keys, CRC-sealed values. */
+export function backendKvOps(ops: readonly BackendOp[]): KvOp[] {
+  return ops.map((op) => (op.type === 'put' ? putOp(op.bucket, op.key, op.value) : { type: 'del', key: bucketKey(op.bucket, op.key) }));
+}
+
 export class KvBackend implements Backend {
   private closed = false;
 
@@ -91,10 +96,7 @@ export class KvBackend implements Backend {
 
   async write(ops: readonly BackendOp[], options?: WriteOptions): Promise<void> {
     this.checkOpen();
-    const kvOps: KvOp[] = ops.map((op) =>
-      op.type === 'put' ? putOp(op.bucket, op.key, op.value) : { type: 'del', key: bucketKey(op.bucket, op.key) },
-    );
-    await this.kv.batch(kvOps, { sync: options?.sync ?? false });
+    await this.kv.batch(backendKvOps(ops), { sync: options?.sync ?? false });
   }
 
   /** Writes go straight to the store. */
