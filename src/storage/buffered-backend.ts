@@ -157,10 +157,10 @@ export class BufferedBackend implements Backend {
     return this.inner.restore(chunks);
   }
 
+  /** The store's size plus what is pending; never waits for a flush (each is an fsync). */
   async sizeBytes(): Promise<number> {
     this.check();
-    await this.flush();
-    return this.inner.sizeBytes();
+    return (await this.inner.sizeBytes()) + this.pendingBytes;
   }
 
   async close(): Promise<void> {
