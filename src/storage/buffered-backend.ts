@@ -53,6 +53,9 @@ export class BufferedBackend implements Backend {
   private closed = false;
   /** Lands everything pending when it runs, synced (the WAL's flushCarried); unset: write to `inner`. */
   private writer: (() => Promise<void>) | undefined;
+  /** Drained batches not yet landed (their ops are in the overlay, not yet in `inner`), and their bytes. */
+  private inFlight = 0;
+  private inFlightBytes = 0;
 
   constructor(
     readonly inner: Backend,
@@ -72,16 +75,23 @@ export class BufferedBackend implements Backend {
   drain(): DrainedOps | undefined {
     if (this.pending.length === 0) return undefined;
     const batch = this.pending;
+    const bytes = this.pendingBytes;
     this.pending = [];
     this.pendingBytes = 0;
+    this.inFlight++;
+    this.inFlightBytes += bytes;
     return {
       ops: batch.map((p) => p.op),
       landed: () => {
+        this.inFlight--;
+        this.inFlightBytes -= bytes;
         for (const p of batch) {
           if (this.overlay.get(p.slot)?.seq === p.seq) this.overlay.delete(p.slot);
         }
       },
       failed: (err) => {
+        this.inFlight--;
+        this.inFlightBytes -= bytes;
         this.failed ??= err;
       },
     };
@@ -128,7 +138,11 @@ export class BufferedBackend implements Backend {
   /** Lands every op pending now in a synced batch; resolves when it has landed. */
   flush(): Promise<void> {
     if (this.failed !== undefined) return Promise.reject(this.failed);
-    if (this.writer !== undefined) return this.writer();
+    if (this.writer !== undefined) {
+      // Nothing to land and nothing landing: reads of `inner` are already complete.
+      if (this.pending.length === 0 && this.inFlight === 0) return Promise.resolve();
+      return this.writer();
+    }
     const drained = this.drain();
     const landed = this.tail.then(async () => {
       if (this.failed !== undefined) throw this.failed;
@@ -157,10 +171,11 @@ export class BufferedBackend implements Backend {
     return this.inner.restore(chunks);
   }
 
-  /** The store's size plus what is pending; never waits for a flush (each is an fsync). */
+  /** The store's size plus what has not landed yet; never waits for a flush (each is an fsync). */
   async sizeBytes(): Promise<number> {
     this.check();
-    return (await this.inner.sizeBytes()) + this.pendingBytes;
+    const notLanded = this.pendingBytes + this.inFlightBytes;
+    return (await this.inner.sizeBytes()) + notLanded;
   }
 
   async close(): Promise<void> {
