@@ -48,7 +48,7 @@ export class BufferedBackend implements Backend {
   private readonly overlay = new Map<string, { readonly value: Uint8Array | undefined; readonly seq: number }>();
   private seq = 0;
   private tail: Promise<void> = Promise.resolve();
-  private scheduled: ReturnType<typeof setTimeout> | undefined;
+  private scheduled: { cancel(): void } | undefined;
   private failed: Error | undefined;
   private closed = false;
   /** Lands everything pending when it runs, synced (the WAL's flushCarried); unset: write to `inner`. */
@@ -184,7 +184,7 @@ export class BufferedBackend implements Backend {
       if (this.failed === undefined && this.pending.length > 0) await this.flush();
     } finally {
       this.closed = true;
-      if (this.scheduled !== undefined) clearTimeout(this.scheduled);
+      this.scheduled?.cancel();
       this.scheduled = undefined;
       await this.inner.close();
     }
@@ -197,11 +197,19 @@ export class BufferedBackend implements Backend {
 
   private scheduleFlush(): void {
     if (this.scheduled !== undefined) return;
-    this.scheduled = setTimeout(() => {
+    const run = () => {
       this.scheduled = undefined;
       // A failure is kept in `failed` and surfaces at the next call.
       if (this.pending.length > 0 && !this.closed && this.failed === undefined) this.flush().catch(() => undefined);
-    }, this.flushDelayMs);
+    };
+    // 0: the next turn of the event loop, which keeps an all-in-memory simulation deterministic.
+    if (this.flushDelayMs === 0) {
+      const handle = setImmediate(run);
+      this.scheduled = { cancel: () => clearImmediate(handle) };
+    } else {
+      const handle = setTimeout(run, this.flushDelayMs);
+      this.scheduled = { cancel: () => clearTimeout(handle) };
+    }
   }
 
   private check(): void {

@@ -80,7 +80,8 @@ export class MemoryDataDir implements DataDir {
   constructor(readonly disk: MemoryKv = new MemoryKv()) {
     this.kv = disk.open();
     this.wal = new MemoryWal(disk, this.kv);
-    this.backend = new BufferedBackend(new KvBackend(this.kv));
+    // Flushed on the next turn, not after a wall-clock delay: simulations stay deterministic.
+    this.backend = new BufferedBackend(new KvBackend(this.kv), 0);
     shareOneWriter(this.wal, this.backend);
   }
 
