@@ -77,7 +77,7 @@ export class KvWal implements Wal {
 
   /** Lands the carried writes pending now in one synced batch (the backend's flush, when idle or full). */
   async flushCarried(): Promise<void> {
-    return this.exclusive(() => this.land([], false));
+    return this.exclusive(() => this.land([], true));
   }
 
   get label(): string {
@@ -220,12 +220,14 @@ export class KvWal implements Wal {
   }
 
   /**
-   * Writes `ops` with the carried backend writes pending now, in one batch, synced when anything is
-   * carried. A carried batch also records the hard state as it stands, so the stored commit index
-   * is never below the durably applied index (an earlier commit-only save was unsynced).
+   * Writes `ops` in one batch, and when it is synced, the carried backend writes pending now with
+   * them. An unsynced batch (a commit-only save) carries nothing: making it synced would put an
+   * fsync before that Ready's apply; the writes wait for the next synced batch or their flush. A
+   * carried batch also records the hard state as it stands, so the stored commit index is never
+   * below the durably applied index (an earlier commit-only save was unsynced).
    */
   private async land(ops: KvOp[], sync: boolean): Promise<void> {
-    const carried = this.take?.();
+    const carried = sync ? this.take?.() : undefined;
     if (carried === undefined) {
       await this.kv.batch(ops, { sync });
       return;
@@ -233,7 +235,7 @@ export class KvWal implements Wal {
     const hs = this.state?.hardState;
     if (hs !== undefined && !ops.some((op) => op.key === HARD_STATE_KEY)) ops.push(hardStateOp(hs));
     try {
-      await this.kv.batch([...carried.ops, ...ops], { sync: true });
+      await this.kv.batch([...carried.ops, ...ops], { sync });
     } catch (err) {
       carried.failed(err as Error);
       throw err;
