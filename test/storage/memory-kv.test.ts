@@ -4,20 +4,15 @@
  * settles only the batches in its own log file, not those in a rotated one.
  */
 import { describe, expect, it } from 'vitest';
-import type { KvOp, OrderedKv } from '../../src/storage/kv.js';
+import type { KvOp } from '../../src/storage/kv.js';
 import { MemoryKv } from '../../src/storage/memory-kv.js';
-import { fromUtf8, utf8 } from '../../src/util/bytes.js';
+import { utf8 } from '../../src/util/bytes.js';
 import { SeededRng } from '../../src/util/rng.js';
+import { textContents } from './harness.js';
 
 const put = (k: string, v: string): KvOp => ({ type: 'put', key: utf8(k), value: utf8(v) });
 
-async function contents(disk: MemoryKv): Promise<Record<string, string>> {
-  const kv: OrderedKv = disk.open();
-  const out: Record<string, string> = {};
-  for await (const [k, v] of kv.iterate({})) out[fromUtf8(k)] = fromUtf8(v);
-  await kv.close();
-  return out;
-}
+const contents = (disk: MemoryKv) => textContents(disk.open());
 
 describe('MemoryKv, the LevelDB-like disk', () => {
   it('one log: a synced write settles every earlier batch (the simulators\' classic model)', async () => {
