@@ -2,7 +2,7 @@
  * Coalesces the apply path's small writes (etcd's batch tx). Applying a Ready of N entries writes
  * nothing to disk by itself: the effects wait here, visible to reads at once, and land in the
  * data dir's next synced batch, beside the next Ready's entries (`landThrough`: the WAL drains the
- * buffer into every batch it writes), so apply overlaps the next fsync.
+ * buffer into every synced batch it writes), so apply overlaps the next fsync.
  *
  * A buffered write is visible at once: `get()` answers from the pending ops first, and
  * `iterate()`, `snapshot()` and `restore()` flush before they read. Ops are handed out in write

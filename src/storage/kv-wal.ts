@@ -4,9 +4,9 @@
  * its threads reach the writer queue, and WAL batches must land in call order.
  *
  * The WAL is also the data dir's only writer of backend data (docs/architecture.md, "Storage
- * invariant"): every batch it writes first takes the backend's pending writes (`carry`), and a
- * batch carrying them is synced. LevelDB does not promise that a synced write makes earlier
- * unsynced ones durable (a rotated log is never synced), so no write here relies on that.
+ * invariant"): every synced batch it writes also takes the backend's pending writes (`carry`).
+ * LevelDB does not promise that a synced write makes earlier unsynced ones durable (a rotated
+ * log is never synced), so no write here relies on that.
  */
 import { hardStateEqual, type Entry, type HardState, type SnapshotMetadata } from '../raft/types.js';
 import { assert } from '../util/assert.js';
@@ -66,10 +66,10 @@ export class KvWal implements Wal {
   constructor(protected readonly kv: OrderedKv) {}
 
   /**
-   * Every batch this WAL writes from now on first takes the writes `take` hands over (a data dir's
-   * buffered backend: applied entries' effects with their applied index) and lands them in the
-   * same synced batch. So the backend's durable state is always a prefix of its write history, and
-   * a snapshot record or a first-index move is never durable without the applied state under it.
+   * Every synced batch this WAL writes from now on also takes the writes `take` hands over (a data
+   * dir's buffered backend: applied entries' effects with their applied index) and lands them in
+   * it. So the backend's durable state is always a prefix of its write history, and a snapshot
+   * record or a first-index move is never durable without the applied state under it.
    */
   carry(take: () => CarriedWrites | undefined): void {
     this.take = take;
