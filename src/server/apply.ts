@@ -1,6 +1,6 @@
 /**
  * Applies committed entries in log order (etcd `applierV3` + `applyConfChange`). Each entry's
- * effects and the applied index are one backend batch. Entries the backend already holds (at
+ * effects and the applied index are one backend write, which is never split across batches. Entries the backend already holds (at
  * or below its recorded applied index, replayed after a restart) change nothing in the backend,
  * but conf changes among them are still handed to raft, whose membership restarts from the
  * WAL's snapshot.
@@ -92,8 +92,11 @@ export class Applier {
   }
 
   /**
-   * Applies `entries` in order, then flushes the backend: the entries' writes land as one batch
-   * (the backend buffers them, buffered-backend.ts), and before raft moves on.
+   * Applies `entries` in order. Their writes wait in the buffered backend (visible to reads at
+   * once) and land, with their applied index, in the data dir's next synced batch: the next
+   * Ready's, or a flush of their own within a few milliseconds (buffered-backend.ts). A crash
+   * before that loses them from the backend only; the WAL still holds the entries and the
+   * restart re-applies them.
    */
   async applyAll(entries: readonly Entry[]): Promise<void> {
     for (const e of entries) {
@@ -103,13 +106,15 @@ export class Applier {
       this.applied = e.index;
       this.appliedTerm = e.term;
     }
-    await this.d.backend.flush();
   }
 
   private async applyOne(e: Entry): Promise<void> {
     switch (e.type) {
       case 'normal':
-        if (e.data.length === 0 || e.index <= this.backendApplied) return; // election no-op, or replay
+        if (e.index <= this.backendApplied) return; // replay: the backend holds its effects
+        // An election no-op changes nothing but the applied index, which the backend records too:
+        // a snapshot record is never above the backend's applied index (bootstrap.ts checks it).
+        if (e.data.length === 0) return this.d.backend.write([this.appliedOp(e)]);
         return this.applyRequest(e);
       case 'confChangeV2':
         return this.applyConfChange(e, decodeConfChange(e.data));

@@ -154,6 +154,15 @@ export async function recover(config: MemberConfig, wal: Wal, backend: Backend, 
     walState = { hardState: hs, snapshot: meta, entries: [], firstIndex: applied.index + 1 };
   }
 
+  // The WAL never records a snapshot above the backend's durable applied index (the record's batch
+  // carries the backend's pending writes), and compaction stays below the snapshot. A backend
+  // behind the snapshot has lost applied entries the WAL no longer holds: refuse, never diverge.
+  if (applied.index < (walState.snapshot?.index ?? 0)) {
+    throw new KvError(
+      'StorageCorrupt',
+      `${config.dataDir}: the backend's applied index ${applied.index} is below the WAL's snapshot index ${walState.snapshot?.index ?? 0}; the entries between are no longer in the WAL to re-apply (remove the member's data and rejoin)`,
+    );
+  }
   let forced: ForcedNewCluster | undefined;
   if (config.forceNewCluster && !fresh) ({ state: walState, forced } = await forceNewCluster(wal, walState, selfId, applied.index));
 

@@ -105,17 +105,27 @@ export class RaftLoop {
       this.isLeader = rd.softState.raftState === 'leader';
       this.d.onSoftState(rd.softState);
     }
-    // A leader may send its appends while its own write is in flight (Raft thesis §10.2.1):
-    // its entries count toward commit only after advance() says they are durable.
-    if (this.isLeader) this.sendAll(rd.messages);
+    // A leader may send its appends while its own write is in flight (Raft thesis §10.2.1): its
+    // entries count toward commit only after advance() says they are durable. Not when this Ready
+    // raises its term or vote: a leader that sent entries of a term it has not persisted could
+    // crash, win that term again, and write different entries at the same index and term.
+    const sendFirst = this.isLeader && !this.changesTermOrVote(rd.hardState);
+    if (sendFirst) this.sendAll(rd.messages);
     if (rd.snapshot !== undefined) await this.persistSnapshot(rd.snapshot, rd.hardState);
     if (rd.entries.length > 0 || rd.hardState !== undefined) await this.persist(rd.hardState, rd.entries, rd.mustSync);
     if (rd.hardState !== undefined) this.d.storage.setHardState(rd.hardState);
     this.d.storage.append(rd.entries);
     // Followers and candidates answer only once what they promise is durable (votes, appends).
-    if (!this.isLeader) this.sendAll(rd.messages);
+    if (!sendFirst) this.sendAll(rd.messages);
     if (rd.readStates.length > 0) this.d.onReadStates(rd.readStates);
     if (rd.committedEntries.length > 0) await this.d.apply(rd.committedEntries);
+  }
+
+  /** Against the last persisted hard state (MemoryStorage holds it once the WAL has it). */
+  private changesTermOrVote(hs: HardState | undefined): boolean {
+    if (hs === undefined) return false;
+    const persisted = this.d.storage.initialState().hardState;
+    return hs.term !== persisted.term || hs.vote !== persisted.vote;
   }
 
   private async persist(hs: HardState | undefined, entries: readonly Entry[], sync: boolean): Promise<void> {

@@ -23,7 +23,9 @@ export class SnapshotPolicy {
   async afterApply(applied: number, confState: ConfState): Promise<void> {
     if (applied - this.snapshotIndex < this.config.snapshotCount) return;
     const snap = this.storage.createSnapshot(applied, confState, new Uint8Array(0));
-    // Synced: it also makes every backend write before it durable (one LevelDB log).
+    // The snapshot record's batch carries the backend's pending writes (KvWal.carry), so the
+    // record is never durable without the applied state at its index under it; compaction below
+    // it therefore never drops an entry the backend still needs.
     await this.wal.saveSnapshot(snap.metadata);
     this.snapshotIndex = applied;
     const compactTo = applied - this.config.snapshotCatchUpEntries;

@@ -24,7 +24,7 @@ export interface IterateOptions {
 }
 
 export interface WriteOptions {
-  /** fsync before resolving. The WAL's synced batch covers earlier backend writes too. */
+  /** Land at once, synced, before resolving (a buffered backend lands every flush synced anyway). */
   readonly sync?: boolean;
 }
 
@@ -41,7 +41,7 @@ export interface Backend {
   get(bucket: BucketName, key: Uint8Array): Promise<Uint8Array | undefined>;
   iterate(bucket: BucketName, options?: IterateOptions): AsyncIterable<[Uint8Array, Uint8Array]>;
   write(ops: readonly BackendOp[], options?: WriteOptions): Promise<void>;
-  /** Resolves once every earlier write has reached the store (no-op unless buffered). */
+  /** Resolves once every earlier write has reached the store durably (no-op unless buffered). */
   flush(): Promise<void>;
   snapshot(): Promise<BackendSnapshot>;
   /** Replaces every bucket's contents with a stream produced by `BackendSnapshot.chunks()`, cut anywhere. */

@@ -1,26 +1,35 @@
 /**
- * Coalesces the apply path's small writes into one backend batch (etcd's batch tx, which commits
- * every 100 ms or 10,000 ops; here once per applied Ready). Applying a Ready of N entries used
- * to cost N sequential LevelDB writes; now it costs one, issued by `flush()`.
+ * Coalesces the apply path's small writes (etcd's batch tx). Applying a Ready of N entries writes
+ * nothing to disk by itself: the effects wait here, visible to reads at once, and land in the
+ * data dir's next synced batch, beside the next Ready's entries (`landThrough`: the WAL drains the
+ * buffer into every synced batch it writes), so apply overlaps the next fsync.
  *
  * A buffered write is visible at once: `get()` answers from the pending ops first, and
- * `iterate()`, `snapshot()` and `restore()` flush before they read. Batches reach the inner
- * backend one at a time, in write order, so a later write to a key always lands after an earlier
- * one. Nothing here weakens durability: backend writes were never synced on their own (the WAL's
- * synced batch is the durable record, and a restart re-applies entries beyond the backend's
- * recorded applied index), the applier flushes before raft moves on (apply.ts), and the data
- * dir's WAL flushes before each of its writes (KvWal.orderAfter), so the one LevelDB log keeps
- * its order: a synced WAL batch still covers every backend write made before it.
+ * `iterate()`, `snapshot()` and `restore()` flush before they read. Ops are handed out in write
+ * order and one `write()` is never split, so the durable backend is always a prefix of the write
+ * history: an entry's effects and its applied index land together or not at all. What a crash
+ * takes from the buffer is re-applied from the WAL on restart (entries above the durable applied
+ * index; the WAL never drops those: snapshot records and compaction carry the buffer with them).
  *
- * Pending ops are bounded (count and bytes); past the bound a write flushes before it returns.
- * Writes queued outside an apply (background compaction) are flushed on the next turn of the
- * event loop. A failed flush poisons the backend: every later call throws, and the member stops.
+ * Every landing is synced (docs/architecture.md, "Storage invariant"). Pending ops are bounded
+ * (count and bytes); past the bound a write flushes before it returns. Otherwise pending ops land
+ * within `flushDelayMs` even if no Ready comes to carry them. A failed flush poisons the backend:
+ * every later call throws, and the member stops.
  */
 import { KvError } from '../util/errors.js';
 import type { Backend, BackendOp, BackendSnapshot, BucketName, IterateOptions, WriteOptions } from './backend.js';
 
 const MAX_PENDING_OPS = 10_000;
 const MAX_PENDING_BYTES = 16 << 20;
+/** Longest a pending op waits for a Ready to carry it before it is flushed on its own. */
+export const FLUSH_DELAY_MS = 5;
+
+/** Pending ops handed to a writer, which reports back; they stay visible until they land. */
+export interface DrainedOps {
+  readonly ops: readonly BackendOp[];
+  landed(): void;
+  failed(err: Error): void;
+}
 
 interface Pending {
   readonly op: BackendOp;
@@ -39,11 +48,54 @@ export class BufferedBackend implements Backend {
   private readonly overlay = new Map<string, { readonly value: Uint8Array | undefined; readonly seq: number }>();
   private seq = 0;
   private tail: Promise<void> = Promise.resolve();
-  private scheduled = false;
+  private scheduled: { cancel(): void } | undefined;
   private failed: Error | undefined;
   private closed = false;
+  /** Lands everything pending when it runs, synced (the WAL's flushCarried); unset: write to `inner`. */
+  private writer: (() => Promise<void>) | undefined;
+  /** Drained batches not yet landed (their ops are in the overlay, not yet in `inner`), and their bytes. */
+  private inFlight = 0;
+  private inFlightBytes = 0;
 
-  constructor(readonly inner: Backend) {}
+  constructor(
+    readonly inner: Backend,
+    private readonly flushDelayMs = FLUSH_DELAY_MS,
+  ) {}
+
+  /**
+   * From now on `flush()` asks `writer` to land the pending ops; `writer` must take them with
+   * `drain()` when its batch is assembled and report back. The data dir passes its WAL here, so
+   * backend writes and WAL records share one serialized stream of synced LevelDB batches.
+   */
+  landThrough(writer: () => Promise<void>): void {
+    this.writer = writer;
+  }
+
+  /** Hands out every pending op, in write order, or undefined when none is pending. */
+  drain(): DrainedOps | undefined {
+    if (this.pending.length === 0) return undefined;
+    const batch = this.pending;
+    const bytes = this.pendingBytes;
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.inFlight++;
+    this.inFlightBytes += bytes;
+    return {
+      ops: batch.map((p) => p.op),
+      landed: () => {
+        this.inFlight--;
+        this.inFlightBytes -= bytes;
+        for (const p of batch) {
+          if (this.overlay.get(p.slot)?.seq === p.seq) this.overlay.delete(p.slot);
+        }
+      },
+      failed: (err) => {
+        this.inFlight--;
+        this.inFlightBytes -= bytes;
+        this.failed ??= err;
+      },
+    };
+  }
 
   async get(bucket: BucketName, key: Uint8Array): Promise<Uint8Array | undefined> {
     this.check();
@@ -78,29 +130,30 @@ export class BufferedBackend implements Backend {
       this.overlay.set(slot, { value: op.type === 'put' ? op.value : undefined, seq });
     }
     if (options?.sync === true || this.pending.length >= MAX_PENDING_OPS || this.pendingBytes >= MAX_PENDING_BYTES) {
-      return this.flush(options);
+      return this.flush();
     }
     this.scheduleFlush();
   }
 
-  /** Sends every pending op to the inner backend as one batch; resolves when it has landed. */
-  flush(options?: WriteOptions): Promise<void> {
+  /** Lands every op pending now in a synced batch; resolves when it has landed. */
+  flush(): Promise<void> {
     if (this.failed !== undefined) return Promise.reject(this.failed);
-    const batch = this.pending;
-    this.pending = [];
-    this.pendingBytes = 0;
+    if (this.writer !== undefined) {
+      // Nothing to land and nothing landing: reads of `inner` are already complete.
+      if (this.pending.length === 0 && this.inFlight === 0) return Promise.resolve();
+      return this.writer();
+    }
+    const drained = this.drain();
     const landed = this.tail.then(async () => {
       if (this.failed !== undefined) throw this.failed;
-      if (batch.length === 0) return;
+      if (drained === undefined) return;
       try {
-        await this.inner.write(batch.map((p) => p.op), options);
+        await this.inner.write(drained.ops, { sync: true });
       } catch (err) {
-        this.failed = err instanceof Error ? err : new Error(String(err));
+        drained.failed(err instanceof Error ? err : new Error(String(err)));
         throw this.failed;
       }
-      for (const p of batch) {
-        if (this.overlay.get(p.slot)?.seq === p.seq) this.overlay.delete(p.slot);
-      }
+      drained.landed();
     });
     this.tail = landed.catch(() => undefined);
     return landed;
@@ -118,18 +171,21 @@ export class BufferedBackend implements Backend {
     return this.inner.restore(chunks);
   }
 
+  /** The store's size plus what has not landed yet; never waits for a flush (each is an fsync). */
   async sizeBytes(): Promise<number> {
     this.check();
-    await this.flush();
-    return this.inner.sizeBytes();
+    const notLanded = this.pendingBytes + this.inFlightBytes;
+    return (await this.inner.sizeBytes()) + notLanded;
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     try {
-      if (this.failed === undefined) await this.flush();
+      if (this.failed === undefined && this.pending.length > 0) await this.flush();
     } finally {
       this.closed = true;
+      this.scheduled?.cancel();
+      this.scheduled = undefined;
       await this.inner.close();
     }
   }
@@ -140,13 +196,20 @@ export class BufferedBackend implements Backend {
   }
 
   private scheduleFlush(): void {
-    if (this.scheduled) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      // A failure is kept in `failed` and surfaces at the next call (the applier's flush).
-      if (this.pending.length > 0 && !this.closed) this.flush().catch(() => undefined);
-    });
+    if (this.scheduled !== undefined) return;
+    const run = () => {
+      this.scheduled = undefined;
+      // A failure is kept in `failed` and surfaces at the next call.
+      if (this.pending.length > 0 && !this.closed && this.failed === undefined) this.flush().catch(() => undefined);
+    };
+    // 0: the next turn of the event loop, which keeps an all-in-memory simulation deterministic.
+    if (this.flushDelayMs === 0) {
+      const handle = setImmediate(run);
+      this.scheduled = { cancel: () => clearImmediate(handle) };
+    } else {
+      const handle = setTimeout(run, this.flushDelayMs);
+      this.scheduled = { cancel: () => clearTimeout(handle) };
+    }
   }
 
   private check(): void {

@@ -14,6 +14,7 @@ import { BufferedBackend } from './buffered-backend.js';
 import { prepareDataDir, type DataDirWarning } from './data-dir-files.js';
 import { DEFAULT_STORE, FsKvDir, POINTER_FILE, nextStoreName, type KvDir, type SwitchStep } from './kv-dir.js';
 import { KvBackend, backendKvOps } from './kv-backend.js';
+import type { KvWal } from './kv-wal.js';
 import type { OrderedKv } from './kv.js';
 import { LevelKv } from './level-kv.js';
 import { LevelWal, repairKv, type RepairResult } from './level-wal.js';
@@ -121,9 +122,11 @@ abstract class KvDataDir implements DataDir {
     private readonly stores: KvDir,
     private activeName: string,
     kv: OrderedKv,
+    /** How long the backend buffers writes before landing them on its own (buffered-backend.ts). */
+    flushDelayMs?: number,
   ) {
     this.kv = new SwitchableKv(kv);
-    this.backend = new BufferedBackend(new KvBackend(this.kv));
+    this.backend = new BufferedBackend(new KvBackend(this.kv), flushDelayMs);
   }
 
   abstract readonly wal: LevelWal | MemoryWal;
@@ -163,8 +166,7 @@ abstract class KvDataDir implements DataDir {
 
   async close(): Promise<void> {
     for (const staged of [...this.staging]) await staged.discard();
-    await this.wal.close();
-    await this.backend.close();
+    await closeInOrder(this.wal, this.backend);
     await this.kv.close();
   }
 
@@ -181,7 +183,7 @@ export class LevelDataDir extends KvDataDir {
   constructor(stores: KvDir, activeName: string, kv: OrderedKv) {
     super(stores, activeName, kv);
     this.wal = new LevelWal(this.kv);
-    this.wal.orderAfter(() => this.backend.flush());
+    shareOneWriter(this.wal, this.backend);
   }
 }
 
@@ -198,9 +200,10 @@ export class MemoryDataDir extends KvDataDir {
     activeName: string,
     kv: OrderedKv,
   ) {
-    super(view, activeName, kv);
+    // Flushed on the next turn, not after a wall-clock delay: simulations stay deterministic.
+    super(view, activeName, kv, 0);
     this.wal = new MemoryWal(disk.activeDisk(), this.kv);
-    this.wal.orderAfter(() => this.backend.flush());
+    shareOneWriter(this.wal, this.backend);
   }
 
   /** Like openDataDir: refuses a disk whose backend restore was interrupted; removes stale stores. */
@@ -217,6 +220,27 @@ export class MemoryDataDir extends KvDataDir {
   }
 }
 
+/**
+ * The backend's writes land only in the WAL's batches, each synced (docs/architecture.md,
+ * "Storage invariant"): one serialized stream of LevelDB batches, none relying on another.
+ */
+function shareOneWriter(wal: KvWal, backend: BufferedBackend): void {
+  wal.carry(() => {
+    const drained = backend.drain();
+    return drained && { ops: backendKvOps(drained.ops), landed: drained.landed, failed: drained.failed };
+  });
+  backend.landThrough(() => wal.flushCarried());
+}
+
+/** The backend first: its last pending writes land through the WAL, which must still be open. */
+async function closeInOrder(wal: KvWal, backend: BufferedBackend): Promise<void> {
+  try {
+    await backend.close();
+  } finally {
+    await wal.close();
+  }
+}
+
 /** The offline repair (`cairn` CLI wraps it): see repairKv. The directory must not be in use. */
 export async function repairWal(dir: string): Promise<RepairResult> {
   const kv = await LevelKv.open(await activeLocation(dir), dir);
@@ -226,3 +250,4 @@ export async function repairWal(dir: string): Promise<RepairResult> {
     await kv.close();
   }
 }
+

@@ -70,7 +70,7 @@ export function putOp(bucket: BucketName, key: Uint8Array, value: Uint8Array): K
   return { type: 'put', key: storedKey, value: sealValue(storedKey, value) };
 }
 
-/** Backend ops as the store records them (bucket prefixes, sealed values). */
+/** The store's ops for backend ops: bucket-prefixed keys, CRC-sealed values. */
 export function backendKvOps(ops: readonly BackendOp[]): KvOp[] {
   return ops.map((op) => (op.type === 'put' ? putOp(op.bucket, op.key, op.value) : { type: 'del', key: bucketKey(op.bucket, op.key) }));
 }

@@ -2,6 +2,11 @@
  * The WAL over an OrderedKv, shared by LevelWal and MemoryWal so the twins behave identically by
  * construction. Operations are serialized: LevelDB applies concurrent batches in whatever order
  * its threads reach the writer queue, and WAL batches must land in call order.
+ *
+ * The WAL is also the data dir's only writer of backend data (docs/architecture.md, "Storage
+ * invariant"): every synced batch it writes also takes the backend's pending writes (`carry`).
+ * LevelDB does not promise that a synced write makes earlier unsynced ones durable (a rotated
+ * log is never synced), so no write here relies on that.
  */
 import { hardStateEqual, type Entry, type HardState, type SnapshotMetadata } from '../raft/types.js';
 import { assert } from '../util/assert.js';
@@ -11,6 +16,19 @@ import { FIRST_INDEX_KEY, HARD_STATE_KEY, SNAPSHOT_KEY, TRIM_INDEX_KEY, entryInd
 import type { KvOp, OrderedKv } from './kv.js';
 import type { SaveOptions, Wal, WalState } from './wal.js';
 import { checkWalInvariants, corrupt, scanWal, type WalMeta } from './wal-scan.js';
+
+/** Writes another store hands the WAL to land in its next batch (see KvWal.carry). */
+export interface CarriedWrites {
+  readonly ops: readonly KvOp[];
+  /** They are in the store, durably. */
+  landed(): void;
+  /** The batch failed: the writes are not durable, and never will be. */
+  failed(err: Error): void;
+}
+
+function hardStateOp(hs: HardState): KvOp {
+  return { type: 'put', key: HARD_STATE_KEY, value: encodeHardState(HARD_STATE_KEY, hs) };
+}
 
 /** Stale entry keys deleted per batch after compaction: bounds each batch's size. */
 export const TRIM_CHUNK = 4096;
@@ -44,18 +62,24 @@ export class KvWal implements Wal {
   /** Set while moveTo stops the prefix deletion. */
   private moving = false;
 
-  /** Runs before every WAL write; see orderAfter. */
-  private barrier: (() => Promise<void>) | undefined;
+  /** Takes the backend's pending writes; see carry. */
+  private take: (() => CarriedWrites | undefined) | undefined;
 
   constructor(protected readonly kv: OrderedKv) {}
 
   /**
-   * Makes every WAL write land after the writes `flush` pushes out first: a data dir hands its
-   * buffered backend's flush here, so "a synced WAL batch covers the backend writes made before
-   * it" (one LevelDB log, written in order) holds with the buffer too.
+   * Every synced batch this WAL writes from now on also takes the writes `take` hands over (a data
+   * dir's buffered backend: applied entries' effects with their applied index) and lands them in
+   * it. So the backend's durable state is always a prefix of its write history, and a snapshot
+   * record or a first-index move is never durable without the applied state under it.
    */
-  orderAfter(flush: () => Promise<void>): void {
-    this.barrier = flush;
+  carry(take: () => CarriedWrites | undefined): void {
+    this.take = take;
+  }
+
+  /** Lands the carried writes pending now in one synced batch (the backend's flush, when idle or full). */
+  async flushCarried(): Promise<void> {
+    return this.exclusive(() => this.land([], true));
   }
 
   get label(): string {
@@ -79,7 +103,6 @@ export class KvWal implements Wal {
 
   async save(hardState: HardState | undefined, entries: readonly Entry[], options: SaveOptions): Promise<void> {
     return this.exclusive(async () => {
-      await this.barrier?.();
       const s = this.loaded();
       const hs = hardState ?? s.hardState;
       const mustSync = entries.length > 0 || hs.term !== s.hardState.term || hs.vote !== s.hardState.vote;
@@ -105,15 +128,14 @@ export class KvWal implements Wal {
         last = newLast;
       }
       assert(hs.commit <= last, () => `wal save: commit ${hs.commit} is beyond the last entry ${last}`);
-      if (!hardStateEqual(hs, s.hardState)) ops.push({ type: 'put', key: HARD_STATE_KEY, value: encodeHardState(HARD_STATE_KEY, hs) });
-      await this.kv.batch(ops, { sync: options.sync });
+      if (!hardStateEqual(hs, s.hardState)) ops.push(hardStateOp(hs));
+      await this.land(ops, options.sync);
       this.state = { ...s, hardState: hs, last };
     });
   }
 
   async saveSnapshot(meta: SnapshotMetadata, hardState?: HardState): Promise<void> {
     return this.exclusive(async () => {
-      await this.barrier?.();
       const s = this.loaded();
       const prev = s.snapshot?.index ?? 0;
       assert(meta.index >= prev, () => `wal saveSnapshot: snapshot ${meta.index} is older than the stored ${prev}`);
@@ -127,22 +149,22 @@ export class KvWal implements Wal {
         ops.push({ type: 'put', key: FIRST_INDEX_KEY, value: encodeIndex(FIRST_INDEX_KEY, first) });
       }
       const hs = snapshotHardState(s.hardState, hardState, meta);
-      if (!hardStateEqual(hs, s.hardState)) ops.push({ type: 'put', key: HARD_STATE_KEY, value: encodeHardState(HARD_STATE_KEY, hs) });
-      await this.kv.batch(ops, { sync: true });
+      if (!hardStateEqual(hs, s.hardState)) ops.push(hardStateOp(hs));
+      await this.land(ops, true);
       this.state = { ...s, snapshot: meta, hardState: hs, first, last };
     });
   }
 
   async compact(throughIndex: number): Promise<void> {
     await this.exclusive(async () => {
-      await this.barrier?.();
       const s = this.loaded();
       const snapIndex = s.snapshot?.index ?? 0;
       assert(throughIndex <= snapIndex, () => `wal compact: ${throughIndex} is beyond the snapshot index ${snapIndex}`);
       if (throughIndex < s.first) return;
-      // Unsynced is safe: LevelDB's log is sequential, so any surviving deletion implies this survived.
+      // Synced before any entry below it is deleted: a trim batch that survived a power loss
+      // without this record would leave a gap that the next open refuses.
       const first = throughIndex + 1;
-      await this.kv.batch([{ type: 'put', key: FIRST_INDEX_KEY, value: encodeIndex(FIRST_INDEX_KEY, first) }], { sync: false });
+      await this.land([{ type: 'put', key: FIRST_INDEX_KEY, value: encodeIndex(FIRST_INDEX_KEY, first) }], true);
       this.state = { ...s, first };
     });
     await this.trim();
@@ -157,7 +179,9 @@ export class KvWal implements Wal {
    */
   async moveTo(meta: SnapshotMetadata, move: (records: KvOp[]) => Promise<void>): Promise<void> {
     return this.exclusive(async () => {
-      await this.barrier?.();
+      // The backend's pending writes belong to the old store: land them there first, or they
+      // would be carried into the new store (or shadow it from the buffer's overlay).
+      await this.land([], true);
       // A prefix deletion runs beside the queue on the old store: stop it, and start none until
       // the move is done (nothing the new store holds is stale).
       this.moving = true;
@@ -227,7 +251,8 @@ export class KvWal implements Wal {
       if (ops.length < TRIM_CHUNK) next = first;
       ops.push({ type: 'put', key: TRIM_INDEX_KEY, value: encodeIndex(TRIM_INDEX_KEY, next) });
       try {
-        await this.kv.batch(ops, { sync: false });
+        // Synced, so the proof that a lost write is harmless never has to reason about it.
+        await this.kv.batch(ops, { sync: true });
       } catch (err) {
         this.failure ??= err as Error;
         throw err;
@@ -237,6 +262,30 @@ export class KvWal implements Wal {
     }
     // Tombstones linger until compaction and slow scans from the head (google/leveldb#777).
     if (deleted > 0) await this.kv.compactRange(entryKey(start), entryKey(this.loaded().first));
+  }
+
+  /**
+   * Writes `ops` in one batch, and when it is synced, the carried backend writes pending now with
+   * them. An unsynced batch (a commit-only save) carries nothing: making it synced would put an
+   * fsync before that Ready's apply; the writes wait for the next synced batch or their flush. A
+   * carried batch also records the hard state as it stands, so the stored commit index is never
+   * below the durably applied index (an earlier commit-only save was unsynced).
+   */
+  private async land(ops: KvOp[], sync: boolean): Promise<void> {
+    const carried = sync ? this.take?.() : undefined;
+    if (carried === undefined) {
+      await this.kv.batch(ops, { sync });
+      return;
+    }
+    const hs = this.state?.hardState;
+    if (hs !== undefined && !ops.some((op) => op.key === HARD_STATE_KEY)) ops.push(hardStateOp(hs));
+    try {
+      await this.kv.batch([...carried.ops, ...ops], { sync });
+    } catch (err) {
+      carried.failed(err as Error);
+      throw err;
+    }
+    carried.landed();
   }
 
   private async holdsEntry(s: Durable, index: number, term: number): Promise<boolean> {

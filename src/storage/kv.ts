@@ -2,8 +2,13 @@
  * The ordered byte map under both the WAL and the MVCC backend: one per member directory.
  * `LevelKv` is one LevelDB (classic-level); `MemoryKv` is its twin, which can also lose what
  * was never synced (a power loss). The WAL and the backend are views over disjoint key
- * prefixes (keys.ts), so a synced WAL batch also makes every earlier backend write durable,
- * exactly as LevelDB's single log file does.
+ * prefixes (keys.ts).
+ *
+ * A synced batch is durable; nothing else is promised. In particular a synced batch does NOT
+ * make earlier unsynced batches durable: when the memtable fills, LevelDB starts a new log file
+ * without syncing the old one, and the next synced write syncs only the new log
+ * (`DBImpl::MakeRoomForWrite`). docs/architecture.md ("Storage invariant") says which writes
+ * may go unsynced and why losing each alone is harmless.
  */
 import type { IterateOptions } from './backend.js';
 
@@ -27,7 +32,7 @@ export interface KvSnapshot extends KvReader {
 export interface OrderedKv extends KvReader {
   /** Names the storage in error messages (the data directory). */
   readonly label: string;
-  /** Atomic: all or none of `ops` survive any crash. `sync` makes this and every earlier batch durable. */
+  /** Atomic: all or none of `ops` survive any crash. `sync` makes this batch durable before resolving (only this one). */
   batch(ops: readonly KvOp[], options: { readonly sync: boolean }): Promise<void>;
   /** A consistent view as of now, across every prefix. */
   snapshot(): KvSnapshot;

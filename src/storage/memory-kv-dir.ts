@@ -8,7 +8,7 @@ import { KvError } from '../util/errors.js';
 import type { Rng } from '../util/rng.js';
 import { DEFAULT_STORE, checkStoreName, type KvDir, type SwitchStep } from './kv-dir.js';
 import type { OrderedKv } from './kv.js';
-import { MemoryKv, type PowerLossMode } from './memory-kv.js';
+import { MemoryKv, type MemoryKvOptions, type PowerLossMode } from './memory-kv.js';
 
 export class MemoryKvDir implements KvDir {
   private readonly disks = new Map<string, MemoryKv>();
@@ -16,12 +16,16 @@ export class MemoryKvDir implements KvDir {
   private durablePointer: string = DEFAULT_STORE;
   private epoch = 0;
 
-  /** `first` becomes the `db` store (a disk written before it had stores beside it). */
+  /**
+   * `first` becomes the `db` store (a disk written before it had stores beside it); `options`
+   * shape every store made here (e.g. LevelDB-like log rotation).
+   */
   constructor(
     readonly label = 'memory',
     first?: MemoryKv,
+    private readonly options: MemoryKvOptions = {},
   ) {
-    this.disks.set(DEFAULT_STORE, first ?? new MemoryKv(label));
+    this.disks.set(DEFAULT_STORE, first ?? new MemoryKv(label, options));
   }
 
   async active(): Promise<string> {
@@ -41,7 +45,7 @@ export class MemoryKvDir implements KvDir {
     checkStoreName(this.label, name);
     let disk = this.disks.get(name);
     if (disk === undefined) {
-      disk = new MemoryKv(this.label);
+      disk = new MemoryKv(this.label, this.options);
       this.disks.set(name, disk);
     }
     return disk.open();

@@ -1,9 +1,20 @@
 /**
- * The in-memory twin of LevelKv: the "disk" of a simulated member. It keeps what was synced
- * apart from what was only written, so a simulated power loss can drop, or tear to a random
- * prefix of, the batches written since the last synced one. LevelDB batches are atomic and its
- * log is sequential, so a power loss keeps some prefix of the unsynced batches, never part of
- * one (google/leveldb doc/index.md: "Synchronous Writes").
+ * The in-memory twin of LevelKv: the "disk" of a simulated member. It keeps every batch written
+ * since the disk last settled, each marked durable or not, so a simulated power loss can drop any
+ * batch that was never made durable. Batches are atomic (a LevelDB WriteBatch is one log record).
+ *
+ * What a synced write makes durable is LevelDB's rule, not "everything before it": a synced write
+ * fsyncs the *current* log file only. When the memtable fills, LevelDB starts a new log file without
+ * syncing the old one (`DBImpl::MakeRoomForWrite`), and the old log's unsynced tail is at risk until
+ * its memtable has been written to a table file. `rotateLog()` (or `logBatches`, a rotation every
+ * that many batches) models this: batches in a rotated log stay at risk after a later synced write,
+ * and become durable when the next rotation finds their memtable flushed (LevelDB holds at most one
+ * immutable memtable). Without rotation the disk is one log, and a synced write settles every earlier
+ * batch, which is the simulators' classic model.
+ *
+ * A power loss keeps the durable batches and, by mode: 'drop' none of the others, 'tear' a prefix of
+ * them (one log, cut at some point), 'any' each one independently (LevelDB's recovery skips a
+ * corrupt log record and reads on). `powerLossKeeping` lets a test choose exactly which survive.
  *
  * A member reaches the disk through a handle from `open()`; a crash (`kill` or `powerLoss`)
  * invalidates every open handle, as the process dying would, and only one handle may be open at
@@ -23,7 +34,19 @@ async function* keysOf(entries: AsyncIterable<[Uint8Array, Uint8Array]>): AsyncI
   for await (const [k] of entries) yield k;
 }
 
-export type PowerLossMode = 'drop' | 'tear';
+export type PowerLossMode = 'drop' | 'tear' | 'any';
+
+export interface MemoryKvOptions {
+  /** Start a new log file every this many batches (LevelDB's memtable filling up); default never. */
+  readonly logBatches?: number;
+}
+
+interface Written {
+  readonly ops: readonly KvOp[];
+  /** The log file it was appended to. */
+  readonly log: number;
+  durable: boolean;
+}
 
 function applyOps(tree: Tree, ops: readonly KvOp[]): void {
   for (const op of ops) {
@@ -33,13 +56,27 @@ function applyOps(tree: Tree, ops: readonly KvOp[]): void {
 }
 
 export class MemoryKv {
-  private durable: Tree = newBTree(compareBytes);
+  /** Everything before `history`, all durable. */
+  private settled: Tree = newBTree(compareBytes);
   private live: Tree = newBTree(compareBytes);
-  private unsynced: KvOp[][] = [];
+  /** Batches since the disk last settled, in write order. */
+  private history: Written[] = [];
+  private log = 0;
+  private batchesInLog = 0;
   private epoch = 0;
   private openHandle: MemoryKvHandle | undefined;
+  private readonly logBatches: number | undefined;
+  /** Called after each batch is written (tests crash the disk at chosen write boundaries). */
+  onWrite: ((batches: number) => void) | undefined;
+  /** Batches written since the disk was created. */
+  writes = 0;
 
-  constructor(readonly label = 'memory') {}
+  constructor(
+    readonly label = 'memory',
+    options: MemoryKvOptions = {},
+  ) {
+    this.logBatches = options.logBatches;
+  }
 
   /** Opens the disk like a process opening its data dir; StorageLocked while another handle is open. */
   open(): OrderedKv {
@@ -57,22 +94,65 @@ export class MemoryKv {
   }
 
   /**
-   * The machine loses power: 'drop' keeps only synced batches, 'tear' also keeps a random
-   * prefix of the unsynced ones. Open handles fail from now on. Returns how many unsynced
-   * batches survived.
+   * LevelDB starts a new log file. The previous rotated log's memtable has been flushed to a table
+   * file by now (LevelDB waits for that before rotating again), so its batches become durable; the
+   * current log's unsynced batches stay at risk.
+   */
+  rotateLog(): void {
+    for (const w of this.history) if (w.log < this.log) w.durable = true;
+    this.log++;
+    this.batchesInLog = 0;
+    this.settle();
+  }
+
+  /**
+   * The machine loses power: 'drop' keeps only durable batches, 'tear' also a random prefix of the
+   * others, 'any' each of the others with probability one half. Open handles fail from now on.
+   * Returns how many non-durable batches survived.
    */
   powerLoss(mode: PowerLossMode, rng: Rng): number {
-    const kept = mode === 'drop' ? 0 : rng.int(this.unsynced.length + 1);
-    for (const ops of this.unsynced.slice(0, kept)) applyOps(this.durable, ops);
-    this.unsynced = [];
-    this.live = this.durable.clone();
+    const atRisk = this.unsyncedBatches();
+    const prefix = mode === 'tear' ? rng.int(atRisk + 1) : 0;
+    return this.powerLossKeeping((i) => (mode === 'drop' ? false : mode === 'tear' ? i < prefix : rng.next() < 0.5));
+  }
+
+  /** A power loss that keeps the i-th non-durable batch (in write order) exactly when `keep(i)`. */
+  powerLossKeeping(keep: (i: number) => boolean): number {
+    const after = this.settled.clone();
+    let i = 0;
+    let kept = 0;
+    for (const w of this.history) {
+      if (w.durable) applyOps(after, w.ops);
+      else if (keep(i++)) {
+        applyOps(after, w.ops);
+        kept++;
+      }
+    }
+    this.settled = after;
+    this.history = [];
+    this.live = after.clone();
+    this.log++;
+    this.batchesInLog = 0;
     this.kill();
     return kept;
   }
 
-  /** Batches written since the last synced one (what a power loss may lose). */
+  /** A copy of the disk as it stands, closed (tests cut the power on a copy, not on the running member's disk). */
+  fork(): MemoryKv {
+    const copy = new MemoryKv(this.label, this.logBatches === undefined ? {} : { logBatches: this.logBatches });
+    copy.settled = this.settled.clone();
+    copy.live = this.live.clone();
+    copy.history = this.history.map((w) => ({ ...w }));
+    copy.log = this.log;
+    copy.batchesInLog = this.batchesInLog;
+    return copy;
+  }
+
+  /** Batches a power loss may still lose. */
   unsyncedBatches(): number {
-    return this.unsynced.length;
+    let n = 0;
+    for (const w of this.history) if (!w.durable) n++;
+    return n;
   }
 
   /** @internal used by handles */
@@ -82,20 +162,28 @@ export class MemoryKv {
 
   /** @internal */
   write(ops: readonly KvOp[], sync: boolean): void {
+    if (this.logBatches !== undefined && this.batchesInLog >= this.logBatches) this.rotateLog();
     const copies = ops.map(copyOp);
     applyOps(this.live, copies);
-    if (sync) {
-      for (const batch of this.unsynced) applyOps(this.durable, batch);
-      applyOps(this.durable, copies);
-      this.unsynced = [];
-    } else {
-      this.unsynced.push(copies);
-    }
+    // fsync covers the current log file: every earlier batch in it, not those in rotated logs.
+    if (sync) for (const w of this.history) if (w.log === this.log) w.durable = true;
+    this.history.push({ ops: copies, log: this.log, durable: sync });
+    this.batchesInLog++;
+    this.settle();
+    this.writes++;
+    this.onWrite?.(this.writes);
   }
 
   /** @internal */
   liveTree(): Tree {
     return this.live;
+  }
+
+  /** Folds the durable prefix of the history into `settled`, so the history stays short. */
+  private settle(): void {
+    let n = 0;
+    while (n < this.history.length && (this.history[n] as Written).durable) applyOps(this.settled, (this.history[n++] as Written).ops);
+    if (n > 0) this.history = this.history.slice(n);
   }
 }
 
@@ -103,7 +191,6 @@ export class MemoryKv {
 function copyOp(op: KvOp): KvOp {
   return op.type === 'put' ? { type: 'put', key: op.key.slice(), value: op.value.slice() } : { type: 'del', key: op.key.slice() };
 }
-
 class MemoryKvHandle implements OrderedKv {
   private closed = false;
   readonly label: string;

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FileDiskKv, powerCut, readRecords } from '../../src/storage/file-disk.js';
+import { textContents } from '../storage/harness.js';
 import { fromUtf8, utf8 } from '../../src/util/bytes.js';
 
 const dirs: string[] = [];
@@ -25,11 +26,7 @@ afterEach(() => {
 const put = (k: string, v: string) => ({ type: 'put' as const, key: utf8(k), value: utf8(v) });
 
 async function contents(dir: string): Promise<Record<string, string>> {
-  const kv = await FileDiskKv.open(dir);
-  const out: Record<string, string> = {};
-  for await (const [k, v] of kv.iterate({})) out[fromUtf8(k)] = fromUtf8(v);
-  await kv.close();
-  return out;
+  return textContents(await FileDiskKv.open(dir));
 }
 
 describe('FileDiskKv (power-loss disk for chaos runs)', () => {

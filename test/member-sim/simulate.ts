@@ -13,6 +13,9 @@ import { runWatchers } from './watchers.js';
 import { validateWatches } from '../checker/watch-guarantees.js';
 import { World, type SimMember } from './world.js';
 
+/** How a power loss treats unsynced batches (memory-kv.ts): all lost, a prefix kept, any kept. */
+const LOSS_MODES = ['drop', 'tear', 'any'] as const;
+
 export interface SimOptions {
   readonly seed: number;
   readonly size?: number;
@@ -77,7 +80,7 @@ async function injectFaults(world: World, until: number, faults: Record<string, 
     } else if (roll < 80 && down.length < maxDown) {
       const victim = pick(world.live());
       if (victim !== undefined) {
-        await world.crash(victim, rng.int(2) === 0 ? 'drop' : 'tear');
+        await world.crash(victim, LOSS_MODES[rng.int(3)] ?? 'drop');
         down.push(victim);
         count('crash (power loss)');
       }
@@ -87,7 +90,7 @@ async function injectFaults(world: World, until: number, faults: Record<string, 
       count('restart');
     } else if (roll >= 95 && roll < 97) {
       // Every member loses power at once: only synced data may survive, and nothing acknowledged may be lost.
-      for (const m of world.live()) await world.crash(m, rng.int(2) === 0 ? 'drop' : 'tear');
+      for (const m of world.live()) await world.crash(m, LOSS_MODES[rng.int(3)] ?? 'drop');
       for (const m of world.members) if (m.member === undefined) await world.start(m);
       down.length = 0;
       count('power loss of all');

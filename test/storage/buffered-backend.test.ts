@@ -64,12 +64,13 @@ describe('BufferedBackend', () => {
     expect(await read(b, 'k')).toBe('new');
   });
 
-  it('flushes by itself on the next turn of the event loop, and before iterating or snapshotting', async () => {
+  it('flushes by itself within its delay when nothing carries the writes, and before iterating or snapshotting', async () => {
     const inner = new CountingBackend();
-    const b = new BufferedBackend(inner);
+    const b = new BufferedBackend(inner, 20);
     await b.write([put('a', '1')]);
     await nextTurn();
-    await nextTurn();
+    expect(await read(inner, 'a')).toBeUndefined(); // waits for a Ready to carry it first
+    await new Promise((r) => setTimeout(r, 40));
     expect(await read(inner, 'a')).toBe('1');
     await b.write([put('b', '2')]);
     const keys: string[] = [];
@@ -111,7 +112,7 @@ describe('BufferedBackend', () => {
     await expect(b.flush()).rejects.toThrow(/disk full/);
   });
 
-  it('a sync write flushes with sync', async () => {
+  it('every flush is synced, and a sync write flushes at once', async () => {
     const synced: boolean[] = [];
     const inner = new (class extends MemoryBackend {
       override async write(ops: readonly BackendOp[], options?: WriteOptions): Promise<void> {
@@ -123,5 +124,32 @@ describe('BufferedBackend', () => {
     await b.write([put('a', '1')]);
     await b.write([put('b', '2')], { sync: true });
     expect(synced).toEqual([true]);
+    await b.write([put('c', '3')]);
+    await b.flush();
+    expect(synced).toEqual([true, true]);
+  });
+
+  it('hands pending ops to a writer it lands through, keeping them visible until they land', async () => {
+    const inner = new CountingBackend();
+    const b = new BufferedBackend(inner);
+    const landedBatches: number[] = [];
+    b.landThrough(async () => {
+      const drained = b.drain();
+      if (drained === undefined) return;
+      expect(await read(b, 'a')).toBe('1'); // in flight: still answered from the overlay
+      await inner.write(drained.ops);
+      landedBatches.push(drained.ops.length);
+      drained.landed();
+    });
+    await b.write([put('a', '1')]);
+    await b.write([put('b', '2'), del('c')]);
+    await b.flush();
+    expect(landedBatches).toEqual([3]);
+    expect(b.drain()).toBeUndefined();
+    expect(await read(b, 'a')).toBe('1');
+    await b.write([put('d', '4')]);
+    const drained = b.drain();
+    drained?.failed(new Error('disk gone'));
+    await expect(b.get('key', utf8('d'))).rejects.toThrow(/failed earlier: disk gone/);
   });
 });

@@ -11,6 +11,7 @@ import type { KvOp, OrderedKv } from '../../src/storage/kv.js';
 import { LevelKv } from '../../src/storage/level-kv.js';
 import { repairKv, type RepairResult } from '../../src/storage/level-wal.js';
 import { MemoryKv } from '../../src/storage/memory-kv.js';
+import { fromUtf8 } from '../../src/util/bytes.js';
 
 export interface StorageHarness {
   readonly label: string;
@@ -71,6 +72,14 @@ export function memoryHarness(disk = new MemoryKv('mem-disk-1')): StorageHarness
 
 export async function rawWrite(h: StorageHarness, ops: KvOp[]): Promise<void> {
   await h.raw((kv) => kv.batch(ops, { sync: true }));
+}
+
+/** Every key and value of a store as text, then closes it (small test disks). */
+export async function textContents(kv: OrderedKv): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for await (const [k, v] of kv.iterate({})) out[fromUtf8(k)] = fromUtf8(v);
+  await kv.close();
+  return out;
 }
 
 export async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
