@@ -7,7 +7,10 @@ import { randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
+import { createGrpcServer, type GrpcServer } from '../grpc/server.js';
+import { shareWithGrpc } from '../grpc/port-sharing.js';
 import { buildApp } from '../http/app.js';
+import { limitsFor } from '../http/limits.js';
 import type { MemberConfig, TlsFiles } from '../server/config.js';
 import { requestTimeoutMs } from '../server/config.js';
 import { Member } from '../server/member.js';
@@ -74,6 +77,12 @@ export async function startServer(config: MemberConfig, logLevel = config.logLev
   const service = new MemberService(member);
   const apps: FastifyInstance[] = [];
   const clientUrls: string[] = [];
+  // etcd serves its gRPC API and the JSON gateway on the same client URLs.
+  const grpc: GrpcServer = createGrpcServer(service, limitsFor(config.maxRequestBytes));
+  const closeApps = async (): Promise<void> => {
+    grpc.close();
+    for (const app of apps) await app.close();
+  };
   try {
     for (const raw of config.listenClientUrls) {
       const url = new URL(raw);
@@ -86,12 +95,13 @@ export async function startServer(config: MemberConfig, logLevel = config.logLev
         version: { etcdserver: '3.5.0', etcdcluster: '3.5.0' },
         healthTimeoutMs: requestTimeoutMs(config),
       });
+      shareWithGrpc(app.server, (socket) => grpc.injectConnection(socket));
       const address = await app.listen({ host: url.hostname, port: Number(url.port) });
       apps.push(app);
       clientUrls.push(address);
     }
   } catch (err) {
-    for (const app of apps) await app.close();
+    await closeApps();
     await member.stop();
     throw err;
   }
@@ -101,7 +111,7 @@ export async function startServer(config: MemberConfig, logLevel = config.logLev
     clientUrls,
     removed: member.whenRemoved(),
     stop: async () => {
-      for (const app of apps) await app.close();
+      await closeApps();
       await member.stop();
     },
   };
