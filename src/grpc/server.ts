@@ -77,6 +77,11 @@ export function createGrpcServer(service: KV, limits: Limits): GrpcServer {
   const injector = server.createConnectionInjector(ServerCredentials.createInsecure());
   return {
     injectConnection: (socket) => injector.injectConnection(socket),
-    close: () => injector.destroy(),
+    close: () => {
+      // Open streams (watches, keep-alives) would hold a graceful close open: cancel them now,
+      // as the gateway's forceCloseConnections does.
+      injector.drain(0);
+      injector.destroy();
+    },
   };
 }

@@ -38,7 +38,7 @@ export async function startCairn(size: number): Promise<Endpoints> {
   const dir = mkdtempSync(join(tmpdir(), 'cairn-grpc-'));
   const members = [];
   for (let i = 1; i <= size; i++) {
-    members.push({ name: `m${i}`, client: `http://127.0.0.1:${await freePort()}`, peer: `http://127.0.0.1:${await freePort()}` });
+    members.push({ name: size === 1 ? 'default' : `m${i}`, client: `http://127.0.0.1:${await freePort()}`, peer: `http://127.0.0.1:${await freePort()}` });
   }
   const initialCluster = new Map(members.map((m) => [m.name, [m.peer]] as const));
   const nodes: CairnNode[] = await Promise.all(
