@@ -65,6 +65,9 @@ function implementations(ctx: GrpcContext): Record<string, UntypedServiceImpleme
   };
 }
 
+/** Every service registered, by its full proto name. */
+export const SERVED_SERVICES: readonly string[] = Object.keys(implementations({} as GrpcContext));
+
 export function createGrpcServer(service: KV, limits: Limits): GrpcServer {
   const server = new Server({
     // Requests up to twice etcd's limit are read so the handler can refuse them in etcd's words.
