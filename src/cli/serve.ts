@@ -78,7 +78,7 @@ export async function startServer(config: MemberConfig, logLevel = config.logLev
   const apps: FastifyInstance[] = [];
   const clientUrls: string[] = [];
   // etcd serves its gRPC API and the JSON gateway on the same client URLs.
-  const grpc: GrpcServer = createGrpcServer(service, limitsFor(config.maxRequestBytes));
+  const grpc: GrpcServer = createGrpcServer(service, limitsFor(config.maxRequestBytes), member.metrics.registry);
   const closeApps = async (): Promise<void> => {
     grpc.close();
     for (const app of apps) await app.close();

@@ -6,11 +6,13 @@
  */
 import { Server, ServerCredentials, status as grpcStatus } from '@grpc/grpc-js';
 import type { handleUnaryCall, UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { Registry } from 'prom-client';
 import type { KV } from '../api/kv.js';
 import { UNARY } from '../api/rpcs.js';
 import type { Limits } from '../http/limits.js';
 import { unary, type GrpcContext } from './calls.js';
 import { serviceDefinition, type Sized } from './definitions.js';
+import { grpcMetrics } from './metrics.js';
 import type { ProtoObject } from './proto-object.js';
 import { leaseKeepAliveCall, snapshotCall, watchCall } from './streams.js';
 
@@ -68,8 +70,10 @@ function implementations(ctx: GrpcContext): Record<string, UntypedServiceImpleme
 /** Every service registered, by its full proto name. */
 export const SERVED_SERVICES: readonly string[] = Object.keys(implementations({} as GrpcContext));
 
-export function createGrpcServer(service: KV, limits: Limits): GrpcServer {
+/** `registry`, when given, gets etcd's grpc_server_* metrics. */
+export function createGrpcServer(service: KV, limits: Limits, registry?: Registry): GrpcServer {
   const server = new Server({
+    interceptors: registry === undefined ? [] : [grpcMetrics(registry)],
     // Requests up to twice etcd's limit are read so the handler can refuse them in etcd's words.
     'grpc.max_receive_message_length': 2 * limits.grpcMessageBytes,
     'grpc.max_send_message_length': -1,

@@ -162,6 +162,20 @@ function suite(name: string, start: () => Promise<Endpoints | undefined>): void 
       expect(stranger.code).toBe(12);
     });
 
+    it("counts RPCs in etcd's grpc_server_* metrics", async (ctx) => {
+      if (servers === undefined) return ctx.skip();
+      await failure(unary(client('KV'), 'Put', { key: Buffer.alloc(0), value: Buffer.from('x') }));
+      await unary(client('KV'), 'Range', { key: Buffer.from('m') });
+      const metrics = await (await fetch(`http://${servers.hosts[0]}/metrics`)).text();
+      const value = (line: string): number => Number(new RegExp(`^${line.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(metrics)?.[1] ?? 'NaN');
+      const kv = 'grpc_service="etcdserverpb.KV"';
+      expect(value(`grpc_server_handled_total{grpc_code="InvalidArgument",grpc_method="Put",${kv},grpc_type="unary"}`)).toBeGreaterThanOrEqual(1);
+      expect(value(`grpc_server_started_total{grpc_method="Range",${kv},grpc_type="unary"}`)).toBeGreaterThanOrEqual(1);
+      expect(value(`grpc_server_msg_received_total{grpc_method="Range",${kv},grpc_type="unary"}`)).toBeGreaterThanOrEqual(1);
+      expect(value(`grpc_server_msg_sent_total{grpc_method="Range",${kv},grpc_type="unary"}`)).toBeGreaterThanOrEqual(1);
+      expect(value(`grpc_server_handled_total{grpc_code="OK",grpc_method="Range",${kv},grpc_type="unary"}`)).toBeGreaterThanOrEqual(1);
+    });
+
     it('serves the JSON gateway on the same port', async (ctx) => {
       if (servers === undefined) return ctx.skip();
       const res = await fetch(`http://${servers.hosts[0]}/version`);
