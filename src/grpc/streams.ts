@@ -54,28 +54,26 @@ export function watchCall(ctx: GrpcContext): Bidi {
 export function leaseKeepAliveCall(ctx: GrpcContext): Bidi {
   return (call) => {
     const rpc = STREAMING.leaseKeepAlive;
-    // Answers go out in request order: each renewal waits for the one before it.
-    let chain = requireLeader(ctx, call.metadata);
-    let failed = false;
-    const fail = (err: unknown): void => {
-      failed = true;
-      failStream(call, err);
-    };
-    chain.catch(fail);
+    // One request at a time, as etcd's receive loop: answers stay in order and a client that
+    // sends faster than renewals complete is held back by HTTP/2 flow control, not buffered.
+    call.pause();
     call.on('data', (m: Sized) => {
-      chain = chain.then(async () => {
-        if (failed) return;
+      call.pause();
+      void (async () => {
         const req: LeaseKeepAliveRequest = decodeRequest(ctx, rpc, m);
         await send(call, toProto(rpc.response, await ctx.service.leaseKeepAlive(req)));
-      });
-      chain.catch(fail);
+        call.resume();
+      })().catch((err: unknown) => failStream(call, err));
     });
-    // After a half-close etcd answers what it has and ends with OK.
+    // After a half-close etcd answers what it has (done: reading resumes only after each
+    // answer) and ends with OK.
     call.on('end', () => {
-      void chain.then(() => {
-        if (!failed && !call.cancelled && !call.destroyed) call.end();
-      }, () => undefined);
+      if (!call.cancelled && !call.destroyed) call.end();
     });
+    requireLeader(ctx, call.metadata).then(
+      () => call.resume(),
+      (err: unknown) => failStream(call, err),
+    );
   };
 }
 
