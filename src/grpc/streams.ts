@@ -36,6 +36,8 @@ export function watchCall(ctx: GrpcContext): Bidi {
       });
       call.on('cancelled', () => stream.close());
       call.on('close', () => stream.close());
+      // The client may have gone while the leader check ran: its 'cancelled' has been emitted.
+      if (call.cancelled || call.destroyed) stream.close();
       try {
         for await (const wr of stream) {
           await send(call, toProto(STREAMING.watch.response, wr));
