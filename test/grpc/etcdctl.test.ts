@@ -43,10 +43,14 @@ function etcdctl(host: string, args: readonly string[], stdin = ''): Promise<Run
   });
 }
 
-/** A command that never ends by itself (elect): its output once `lines` lines are out, then SIGINT. */
-function etcdctlUntil(host: string, args: readonly string[], lines: number): Promise<string> {
+/**
+ * A command that never ends by itself (elect, watch): its output once `lines` lines are out,
+ * then SIGINT. `whileRunning` runs once the command has had time to open its stream.
+ */
+function etcdctlUntil(host: string, args: readonly string[], lines: number, whileRunning?: () => Promise<unknown>): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(ETCDCTL, ['--endpoints', host, ...args], { env: { ETCDCTL_API: '3', PATH: process.env['PATH'] } });
+    if (whileRunning) setTimeout(() => void whileRunning().catch(reject), 500);
     let out = '';
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -99,6 +103,12 @@ async function transcript(host: string): Promise<string[]> {
   await step(['compaction', '5']);
   await step(['get', '--rev', '1', 'a']);
   await step(['watch', 'a', '--rev', '1']);
+  const events = etcdctlUntil(host, ['watch', 'w', '--prefix', '--prev-kv'], 11, async () => {
+    await etcdctl(host, ['put', 'w1', 'x']);
+    await etcdctl(host, ['put', 'w1', 'y']);
+    await etcdctl(host, ['del', 'w1']);
+  });
+  steps.push(`$ watch w --prefix --prev-kv\n${await events}`);
   await step(['move-leader', '1234']);
   await step(['lock', 'L', '--', 'echo', 'hi']);
   await step(['del', '', '--prefix']);
