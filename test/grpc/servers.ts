@@ -19,6 +19,11 @@ export interface Endpoints {
   stop(): Promise<void>;
 }
 
+export interface CairnEndpoints extends Endpoints {
+  /** Stops one member (by index in `hosts`), leaving the others running. */
+  stopMember(i: number): Promise<void>;
+}
+
 async function waitForLeader(hosts: readonly string[]): Promise<void> {
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
@@ -34,7 +39,7 @@ async function waitForLeader(hosts: readonly string[]): Promise<void> {
   throw new Error(`no leader on ${hosts.join(',')}`);
 }
 
-export async function startCairn(size: number): Promise<Endpoints> {
+export async function startCairn(size: number): Promise<CairnEndpoints> {
   const dir = mkdtempSync(join(tmpdir(), 'cairn-grpc-'));
   const members = [];
   for (let i = 1; i <= size; i++) {
@@ -60,10 +65,16 @@ export async function startCairn(size: number): Promise<Endpoints> {
   );
   const hosts = members.map((m) => m.client.slice('http://'.length));
   await waitForLeader(hosts);
+  const running = new Set(nodes);
+  const stopNode = async (n: CairnNode | undefined): Promise<void> => {
+    if (n === undefined || !running.delete(n)) return;
+    await n.close();
+  };
   return {
     hosts,
+    stopMember: (i) => stopNode(nodes[i]),
     stop: async () => {
-      await Promise.all(nodes.map((n) => n.close()));
+      await Promise.all(nodes.map(stopNode));
       rmSync(dir, { recursive: true, force: true });
     },
   };
