@@ -4,11 +4,43 @@
  * txn if/then/else, leases kept alive and left to expire, watches (live and from a revision),
  * its lock and election helpers, and the member list.
  */
+import { createServer, connect, type Socket } from 'node:net';
 import { Etcd3, EtcdLockFailedError } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCairn, startEtcd, type Endpoints } from './servers.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A TCP relay to `target` whose connections can be cut, and new ones refused for a while. */
+async function relay(target: string): Promise<{ host: string; cut(): void; refuse(on: boolean): void; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  let refusing = false;
+  const [targetHost, targetPort] = target.split(':') as [string, string];
+  const server = createServer((client) => {
+    if (refusing) return void client.destroy();
+    const upstream = connect(Number(targetPort), targetHost);
+    for (const [a, b] of [[client, upstream], [upstream, client]] as const) {
+      sockets.add(a);
+      a.on('error', () => b.destroy());
+      a.on('close', () => {
+        sockets.delete(a);
+        b.destroy();
+      });
+      a.pipe(b);
+    }
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    host: `127.0.0.1:${(server.address() as { port: number }).port}`,
+    cut: () => {
+      for (const sock of sockets) sock.destroy();
+    },
+    refuse: (on) => {
+      refusing = on;
+    },
+    close: () => new Promise((r) => server.close(() => r())),
+  };
+}
 
 function suite(name: string, start: () => Promise<Endpoints | undefined>, members: number): void {
   describe(name, () => {
@@ -81,6 +113,37 @@ function suite(name: string, start: () => Promise<Endpoints | undefined>, member
       await expect.poll(() => replayed, { timeout: 5_000 }).toEqual(['Put w/a', 'Put w/b', 'Delete w/a']);
       await replay.cancel();
     });
+
+    it('resumes a watch after its connection is cut, without gaps or duplicates', async (ctx) => {
+      if (servers === undefined) return ctx.skip();
+      const proxy = await relay(servers.hosts[0] as string);
+      const watching = new Etcd3({ hosts: [proxy.host] });
+      try {
+        const watcher = await watching.watch().prefix('r/').create();
+        const seen: string[] = [];
+        // Registered after create(): counts re-connections only.
+        let reconnects = 0;
+        watcher.on('connected', () => reconnects++);
+
+        watcher.on('put', (kv) => seen.push(kv.value.toString()));
+        await client.put('r/k').value('1');
+        await expect.poll(() => seen, { timeout: 5_000 }).toEqual(['1']);
+        // Cut the stream and write while the watcher cannot reconnect: it must catch up on resume.
+        proxy.refuse(true);
+        proxy.cut();
+        await client.put('r/k').value('2');
+        await client.put('r/k').value('3');
+        proxy.refuse(false);
+        await client.put('r/k').value('4');
+        await expect.poll(() => seen, { timeout: 15_000 }).toEqual(['1', '2', '3', '4']);
+        expect(reconnects).toBeGreaterThanOrEqual(1);
+        await watcher.cancel();
+      } finally {
+        watching.close();
+        proxy.cut();
+        await proxy.close();
+      }
+    }, 20_000);
 
     it('locks: a second holder fails while the first holds the lock', async (ctx) => {
       if (servers === undefined) return ctx.skip();
