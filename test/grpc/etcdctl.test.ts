@@ -28,6 +28,10 @@ function normalise(text: string): string {
     .replace(/127\.0\.0\.1:\d+/g, '<EP>')
     .replace(/"(cluster_id|member_id|raft_term)":\d+/g, '"$1":<N>')
     .replace(/\b[0-9a-f]{12,16}\b/g, '<ID>')
+    // etcdctl pads IDs to 16 columns (%16x); cairn's IDs are shorter (below 2^53).
+    .replace(/ +<ID>/g, ' <ID>')
+    // Members come sorted by their (random) IDs, in etcd as in cairn.
+    .replace(/ETCD_INITIAL_CLUSTER="([^"]*)"/, (_, v: string) => `ETCD_INITIAL_CLUSTER="${v.split(',').sort().join(',')}"`)
     .replace(/took = [^\n]+/g, 'took = <T>')
     .replace(/remaining\(\d+s\)/g, 'remaining(<N>s)')
     ;
@@ -97,6 +101,12 @@ async function transcript(host: string): Promise<string[]> {
   await step(['lease', 'revoke', '1234']);
   await step(['get', 'leased']);
   await step(['member', 'list']);
+  const added = await step(['member', 'add', 'l1', '--peer-urls=http://127.0.0.1:1', '--learner']);
+  const learner = /Member\s+([0-9a-f]+) added/.exec(added.out)?.[1] ?? 'none';
+  await step(['member', 'promote', learner]);
+  await step(['member', 'remove', learner]);
+  await step(['member', 'remove', learner]);
+  steps.push(normalise((await etcdctl(host, ['endpoint', 'hashkv'])).out).replace(/, \d+$/m, ', <HASH>'));
   await step(['endpoint', 'health']);
   await step(['alarm', 'list']);
   await step(['defrag']);
