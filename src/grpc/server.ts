@@ -4,6 +4,7 @@
  * call on the KV service, the same the JSON gateway makes (DESIGN.md: request logic lives once).
  * Auth, Lock and Election are not registered, so they answer code 12 as the gateway's 501 does.
  */
+import type { Socket } from 'node:net';
 import { Server, ServerCredentials, status as grpcStatus } from '@grpc/grpc-js';
 import type { handleUnaryCall, UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { Registry } from 'prom-client';
@@ -18,7 +19,7 @@ import { leaseKeepAliveCall, snapshotCall, watchCall } from './streams.js';
 
 export interface GrpcServer {
   /** Serves one accepted connection whose first bytes (the preface) are still unread. */
-  injectConnection(socket: import('node:net').Socket): void;
+  injectConnection(socket: Socket): void;
   /** Ends every gRPC connection now (open streams fail). */
   close(): void;
 }
