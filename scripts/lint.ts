@@ -19,6 +19,7 @@ const allowed: Record<string, readonly string[]> = {
   api: ['util'],
   server: ['util', 'raft', 'storage', 'store', 'transport', 'api'],
   http: ['util', 'api', 'server'],
+  grpc: ['util', 'api', 'http'],
   client: ['util', 'api'],
   cli: ['*'],
   '.': ['*'],

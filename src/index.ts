@@ -2,8 +2,8 @@
  * `cairn`: embed a member in your process. `startNode()` recovers or creates the member in
  * `dataDir` and returns the same `KV` interface the HTTP client implements, plus `close()`.
  * A single-member node needs no network; with peers, members talk over TCP as `cairn serve`.
- * Pass `http: true` to also serve etcd's gateway on the client URLs. A storage failure stops
- * the member and resolves `failed`; it never ends the host process.
+ * Pass `http: true` to also serve etcd's gateway and gRPC API on the client URLs. A storage
+ * failure stops the member and resolves `failed`; it never ends the host process.
  */
 import { randomInt } from 'node:crypto';
 import type { KV } from './api/kv.js';
@@ -24,7 +24,7 @@ export { Member } from './server/member.js';
 export { KvError, isKvError } from './util/errors.js';
 
 export interface StartNodeOptions extends Partial<MemberConfig> {
-  /** Also serve etcd's HTTP gateway on `listenClientUrls`. */
+  /** Also serve etcd's HTTP gateway and gRPC API on `listenClientUrls`. */
   readonly http?: boolean;
 }
 

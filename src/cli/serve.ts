@@ -7,8 +7,11 @@ import { randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
+import { createGrpcServer, type GrpcServer } from '../grpc/server.js';
+import { shareWithGrpc } from '../grpc/port-sharing.js';
 import { buildApp } from '../http/app.js';
 import { autoMaxConnections } from '../http/connection-limits.js';
+import { limitsFor } from '../http/limits.js';
 import type { MemberConfig, TlsFiles } from '../server/config.js';
 import { requestTimeoutMs } from '../server/config.js';
 import { Member, type MemberOptions } from '../server/member.js';
@@ -90,6 +93,12 @@ export async function startServer(config: MemberConfig, logLevel = config.logLev
   const apps: FastifyInstance[] = [];
   const clientUrls: string[] = [];
   const maxConnections = config.maxConnections > 0 ? config.maxConnections : autoMaxConnections(openFileLimit());
+  // etcd serves its gRPC API and the JSON gateway on the same client URLs.
+  const grpc: GrpcServer = createGrpcServer(service, limitsFor(config.maxRequestBytes), member.metrics.registry);
+  const closeClients = async (): Promise<void> => {
+    grpc.close();
+    for (const app of apps.splice(0)) await app.close();
+  };
   try {
     for (const raw of config.listenClientUrls) {
       const url = new URL(raw);
@@ -104,19 +113,17 @@ export async function startServer(config: MemberConfig, logLevel = config.logLev
         connectionLimits: { maxConnections },
         warn: (fields, msg) => log.warn(fields, msg),
       });
+      shareWithGrpc(app.server, (socket) => grpc.injectConnection(socket));
       const address = await app.listen({ host: url.hostname, port: Number(url.port) });
       apps.push(app);
       clientUrls.push(address);
     }
   } catch (err) {
-    for (const app of apps) await app.close();
+    await closeClients();
     await member.stop();
     throw err;
   }
   log.info({ clientUrls, version: CAIRN_VERSION, maxConnections }, 'serving client requests');
-  const closeClients = async () => {
-    for (const app of apps.splice(0)) await app.close();
-  };
   return {
     member,
     clientUrls,

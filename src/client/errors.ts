@@ -11,6 +11,18 @@ export class OutcomeUnknownError extends KvError {
   }
 }
 
+/**
+ * The server answered success, so a write was applied, but the answer could not be decoded
+ * (e.g. a real etcd's 64-bit IDs beyond 2^53). Never a plain failure: the caller must not
+ * conclude that nothing happened.
+ */
+export class AppliedUnreadableError extends KvError {
+  readonly applied = true;
+  constructor(override readonly cause: unknown, endpoint: string) {
+    super('Unknown', `cairn client: ${endpoint} applied the request, but its answer could not be read (${(cause as Error)?.message ?? String(cause)})`);
+  }
+}
+
 /** Server answers that prove the request was not applied: safe to send again, elsewhere. */
 export const NOT_APPLIED: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['NoLeader', 'ProposalDropped', 'NotCapable', 'TooManyRequests']);
 

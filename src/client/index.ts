@@ -1,7 +1,7 @@
 /** `cairn/client`: the HTTP client (etcd v3 gateway) with failover and resumable watches. */
 export { Client, type ClientOptions, type Bytes } from './client.js';
 export { TxnBuilder, compare, op } from './txn.js';
-export { OutcomeUnknownError } from './errors.js';
+export { AppliedUnreadableError, OutcomeUnknownError } from './errors.js';
 export type { WatchBatch, ResumableWatchOptions } from './resumable-watch.js';
 export type * from '../api/kv.js';
 export { KvError, isKvError } from '../util/errors.js';

@@ -5,7 +5,7 @@
  */
 import { decodeJson, encodeMessage, kvErrorFromBody, type ErrorBody, type MessageDesc } from '../api/json.js';
 import { KvError } from '../util/errors.js';
-import { MAYBE_APPLIED, NOT_APPLIED, neverSent, OutcomeUnknownError } from './errors.js';
+import { AppliedUnreadableError, MAYBE_APPLIED, NOT_APPLIED, neverSent, OutcomeUnknownError } from './errors.js';
 
 export interface EndpointPool {
   /** Endpoints to try, current preferred first. */
@@ -68,7 +68,12 @@ export async function callUnary<Req, Res>(
       const text = await res.text();
       if (res.ok) {
         pool.prefer(endpoint);
-        return decodeJson(resDesc, text);
+        try {
+          return decodeJson(resDesc, text);
+        } catch (err) {
+          if (o.idempotent) throw err;
+          throw new AppliedUnreadableError(err, endpoint);
+        }
       }
       let err: KvError;
       try {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { Client, compare, op, OutcomeUnknownError } from '../../src/client/index.js';
+import { AppliedUnreadableError, Client, compare, op, OutcomeUnknownError } from '../../src/client/index.js';
 import { buildApp } from '../../src/http/app.js';
 import { MemberService } from '../../src/server/service.js';
 import { fromUtf8 } from '../../src/util/bytes.js';
@@ -74,6 +74,25 @@ describe('Client', () => {
     } finally {
       silent.closeAllConnections();
       silent.close();
+    }
+  });
+
+  it('reports a write acknowledged with an unreadable answer as applied, never as a plain failure', async () => {
+    const { createServer } = await import('node:http');
+    // A real etcd's IDs go past 2^53, which cairn's decoder refuses; the put was applied all the same.
+    const etcdLike = createServer((_req, res) => res.end('{"header":{"cluster_id":"11605249171607781595","revision":"2"}}'));
+    await new Promise<void>((r) => etcdLike.listen(0, '127.0.0.1', r));
+    const port = (etcdLike.address() as { port: number }).port;
+    try {
+      const client = new Client({ endpoints: [`http://127.0.0.1:${port}`] });
+      const put = client.put({ key: new TextEncoder().encode('x'), value: new Uint8Array(0) });
+      await expect(put).rejects.toBeInstanceOf(AppliedUnreadableError);
+      await expect(put).rejects.toThrow(/applied the request, but its answer could not be read/);
+      // A read changed nothing: its failure stays an ordinary one.
+      await expect(client.get('x')).rejects.not.toBeInstanceOf(AppliedUnreadableError);
+    } finally {
+      etcdLike.closeAllConnections();
+      etcdLike.close();
     }
   });
 

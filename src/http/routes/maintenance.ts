@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import type { Snapshot } from '../../api/kv.js';
+import type { Snapshot, SnapshotChunk } from '../../api/kv.js';
 import { encodeMessage } from '../../api/json.js';
 import { STREAMING, UNARY } from '../../api/rpcs.js';
 import type { HttpContext } from '../context.js';
@@ -32,6 +32,18 @@ async function* blobs(snapshot: Snapshot): AsyncGenerator<Uint8Array> {
   if (pending.length > 0) yield pending;
 }
 
+/** etcd's snapshot stream: the blobs with the bytes still to come, then the SHA-256 of them all. */
+export async function* snapshotChunks(snapshot: Snapshot): AsyncGenerator<SnapshotChunk> {
+  const sha = createHash('sha256');
+  let sent = 0;
+  for await (const blob of blobs(snapshot)) {
+    sha.update(blob);
+    sent += blob.length;
+    yield { remainingBytes: Math.max(0, snapshot.totalBytes - sent), blob };
+  }
+  yield { remainingBytes: 0, blob: new Uint8Array(sha.digest()) };
+}
+
 function snapshotRoute(app: FastifyInstance, ctx: HttpContext): void {
   const { path, request: requestDesc, response } = STREAMING.snapshot;
   ctx.gatewayPaths.add(path);
@@ -44,18 +56,11 @@ function snapshotRoute(app: FastifyInstance, ctx: HttpContext): void {
     // From here failures are stream errors, as grpc-gateway reports a failed first Recv.
     reply.hijack();
     const out = new ResultStream(reply.raw);
-    const sha = createHash('sha256');
-    let sent = 0;
     try {
-      const snapshot = await ctx.service.snapshot();
-      for await (const blob of blobs(snapshot)) {
+      for await (const chunk of snapshotChunks(await ctx.service.snapshot())) {
         if (out.closed) return;
-        sha.update(blob);
-        sent += blob.length;
-        const remainingBytes = Math.max(0, snapshot.totalBytes - sent);
-        await out.write(encodeMessage(response, { remainingBytes, blob }));
+        await out.write(encodeMessage(response, chunk));
       }
-      await out.write(encodeMessage(response, { remainingBytes: 0, blob: new Uint8Array(sha.digest()) }));
       out.end();
     } catch (err) {
       out.fail(err);

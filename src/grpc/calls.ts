@@ -1,0 +1,78 @@
+/**
+ * How one gRPC call meets the service: etcd's limits and `hasleader` metadata checked first,
+ * the request translated to the API's types, failures answered with etcd's status code and text
+ * (the rpctypes table lives once, in src/util/errors.ts).
+ */
+import type { Metadata, ServerDuplexStream, ServerWritableStream, ServiceError, handleUnaryCall } from '@grpc/grpc-js';
+import type { KV } from '../api/kv.js';
+import type { Rpc } from '../api/rpcs.js';
+import { toKvError } from '../http/errors.js';
+import type { Limits } from '../http/limits.js';
+import { KvError } from '../util/errors.js';
+import type { Sized } from './definitions.js';
+import { fromProto, toProto, type ProtoObject } from './proto-object.js';
+
+export interface GrpcContext {
+  readonly service: KV;
+  readonly limits: Limits;
+}
+
+/** A failure as the status grpc-js sends: etcd's code and its message text. */
+export function toStatus(err: unknown): Partial<ServiceError> {
+  const e = toKvError(err);
+  return { code: e.grpcCode, details: e.message };
+}
+
+/** etcd's gRPC receive limit (max-request-bytes + 512 KiB), with grpc-go's wording. */
+export function checkSize(ctx: GrpcContext, size: number): void {
+  const max = ctx.limits.grpcMessageBytes;
+  if (size > max) throw new KvError('GrpcMessageTooLarge', `grpc: received message larger than max (${size} vs. ${max})`);
+}
+
+/** `hasleader: true` (etcdctl watch and keep-alive, clientv3 WithRequireLeader): fail fast without a leader. */
+export async function requireLeader(ctx: GrpcContext, metadata: Metadata): Promise<void> {
+  if (metadata.get('hasleader')[0] !== 'true') return;
+  const status = await ctx.service.status().catch(() => undefined);
+  if (status === undefined || status.leader === 0) throw new KvError('NoLeader');
+}
+
+export function decodeRequest<Req>(ctx: GrpcContext, rpc: Rpc<Req, unknown>, req: Sized): Req {
+  checkSize(ctx, req.size);
+  return fromProto(rpc.request, req.message);
+}
+
+/** One unary RPC served by `call`. */
+export function unary<Req, Res>(ctx: GrpcContext, rpc: Rpc<Req, Res>, call: (req: Req) => Promise<Res>): handleUnaryCall<Sized, ProtoObject> {
+  return (c, callback) => {
+    void (async () => {
+      await requireLeader(ctx, c.metadata);
+      const res = await call(decodeRequest(ctx, rpc, c.request));
+      callback(null, toProto(rpc.response, res));
+    })().catch((err: unknown) => callback(toStatus(err)));
+  };
+}
+
+type OutStream = ServerWritableStream<Sized, ProtoObject> | ServerDuplexStream<Sized, ProtoObject>;
+
+/** Writes one message; resolves once the transport can take more, or the call is gone. */
+export async function send(call: OutStream, message: ProtoObject): Promise<void> {
+  if (call.cancelled || call.destroyed) return;
+  if (call.write(message)) return;
+  await new Promise<void>((resolve) => {
+    const done = (): void => {
+      call.off('drain', done);
+      call.off('cancelled', done);
+      call.off('close', done);
+      resolve();
+    };
+    call.on('drain', done);
+    call.on('cancelled', done);
+    call.on('close', done);
+  });
+}
+
+/** Ends a stream with etcd's status for `err` (ignored once the client has gone). */
+export function failStream(call: OutStream, err: unknown): void {
+  if (call.cancelled || call.destroyed) return;
+  call.emit('error', toStatus(err));
+}

@@ -1,0 +1,95 @@
+/**
+ * etcd's v3 gRPC API as a grpc-js server that owns no socket: the client listener hands it the
+ * connections that open with the HTTP/2 preface (port-sharing.ts). Every RPC translates to one
+ * call on the KV service, the same the JSON gateway makes (DESIGN.md: request logic lives once).
+ * Auth, Lock and Election are not registered, so they answer code 12 as the gateway's 501 does.
+ */
+import type { Socket } from 'node:net';
+import { Server, ServerCredentials, status as grpcStatus } from '@grpc/grpc-js';
+import type { handleUnaryCall, UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { Registry } from 'prom-client';
+import type { KV } from '../api/kv.js';
+import { UNARY } from '../api/rpcs.js';
+import type { Limits } from '../http/limits.js';
+import { unary, type GrpcContext } from './calls.js';
+import { serviceDefinition, type Sized } from './definitions.js';
+import { grpcMetrics } from './metrics.js';
+import type { ProtoObject } from './proto-object.js';
+import { leaseKeepAliveCall, snapshotCall, watchCall } from './streams.js';
+
+export interface GrpcServer {
+  /** Serves one accepted connection whose first bytes (the preface) are still unread. */
+  injectConnection(socket: Socket): void;
+  /** Ends every gRPC connection now (open streams fail). */
+  close(): void;
+}
+
+function implementations(ctx: GrpcContext): Record<string, UntypedServiceImplementation> {
+  const s = ctx.service;
+  return {
+    'etcdserverpb.KV': {
+      Range: unary(ctx, UNARY.range, (r) => s.range(r)),
+      Put: unary(ctx, UNARY.put, (r) => s.put(r)),
+      DeleteRange: unary(ctx, UNARY.deleteRange, (r) => s.deleteRange(r)),
+      Txn: unary(ctx, UNARY.txn, (r) => s.txn(r)),
+      Compact: unary(ctx, UNARY.compact, (r) => s.compact(r)),
+    },
+    'etcdserverpb.Watch': { Watch: watchCall(ctx) },
+    'etcdserverpb.Lease': {
+      LeaseGrant: unary(ctx, UNARY.leaseGrant, (r) => s.leaseGrant(r)),
+      LeaseRevoke: unary(ctx, UNARY.leaseRevoke, (r) => s.leaseRevoke(r)),
+      LeaseKeepAlive: leaseKeepAliveCall(ctx),
+      LeaseTimeToLive: unary(ctx, UNARY.leaseTimeToLive, (r) => s.leaseTimeToLive(r)),
+      LeaseLeases: unary(ctx, UNARY.leaseLeases, () => s.leaseLeases()),
+    },
+    'etcdserverpb.Cluster': {
+      MemberAdd: unary(ctx, UNARY.memberAdd, (r) => s.memberAdd(r)),
+      MemberRemove: unary(ctx, UNARY.memberRemove, (r) => s.memberRemove(r)),
+      MemberUpdate: unary(ctx, UNARY.memberUpdate, (r) => s.memberUpdate(r)),
+      MemberList: unary(ctx, UNARY.memberList, (r) => s.memberList(r)),
+      MemberPromote: unary(ctx, UNARY.memberPromote, (r) => s.memberPromote(r)),
+    },
+    'etcdserverpb.Maintenance': {
+      Alarm: unary(ctx, UNARY.alarm, (r) => s.alarm(r)),
+      Status: unary(ctx, UNARY.status, () => s.status()),
+      Defragment: unary(ctx, UNARY.defragment, () => s.defragment()),
+      Hash: unary(ctx, UNARY.hash, () => s.hash()),
+      HashKV: unary(ctx, UNARY.hashKV, (r) => s.hashKV(r)),
+      Snapshot: snapshotCall(ctx),
+      MoveLeader: unary(ctx, UNARY.moveLeader, (r) => s.moveLeader(r)),
+    },
+    // etcd registers the standard health service: "" is SERVING, any other name is unknown.
+    'grpc.health.v1.Health': {
+      Check: ((call, callback) => {
+        if ((call.request.message['service'] ?? '') === '') callback(null, { status: 'SERVING' });
+        else callback({ code: grpcStatus.NOT_FOUND, details: 'unknown service' });
+      }) satisfies handleUnaryCall<Sized, ProtoObject>,
+    },
+  };
+}
+
+/** Every service registered, by its full proto name. */
+export const SERVED_SERVICES: readonly string[] = Object.keys(implementations({} as GrpcContext));
+
+/** `registry`, when given, gets etcd's grpc_server_* metrics. */
+export function createGrpcServer(service: KV, limits: Limits, registry?: Registry): GrpcServer {
+  const server = new Server({
+    interceptors: registry === undefined ? [] : [grpcMetrics(registry)],
+    // Requests up to twice etcd's limit are read so the handler can refuse them in etcd's words.
+    'grpc.max_receive_message_length': 2 * limits.grpcMessageBytes,
+    'grpc.max_send_message_length': -1,
+  });
+  for (const [name, impl] of Object.entries(implementations({ service, limits }))) {
+    server.addService(serviceDefinition(name), impl);
+  }
+  const injector = server.createConnectionInjector(ServerCredentials.createInsecure());
+  return {
+    injectConnection: (socket) => injector.injectConnection(socket),
+    close: () => {
+      // Open streams (watches, keep-alives) would hold a graceful close open: cancel them now,
+      // as the gateway's forceCloseConnections does.
+      injector.drain(0);
+      injector.destroy();
+    },
+  };
+}

@@ -1,0 +1,97 @@
+/**
+ * etcd's streaming RPCs over gRPC: Watch (bidirectional, many watches per stream), LeaseKeepAlive
+ * (one answer per request, in order) and Snapshot (server stream). The semantics come from the
+ * same service calls the gateway's streams use; this file only moves messages.
+ */
+import type { handleBidiStreamingCall, handleServerStreamingCall } from '@grpc/grpc-js';
+import type { LeaseKeepAliveRequest, WatchStream } from '../api/kv.js';
+import { STREAMING } from '../api/rpcs.js';
+import { snapshotChunks } from '../http/routes/maintenance.js';
+import { decodeRequest, failStream, requireLeader, send, type GrpcContext } from './calls.js';
+import type { Sized } from './definitions.js';
+import { toProto, type ProtoObject } from './proto-object.js';
+
+type Bidi = handleBidiStreamingCall<Sized, ProtoObject>;
+
+export function watchCall(ctx: GrpcContext): Bidi {
+  return (call) => {
+    void (async () => {
+      let stream: WatchStream;
+      try {
+        await requireLeader(ctx, call.metadata);
+        stream = ctx.service.watch();
+      } catch (err) {
+        failStream(call, err);
+        return;
+      }
+      // A client half-close does not end the stream: etcd keeps sending events until cancelled.
+      call.on('data', (m: Sized) => {
+        try {
+          const req = decodeRequest(ctx, STREAMING.watch, m);
+          if (req !== undefined) stream.send(req);
+        } catch (err) {
+          failStream(call, err);
+          stream.close();
+        }
+      });
+      call.on('cancelled', () => stream.close());
+      call.on('close', () => stream.close());
+      // The client may have gone while the leader check ran: its 'cancelled' has been emitted.
+      if (call.cancelled || call.destroyed) stream.close();
+      try {
+        for await (const wr of stream) {
+          await send(call, toProto(STREAMING.watch.response, wr));
+          if (call.cancelled || call.destroyed) break;
+        }
+        if (!call.cancelled && !call.destroyed) call.end();
+      } catch (err) {
+        failStream(call, err);
+      } finally {
+        stream.close();
+      }
+    })();
+  };
+}
+
+export function leaseKeepAliveCall(ctx: GrpcContext): Bidi {
+  return (call) => {
+    const rpc = STREAMING.leaseKeepAlive;
+    // One request at a time, as etcd's receive loop: answers stay in order and a client that
+    // sends faster than renewals complete is held back by HTTP/2 flow control, not buffered.
+    call.pause();
+    call.on('data', (m: Sized) => {
+      call.pause();
+      void (async () => {
+        const req: LeaseKeepAliveRequest = decodeRequest(ctx, rpc, m);
+        await send(call, toProto(rpc.response, await ctx.service.leaseKeepAlive(req)));
+        call.resume();
+      })().catch((err: unknown) => failStream(call, err));
+    });
+    // After a half-close etcd answers what it has (done: reading resumes only after each
+    // answer) and ends with OK.
+    call.on('end', () => {
+      if (!call.cancelled && !call.destroyed) call.end();
+    });
+    requireLeader(ctx, call.metadata).then(
+      () => call.resume(),
+      (err: unknown) => failStream(call, err),
+    );
+  };
+}
+
+export function snapshotCall(ctx: GrpcContext): handleServerStreamingCall<Sized, ProtoObject> {
+  return (call) => {
+    void (async () => {
+      try {
+        decodeRequest(ctx, STREAMING.snapshot, call.request);
+        for await (const chunk of snapshotChunks(await ctx.service.snapshot())) {
+          if (call.cancelled || call.destroyed) return;
+          await send(call, toProto(STREAMING.snapshot.response, chunk));
+        }
+        call.end();
+      } catch (err) {
+        failStream(call, err);
+      }
+    })();
+  };
+}

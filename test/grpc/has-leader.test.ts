@@ -1,0 +1,67 @@
+/**
+ * etcd's `hasleader: true` metadata (etcdctl's watch and keep-alive, clientv3's
+ * WithRequireLeader): while the member knows no leader, calls and streams carrying it fail at
+ * once with 14 `etcdserver: no leader` instead of waiting for a timeout.
+ */
+import { credentials, loadPackageDefinition, Metadata, type Client, type ServiceError } from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import { afterAll, expect, it } from 'vitest';
+import { startCairn, type CairnEndpoints } from './servers.js';
+
+type Ctor = new (address: string, creds: ReturnType<typeof credentials.createInsecure>) => Client;
+const pb = (
+  loadPackageDefinition(loadSync('rpc.proto', { includeDirs: [new URL('../../proto/', import.meta.url).pathname], keepCase: true, longs: String })) as unknown as {
+    etcdserverpb: Record<string, Ctor>;
+  }
+).etcdserverpb;
+
+let cluster: CairnEndpoints | undefined;
+const clients: Client[] = [];
+afterAll(async () => {
+  for (const c of clients) c.close();
+  await cluster?.stop();
+});
+
+const requireLeader = (): Metadata => {
+  const md = new Metadata();
+  md.set('hasleader', 'true');
+  return md;
+};
+
+/** The status a stream ends with. */
+function streamStatus(call: NodeJS.EventEmitter): Promise<{ code: number; details: string }> {
+  return new Promise((resolve) => {
+    call.on('data', () => undefined);
+    call.on('error', (e: ServiceError) => resolve({ code: e.code, details: e.details }));
+    call.on('status', (s: { code: number; details: string }) => resolve({ code: s.code, details: s.details }));
+  });
+}
+
+it('refuses hasleader calls and streams with 14 "etcdserver: no leader" while there is no leader', async () => {
+  cluster = await startCairn(3);
+  const host = cluster.hosts[0] as string;
+  const kv = new (pb['KV'] as Ctor)(host, credentials.createInsecure());
+  const watch = new (pb['Watch'] as Ctor)(host, credentials.createInsecure());
+  const lease = new (pb['Lease'] as Ctor)(host, credentials.createInsecure());
+  clients.push(kv, watch, lease);
+  type UnaryFn = (r: object, md: Metadata, cb: (e: ServiceError | null) => void) => void;
+  const range = (md: Metadata) =>
+    new Promise<ServiceError | null>((resolve) => (kv as unknown as { Range: UnaryFn }).Range({ key: Buffer.from('a') }, md, resolve));
+  // With a leader the metadata changes nothing.
+  expect(await range(requireLeader())).toBeNull();
+
+  await cluster.stopMember(1);
+  await cluster.stopMember(2);
+  await expect
+    .poll(async () => ((await (await fetch(`http://${host}/v3/maintenance/status`, { method: 'POST', body: '{}' })).json()) as { leader?: string }).leader, {
+      timeout: 10_000,
+    })
+    .toBeUndefined();
+
+  const err = await range(requireLeader());
+  expect([err?.code, err?.details]).toEqual([14, 'etcdserver: no leader']);
+  const w = (watch as unknown as { Watch(md: Metadata): NodeJS.EventEmitter }).Watch(requireLeader());
+  expect(await streamStatus(w)).toEqual({ code: 14, details: 'etcdserver: no leader' });
+  const k = (lease as unknown as { LeaseKeepAlive(md: Metadata): NodeJS.EventEmitter }).LeaseKeepAlive(requireLeader());
+  expect(await streamStatus(k)).toEqual({ code: 14, details: 'etcdserver: no leader' });
+}, 30_000);

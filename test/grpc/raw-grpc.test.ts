@@ -1,0 +1,189 @@
+/**
+ * cairn's gRPC answers checked message by message with a raw grpc-js client built from the
+ * project's .proto files: status codes and texts, the watch stream's ID rules, keep-alive of an
+ * unknown lease, the health service, unknown services, etcd's receive limit. Every check runs
+ * against a real etcd 3.4 too where one is installed, which also proves the .proto files'
+ * field numbers against etcd's.
+ */
+import { credentials, loadPackageDefinition, Metadata, type Client, type ServiceError } from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCairn, startEtcd, type Endpoints } from './servers.js';
+
+type Msg = Record<string, unknown>;
+type Ctor = new (address: string, creds: ReturnType<typeof credentials.createInsecure>) => Client;
+
+const def = loadPackageDefinition(
+  loadSync(['rpc.proto', 'health.proto'], { includeDirs: [new URL('../../proto/', import.meta.url).pathname], keepCase: true, longs: String, enums: String, defaults: true }),
+) as unknown as { etcdserverpb: Record<string, Ctor>; grpc: { health: { v1: { Health: Ctor } } } };
+
+function unary(client: Client, method: string, req: Msg, md = new Metadata()): Promise<Msg> {
+  return new Promise((resolve, reject) => {
+    (client as unknown as Record<string, (r: Msg, m: Metadata, cb: (e: ServiceError | null, r: Msg) => void) => void>)[method]?.(req, md, (err, res) =>
+      err ? reject(err) : resolve(res),
+    );
+  });
+}
+
+async function failure(p: Promise<unknown>): Promise<{ code: number; details: string }> {
+  const err = (await p.then(
+    () => undefined,
+    (e: ServiceError) => e,
+  )) as ServiceError | undefined;
+  if (err === undefined) throw new Error('expected a failure');
+  return { code: err.code, details: err.details };
+}
+
+function suite(name: string, start: () => Promise<Endpoints | undefined>): void {
+  describe(name, () => {
+    let servers: Endpoints | undefined;
+    const clients: Client[] = [];
+    const client = (service: string): Client => {
+      const Ctor = service === 'Health' ? def.grpc.health.v1.Health : (def.etcdserverpb[service] as Ctor);
+      const c = new Ctor(servers?.hosts[0] as string, credentials.createInsecure());
+      clients.push(c);
+      return c;
+    };
+    beforeAll(async () => {
+      servers = await start();
+    }, 60_000);
+    afterAll(async () => {
+      for (const c of clients) c.close();
+      await servers?.stop();
+    });
+
+    it('answers errors with etcd status codes and texts', async (ctx) => {
+      if (servers === undefined) return ctx.skip();
+      const kv = client('KV');
+      expect(await failure(unary(kv, 'Put', { key: Buffer.alloc(0), value: Buffer.from('x') }))).toEqual({ code: 3, details: 'etcdserver: key is not provided' });
+      expect(await failure(unary(kv, 'Range', { key: Buffer.from('a'), revision: 1000 }))).toEqual({
+        code: 11,
+        details: 'etcdserver: mvcc: required revision is a future revision',
+      });
+      expect(await failure(unary(client('Lease'), 'LeaseRevoke', { ID: 1234 }))).toEqual({ code: 5, details: 'etcdserver: requested lease not found' });
+      const big = await failure(unary(kv, 'Put', { key: Buffer.from('big'), value: Buffer.alloc(2_100_000) }));
+      expect(big.code).toBe(8);
+      expect(big.details).toMatch(/^grpc: received message larger than max \(2100\d+ vs\. 2097152\)$/);
+      const tooLarge = await failure(unary(kv, 'Put', { key: Buffer.from('big'), value: Buffer.alloc(1_600_000) }));
+      expect(tooLarge).toEqual({ code: 3, details: 'etcdserver: request is too large' });
+    });
+
+    it('decodes explicit zero oneof operands and int64 fields', async (ctx) => {
+      if (servers === undefined) return ctx.skip();
+      const kv = client('KV');
+      const put = await unary(kv, 'Put', { key: Buffer.from('z'), value: Buffer.from('1') });
+      const rev = Number((put['header'] as Msg)['revision']);
+      const txn = await unary(kv, 'Txn', {
+        compare: [{ target: 'MOD', key: Buffer.from('z'), mod_revision: String(rev) }],
+        success: [{ request_range: { key: Buffer.from('z') } }],
+      });
+      expect(txn['succeeded']).toBe(true);
+      const range = (txn['responses'] as Msg[])[0]?.['response_range'] as Msg;
+      expect(((range['kvs'] as Msg[])[0]?.['value'] as Buffer).toString()).toBe('1');
+      const absent = await unary(kv, 'Txn', { compare: [{ target: 'CREATE', key: Buffer.from('z'), create_revision: 0 }] });
+      expect(absent['succeeded']).toBe(false);
+    });
+
+    it('keeps etcd watch-stream rules: ID assignment, duplicates, cancel, progress', async (ctx) => {
+      if (servers === undefined) return ctx.skip();
+      const md = new Metadata();
+      md.set('hasleader', 'true');
+      const call = (client('Watch') as unknown as { Watch(md: Metadata): NodeJS.ReadWriteStream & { write(m: Msg): void; cancel(): void } }).Watch(md);
+      const replies: Msg[] = [];
+      call.on('data', (m: Msg) => replies.push(m));
+      call.on('error', () => undefined);
+      const next = async (count: number): Promise<Msg[]> => {
+        await expect.poll(() => replies.length, { timeout: 5_000 }).toBeGreaterThanOrEqual(count);
+        return replies.slice(0, count);
+      };
+      const create = (req: Msg) => call.write({ create_request: { key: Buffer.from('wk'), ...req } });
+      create({});
+      await next(1);
+      create({ watch_id: 7 });
+      await next(2);
+      create({ watch_id: 7 });
+      await next(3);
+      create({});
+      await next(4);
+      create({ range_end: Buffer.from('a') });
+      const got = await next(5);
+      expect(got.map((r) => [r['watch_id'], r['created'], r['canceled'], r['cancel_reason']])).toEqual([
+        ['0', true, false, ''],
+        ['7', true, false, ''],
+        ['-1', true, true, 'mvcc: duplicate watch ID provided on the WatchStream'],
+        ['1', true, false, ''],
+        ['-1', true, true, 'mvcc: watcher range is empty'],
+      ]);
+      call.write({ cancel_request: { watch_id: 7 } });
+      const canceled = (await next(6))[5] as Msg;
+      expect([canceled['watch_id'], canceled['canceled']]).toEqual(['7', true]);
+      call.write({ progress_request: {} });
+      const progress = (await next(7))[6] as Msg;
+      expect(progress['watch_id']).toBe('-1');
+      await unary(client('KV'), 'Put', { key: Buffer.from('wk'), value: Buffer.from('v') });
+      const events = await next(9);
+      expect(events.slice(7).map((r) => [r['watch_id'], ((r['events'] as Msg[])[0]?.['kv'] as Msg)['value']?.toString()]).sort()).toEqual([
+        ['0', 'v'],
+        ['1', 'v'],
+      ]);
+      call.cancel();
+    });
+
+    it('answers a keep-alive for an unknown lease with TTL 0, and ends OK after a half-close', async (ctx) => {
+      if (servers === undefined) return ctx.skip();
+      const lease = client('Lease');
+      const granted = await unary(lease, 'LeaseGrant', { TTL: 30 });
+      const call = (lease as unknown as { LeaseKeepAlive(): NodeJS.ReadWriteStream & { write(m: Msg): void } }).LeaseKeepAlive();
+      const replies: Msg[] = [];
+      call.on('data', (m: Msg) => replies.push(m));
+      const ended = new Promise<void>((resolve, reject) => {
+        call.on('end', resolve);
+        call.on('error', reject);
+      });
+      call.write({ ID: granted['ID'] });
+      call.write({ ID: 12345 });
+      call.end();
+      await ended;
+      expect(replies.map((r) => [r['ID'], r['TTL']])).toEqual([
+        [granted['ID'], '30'],
+        ['12345', '0'],
+      ]);
+    });
+
+    it('serves grpc.health.v1 and refuses unknown services with code 12', async (ctx) => {
+      if (servers === undefined) return ctx.skip();
+      const health = client('Health');
+      expect(await unary(health, 'Check', { service: '' })).toEqual({ status: 'SERVING' });
+      expect((await failure(unary(health, 'Check', { service: 'etcdserverpb.KV' }))).code).toBe(5);
+      const kv = client('KV');
+      const stranger = await failure(
+        new Promise((resolve, reject) => kv.makeUnaryRequest('/foo.Bar/Baz', (x: Buffer) => x, (x: Buffer) => x, Buffer.alloc(0), (e, r) => (e ? reject(e) : resolve(r)))),
+      );
+      expect(stranger.code).toBe(12);
+    });
+
+    it("counts RPCs in etcd's grpc_server_* metrics", async (ctx) => {
+      if (servers === undefined) return ctx.skip();
+      await failure(unary(client('KV'), 'Put', { key: Buffer.alloc(0), value: Buffer.from('x') }));
+      await unary(client('KV'), 'Range', { key: Buffer.from('m') });
+      const metrics = await (await fetch(`http://${servers.hosts[0]}/metrics`)).text();
+      const value = (line: string): number => Number(new RegExp(`^${line.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(metrics)?.[1] ?? 'NaN');
+      const kv = 'grpc_service="etcdserverpb.KV"';
+      expect(value(`grpc_server_handled_total{grpc_code="InvalidArgument",grpc_method="Put",${kv},grpc_type="unary"}`)).toBeGreaterThanOrEqual(1);
+      expect(value(`grpc_server_started_total{grpc_method="Range",${kv},grpc_type="unary"}`)).toBeGreaterThanOrEqual(1);
+      expect(value(`grpc_server_msg_received_total{grpc_method="Range",${kv},grpc_type="unary"}`)).toBeGreaterThanOrEqual(1);
+      expect(value(`grpc_server_msg_sent_total{grpc_method="Range",${kv},grpc_type="unary"}`)).toBeGreaterThanOrEqual(1);
+      expect(value(`grpc_server_handled_total{grpc_code="OK",grpc_method="Range",${kv},grpc_type="unary"}`)).toBeGreaterThanOrEqual(1);
+    });
+
+    it('serves the JSON gateway on the same port', async (ctx) => {
+      if (servers === undefined) return ctx.skip();
+      const res = await fetch(`http://${servers.hosts[0]}/version`);
+      expect(res.status).toBe(200);
+      expect(Object.keys((await res.json()) as Msg)).toContain('etcdserver');
+    });
+  });
+}
+
+suite('raw gRPC against cairn', () => startCairn(1));
+suite('raw gRPC against etcd', startEtcd);
