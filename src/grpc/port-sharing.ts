@@ -42,7 +42,14 @@ function sniff(socket: Socket, toHttp1: (s: Socket) => void, toGrpc: (s: Socket)
     const http1 = isHttp1(head);
     if (http1 !== undefined) decide(http1);
   };
-  const onEnd = (): void => decide(true);
+  // A client that closes before its first bytes decide anything has nothing to be answered.
+  // Handing the socket on would lose the 'end' the HTTP server needs to close its half (it runs
+  // sockets half-open), leaving the connection counted against --max-connections for ever.
+  const onEnd = (): void => {
+    socket.off('data', onData);
+    socket.off('timeout', onTimeout);
+    socket.destroy();
+  };
   const onTimeout = (): void => decide(true);
   socket.on('data', onData);
   socket.on('end', onEnd);
