@@ -3,6 +3,7 @@
  * runs whole-member simulations and prints seeds/s and the fault mix; a failing seed prints its
  * problems and last events, and `--seed S` replays one. A seed whose history the checker could
  * not decide (budget exhausted: 'unknown') is counted apart and also makes the exit code 1.
+ * `--stop` ends the run at the first failing seed (used by `npm run mutants`).
  */
 import { simulate } from './simulate.js';
 
@@ -29,7 +30,9 @@ let checkerMaxOps = 0;
 let checkerMaxMillis = 0;
 let watchStreams = 0;
 let watchEvents = 0;
+let seedsRun = 0;
 for (let seed = from; seed < from + count; seed++) {
+  seedsRun++;
   const r = await simulate({ seed, size, durationMs, ...(keys !== undefined ? { keys } : {}), ...(checkMillis !== undefined ? { checkMillis } : {}) });
   operations += r.operations;
   okOps += r.okOperations;
@@ -48,10 +51,15 @@ for (let seed = from; seed < from + count; seed++) {
     console.log(`seed ${seed} FAILED (replay: ${replay})`);
     for (const p of r.problems) console.log(p.slice(0, 4000));
     console.log(r.log.join('\n'));
+    if (process.argv.includes('--stop')) {
+      console.log(`first failure at seed ${seed} after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      break;
+    }
   }
 }
 const secs = (Date.now() - t0) / 1000;
-console.log(`${count} seeds (${from}..${from + count - 1}), ${size} members, ${durationMs} ms simulated each: ${failed} failed, ${undecidedSeeds.length} undecided, ${operations} operations (${okOps} ok), ${(count / secs).toFixed(2)} seeds/s, ${secs.toFixed(1)} s`);
+const ran = Math.min(count, seedsRun);
+console.log(`${ran} seeds (${from}..${from + ran - 1}), ${size} members, ${durationMs} ms simulated each: ${failed} failed, ${undecidedSeeds.length} undecided, ${operations} operations (${okOps} ok), ${(ran / secs).toFixed(2)} seeds/s, ${secs.toFixed(1)} s`);
 console.log(`checker: largest key history ${checkerMaxOps} ops, slowest key ${checkerMaxMillis.toFixed(0)} ms (budget ${checkMillis ?? 20_000} ms per key)`);
 console.log(`watch streams checked: ${watchStreams}, events delivered: ${watchEvents}`);
 console.log(`faults: ${JSON.stringify(faults)}`);

@@ -75,11 +75,22 @@ async function injectFaults(world: World, until: number, faults: Record<string, 
         world.note(`cut ${a.toString(16)} -> ${b.toString(16)}`);
         count('one-way cut');
       }
-    } else if (roll < 55) {
+    } else if (roll < 52) {
       const [a, b] = [pick(ids), pick(ids)];
       if (a !== b) {
         world.network.drop(a, b, 0.2 + rng.next() * 0.6);
         count('drop');
+      }
+    } else if (roll < 60) {
+      // A lagging follower: most of the leader's appends to it are lost, so its commit and
+      // apply trail the leader's while it still answers (and forwards) reads.
+      const leader = world.leader();
+      const followers = ids.filter((id) => id !== leader?.id);
+      const victim = followers.length > 0 ? pick(followers) : undefined;
+      if (leader !== undefined && victim !== undefined) {
+        world.network.drop(leader.id, victim, 0.5 + rng.next() * 0.45);
+        world.note(`lag ${victim.toString(16)} behind leader ${leader.id.toString(16)}`);
+        count('lagging follower');
       }
     } else if (roll < 65) {
       const [a, b] = [pick(ids), pick(ids)];
