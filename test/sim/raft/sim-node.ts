@@ -68,6 +68,8 @@ export class SimNode {
    */
   private deferred: Message[] = [];
   private holding = false;
+  /** The commit index of the last hard state this node emitted. */
+  private commit = 0;
 
   constructor(
     readonly id: number,
@@ -101,6 +103,7 @@ export class SimNode {
       this.app.restore(0, GENESIS_HASH, EMPTY_CONF_STATE);
     }
     this.term = hs.term;
+    this.commit = hs.commit;
     this.soft = { lead: 0, raftState: 'follower' };
     this.raw = new RawNode({ ...this.options, id: this.id, storage: ms, rng: this.rng.fork(), applied: this.app.appliedIndex });
     this.hooks.log(`n${this.id} start term=${hs.term} vote=${hs.vote} commit=${hs.commit} snap=${snap.metadata.index} last=${ms.lastIndex()}`);
@@ -143,6 +146,12 @@ export class SimNode {
     } else if (this.soft.raftState === 'leader' && rd.hardState !== undefined) {
       // Still (or again) leader, possibly of a newer term: Election Safety applies to it too.
       this.checker.onLeader(this.id, this.term, this.storage.memory);
+    }
+    if (rd.hardState !== undefined) {
+      if (this.soft.raftState === 'leader' && rd.hardState.commit > this.commit) {
+        this.checker.onLeaderCommit(this.id, this.term, rd.hardState.commit, this.storage.memory);
+      }
+      this.commit = rd.hardState.commit;
     }
     if (this.hooks.crashMidReady(this.id)) {
       this.hooks.log(`n${this.id} crash after persisting a Ready, before sending ${rd.messages.length} messages`);

@@ -34,6 +34,8 @@ export interface SimOptions {
   trace?: boolean;
   /** A deliberately broken application (tests of the checker only). */
   bugs?: AppBugs;
+  /** Fields forced over the seed's drawn profile (tests that aim one lever hard). */
+  profile?: Partial<FaultProfile>;
 }
 
 export interface SimResult {
@@ -81,7 +83,7 @@ export class Simulation {
   constructor(readonly opts: SimOptions) {
     this.rng = new SeededRng(opts.seed);
     const features = { ...ALL_FEATURES, ...opts.features };
-    this.profile = drawProfile(this.rng.fork(), features);
+    this.profile = { ...drawProfile(this.rng.fork(), features), ...opts.profile };
     this.network = new SimNetwork<Message>(this.rng.fork());
     this.network.onLost = (m) => this.lost(m);
     this.crashRng = this.rng.fork();
@@ -376,9 +378,10 @@ export class Simulation {
       o.chaosTicks !== undefined ? ` --chaos ${o.chaosTicks}` : '',
       o.bugs?.stepWhileApplying === true ? ' --step-while-applying' : '',
     ].join('');
+    const forced = o.profile !== undefined ? ` (with profile ${JSON.stringify(o.profile)}: replay through the test's SEED)` : '';
     return {
       seed: this.opts.seed,
-      replay: `npm run sim -- --seed ${o.seed}${flags}`,
+      replay: `npm run sim -- --seed ${o.seed}${flags}${forced}`,
       ok,
       ...(failure !== undefined ? { failure } : {}),
       lastEvents: this.log.last(),
