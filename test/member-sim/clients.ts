@@ -55,6 +55,12 @@ async function execute(member: Member, input: KvInput): Promise<KvOutput> {
   }
 }
 
+function laggard(live: ReturnType<World['live']>): Member | undefined {
+  let worst: Member | undefined;
+  for (const m of live) if (m.member !== undefined && (worst === undefined || m.member.appliedIndex < worst.appliedIndex)) worst = m.member;
+  return worst;
+}
+
 export function runClients(world: World, history: HistoryRecorder<KvInput, KvOutput>, o: ClientOptions): Promise<void>[] {
   const rng = world.rng.fork();
   const sleep = (ms: number) => new Promise<void>((r) => world.clock.setTimeout(r, ms));
@@ -64,8 +70,8 @@ export function runClients(world: World, history: HistoryRecorder<KvInput, KvOut
     while (world.clock.now() < o.until) {
       await sleep(1 + rng.int(30));
       const live = world.live();
-      const target = live[rng.int(live.length)]?.member;
-      if (target === undefined) continue;
+      const random = live[rng.int(live.length)]?.member;
+      const toLaggard = rng.int(3) === 0;
       const key = `k${rng.int(o.keys)}`;
       const value = `c${id}-${counter++}`;
       const roll = rng.int(10);
@@ -75,6 +81,12 @@ export function runClients(world: World, history: HistoryRecorder<KvInput, KvOut
         : roll < 7 ? { op: 'put', key, value }
         : roll < 8 ? { op: 'delete', key }
         : { op: 'cas', key, expect: { modRevision: lastSeen.get(key) ?? 0 }, value };
+      // A third of the reads go to the member that has applied least: reads issued while its
+      // apply lags the cluster's commit index are the ones a premature read release gets wrong.
+      // (Writes stay spread out: a lagging member would stall them and the clients with them.)
+      const read = input.op === 'get' || input.op === 'range';
+      const target = read && toLaggard ? laggard(live) : random;
+      if (target === undefined) continue;
       const opId = history.invoke(id, input);
       try {
         const out = await execute(target, input);

@@ -15,7 +15,17 @@ describe('whole-member simulation', () => {
       const r = await simulate({ seed, durationMs: 2000 });
       const detail = `seed ${seed} (replay: SEED=${seed} npx vitest run test/member-sim)\n${r.problems.join('\n')}\n${r.log.join('\n')}`;
       expect(r.problems, detail).toEqual([]);
+      // Budget exhausted is not a pass: every key's history must be decided.
+      expect(r.linearizability, `${detail}\nundecided: ${r.undecided.join(', ')}`).toBe('ok');
       expect(r.okOperations, 'clients made progress').toBeGreaterThan(20);
     }, 120_000);
   }
+
+  it('a history the checker cannot decide within its budget is reported as undecided, not as a pass', async () => {
+    // A zero budget exhausts every key at once: the run must say 'unknown' and name the keys.
+    const r = await simulate({ seed: 1, durationMs: 500, checkMillis: 0 });
+    expect(r.okOperations).toBeGreaterThan(0);
+    expect(r.linearizability).toBe('unknown');
+    expect(r.undecided.length).toBeGreaterThan(0);
+  }, 60_000);
 });

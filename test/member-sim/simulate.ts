@@ -7,6 +7,7 @@ import { checkKvHistory } from '../checker/check-kv.js';
 import { HistoryRecorder } from '../checker/history.js';
 import { watchHistoryFromCommits } from '../checker/watch-history.js';
 import type { KvInput, KvOutput } from '../checker/kv-model.js';
+import type { CheckResult } from '../checker/linearizability.js';
 import { utf8 } from '../../src/util/bytes.js';
 import { runClients } from './clients.js';
 import { runWatchers } from './watchers.js';
@@ -22,6 +23,8 @@ export interface SimOptions {
   readonly durationMs?: number;
   readonly clients?: number;
   readonly keys?: number;
+  /** Checker budget per key partition (ms of wall clock); exhausted → an undecided key. */
+  readonly checkMillis?: number;
 }
 
 export interface SimResult {
@@ -31,6 +34,16 @@ export interface SimResult {
   readonly operations: number;
   readonly okOperations: number;
   readonly unknownOperations: number;
+  /**
+   * 'ok' only when the checker decided every key. 'unknown' (budget exhausted) is not a pass:
+   * a run with undecided keys proves nothing about them, so it is reported apart, not as ok.
+   */
+  readonly linearizability: CheckResult;
+  /** Keys whose history the checker could not decide within its budget, with their op counts. */
+  readonly undecided: string[];
+  /** The largest key partition the checker searched, and the longest it took (ms): the budget's margin. */
+  readonly checkerMaxOps: number;
+  readonly checkerMaxMillis: number;
   readonly faults: Record<string, number>;
   /** Watch streams recorded (one per member life a watcher saw) and events they delivered. */
   readonly watchStreams: number;
@@ -65,11 +78,22 @@ async function injectFaults(world: World, until: number, faults: Record<string, 
         world.note(`cut ${a.toString(16)} -> ${b.toString(16)}`);
         count('one-way cut');
       }
-    } else if (roll < 55) {
+    } else if (roll < 52) {
       const [a, b] = [pick(ids), pick(ids)];
       if (a !== b) {
         world.network.drop(a, b, 0.2 + rng.next() * 0.6);
         count('drop');
+      }
+    } else if (roll < 60) {
+      // A lagging follower: most of the leader's appends to it are lost, so its commit and
+      // apply trail the leader's while it still answers (and forwards) reads.
+      const leader = world.leader();
+      const followers = ids.filter((id) => id !== leader?.id);
+      const victim = followers.length > 0 ? pick(followers) : undefined;
+      if (leader !== undefined && victim !== undefined) {
+        world.network.drop(leader.id, victim, 0.5 + rng.next() * 0.45);
+        world.note(`lag ${victim.toString(16)} behind leader ${leader.id.toString(16)}`);
+        count('lagging follower');
       }
     } else if (roll < 65) {
       const [a, b] = [pick(ids), pick(ids)];
@@ -106,6 +130,10 @@ export async function simulate(o: SimOptions): Promise<SimResult> {
   const problems: string[] = [];
   let watchStreams = 0;
   let watchEvents = 0;
+  let linearizability: CheckResult = 'unknown';
+  const undecided: string[] = [];
+  let checkerMaxOps = 0;
+  let checkerMaxMillis = 0;
   try {
     for (const m of world.members) await world.start(m);
     const until = durationMs;
@@ -182,8 +210,14 @@ export async function simulate(o: SimOptions): Promise<SimResult> {
       const events = await world.settle(leader.watchHub.source.readEvents(1, leader.watchHub.source.currentRevision(), 1_000_000));
       committed = watchHistoryFromCommits(events.map((e) => ({ revision: e.kv.modRevision, events: [e] })));
     }
-    const report = checkKvHistory(history.operations(), { maxMillis: 20_000, ...(committed !== undefined ? { committed } : {}) });
+    const report = checkKvHistory(history.operations(), { maxMillis: o.checkMillis ?? 20_000, ...(committed !== undefined ? { committed } : {}) });
+    linearizability = report.result;
     if (report.result === 'illegal') problems.push(`history is not linearizable:\n${report.text}`);
+    for (const p of report.linearizability.partitions) {
+      checkerMaxOps = Math.max(checkerMaxOps, p.operations);
+      checkerMaxMillis = Math.max(checkerMaxMillis, p.millis);
+      if (p.result === 'unknown') undecided.push(`${p.partition} (${p.operations} ops, ${p.steps} steps, ${Math.round(p.millis)} ms)`);
+    }
     watching = false;
     watchers.close();
     // Watchers may be sleeping on the simulated clock: let time pass until they have all ended.
@@ -209,6 +243,10 @@ export async function simulate(o: SimOptions): Promise<SimResult> {
     operations: ops.length,
     okOperations: ops.filter((op) => op.status === 'ok').length,
     unknownOperations: ops.filter((op) => op.status === 'unknown').length,
+    linearizability,
+    undecided,
+    checkerMaxOps,
+    checkerMaxMillis,
     faults,
     watchStreams,
     watchEvents,

@@ -1,6 +1,6 @@
 /**
  * `npm run sim -- [--seeds N | --seed n | --from a --to b] [--nodes 3..7] [--rounds r]
- *                 [--chaos ticks] [--trace] [--quiet]`
+ *                 [--chaos ticks] [--trace] [--quiet] [--keep-going] [--step-while-applying]`
  * Runs the randomized Raft simulator over a range of seeds and prints seeds/s and the fault mix;
  * the first failure prints its seed and last events, and the exit code is 1.
  */
@@ -44,6 +44,7 @@ process.on('SIGTERM', () => (stop = true));
 for (let seed = from; seed < to && !stop; seed++) {
   if (seed % 50 === 0) await new Promise((resolve) => setImmediate(resolve));
   const opts: SimOptions = { seed, trace };
+  if (process.argv.includes('--step-while-applying')) opts.bugs = { stepWhileApplying: true };
   if (nodes !== undefined) opts.nodes = nodes;
   const rounds = num('rounds');
   if (rounds !== undefined) opts.rounds = rounds;

@@ -43,6 +43,24 @@ export interface FaultProfile {
   maxCommittedSizePerReady: number;
   /** Per tick: a random node forgets its leader (etcd forgetLeader). */
   forgetLeaderRate: number;
+  /**
+   * Per delivered MsgApp: only a prefix of its entries arrives (possibly none), as a leader with
+   * a smaller size limit or a full window would have sent it. A follower with a stale
+   * conflicting tail then verifies less than its log holds (raft-pitfalls 6).
+   */
+  splitAppendRate: number;
+  /**
+   * Per new leader: isolate or crash it within 0–2 ticks, so its entries reach only a
+   * minority and older-term entries pile up on some nodes (the Figure 8 situation, pitfall 1).
+   */
+  deposeLeaderRate: number;
+  /**
+   * Per Ready with committed entries: the application applies them only 1..maxApplyLag ticks
+   * later (sends and persistence are not delayed), so apply lags commit while ticks, votes and
+   * reads go on (thesis §4.8, pitfall 13).
+   */
+  slowApplyRate: number;
+  maxApplyLag: number;
 }
 
 function pick<T>(rng: SeededRng, xs: readonly T[]): T {
@@ -54,6 +72,11 @@ export function drawProfile(rng: SeededRng, f: Features): FaultProfile {
   p.maxSizePerMsg = pick(rng, [1 << 20, 64, 1]);
   // etcd requires maxInflightBytes >= maxSizePerMsg (0 = unlimited).
   p.maxInflightBytes = p.maxSizePerMsg <= 256 ? pick(rng, [0, 0, 256]) : 0;
+  // Drawn last, so the older fields of every seed's profile are unchanged by these levers.
+  p.splitAppendRate = pick(rng, [0, 0.05, 0.3]);
+  p.deposeLeaderRate = pick(rng, [0, 0.3, 0.7]);
+  p.slowApplyRate = pick(rng, [0, 0.2, 0.6]);
+  p.maxApplyLag = pick(rng, [1, 3]);
   return p;
 }
 
@@ -87,6 +110,10 @@ function drawRates(rng: SeededRng, f: Features): FaultProfile {
     maxUncommittedEntriesSize: pick(rng, [0, 0, 64]),
     maxCommittedSizePerReady: pick(rng, [1 << 20, 1 << 20, 8]),
     forgetLeaderRate: pick(rng, [0, 0, 0.02]),
+    splitAppendRate: 0,
+    deposeLeaderRate: 0,
+    slowApplyRate: 0,
+    maxApplyLag: 0,
   };
 }
 
@@ -99,5 +126,6 @@ export function describeProfile(p: FaultProfile): string {
     `transfer=${p.transferRate} read=${p.readRate} skew=${p.tickSkip}`,
     `cq=${p.checkQuorum} pv=${p.preVote} inflight=${p.maxInflightMsgs}/${p.maxInflightBytes}B size=${p.maxSizePerMsg}`,
     `uncommitted<=${p.maxUncommittedEntriesSize} applyBatch=${p.maxCommittedSizePerReady} forget=${p.forgetLeaderRate}`,
+    `split=${p.splitAppendRate} depose=${p.deposeLeaderRate} slowApply=${p.slowApplyRate}(<=${p.maxApplyLag})`,
   ].join(' ');
 }

@@ -42,7 +42,7 @@ export class SafetyChecker {
   private readonly votes = new Map<string, number>();
   private readonly pendingReads = new Map<string, number>();
   maxApplied = 0;
-  readonly counts = { leaders: 0, applied: 0, snapshotsInstalled: 0, reads: 0, completenessChecks: 0 };
+  readonly counts = { leaders: 0, applied: 0, snapshotsInstalled: 0, reads: 0, completenessChecks: 0, leaderCommits: 0 };
 
   constructor(bootstrapIndex = 0, bootstrapHash = GENESIS_HASH) {
     this.hashes.set(bootstrapIndex, bootstrapHash);
@@ -70,6 +70,16 @@ export class SafetyChecker {
       if (e === undefined) this.fail(`leader completeness: leader ${node} of term ${term} lacks committed index ${index} (log ${first}..${last})`);
       if (entryKey(e) !== c.key) this.fail(`leader completeness: leader ${node} of term ${term} has ${entryKey(e)} at ${index}, committed ${c.key}`);
     }
+  }
+
+  /**
+   * The commitment rule of §5.4.2 (Figure 8, raft-pitfalls 1): a leader advances its commit
+   * index only by counting replicas of an entry of its own term; older entries commit with it.
+   */
+  onLeaderCommit(node: number, term: number, commit: number, log: LogView): void {
+    this.counts.leaderCommits++;
+    const at = log.term(commit);
+    if (at !== term) this.fail(`commit rule (§5.4.2, Figure 8): leader ${node} of term ${term} moved its commit index to ${commit}, an entry of term ${at}`);
   }
 
   /** Log Matching, for entries `node` just appended to `log`. */

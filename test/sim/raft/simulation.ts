@@ -34,6 +34,8 @@ export interface SimOptions {
   trace?: boolean;
   /** A deliberately broken application (tests of the checker only). */
   bugs?: AppBugs;
+  /** Fields forced over the seed's drawn profile (tests that aim one lever hard). */
+  profile?: Partial<FaultProfile>;
 }
 
 export interface SimResult {
@@ -74,12 +76,14 @@ export class Simulation {
   private seq = 0;
   private nextId: number;
   private readonly crashRng: SeededRng;
+  /** Drives the targeted levers (split appends, deposed leaders, slow applies) only. */
+  private readonly leverRng: SeededRng;
   readonly initialNodes: number;
 
   constructor(readonly opts: SimOptions) {
     this.rng = new SeededRng(opts.seed);
     const features = { ...ALL_FEATURES, ...opts.features };
-    this.profile = drawProfile(this.rng.fork(), features);
+    this.profile = { ...drawProfile(this.rng.fork(), features), ...opts.profile };
     this.network = new SimNetwork<Message>(this.rng.fork());
     this.network.onLost = (m) => this.lost(m);
     this.crashRng = this.rng.fork();
@@ -99,6 +103,9 @@ export class Simulation {
     };
     const voters = Array.from({ length: n }, (_, i) => i + 1);
     this.nextId = n + 1;
+    // Its own stream, derived from the seed: a seed whose profile draws no lever runs exactly
+    // as it did before the levers existed.
+    this.leverRng = new SeededRng((Math.imul(opts.seed, 0x9e3779b1) ^ 0x5bd1e995) >>> 0);
     const boot = bootstrapState(voters);
     for (const id of voters) {
       this.everMember.add(id);
@@ -151,13 +158,16 @@ export class Simulation {
       log: (line) => this.event(line),
       applied: (node, e, before) => this.onApplied(node, e, before),
       crashMidReady: (node) => this.maybeCrashMidReady(node),
+      becameLeader: (node) => this.maybeDepose(node),
+      applyLag: () => this.applyLag(),
+      later: (delay, fn) => this.at(this.now + delay, fn),
     }, this.opts.bugs);
     this.hosts.set(id, host);
     const offset = 0.001 + this.rng.next() * 0.998;
     const tick = (): void => {
       if (host.retired) return;
       if (host.raw !== undefined && this.rng.next() >= this.profile.tickSkip) {
-        host.raw.tick();
+        host.tick();
         host.drain();
       }
       this.at(this.now + 1, tick);
@@ -192,9 +202,43 @@ export class Simulation {
       if (m.type === 'MsgSnap') this.report(m.from, (raw) => raw.reportSnapshot(m.to, 'failure'));
       return;
     }
-    dest.raw.step(m);
+    dest.step(this.maybeSplit(m));
     dest.drain();
     if (m.type === 'MsgSnap') this.report(m.from, (raw) => raw.reportSnapshot(m.to, 'finish'));
+  }
+
+  private chaosLever(rate: number): boolean {
+    return this.phase === 'chaos' && rate > 0 && this.leverRng.next() < rate;
+  }
+
+  /** Delivers only a prefix of an append's entries (FaultProfile.splitAppendRate). */
+  private maybeSplit(m: Message): Message {
+    if (m.type !== 'MsgApp' || m.entries.length === 0 || !this.chaosLever(this.profile.splitAppendRate)) return m;
+    this.count('splitAppends');
+    return { ...m, entries: m.entries.slice(0, this.leverRng.int(m.entries.length)) };
+  }
+
+  /** Isolates or crashes a new leader within 0–2 ticks (FaultProfile.deposeLeaderRate). */
+  private maybeDepose(id: number): void {
+    if (!this.chaosLever(this.profile.deposeLeaderRate)) return;
+    const crash = this.leverRng.next() < 0.5;
+    this.at(this.now + this.leverRng.next() * 2, () => {
+      const h = this.hosts.get(id);
+      if (this.phase !== 'chaos' || h === undefined || !h.isLeader) return;
+      this.count('leadersDeposed');
+      if (crash) {
+        this.crash(id, 'leader deposed mid-replication');
+      } else {
+        this.network.isolate(id, [...this.hosts.keys()]);
+        this.event(`isolate n${id}: leader deposed mid-replication`);
+      }
+    });
+  }
+
+  private applyLag(): number {
+    if (!this.chaosLever(this.profile.slowApplyRate)) return 0;
+    this.count('slowApplies');
+    return 0.2 + this.leverRng.next() * this.profile.maxApplyLag;
   }
 
   private onApplied(node: number, e: Entry, confBefore: ConfState): void {
@@ -332,10 +376,12 @@ export class Simulation {
       o.nodes !== undefined ? ` --nodes ${o.nodes}` : '',
       o.rounds !== undefined ? ` --rounds ${o.rounds}` : '',
       o.chaosTicks !== undefined ? ` --chaos ${o.chaosTicks}` : '',
+      o.bugs?.stepWhileApplying === true ? ' --step-while-applying' : '',
     ].join('');
+    const forced = o.profile !== undefined ? ` (with profile ${JSON.stringify(o.profile)}: replay through the test's SEED)` : '';
     return {
       seed: this.opts.seed,
-      replay: `npm run sim -- --seed ${o.seed}${flags}`,
+      replay: `npm run sim -- --seed ${o.seed}${flags}${forced}`,
       ok,
       ...(failure !== undefined ? { failure } : {}),
       lastEvents: this.log.last(),
