@@ -227,10 +227,10 @@ export class KvStore implements WatchSource {
     for (const [lease, key] of this.index.leasedKeys()) yield [lease, keyBytes(key)];
   }
 
-  async readEvents(fromRev: number, toRev: number, maxEvents: number): Promise<Event[]> {
+  async readEvents(fromRev: number, toRev: number, maxEvents: number, maxBytes?: number): Promise<Event[]> {
     this.checkOpen();
     if (fromRev < this.compacted) throw new KvError('Compacted');
-    return readHistory(this.backend, Math.max(fromRev, 1), Math.min(toRev, this.current), maxEvents);
+    return readHistory(this.backend, Math.max(fromRev, 1), Math.min(toRev, this.current), maxEvents, maxBytes);
   }
 
   async getAt(key: Uint8Array, rev: number): Promise<KeyValue | undefined> {
