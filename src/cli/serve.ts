@@ -9,7 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { buildApp } from '../http/app.js';
 import type { MemberConfig, TlsFiles } from '../server/config.js';
-import { requestTimeoutMs } from '../server/config.js';
+import { RANGE_BYTES_IN_FLIGHT_FACTOR, requestTimeoutMs } from '../server/config.js';
 import { Member } from '../server/member.js';
 import { CAIRN_VERSION, MemberService } from '../server/service.js';
 import { levelLocation, openDataDir, type DataDir } from '../storage/data-dir.js';
@@ -17,6 +17,7 @@ import { LevelKv } from '../storage/level-kv.js';
 import { openTestDataDir, testHooksRequested } from './test-hooks.js';
 import { TcpTransport } from '../transport/tcp-transport.js';
 import type { PeerTlsOptions } from '../transport/dial.js';
+import { ByteBudget } from '../util/byte-budget.js';
 import { SystemClock } from '../util/clock.js';
 import { SeededRng } from '../util/rng.js';
 
@@ -72,6 +73,8 @@ export async function startServer(config: MemberConfig, logLevel = config.logLev
     throw err;
   }
   const service = new MemberService(member);
+  // One budget for every client listener: the bound is the member's.
+  const rangeBudget = new ByteBudget(RANGE_BYTES_IN_FLIGHT_FACTOR * config.maxResponseBytes);
   const apps: FastifyInstance[] = [];
   const clientUrls: string[] = [];
   try {
@@ -81,6 +84,7 @@ export async function startServer(config: MemberConfig, logLevel = config.logLev
       const app = buildApp({
         service,
         maxRequestBytes: config.maxRequestBytes,
+        rangeBudget,
         registry: member.metrics.registry,
         cors: config.cors,
         version: { etcdserver: '3.5.0', etcdcluster: '3.5.0' },

@@ -23,6 +23,8 @@ import type { VersionInfo } from './routes/status.js';
 import { unimplementedRoutes } from './routes/unimplemented.js';
 import { watchRoutes } from './routes/watch.js';
 import { KvError } from '../util/errors.js';
+import { ByteBudget } from '../util/byte-budget.js';
+import { DEFAULT_MAX_RESPONSE_BYTES, RANGE_BYTES_IN_FLIGHT_FACTOR } from '../server/config.js';
 
 export interface AppOptions {
   readonly service: KV;
@@ -39,6 +41,11 @@ export interface AppOptions {
   /** Interval of SSE comment heartbeats that keep idle proxies from closing a watch. */
   readonly sseHeartbeatMs?: number;
   readonly logger?: FastifyServerOptions['logger'];
+  /**
+   * Bytes of range responses in flight, shared by every listener of a member (default: four
+   * times the default --max-response-bytes).
+   */
+  readonly rangeBudget?: ByteBudget;
 }
 
 export const DEFAULT_VERSION: VersionInfo = { etcdserver: '3.5.0', etcdcluster: '3.5.0' };
@@ -66,6 +73,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     service: opts.service,
     limits: limitsFor(opts.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES),
     gatewayPaths: new Set(),
+    rangeBudget: opts.rangeBudget ?? new ByteBudget(RANGE_BYTES_IN_FLIGHT_FACTOR * DEFAULT_MAX_RESPONSE_BYTES),
   };
 
   // etcd decodes every body as JSON whatever its Content-Type; routes read the raw stream.

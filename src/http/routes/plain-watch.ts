@@ -5,6 +5,11 @@
  * `Last-Event-ID: R` and the watch resumes at R+1 with nothing lost or repeated (etcd's
  * Resumable guarantee), as long as R+1 is not compacted; compaction ends the stream with an
  * `event: compacted` message naming the compact revision.
+ *
+ * Watches are created with etcd's `fragment`, so a revision larger than the fragment threshold
+ * (a big txn, or a range delete with prev_kv) arrives in pieces instead of as one message a
+ * browser must hold whole: every piece but the last has `"fragment":true` in its data and no
+ * `id:`, so a reconnect after a partial revision resumes at that revision, not after it.
  */
 import type { IncomingMessage } from 'node:http';
 import type { FastifyReply } from 'fastify';
@@ -38,8 +43,9 @@ function sseMessage(res: WatchResponse): { text: string; last: boolean } {
   const events = res.events ?? [];
   const revision = res.header.revision;
   if (events.length === 0) return { text: `id: ${revision}\n: progress\n\n`, last: false };
-  const data = `{"revision":"${revision}","events":[${events.map((e) => encodeMessage(EventDesc, e)).join(',')}]}`;
-  return { text: `id: ${revision}\ndata: ${data}\n\n`, last: false };
+  const encoded = events.map((e) => encodeMessage(EventDesc, e)).join(',');
+  if (res.fragment) return { text: `data: {"revision":"${revision}","fragment":true,"events":[${encoded}]}\n\n`, last: false };
+  return { text: `id: ${revision}\ndata: {"revision":"${revision}","events":[${encoded}]}\n\n`, last: false };
 }
 
 export async function watchAsEventStream(
@@ -60,7 +66,7 @@ export async function watchAsEventStream(
     clearInterval(heartbeat);
     stream.close();
   });
-  stream.send({ type: 'create', request: { ...range, startRevision, prevKv: req.query.has('prev_kv') } });
+  stream.send({ type: 'create', request: { ...range, startRevision, prevKv: req.query.has('prev_kv'), fragment: true } });
   try {
     for await (const wr of stream) {
       const msg = sseMessage(wr);
