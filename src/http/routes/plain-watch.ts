@@ -14,12 +14,12 @@
 import type { IncomingMessage } from 'node:http';
 import type { FastifyReply } from 'fastify';
 import type { WatchResponse } from '../../api/kv.js';
-import { EventDesc } from '../../api/json/messages-kv.js';
-import { encodeMessage, errorBodyJson } from '../../api/json.js';
+import { errorBodyJson } from '../../api/json.js';
 import { KvError } from '../../util/errors.js';
 import type { HttpContext } from '../context.js';
 import { toKvError } from '../errors.js';
-import { drained } from '../stream.js';
+import { writePieces } from '../stream.js';
+import { eventJson } from '../watch-encode.js';
 import { intParam, rangeOf } from './plain-request.js';
 import type { PlainRequest } from './plain-request.js';
 
@@ -31,21 +31,26 @@ function startRevisionOf(raw: IncomingMessage, req: PlainRequest): number {
   return Number(lastEventId) + 1;
 }
 
-/** The SSE text for one watch response; `last` ends the stream. */
-function sseMessage(res: WatchResponse): { text: string; last: boolean } {
+/**
+ * The SSE text for one watch response, in pieces (each event's JSON is shared with every other
+ * stream that carries it, see watch-encode.ts); `last` ends the stream.
+ */
+function sseMessage(res: WatchResponse): { pieces: string[]; last: boolean } {
   if (res.canceled) {
     if (res.compactRevision) {
-      return { text: `event: compacted\ndata: {"compact_revision":"${res.compactRevision}"}\n\n`, last: true };
+      return { pieces: [`event: compacted\ndata: {"compact_revision":"${res.compactRevision}"}\n\n`], last: true };
     }
-    return { text: `event: canceled\ndata: ${JSON.stringify({ reason: res.cancelReason ?? '' })}\n\n`, last: true };
+    return { pieces: [`event: canceled\ndata: ${JSON.stringify({ reason: res.cancelReason ?? '' })}\n\n`], last: true };
   }
-  if (res.created) return { text: `: watching at revision ${res.header.revision}\n\n`, last: false };
+  if (res.created) return { pieces: [`: watching at revision ${res.header.revision}\n\n`], last: false };
   const events = res.events ?? [];
   const revision = res.header.revision;
-  if (events.length === 0) return { text: `id: ${revision}\n: progress\n\n`, last: false };
-  const encoded = events.map((e) => encodeMessage(EventDesc, e)).join(',');
-  if (res.fragment) return { text: `data: {"revision":"${revision}","fragment":true,"events":[${encoded}]}\n\n`, last: false };
-  return { text: `id: ${revision}\ndata: {"revision":"${revision}","events":[${encoded}]}\n\n`, last: false };
+  if (events.length === 0) return { pieces: [`id: ${revision}\n: progress\n\n`], last: false };
+  const head = res.fragment ? `data: {"revision":"${revision}","fragment":true,"events":[` : `id: ${revision}\ndata: {"revision":"${revision}","events":[`;
+  const pieces = [head];
+  events.forEach((e, i) => pieces.push(...(i === 0 ? [] : [',']), eventJson(e)));
+  pieces.push(']}\n\n');
+  return { pieces, last: false };
 }
 
 export async function watchAsEventStream(
@@ -61,7 +66,8 @@ export async function watchAsEventStream(
   reply.hijack();
   const res = reply.raw;
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
-  const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), heartbeatMs);
+  // A client that does not read gets no more heartbeats piling up in its buffer.
+  const heartbeat = setInterval(() => res.writableNeedDrain || res.write(': heartbeat\n\n'), heartbeatMs);
   res.on('close', () => {
     clearInterval(heartbeat);
     stream.close();
@@ -70,7 +76,7 @@ export async function watchAsEventStream(
   try {
     for await (const wr of stream) {
       const msg = sseMessage(wr);
-      if (!res.write(msg.text)) await drained(res);
+      await writePieces(res, msg.pieces);
       if (msg.last || res.destroyed) break;
     }
   } catch (err) {
