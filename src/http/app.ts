@@ -42,8 +42,8 @@ export interface AppOptions {
   readonly sseHeartbeatMs?: number;
   readonly logger?: FastifyServerOptions['logger'];
   /**
-   * Bytes of range responses in flight, shared by every listener of a member (default: four
-   * times the default --max-response-bytes).
+   * Bytes of range responses in flight, shared by every listener of a member (default:
+   * RANGE_BYTES_IN_FLIGHT_FACTOR times the default --max-response-bytes).
    */
   readonly rangeBudget?: ByteBudget;
 }

@@ -9,7 +9,7 @@ import { assertNever } from '../util/assert.js';
 import { spanOf, type RangeEntry, type TreeIndex } from './tree-index.js';
 import type { KeyValue } from './types.js';
 import type { RangeRequest, RangeResponse, SortTarget } from './requests.js';
-import { kvFieldSize, rangeResponseSize, responseTooLarge, type RangeLimits } from './range-size.js';
+import { INDEX_ENTRY_HELD_BYTES, KV_HELD_OVERHEAD_BYTES, kvFieldSize, rangeResponseSize, responseTooLarge, type RangeLimits } from './range-size.js';
 
 /** Entries whose values are read, measured and charged at a time under RangeLimits. */
 const LIMITED_FETCH_CHUNK = 1024;
@@ -77,7 +77,7 @@ async function fetchLimited(view: ReadView, entries: readonly RangeEntry[], limi
       kvs.length = 0;
       continue;
     }
-    await limits.charge?.(chunkBytes);
+    await limits.charge?.(chunkBytes + chunk.length * KV_HELD_OVERHEAD_BYTES);
     for (const kv of chunk) kvs.push(kv);
   }
   return { kvs, bytes };
@@ -101,6 +101,12 @@ export async function executeRange(view: ReadView, r: RangeRequest, limits?: Ran
   }
   // Without sort or filters, key order is final: collect one past the limit to learn `more`.
   const collect = limit > 0 && order === 'NONE' && !hasFilter ? limit + 1 : Infinity;
+  if (limits?.charge !== undefined) {
+    // The index entries are held too: charged (a counting pass, no allocation) before they exist,
+    // so ranges waiting for the budget do not each hold theirs meanwhile.
+    const count = Math.min(collect, view.index.range(span, at, 0).total);
+    await limits.charge(count * INDEX_ENTRY_HELD_BYTES);
+  }
   const { entries: all, total } = view.index.range(span, at, collect);
   let entries = filtered(all, r);
 
