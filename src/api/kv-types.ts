@@ -34,6 +34,12 @@ export interface Event {
 export type SortOrder = 'NONE' | 'ASCEND' | 'DESCEND';
 export type SortTarget = 'KEY' | 'VERSION' | 'CREATE' | 'MOD' | 'VALUE';
 
+/** Server-side options of a range that never travel on the wire. */
+export interface RangeCallOptions {
+  /** Charged with the response's bytes as its values are read; may wait (a member-wide budget). */
+  charge?(bytes: number): Promise<void>;
+}
+
 export interface RangeRequest {
   readonly key: Uint8Array;
   /** Absent/empty: exactly `key`; `[0]`: every key ≥ key; otherwise [key, rangeEnd). */

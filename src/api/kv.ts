@@ -22,6 +22,7 @@ import type {
   DeleteRangeResponse,
   PutRequest,
   PutResponse,
+  RangeCallOptions,
   RangeRequest,
   RangeResponse,
   TxnRequest,
@@ -60,7 +61,8 @@ export type * from './watch-types.js';
 
 export interface KV {
   // KV (etcd's KV service)
-  range(req: RangeRequest): Promise<RangeResponse>;
+  /** `opts` is for a server's own transports (the gateway's budget); clients ignore it. */
+  range(req: RangeRequest, opts?: RangeCallOptions): Promise<RangeResponse>;
   put(req: PutRequest): Promise<PutResponse>;
   deleteRange(req: DeleteRangeRequest): Promise<DeleteRangeResponse>;
   txn(req: TxnRequest): Promise<TxnResponse>;

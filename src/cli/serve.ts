@@ -13,7 +13,7 @@ import { buildApp } from '../http/app.js';
 import { autoMaxConnections } from '../http/connection-limits.js';
 import { limitsFor } from '../http/limits.js';
 import type { MemberConfig, TlsFiles } from '../server/config.js';
-import { requestTimeoutMs } from '../server/config.js';
+import { RANGE_BYTES_IN_FLIGHT_FACTOR, requestTimeoutMs } from '../server/config.js';
 import { Member, type MemberOptions } from '../server/member.js';
 import { CAIRN_VERSION, MemberService } from '../server/service.js';
 import { openDataDir, type DataDir } from '../storage/data-dir.js';
@@ -23,6 +23,7 @@ import { openFileLimit } from './open-file-limit.js';
 import { openTestDataDir, testHooksRequested } from './test-hooks.js';
 import { TcpTransport } from '../transport/tcp-transport.js';
 import type { PeerTlsOptions } from '../transport/dial.js';
+import { ByteBudget } from '../util/byte-budget.js';
 import { SystemClock } from '../util/clock.js';
 import { SeededRng } from '../util/rng.js';
 
@@ -90,6 +91,8 @@ export async function startServer(config: MemberConfig, logLevel = config.logLev
       }),
   });
   const service = new MemberService(member);
+  // One budget for every client listener: the bound is the member's.
+  const rangeBudget = new ByteBudget(RANGE_BYTES_IN_FLIGHT_FACTOR * config.maxResponseBytes);
   const apps: FastifyInstance[] = [];
   const clientUrls: string[] = [];
   const maxConnections = config.maxConnections > 0 ? config.maxConnections : autoMaxConnections(openFileLimit());
@@ -106,6 +109,7 @@ export async function startServer(config: MemberConfig, logLevel = config.logLev
       const app = buildApp({
         service,
         maxRequestBytes: config.maxRequestBytes,
+        rangeBudget,
         registry: member.metrics.registry,
         cors: config.cors,
         version: { etcdserver: '3.5.0', etcdcluster: '3.5.0' },

@@ -24,6 +24,8 @@ import type { VersionInfo } from './routes/status.js';
 import { unimplementedRoutes } from './routes/unimplemented.js';
 import { watchRoutes } from './routes/watch.js';
 import { KvError } from '../util/errors.js';
+import { ByteBudget } from '../util/byte-budget.js';
+import { DEFAULT_MAX_RESPONSE_BYTES, RANGE_BYTES_IN_FLIGHT_FACTOR } from '../server/config.js';
 
 export interface AppOptions {
   readonly service: KV;
@@ -44,6 +46,11 @@ export interface AppOptions {
   readonly connectionLimits?: Partial<ConnectionLimits>;
   /** Where a refused connection is reported (throttled). */
   readonly warn?: LimitLog;
+  /**
+   * Bytes of range responses in flight, shared by every listener of a member (default:
+   * RANGE_BYTES_IN_FLIGHT_FACTOR times the default --max-response-bytes).
+   */
+  readonly rangeBudget?: ByteBudget;
 }
 
 export const DEFAULT_VERSION: VersionInfo = { etcdserver: '3.5.0', etcdcluster: '3.5.0' };
@@ -73,6 +80,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     service: opts.service,
     limits: limitsFor(opts.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES),
     gatewayPaths: new Set(),
+    rangeBudget: opts.rangeBudget ?? new ByteBudget(RANGE_BYTES_IN_FLIGHT_FACTOR * DEFAULT_MAX_RESPONSE_BYTES),
   };
 
   // etcd decodes every body as JSON whatever its Content-Type; routes read the raw stream.

@@ -21,6 +21,27 @@ export function drained(res: ServerResponse): Promise<void> {
   });
 }
 
+/** Messages up to this many characters are joined and written at once. */
+const SMALL_MESSAGE_CHARS = 16 * 1024;
+
+/**
+ * Writes one message given in pieces, each once the socket took the one before, so a client
+ * that stops reading holds at most one piece beyond what the socket buffers. A small message
+ * goes out in one write (one chunk, one syscall): copying it costs little.
+ */
+export async function writePieces(res: ServerResponse, pieces: readonly string[]): Promise<void> {
+  let length = 0;
+  for (const piece of pieces) length += piece.length;
+  if (length <= SMALL_MESSAGE_CHARS) {
+    if (!res.write(pieces.join(''))) await drained(res);
+    return;
+  }
+  for (const piece of pieces) {
+    if (res.destroyed || res.writableEnded) return;
+    if (!res.write(piece)) await drained(res);
+  }
+}
+
 export class ResultStream {
   private wroteHeader = false;
 
@@ -39,9 +60,17 @@ export class ResultStream {
 
   /** Writes one message (already JSON); resolves when the socket can take more. */
   async write(messageJson: string): Promise<void> {
+    await this.writeParts([messageJson]);
+  }
+
+  /**
+   * Writes one message given as pieces of its JSON, each once the socket took the one before:
+   * a client that stops reading holds at most one piece beyond what the socket buffers.
+   */
+  async writeParts(pieces: Iterable<string>): Promise<void> {
     if (this.closed) return;
     this.head(200);
-    if (!this.res.write(`{"result":${messageJson}}\n`)) await drained(this.res);
+    await writePieces(this.res, ['{"result":', ...pieces, '}\n']);
   }
 
   fail(err: unknown): void {

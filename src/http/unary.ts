@@ -3,7 +3,7 @@
  * etcd's size limits applied, the service called, the response written as gateway JSON.
  */
 import type { IncomingMessage } from 'node:http';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { decodeJson, encodeMessage, protoSize } from '../api/json.js';
 import type { MessageDesc } from '../api/json.js';
 import type { Rpc } from '../api/rpcs.js';
@@ -33,7 +33,8 @@ export async function readRequest<Req>(
 
 /**
  * Serves one unary RPC on its path and etcd's aliases. `proposes` says whether the request
- * becomes a raft proposal, which etcd refuses above max-request-bytes.
+ * becomes a raft proposal, which etcd refuses above max-request-bytes. `send` writes the answer
+ * (the JSON of the response by default).
  */
 export function unaryRoute<Req, Res>(
   app: FastifyInstance,
@@ -41,6 +42,7 @@ export function unaryRoute<Req, Res>(
   rpc: Rpc<Req, Res>,
   call: (req: Req) => Promise<Res>,
   proposes?: (req: Req) => boolean,
+  send: (reply: FastifyReply, res: Res) => Promise<unknown> = async (reply, res) => sendJson(reply, 200, encodeMessage(rpc.response, res)),
 ): void {
   for (const path of [rpc.path, ...rpc.aliases]) {
     ctx.gatewayPaths.add(path);
@@ -48,7 +50,7 @@ export function unaryRoute<Req, Res>(
       try {
         const req = await readRequest(ctx, request.raw, rpc.request, proposes);
         const res = await call(req);
-        return sendJson(reply, 200, encodeMessage(rpc.response, res));
+        return await send(reply, res);
       } catch (err) {
         // A refused body may be only partly read: do not reuse the connection.
         if (err instanceof KvError && err.code === 'GrpcMessageTooLarge') reply.header('connection', 'close');

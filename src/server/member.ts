@@ -271,14 +271,15 @@ export class Member {
 
   // ---- client API -------------------------------------------------------------------------
 
-  async range(req: RangeRequest): Promise<RangeResponse> {
+  /** Bounded by --max-response-bytes; `charge` is the caller's budget for the bytes it reads. */
+  async range(req: RangeRequest, charge?: (bytes: number) => Promise<void>): Promise<RangeResponse> {
     this.checkRunning();
     if (!req.serializable) {
       this.refuseOnLearner();
       await this.reads.wait();
     }
     this.metrics.rangeTotal.inc();
-    return this.store.range(req);
+    return this.store.range(req, { maxResponseBytes: this.config.maxResponseBytes, charge });
   }
 
   async put(req: PutRequest): Promise<PutResponse> {

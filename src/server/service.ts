@@ -63,8 +63,8 @@ export class MemberService implements api.KV {
     return this.header(this.member.watchHub.source.currentRevision());
   }
 
-  async range(req: api.RangeRequest): Promise<api.RangeResponse> {
-    const r = await this.member.range(req);
+  async range(req: api.RangeRequest, opts?: api.RangeCallOptions): Promise<api.RangeResponse> {
+    const r = await this.member.range(req, opts?.charge);
     return { ...r, header: this.header(r.revision) };
   }
 

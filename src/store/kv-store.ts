@@ -21,6 +21,7 @@ import { readHistory } from './history.js';
 import { WriteTxn } from './kv-txn.js';
 import { checkDeleteRange, checkPut, checkRange, checkTxn } from './kv-validate.js';
 import { executeRange } from './range.js';
+import type { RangeLimits } from './range-size.js';
 import { CommittedView, fetchValues } from './read-view.js';
 import { decodeUint64 } from './revision.js';
 import { rebuildIndex, type RebuiltIndex } from './index-rebuild.js';
@@ -119,10 +120,11 @@ export class KvStore implements WatchSource {
     return () => void this.listeners.delete(listener);
   }
 
-  async range(r: RangeRequest): Promise<RangeResponse> {
+  /** `limits`: a client's range, bounded in size and charged to the member's budget. */
+  async range(r: RangeRequest, limits?: RangeLimits): Promise<RangeResponse> {
     this.checkOpen();
     checkRange(r);
-    return executeRange(this.committedView(), r);
+    return executeRange(this.committedView(), r, limits);
   }
 
   async put(r: PutRequest, extra: readonly BackendOp[] = []): Promise<PutResponse> {
@@ -237,10 +239,10 @@ export class KvStore implements WatchSource {
     for (const [lease, key] of this.index.leasedKeys()) yield [lease, keyBytes(key)];
   }
 
-  async readEvents(fromRev: number, toRev: number, maxEvents: number): Promise<Event[]> {
+  async readEvents(fromRev: number, toRev: number, maxEvents: number, maxBytes?: number): Promise<Event[]> {
     this.checkOpen();
     if (fromRev < this.compacted) throw new KvError('Compacted');
-    return readHistory(this.backend, Math.max(fromRev, 1), Math.min(toRev, this.current), maxEvents);
+    return readHistory(this.backend, Math.max(fromRev, 1), Math.min(toRev, this.current), maxEvents, maxBytes);
   }
 
   async getAt(key: Uint8Array, rev: number): Promise<KeyValue | undefined> {

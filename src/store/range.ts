@@ -9,6 +9,10 @@ import { assertNever } from '../util/assert.js';
 import { spanOf, type RangeEntry, type TreeIndex } from './tree-index.js';
 import type { KeyValue } from './types.js';
 import type { RangeRequest, RangeResponse, SortTarget } from './requests.js';
+import { INDEX_ENTRY_HELD_BYTES, KV_HELD_OVERHEAD_BYTES, kvFieldSize, rangeResponseSize, responseTooLarge, type RangeLimits } from './range-size.js';
+
+/** Entries whose values are read, measured and charged at a time under RangeLimits. */
+const LIMITED_FETCH_CHUNK = 1024;
 
 export interface ReadView {
   readonly index: TreeIndex;
@@ -56,7 +60,34 @@ function filtered(entries: RangeEntry[], r: RangeRequest): RangeEntry[] {
   );
 }
 
-export async function executeRange(view: ReadView, r: RangeRequest): Promise<RangeResponse> {
+/**
+ * Values for `entries`, read a chunk at a time: each chunk is measured and charged before the
+ * next is read. Past the limit nothing more is kept, but the rest is still measured so that the
+ * error can name the response's size.
+ */
+async function fetchLimited(view: ReadView, entries: readonly RangeEntry[], limits: RangeLimits, keysOnly: boolean): Promise<{ kvs: KeyValue[]; bytes: number }> {
+  const kvs: KeyValue[] = [];
+  let bytes = 0;
+  for (let i = 0; i < entries.length; i += LIMITED_FETCH_CHUNK) {
+    const chunk = await view.fetch(entries.slice(i, i + LIMITED_FETCH_CHUNK));
+    let chunkBytes = 0;
+    for (const kv of chunk) chunkBytes += kvFieldSize(kv, keysOnly);
+    bytes += chunkBytes;
+    if (bytes > limits.maxResponseBytes) {
+      kvs.length = 0;
+      continue;
+    }
+    await limits.charge?.(chunkBytes + chunk.length * KV_HELD_OVERHEAD_BYTES);
+    for (const kv of chunk) kvs.push(kv);
+  }
+  return { kvs, bytes };
+}
+
+/**
+ * Runs a range. With `limits` (client ranges; not a txn's), values are read in measured chunks
+ * and a response above `maxResponseBytes` fails with ResourceExhausted naming its size.
+ */
+export async function executeRange(view: ReadView, r: RangeRequest, limits?: RangeLimits): Promise<RangeResponse> {
   const at = readRevision(r.revision, view.rev, view.compactedRevision());
   const span = spanOf(r.key, r.rangeEnd);
   const limit = r.limit !== undefined && r.limit > 0 ? r.limit : 0;
@@ -70,13 +101,26 @@ export async function executeRange(view: ReadView, r: RangeRequest): Promise<Ran
   }
   // Without sort or filters, key order is final: collect one past the limit to learn `more`.
   const collect = limit > 0 && order === 'NONE' && !hasFilter ? limit + 1 : Infinity;
+  if (limits?.charge !== undefined) {
+    // The index entries are held too: charged (a counting pass, no allocation) before they exist,
+    // so ranges waiting for the budget do not each hold theirs meanwhile.
+    const count = Math.min(collect, view.index.range(span, at, 0).total);
+    await limits.charge(count * INDEX_ENTRY_HELD_BYTES);
+  }
   const { entries: all, total } = view.index.range(span, at, collect);
   let entries = filtered(all, r);
 
+  let kvsBytes = 0;
+  const fetch = async (list: readonly RangeEntry[]): Promise<KeyValue[]> => {
+    if (limits === undefined) return view.fetch(list);
+    const got = await fetchLimited(view, list, limits, r.keysOnly ?? false);
+    kvsBytes = got.bytes;
+    return got.kvs;
+  };
   let kvs: KeyValue[] | undefined;
   if (order !== 'NONE') {
     if (target === 'VALUE') {
-      const values = await view.fetch(entries);
+      const values = await fetch(entries);
       const pairs = entries.map((e, i) => ({ e, kv: values[i] as KeyValue }));
       const sign = order === 'DESCEND' ? -1 : 1;
       // Stable sort: ties keep key order, as Go's sort gives for small inputs.
@@ -95,7 +139,11 @@ export async function executeRange(view: ReadView, r: RangeRequest): Promise<Ran
     kvs = kvs?.slice(0, limit);
     more = true;
   }
-  kvs ??= await view.fetch(entries);
+  kvs ??= await fetch(entries);
+  if (limits !== undefined) {
+    const size = rangeResponseSize(kvsBytes, total, more);
+    if (size > limits.maxResponseBytes) throw responseTooLarge(size, limits.maxResponseBytes);
+  }
   if (r.keysOnly) kvs = kvs.map((kv) => ({ ...kv, value: EMPTY }));
   return { revision: view.rev, kvs, more, count: total };
 }

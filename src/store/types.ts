@@ -38,9 +38,10 @@ export interface WatchSource {
   compactedRevision(): number;
   /**
    * Every event with main revision in [fromRev, toRev], in revision order, with no revision split:
-   * stops after the revision in which `maxEvents` is reached (so it may return a few more).
+   * stops after the revision in which `maxEvents` events or `maxBytes` bytes (`eventBytes`) are
+   * reached (so it may return a little more).
    */
-  readEvents(fromRev: number, toRev: number, maxEvents: number): Promise<Event[]>;
+  readEvents(fromRev: number, toRev: number, maxEvents: number, maxBytes?: number): Promise<Event[]>;
   /** The key's value as of revision `rev` (for prev_kv), or undefined if absent then. */
   getAt(key: Uint8Array, rev: number): Promise<KeyValue | undefined>;
 }

@@ -10,21 +10,32 @@
  *   which the watcher rejoins unsynced or synced.
  * `notify` never waits on anyone: it only enqueues into bounded buffers, so a slow consumer can
  * never block apply or other watchers. Every response holds whole revisions, in order.
+ *
+ * Catch-up is paced by consumers (issue 15): a round reads history only for watchers whose
+ * stream has room, only as many bytes as the member-wide catch-up budget has left, and cuts
+ * responses at `batchMaxBytes`; a consumer taking a response frees room and budget, which
+ * schedules the next round. A stream whose consumer stalls is canceled (see WatchStream).
  */
 import { assert } from '../util/assert.js';
 import type { Clock, Timer } from '../util/clock.js';
 import { isKvError, KvError } from '../util/errors.js';
 import type { CommitListener, Event, WatchSource } from './types.js';
+import { CatchUpBudget, type CatchUpRead } from './watch-budget.js';
+import { StallMonitor } from './watch-stall.js';
+import { eventBytes } from './watch-fragment.js';
+import { checkHistory } from './history.js';
 import { WatchStream, type WatchHubLink } from './watch-stream.js';
 import { DEFAULT_WATCH_HUB_OPTIONS, MIN_PROGRESS_NOTIFY_INTERVAL_MS, type WatchHubOptions, type WatchResponse } from './watch-types.js';
-import type { Watcher } from './watcher.js';
-import { WatcherGroup } from './watcher-group.js';
+import type { OutgoingEvents, Watcher } from './watcher.js';
+import { WatcherGroup, type EventBatch } from './watcher-group.js';
 
 export interface WatchHubStats {
   readonly streams: number;
   readonly synced: number;
   readonly unsynced: number;
   readonly victims: number;
+  /** Bytes of history read for catch-up that consumers have not taken yet. */
+  readonly catchUpBytes: number;
 }
 
 export class WatchHub implements WatchHubLink {
@@ -40,7 +51,10 @@ export class WatchHub implements WatchHubLink {
   private epoch = 0;
   private syncing: Promise<void> | undefined;
   private syncTimer: Timer | undefined;
+  private syncTimerAt = 0;
   private progressTimer: Timer | undefined;
+  private readonly stalls: StallMonitor;
+  private readonly budget: CatchUpBudget;
   private closed = false;
   /** The last unexpected error from reading history (the round is retried on the timer). */
   lastSyncError: unknown;
@@ -61,10 +75,18 @@ export class WatchHub implements WatchHubLink {
       throw new KvError('InvalidArgument', `progress notify interval must be at least ${MIN_PROGRESS_NOTIFY_INTERVAL_MS} ms`);
     }
     this.rev = source.currentRevision();
+    this.stalls = new StallMonitor(clock, this.options.slowConsumerCancelMs);
+    this.budget = new CatchUpBudget(this.options.catchUpMaxBytes, () => {
+      if (this.unsynced.size > 0) this.schedule(0);
+    });
   }
 
   revision(): number {
     return this.rev;
+  }
+
+  now(): number {
+    return this.clock.now();
   }
 
   newStream(): WatchStream {
@@ -86,21 +108,23 @@ export class WatchHub implements WatchHubLink {
     }
     this.rev = revision;
     if (events.length === 0 || this.synced.size === 0) return;
-    const blocked: [Watcher, WatchResponse][] = [];
-    const send = (w: Watcher, evs: readonly Event[]): void => {
-      const response: WatchResponse = { watchId: w.id, headerRevision: revision, events: evs };
-      if (!w.sink.tryPushEvents(w, response)) blocked.push([w, response]);
+    const blocked: [Watcher, OutgoingEvents][] = [];
+    const send = (w: Watcher, evs: readonly Event[], bytes: number): void => {
+      const out: OutgoingEvents = { response: { watchId: w.id, headerRevision: revision, events: evs }, bytes };
+      if (!w.sink.tryPushEvents(w, out)) blocked.push([w, out]);
     };
     const only = events.length === 1 ? events[0] : undefined;
     if (only !== undefined) {
       // The common single-event revision: every watcher shares one events array, no batching.
+      const bytes = eventBytes(only);
       this.synced.forEachMatch(only.kv.key, (w) => {
-        if (revision >= w.minRev && w.accepts(only)) send(w, events);
+        if (revision >= w.minRev && w.accepts(only)) send(w, events, bytes);
       });
     } else {
-      for (const [w, batch] of this.synced.batches(events, 1)) send(w, batch.events);
+      const oneRevision = { maxRevisions: 1, maxBytes: Infinity };
+      for (const [w, batch] of this.synced.batches(events, oneRevision)) send(w, batch.events, batch.bytes);
     }
-    for (const [w, response] of blocked) this.makeVictim(w, response, revision + 1);
+    for (const [w, out] of blocked) this.makeVictim(w, out, revision + 1);
   }
 
   /**
@@ -118,7 +142,13 @@ export class WatchHub implements WatchHubLink {
   }
 
   stats(): WatchHubStats {
-    return { streams: this.streams.size, synced: this.synced.size, unsynced: this.unsynced.size, victims: this.victims.size };
+    return {
+      streams: this.streams.size,
+      synced: this.synced.size,
+      unsynced: this.unsynced.size,
+      victims: this.victims.size,
+      catchUpBytes: this.budget.inUse,
+    };
   }
 
   /** Stops the timers and closes every stream. */
@@ -127,6 +157,7 @@ export class WatchHub implements WatchHubLink {
     this.closed = true;
     this.syncTimer?.cancel();
     this.progressTimer?.cancel();
+    this.stalls.close();
     for (const stream of [...this.streams]) stream.close();
   }
 
@@ -166,19 +197,27 @@ export class WatchHub implements WatchHubLink {
         break;
     }
     w.state = 'done';
+    w.pending?.read?.release();
     w.pending = undefined;
     this.progressWatchers.delete(w);
   }
 
   onDrain(stream: WatchStream): void {
+    // Room on a stream is what unsynced watchers wait for: reading resumes at the consumer's pace.
+    if (this.unsynced.size > 0) this.schedule(0);
     if (this.victims.size === 0) return;
     for (const w of stream.watchersOfStream()) {
       if (w.state === 'victim' && !this.retryVictim(w)) return;
     }
   }
 
+  backlogChanged(stream: WatchStream, backlogged: boolean): void {
+    this.stalls.backlogChanged(stream, backlogged);
+  }
+
   streamClosed(stream: WatchStream): void {
     this.streams.delete(stream);
+    this.stalls.forget(stream);
   }
 
   // ---- internals ----
@@ -196,12 +235,12 @@ export class WatchHub implements WatchHubLink {
     this.schedule(0);
   }
 
-  private makeVictim(w: Watcher, response: WatchResponse, nextMinRev: number): void {
+  private makeVictim(w: Watcher, out: OutgoingEvents, nextMinRev: number): void {
     if (w.state === 'synced') this.synced.delete(w);
     else if (w.state === 'unsynced') this.unsynced.delete(w);
     assert(w.state === 'synced' || w.state === 'unsynced', () => `watcher in state ${w.state} cannot become a victim`);
     w.state = 'victim';
-    w.pending = { response, nextMinRev };
+    w.pending = { ...out, nextMinRev };
     // No timer: room only appears when the consumer reads, and each read retries (onDrain).
     // A consumer that never reads costs nothing after this.
     this.victims.add(w);
@@ -211,7 +250,7 @@ export class WatchHub implements WatchHubLink {
   private retryVictim(w: Watcher): boolean {
     const pending = w.pending;
     assert(pending !== undefined, 'victim without a pending response');
-    if (!w.sink.tryPushEvents(w, pending.response)) return false;
+    if (!w.sink.tryPushEvents(w, pending)) return false;
     this.victims.delete(w);
     w.pending = undefined;
     w.minRev = pending.nextMinRev;
@@ -235,7 +274,14 @@ export class WatchHub implements WatchHubLink {
   }
 
   private schedule(delayMs: number): void {
-    if (this.closed || this.syncTimer !== undefined) return;
+    if (this.closed) return;
+    const at = this.clock.now() + delayMs;
+    if (this.syncTimer !== undefined) {
+      // A round already due sooner stands; a later one (the idle poll) gives way to this.
+      if (this.syncTimerAt <= at) return;
+      this.syncTimer.cancel();
+    }
+    this.syncTimerAt = at;
     this.syncTimer = this.clock.setTimeout(() => {
       this.syncTimer = undefined;
       void this.runSync();
@@ -258,7 +304,10 @@ export class WatchHub implements WatchHubLink {
     return moved;
   }
 
-  /** etcd's syncWatchers, with the history read bounded to `syncReadMaxEvents` events. */
+  /**
+   * etcd's syncWatchers, with the history read bounded to `syncReadMaxEvents` events and to
+   * `syncReadMaxBytes` or what is left of the catch-up budget, for watchers whose stream has room.
+   */
   private async syncRound(): Promise<boolean> {
     let progressed = this.retryAllVictims();
     if (this.closed || this.unsynced.size === 0) return progressed;
@@ -279,17 +328,20 @@ export class WatchHub implements WatchHubLink {
           w.sink.forget(w);
           progressed = true;
         }
-      } else {
+      } else if (w.sink.hasRoom()) {
         chosen.add(w);
         minRev = Math.min(minRev, w.minRev);
       }
+      // A watcher whose consumer has not made room waits: onDrain schedules the next round.
     }
-    if (chosen.size === 0) return progressed;
+    const maxBytes = Math.min(this.options.syncReadMaxBytes, this.budget.available());
+    // A spent budget is refilled by consumers taking responses, which schedules a round.
+    if (chosen.size === 0 || maxBytes === 0) return progressed;
 
     const maxEvents = this.options.syncReadMaxEvents;
     let events: Event[];
     try {
-      events = await this.source.readEvents(minRev, curRev, maxEvents);
+      events = await this.source.readEvents(minRev, curRev, maxEvents, maxBytes);
     } catch (err) {
       // A compaction that overtook us is handled next round (those watchers get the cancel).
       if (!isKvError(err, 'Compacted')) this.lastSyncError = err;
@@ -300,9 +352,24 @@ export class WatchHub implements WatchHubLink {
     if (compactNow > compactRev && compactNow > minRev) return progressed;
 
     const last = events[events.length - 1];
-    const readTo = last !== undefined && events.length >= maxEvents ? last.kv.modRevision : curRev;
+    let readBytes = 0;
+    for (const ev of events) readBytes += eventBytes(ev);
+    const readTo = last !== undefined && (events.length >= maxEvents || readBytes >= maxBytes) ? last.kv.modRevision : curRev;
     checkHistory(events, minRev, readTo);
-    const batches = chosen.batches(events, this.options.batchMaxRevisions);
+    const batches = chosen.batches(events, { maxRevisions: this.options.batchMaxRevisions, maxBytes: this.options.batchMaxBytes });
+    // The round holds the read until every response is placed; each response holds its own reference.
+    const read = this.budget.charge(readBytes);
+    try {
+      progressed = this.deliverRound(chosen, batches, readTo, read) || progressed;
+    } finally {
+      read.release();
+    }
+    return progressed;
+  }
+
+  /** Hands each chosen watcher its batch of a history read (or moves it on if it had none). */
+  private deliverRound(chosen: WatcherGroup, batches: Map<Watcher, EventBatch>, readTo: number, read: CatchUpRead): boolean {
+    let progressed = false;
     for (const w of chosen) {
       if (w.state !== 'unsynced') continue; // canceled while we read
       progressed = true;
@@ -316,11 +383,12 @@ export class WatchHub implements WatchHubLink {
       }
       // The header revision is `through`: everything this watcher needs up to it is in here.
       const response: WatchResponse = { watchId: w.id, headerRevision: through, events: batch.events };
-      if (w.sink.tryPushEvents(w, response)) {
+      const out: OutgoingEvents = { response, bytes: batch.bytes, read: read.retain() };
+      if (w.sink.tryPushEvents(w, out)) {
         w.minRev = nextMinRev;
         this.settle(w);
       } else {
-        this.makeVictim(w, response, nextMinRev);
+        this.makeVictim(w, out, nextMinRev);
       }
     }
     return progressed;
@@ -337,15 +405,5 @@ export class WatchHub implements WatchHubLink {
       if (w.progressDue && w.state === 'synced') w.sink.tryPushNotice({ watchId: w.id, headerRevision: this.rev, events: [] });
       w.progressDue = true;
     }
-  }
-}
-
-/** History must come back ordered and inside the asked window (checked on read-back). */
-function checkHistory(events: readonly Event[], fromRev: number, toRev: number): void {
-  let prev = fromRev;
-  for (const ev of events) {
-    const rev = ev.kv.modRevision;
-    assert(rev >= prev && rev <= toRev, () => `history event at revision ${rev} outside [${prev}, ${toRev}] or out of order`);
-    prev = rev;
   }
 }

@@ -6,6 +6,14 @@
 import { KvError } from '../util/errors.js';
 import type { CommitListener, Event, KeyValue, WatchSource } from './types.js';
 import { keyString } from './watcher.js';
+import { eventBytes } from './watch-fragment.js';
+
+/** A history read in progress: stops after the revision in which either limit is reached. */
+interface HistoryRead {
+  readonly events: Event[];
+  bytes: number;
+  full(): boolean;
+}
 
 export type ModelOp =
   | { readonly type: 'put'; readonly key: Uint8Array; readonly value: Uint8Array; readonly lease?: number }
@@ -84,25 +92,26 @@ export class MemoryWatchSource implements WatchSource {
     return this.compacted;
   }
 
-  async readEvents(fromRev: number, toRev: number, maxEvents: number): Promise<Event[]> {
+  async readEvents(fromRev: number, toRev: number, maxEvents: number, maxBytes = Infinity): Promise<Event[]> {
     this.reads++;
     if (fromRev < this.compacted) throw new KvError('Compacted');
+    const read: HistoryRead = { events: [], bytes: 0, full: () => read.events.length >= maxEvents || read.bytes >= maxBytes };
     // Like a real store reading in chunks, the read is not atomic: the first half of the window
     // is taken before the gate, the rest after it (a compaction in between removes part of it).
     const mid = fromRev + Math.floor((toRev - fromRev) / 2);
-    const out = this.collect(fromRev, mid, maxEvents, []);
+    this.collect(fromRev, mid, read);
     if (this.readGate !== undefined) await this.readGate();
-    if (out.length >= maxEvents) return out;
-    return this.collect(mid + 1, toRev, maxEvents, out);
+    if (!read.full()) this.collect(mid + 1, toRev, read);
+    return read.events;
   }
 
-  private collect(fromRev: number, toRev: number, maxEvents: number, out: Event[]): Event[] {
+  private collect(fromRev: number, toRev: number, read: HistoryRead): void {
     for (const entry of this.history) {
       if (entry.rev < fromRev) continue;
-      if (entry.rev > toRev || out.length >= maxEvents) break;
-      out.push(...entry.events);
+      if (entry.rev > toRev || read.full()) break;
+      read.events.push(...entry.events);
+      for (const ev of entry.events) read.bytes += eventBytes(ev);
     }
-    return out;
   }
 
   async getAt(key: Uint8Array, rev: number): Promise<KeyValue | undefined> {

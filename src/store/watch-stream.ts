@@ -11,7 +11,8 @@ import { isKvError, KvError } from '../util/errors.js';
 import type { Event, KeyValue, WatchSource } from './types.js';
 import { fragmentResponse } from './watch-fragment.js';
 import { CANCEL_REASON, INVALID_WATCH_ID, type WatchHubOptions, type WatchRequest, type WatchResponse } from './watch-types.js';
-import { Watcher, type WatcherSink } from './watcher.js';
+import type { CatchUpRead } from './watch-budget.js';
+import { Watcher, type OutgoingEvents, type WatcherSink } from './watcher.js';
 
 /** What a stream needs from the hub that created it. */
 export interface WatchHubLink {
@@ -19,6 +20,10 @@ export interface WatchHubLink {
   readonly source: WatchSource;
   /** The last revision the hub has been notified of (the watchers' view of "now"). */
   revision(): number;
+  /** The hub's clock (ms), for telling a stalled consumer from a slow one. */
+  now(): number;
+  /** A stream's buffer went from empty to holding something or back: stalls are looked for meanwhile. */
+  backlogChanged(stream: WatchStream, backlogged: boolean): void;
   register(w: Watcher, startRevision: number): void;
   unregister(w: Watcher): void;
   /** Retries this stream's victims after its consumer made room. */
@@ -30,6 +35,9 @@ interface Queued {
   readonly response: WatchResponse;
   /** Set for event-bearing responses: the consumer side applies its prev_kv and fragment options. */
   readonly watcher: Watcher | undefined;
+  /** `eventBytes` of the events (0 for control replies), counted against streamBufferBytes. */
+  readonly bytes: number;
+  readonly read?: CatchUpRead;
 }
 
 const QUEUE_COMPACT_AT = 1024;
@@ -37,8 +45,12 @@ const QUEUE_COMPACT_AT = 1024;
 export class WatchStream implements WatcherSink, AsyncIterable<WatchResponse> {
   private readonly watchers = new Map<number, Watcher>();
   private nextId = 0;
-  private queue: Queued[] = [];
+  /** Taken slots below `head` are cleared, so a taken response is not kept alive by the array. */
+  private queue: (Queued | undefined)[] = [];
   private head = 0;
+  private queuedBytes = 0;
+  /** When the consumer last took a response, or the buffer last filled from empty; undefined when empty. */
+  private waitingSince: number | undefined;
   private pieces: WatchResponse[] = [];
   private wake: (() => void) | undefined;
   private reading: Promise<unknown> = Promise.resolve();
@@ -174,18 +186,45 @@ export class WatchStream implements WatcherSink, AsyncIterable<WatchResponse> {
 
   // ---- called by the hub ----
 
-  tryPushEvents(watcher: Watcher, response: WatchResponse): boolean {
-    if (this.closed || this.queued >= this.hub.options.streamBufferResponses) return false;
-    this.enqueue({ response, watcher });
+  tryPushEvents(watcher: Watcher, out: OutgoingEvents): boolean {
+    // Bounded in bytes too; the last response taken may overshoot it (a revision is never split).
+    if (!this.hasRoom()) return false;
+    this.enqueue({ response: out.response, watcher, bytes: out.bytes, read: out.read });
     watcher.progressDue = false;
     return true;
+  }
+
+  hasRoom(): boolean {
+    return !this.closed && this.queued < this.hub.options.streamBufferResponses && this.queuedBytes < this.hub.options.streamBufferBytes;
   }
 
   /** Progress notifications and compaction cancels travel like events (dropped when full). */
   tryPushNotice(response: WatchResponse): boolean {
     if (this.closed || this.queued >= this.hub.options.streamBufferResponses) return false;
-    this.enqueue({ response, watcher: undefined });
+    this.enqueue({ response, watcher: undefined, bytes: 0 });
     return true;
+  }
+
+  /** How long the consumer has left waiting responses untaken (0 when nothing waits). */
+  stalledForMs(now: number): number {
+    return this.waitingSince === undefined ? 0 : now - this.waitingSince;
+  }
+
+  /**
+   * The consumer stopped taking responses: every watcher is canceled with etcd's "watch
+   * canceled" and what was buffered for it is dropped, so a stalled client holds neither memory
+   * nor catch-up budget. The stream stays open; the cancels wait for the consumer.
+   */
+  cancelStalled(): void {
+    if (this.closed || this.watchers.size === 0) return;
+    const rev = this.hub.revision();
+    const ids = [...this.watchers.keys()];
+    for (const w of [...this.watchers.values()]) this.forget(w);
+    this.dropBuffered();
+    for (const id of ids) {
+      const notice = { watchId: id, headerRevision: rev, events: [], canceled: true, cancelReason: CANCEL_REASON.slowConsumer };
+      if (!this.pushControlOrDie(notice)) return;
+    }
   }
 
   /** Removes a watcher the hub ended (compaction); its ID becomes free again. */
@@ -204,7 +243,7 @@ export class WatchStream implements WatcherSink, AsyncIterable<WatchResponse> {
   private pushControl(response: WatchResponse): boolean {
     const limit = this.hub.options.streamBufferResponses + this.hub.options.streamControlSlack;
     if (this.closed || this.queued >= limit) return false;
-    this.enqueue({ response, watcher: undefined });
+    this.enqueue({ response, watcher: undefined, bytes: 0 });
     return true;
   }
 
@@ -221,15 +260,31 @@ export class WatchStream implements WatcherSink, AsyncIterable<WatchResponse> {
     this.error = error;
     for (const w of this.watchers.values()) this.hub.unregister(w);
     this.watchers.clear();
-    this.queue = [];
-    this.head = 0;
-    this.pieces = [];
+    this.dropBuffered();
     this.hub.streamClosed(this);
     this.wakeConsumer();
   }
 
+  /** Empties the buffer, returning the catch-up budget its responses held. */
+  private dropBuffered(): void {
+    for (let i = this.head; i < this.queue.length; i++) this.queue[i]?.read?.release();
+    this.queue = [];
+    this.head = 0;
+    this.queuedBytes = 0;
+    this.pieces = [];
+    this.setWaiting(undefined);
+  }
+
+  private setWaiting(since: number | undefined): void {
+    const was = this.waitingSince !== undefined;
+    this.waitingSince = since;
+    if (was !== (since !== undefined)) this.hub.backlogChanged(this, since !== undefined);
+  }
+
   private enqueue(item: Queued): void {
+    if (this.queued === 0) this.setWaiting(this.hub.now());
     this.queue.push(item);
+    this.queuedBytes += item.bytes;
     this.wakeConsumer();
   }
 
@@ -242,11 +297,18 @@ export class WatchStream implements WatcherSink, AsyncIterable<WatchResponse> {
   private dequeue(): Queued | undefined {
     if (this.head >= this.queue.length) return undefined;
     const item = this.queue[this.head];
+    this.queue[this.head] = undefined;
     this.head++;
     if (this.head >= QUEUE_COMPACT_AT && this.head * 2 >= this.queue.length) {
       this.queue = this.queue.slice(this.head);
       this.head = 0;
     }
+    assert(item !== undefined, 'watch stream buffer slot above head was empty');
+    this.queuedBytes -= item.bytes;
+    assert(this.queuedBytes >= 0, () => `watch stream buffer bytes went negative (${this.queuedBytes})`);
+    // The consumer made progress: the stall clock restarts for whatever still waits.
+    this.setWaiting(this.queued > 0 ? this.hub.now() : undefined);
+    item.read?.release();
     return item;
   }
 

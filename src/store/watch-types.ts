@@ -50,11 +50,21 @@ export const CANCEL_REASON = {
   invalidId: 'cairn: watch ID must be a non-negative safe integer',
   invalidStartRevision: 'cairn: start revision must be a non-negative safe integer',
   tooManyWatchers: 'cairn: too many watchers on this stream',
+  /**
+   * A consumer that took nothing for `slowConsumerCancelMs` while responses waited: etcd's
+   * ErrGRPCWatchCanceled text (etcd itself buffers without limit; cairn bounds it, issue 15).
+   */
+  slowConsumer: 'etcdserver: watch canceled',
 } as const;
 
 export interface WatchHubOptions {
   /** Responses a stream buffers for its consumer (etcd's chanBufLen). */
   readonly streamBufferResponses: number;
+  /**
+   * Bytes of events a stream buffers for its consumer; once reached, the watcher becomes a
+   * victim. The response that reaches it is taken whole (a revision is never split).
+   */
+  readonly streamBufferBytes: number;
   /** Extra room for control replies (created/canceled/progress) beyond the event buffer. */
   readonly streamControlSlack: number;
   readonly maxWatchersPerStream: number;
@@ -62,8 +72,19 @@ export interface WatchHubOptions {
   readonly maxWatchersPerSync: number;
   /** Events read from history per sync round (a bounded batch, not etcd's unbounded range). */
   readonly syncReadMaxEvents: number;
+  /** Bytes of history read per sync round (ends at a revision boundary, so it may be exceeded by one). */
+  readonly syncReadMaxBytes: number;
   /** Revisions in one response to an unsynced watcher (etcd's watchBatchMaxRevs). */
   readonly batchMaxRevisions: number;
+  /** Bytes of events in one catch-up response: once reached, the next revision starts a new one. */
+  readonly batchMaxBytes: number;
+  /** Member-wide: bytes read from history for catch-up and not yet taken by consumers. */
+  readonly catchUpMaxBytes: number;
+  /**
+   * A stream whose consumer takes nothing for this long while responses wait is stalled: its
+   * watchers are canceled with `CANCEL_REASON.slowConsumer` and what it buffered is dropped.
+   */
+  readonly slowConsumerCancelMs: number;
   /** Period of the unsynced/victim catch-up loop (etcd's syncWatchersLoop: 100 ms). */
   readonly syncIntervalMs: number;
   /** etcd's --experimental-watch-progress-notify-interval: 10 min by default, at least 100 ms. */
@@ -74,11 +95,16 @@ export interface WatchHubOptions {
 
 export const DEFAULT_WATCH_HUB_OPTIONS: WatchHubOptions = {
   streamBufferResponses: 128,
+  streamBufferBytes: 1024 * 1024,
   streamControlSlack: 64,
   maxWatchersPerStream: 10_000,
   maxWatchersPerSync: 512,
   syncReadMaxEvents: 1_000,
+  syncReadMaxBytes: 4 * 1024 * 1024,
   batchMaxRevisions: 1_000,
+  batchMaxBytes: 256 * 1024,
+  catchUpMaxBytes: 64 * 1024 * 1024,
+  slowConsumerCancelMs: 60_000,
   syncIntervalMs: 100,
   progressNotifyIntervalMs: 10 * 60 * 1000,
   fragmentBytes: 1_572_864 + 512 * 1024,

@@ -5,6 +5,7 @@
  */
 import { assert } from '../util/assert.js';
 import type { Event } from './types.js';
+import { eventBytes } from './watch-fragment.js';
 import { keyString, type Watcher } from './watcher.js';
 
 interface RangeEntry {
@@ -17,8 +18,16 @@ export interface EventBatch {
   readonly events: Event[];
   /** Distinct revisions in `events`. */
   revisions: number;
-  /** 0, or the first revision left out because the batch reached its revision limit. */
+  /** Sum of `eventBytes` over `events`. */
+  bytes: number;
+  /** 0, or the first revision left out because the batch reached its revision or byte limit. */
   moreRev: number;
+}
+
+/** When a batch is full: a new revision is left out once either limit is reached. */
+export interface BatchLimits {
+  readonly maxRevisions: number;
+  readonly maxBytes: number;
 }
 
 function rangeKey(w: Watcher): string {
@@ -95,10 +104,10 @@ export class WatcherGroup implements Iterable<Watcher> {
 
   /**
    * etcd's newWatcherBatch: for each watcher, the events (in order) it should get — those at or
-   * above its minRev that pass its filters — capped at `maxRevisions` distinct revisions so one
-   * response never holds part of a revision.
+   * above its minRev that pass its filters — capped at `maxRevisions` distinct revisions and,
+   * past `maxBytes`, at a revision boundary, so one response never holds part of a revision.
    */
-  batches(events: readonly Event[], maxRevisions: number): Map<Watcher, EventBatch> {
+  batches(events: readonly Event[], limits: BatchLimits): Map<Watcher, EventBatch> {
     const out = new Map<Watcher, EventBatch>();
     for (const ev of events) {
       const rev = ev.kv.modRevision;
@@ -106,26 +115,27 @@ export class WatcherGroup implements Iterable<Watcher> {
         if (rev < w.minRev || !w.accepts(ev)) return;
         let batch = out.get(w);
         if (batch === undefined) {
-          batch = { events: [], revisions: 0, moreRev: 0 };
+          batch = { events: [], revisions: 0, bytes: 0, moreRev: 0 };
           out.set(w, batch);
         }
-        addToBatch(batch, ev, maxRevisions);
+        addToBatch(batch, ev, limits);
       });
     }
     return out;
   }
 }
 
-function addToBatch(batch: EventBatch, ev: Event, maxRevisions: number): void {
+function addToBatch(batch: EventBatch, ev: Event, limits: BatchLimits): void {
   if (batch.moreRev !== 0) return;
   const last = batch.events[batch.events.length - 1];
   const rev = ev.kv.modRevision;
   if (last === undefined || rev > last.kv.modRevision) {
-    if (batch.revisions >= maxRevisions) {
+    if (batch.revisions >= limits.maxRevisions || batch.bytes >= limits.maxBytes) {
       batch.moreRev = rev;
       return;
     }
     batch.revisions++;
   }
   batch.events.push(ev);
+  batch.bytes += eventBytes(ev);
 }

@@ -5,6 +5,7 @@
  */
 import { compareBytes } from '../util/bytes.js';
 import type { Event } from './types.js';
+import type { CatchUpRead } from './watch-budget.js';
 import type { WatchResponse } from './watch-types.js';
 
 /**
@@ -15,16 +16,30 @@ import type { WatchResponse } from './watch-types.js';
  */
 export type WatcherState = 'synced' | 'unsynced' | 'victim' | 'done';
 
-/** A response a victim could not deliver, and where the watcher resumes once it is delivered. */
-export interface PendingResponse {
+/**
+ * An event-bearing response on its way to a consumer: its size (`eventBytes` of its events) and,
+ * for a catch-up response, the history read it holds a reference to (released when it leaves).
+ */
+export interface OutgoingEvents {
   readonly response: WatchResponse;
+  readonly bytes: number;
+  readonly read?: CatchUpRead;
+}
+
+/** A response a victim could not deliver, and where the watcher resumes once it is delivered. */
+export interface PendingResponse extends OutgoingEvents {
   readonly nextMinRev: number;
 }
 
 /** What a watcher needs from the stream that owns it. */
 export interface WatcherSink {
-  /** Enqueues an event-bearing response; false when the buffer is full (never waits). */
-  tryPushEvents(watcher: Watcher, response: WatchResponse): boolean;
+  /**
+   * Enqueues an event-bearing response; false when the buffer is full (never waits). On success
+   * the stream owns `out.read`'s reference; on failure the caller still does.
+   */
+  tryPushEvents(watcher: Watcher, out: OutgoingEvents): boolean;
+  /** Whether a response of ordinary size would be taken now (catch-up reads only for these). */
+  hasRoom(): boolean;
   /** Enqueues a progress notification or compaction cancel; false when the buffer is full. */
   tryPushNotice(response: WatchResponse): boolean;
   /** Drops a watcher the hub ended (compaction), freeing its ID. */

@@ -67,6 +67,8 @@ export const ERRORS = {
   TooManyRequests: [G.ResourceExhausted, 'etcdserver: too many requests'],
   /** gRPC's receive limit (max-request-bytes + 512 KiB); the detail says `(N vs. M)`. */
   GrpcMessageTooLarge: [G.ResourceExhausted, 'grpc: received message larger than max'],
+  /** gRPC's send limit, here --max-response-bytes (a range response); the detail says `(N vs. M)`. */
+  ResponseTooLarge: [G.ResourceExhausted, 'grpc: trying to send message larger than max'],
   // Lease
   LeaseNotFound: [G.NotFound, 'etcdserver: requested lease not found'],
   LeaseExists: [G.FailedPrecondition, 'etcdserver: lease already exists'],

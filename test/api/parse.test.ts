@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { JsonNumber, JsonSyntaxError, parseFirstValue, parseNextValue } from '../../src/api/json/parse.js';
+import { JsonNumber, JsonSyntaxError, MAX_JSON_DEPTH, parseFirstValue, parseNextValue } from '../../src/api/json/parse.js';
 
 function syntaxError(text: string): JsonSyntaxError {
   try {
@@ -53,6 +53,15 @@ describe('Go-like JSON reader', () => {
       expect(err.message).toBe('unexpected EOF');
       expect(err.incomplete).toBe(true);
     }
+  });
+
+  it('refuses nesting beyond a fixed depth with Go\'s message instead of overflowing the stack', () => {
+    const nested = (open: string, close: string, levels: number) => open.repeat(levels) + close.repeat(levels);
+    expect(parseFirstValue(nested('[', ']', MAX_JSON_DEPTH))).toBeInstanceOf(Array);
+    expect(syntaxError(nested('[', ']', MAX_JSON_DEPTH + 1)).message).toBe("invalid character '[' exceeded max depth");
+    // The issue's 5,000 levels, and past Go's own 10,000 (etcd answers the same text there).
+    expect(syntaxError(`{"a":${nested('{"b":', '}', 5_000).replace('{"b":}', '{"b":1}')}}`).message).toBe("invalid character '{' exceeded max depth");
+    expect(syntaxError(nested('[', ']', 10_001)).message).toBe("invalid character '[' exceeded max depth");
   });
 
   it('reads successive values from a position', () => {

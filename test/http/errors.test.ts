@@ -28,6 +28,18 @@ describe('request decoding errors → 400 code 3 with the decoder text', () => {
   });
 });
 
+describe('deeply nested JSON (issue 15 item 6)', () => {
+  it('answers 400 with Go\'s max-depth text, not 500 "Maximum call stack size exceeded"', async () => {
+    const nested = `{"key":${'['.repeat(5000)}${']'.repeat(5000)}}`;
+    const message = "invalid character '[' exceeded max depth";
+    const unary = await post(app, '/v3/kv/range', nested);
+    expect([unary.statusCode, unary.body]).toEqual([400, JSON.stringify({ error: message, code: 3, message })]);
+    // A stream's first message fails as grpc-gateway fails it (etcd 3.4 answers exactly this).
+    const stream = await post(app, '/v3/watch', `{"create_request":${nested}}`);
+    expect([stream.statusCode, stream.body]).toEqual([500, JSON.stringify({ error: message, code: 2, message })]);
+  });
+});
+
 describe('routing (§1.1)', () => {
   it('answers a wrong method on a gateway path with Go\'s 405 text', async () => {
     for (const method of ['GET', 'PUT', 'DELETE'] as const) {

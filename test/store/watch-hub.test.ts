@@ -348,7 +348,9 @@ describe('WatchHub: timers', () => {
     stream.watch({ key: utf8('a'), progressNotify: true });
     source.apply([put('a')]); // the created reply fills the buffer: revision 2 is held by the victim
     expect(hub.stats().victims).toBe(1);
-    expect(clock.pendingTimers()).toBe(1); // the progress ticker; a victim needs no timer
+    // The progress ticker, and the stall check (a consumer that never reads is canceled after
+    // slowConsumerCancelMs); the victim itself needs no timer.
+    expect(clock.pendingTimers()).toBe(2);
     hub.close();
     expect(stream.isClosed).toBe(true);
     clock.advance(1000);

@@ -1,6 +1,8 @@
 /** `/v3/kv/*`: etcd's KV service over the gateway. */
-import type { FastifyInstance } from 'fastify';
-import type { RequestOp, TxnRequest } from '../../api/kv.js';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { RangeRequest, RangeResponse, RequestOp, TxnRequest } from '../../api/kv.js';
+import type { BudgetLease } from '../../util/byte-budget.js';
+import { sendRange } from '../stream-range.js';
 import { UNARY } from '../../api/rpcs.js';
 import type { HttpContext } from '../context.js';
 import { unaryRoute } from '../unary.js';
@@ -15,9 +17,41 @@ export function isReadOnlyTxn(txn: TxnRequest): boolean {
 
 const always = (): boolean => true;
 
+/**
+ * A range holds a lease on the member's range budget from its first value read until its last
+ * byte is written: it is charged as values are read and waits while others hold the budget.
+ */
+function budgetedRange(ctx: HttpContext): {
+  call: (req: RangeRequest) => Promise<RangeResponse>;
+  send: (reply: FastifyReply, res: RangeResponse) => Promise<unknown>;
+} {
+  const leases = new WeakMap<RangeResponse, BudgetLease>();
+  return {
+    call: async (req) => {
+      const lease = ctx.rangeBudget.lease();
+      try {
+        const res = await ctx.service.range(req, { charge: (bytes) => lease.charge(bytes) });
+        leases.set(res, lease);
+        return res;
+      } catch (err) {
+        lease.release();
+        throw err;
+      }
+    },
+    send: async (reply, res) => {
+      try {
+        return await sendRange(reply, res);
+      } finally {
+        leases.get(res)?.release();
+      }
+    },
+  };
+}
+
 export function kvRoutes(app: FastifyInstance, ctx: HttpContext): void {
   const { service } = ctx;
-  unaryRoute(app, ctx, UNARY.range, (req) => service.range(req));
+  const range = budgetedRange(ctx);
+  unaryRoute(app, ctx, UNARY.range, range.call, undefined, range.send);
   unaryRoute(app, ctx, UNARY.put, (req) => service.put(req), always);
   unaryRoute(app, ctx, UNARY.deleteRange, (req) => service.deleteRange(req), always);
   unaryRoute(app, ctx, UNARY.txn, (req) => service.txn(req), (req) => !isReadOnlyTxn(req));

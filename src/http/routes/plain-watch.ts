@@ -5,17 +5,22 @@
  * `Last-Event-ID: R` and the watch resumes at R+1 with nothing lost or repeated (etcd's
  * Resumable guarantee), as long as R+1 is not compacted; compaction ends the stream with an
  * `event: compacted` message naming the compact revision.
+ *
+ * Watches are created with etcd's `fragment`, so a revision larger than the fragment threshold
+ * (a big txn, or a range delete with prev_kv) arrives in pieces instead of as one message a
+ * browser must hold whole: every piece but the last has `"fragment":true` in its data and no
+ * `id:`, so a reconnect after a partial revision resumes at that revision, not after it.
  */
 import type { IncomingMessage } from 'node:http';
 import type { FastifyReply } from 'fastify';
 import type { WatchResponse } from '../../api/kv.js';
-import { EventDesc } from '../../api/json/messages-kv.js';
-import { encodeMessage, errorBodyJson } from '../../api/json.js';
+import { errorBodyJson } from '../../api/json.js';
 import { KvError } from '../../util/errors.js';
 import { longLived } from '../connection-limits.js';
 import type { HttpContext } from '../context.js';
 import { toKvError } from '../errors.js';
-import { drained } from '../stream.js';
+import { writePieces } from '../stream.js';
+import { eventJson } from '../watch-encode.js';
 import { intParam, rangeOf } from './plain-request.js';
 import type { PlainRequest } from './plain-request.js';
 
@@ -27,20 +32,26 @@ function startRevisionOf(raw: IncomingMessage, req: PlainRequest): number {
   return Number(lastEventId) + 1;
 }
 
-/** The SSE text for one watch response; `last` ends the stream. */
-function sseMessage(res: WatchResponse): { text: string; last: boolean } {
+/**
+ * The SSE text for one watch response, in pieces (each event's JSON is shared with every other
+ * stream that carries it, see watch-encode.ts); `last` ends the stream.
+ */
+function sseMessage(res: WatchResponse): { pieces: string[]; last: boolean } {
   if (res.canceled) {
     if (res.compactRevision) {
-      return { text: `event: compacted\ndata: {"compact_revision":"${res.compactRevision}"}\n\n`, last: true };
+      return { pieces: [`event: compacted\ndata: {"compact_revision":"${res.compactRevision}"}\n\n`], last: true };
     }
-    return { text: `event: canceled\ndata: ${JSON.stringify({ reason: res.cancelReason ?? '' })}\n\n`, last: true };
+    return { pieces: [`event: canceled\ndata: ${JSON.stringify({ reason: res.cancelReason ?? '' })}\n\n`], last: true };
   }
-  if (res.created) return { text: `: watching at revision ${res.header.revision}\n\n`, last: false };
+  if (res.created) return { pieces: [`: watching at revision ${res.header.revision}\n\n`], last: false };
   const events = res.events ?? [];
   const revision = res.header.revision;
-  if (events.length === 0) return { text: `id: ${revision}\n: progress\n\n`, last: false };
-  const data = `{"revision":"${revision}","events":[${events.map((e) => encodeMessage(EventDesc, e)).join(',')}]}`;
-  return { text: `id: ${revision}\ndata: ${data}\n\n`, last: false };
+  if (events.length === 0) return { pieces: [`id: ${revision}\n: progress\n\n`], last: false };
+  const head = res.fragment ? `data: {"revision":"${revision}","fragment":true,"events":[` : `id: ${revision}\ndata: {"revision":"${revision}","events":[`;
+  const pieces = [head];
+  events.forEach((e, i) => pieces.push(...(i === 0 ? [] : [',']), eventJson(e)));
+  pieces.push(']}\n\n');
+  return { pieces, last: false };
 }
 
 export async function watchAsEventStream(
@@ -57,16 +68,17 @@ export async function watchAsEventStream(
   longLived(raw);
   const res = reply.raw;
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
-  const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), heartbeatMs);
+  // A client that does not read gets no more heartbeats piling up in its buffer.
+  const heartbeat = setInterval(() => res.writableNeedDrain || res.write(': heartbeat\n\n'), heartbeatMs);
   res.on('close', () => {
     clearInterval(heartbeat);
     stream.close();
   });
-  stream.send({ type: 'create', request: { ...range, startRevision, prevKv: req.query.has('prev_kv') } });
+  stream.send({ type: 'create', request: { ...range, startRevision, prevKv: req.query.has('prev_kv'), fragment: true } });
   try {
     for await (const wr of stream) {
       const msg = sseMessage(wr);
-      if (!res.write(msg.text)) await drained(res);
+      await writePieces(res, msg.pieces);
       if (msg.last || res.destroyed) break;
     }
   } catch (err) {

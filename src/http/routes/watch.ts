@@ -5,10 +5,10 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { WatchRequest, WatchStream } from '../../api/kv.js';
-import { encodeMessage } from '../../api/json.js';
 import { STREAMING } from '../../api/rpcs.js';
 import type { HttpContext } from '../context.js';
 import { bidiRoute } from '../stream-body.js';
+import { watchResponseJson } from '../watch-encode.js';
 
 export function watchRoutes(app: FastifyInstance, ctx: HttpContext): void {
   bidiRoute<WatchRequest | undefined>(app, ctx, STREAMING.watch.path, STREAMING.watch.request, async (messages, out, res) => {
@@ -29,7 +29,7 @@ export function watchRoutes(app: FastifyInstance, ctx: HttpContext): void {
     })();
     try {
       for await (const wr of stream) {
-        await out.write(encodeMessage(STREAMING.watch.response, wr));
+        await out.writeParts(watchResponseJson(wr));
         if (out.closed) break;
       }
       out.end();
