@@ -84,9 +84,9 @@ export const catalog: Mutation[] = [
   {
     name: 'read-index-before-noop',
     file: 'src/raft/leader.ts',
-    find: "        } else if (!this.committedEntryInCurrentTerm()) {\n          // The commit index is not known to be current",
-    replace: "        } else if (false) {\n          // The commit index is not known to be current",
-    tests: ['test/raft/pitfalls.test.ts'],
+    find: "        if (!this.committedEntryInCurrentTerm()) {\n          // The commit index is not known to be current",
+    replace: "        if (false) {\n          // The commit index is not known to be current",
+    tests: ['test/raft/pitfalls.test.ts', 'test/raft/read-index.test.ts'],
     why: 'p8: a new leader answers ReadIndex only after an entry of its term commits (etcd TestReadOnlyForNewLeader)',
   },
   {
@@ -162,14 +162,6 @@ export const catalog: Mutation[] = [
     why: 'p6: a heartbeat never tells a follower to commit past what it is known to hold',
   },
   {
-    name: 'wal-save-unsynced',
-    file: 'src/storage/kv-wal.ts',
-    find: '      await this.kv.batch(ops, { sync: options.sync });',
-    replace: '      await this.kv.batch(ops, { sync: false });',
-    tests: ['test/storage/wal-power-loss.test.ts'],
-    why: 'storage: entries and hard state of a Ready that must be durable are synced (etcd MustSync)',
-  },
-  {
     name: 'wal-keeps-conflicting-suffix',
     file: 'src/storage/kv-wal.ts',
     find: "        for (let i = newLast + 1; i <= s.last; i++) ops.push({ type: 'del', key: entryKey(i) });",
@@ -200,5 +192,21 @@ export const catalog: Mutation[] = [
     replace: '      pieces.push({ ...resp, events: current.slice(0, -1), fragment: true });',
     tests: ['test/store/watch-hub.test.ts'],
     why: 'store: splitting a large watch response loses no event at a fragment boundary',
+  },
+  {
+    name: 'lease-renew-without-leadership-check',
+    file: 'src/server/leases.ts',
+    find: '    await this.confirmLeadership();\n    const ttl = await this.lessor.renew(id);',
+    replace: '    const ttl = await this.lessor.renew(id);',
+    tests: ['test/server/lease-deposed-leader.test.ts'],
+    why: 'p10: a deposed leader must not renew leases on its own belief (etcd-io/etcd#15247, fixed in 3.5.13)',
+  },
+  {
+    name: 'client-resends-unknown-write',
+    file: 'src/client/unary.ts',
+    find: '        if (neverSent(err) || o.idempotent) continue;\n        throw new OutcomeUnknownError(err, endpoint);',
+    replace: '        continue;',
+    tests: ['test/client/client.test.ts'],
+    why: 'p21: a write whose outcome is unknown may have committed; resending it elsewhere applies it twice',
   },
 ];

@@ -4,20 +4,12 @@
  * invariant") relies on, and `tests` are the test files that must fail with it applied. Each was
  * applied by hand and seen to fail those tests.
  */
-export interface SourceMutant {
-  readonly name: string;
-  /** Path from the repository root. */
-  readonly file: string;
-  /** Exact text, occurring once in `file`. */
-  readonly find: string;
-  readonly replace: string;
-  /** Test files (from the repository root) of which at least one fails with the mutant applied. */
-  readonly tests: readonly string[];
-}
+import type { Mutation } from './mutation.js';
 
-export const storageMutants: readonly SourceMutant[] = [
+export const catalog: Mutation[] = [
   {
     name: 'wal-batch-not-synced',
+    why: `Raft's MustSync: entries and term/vote changes are durable before the member answers (docs/architecture.md, Storage invariant row 1)`,
     file: 'src/storage/kv-wal.ts',
     find: '      await this.land(ops, options.sync);',
     replace: '      await this.land(ops, false);',
@@ -25,6 +17,7 @@ export const storageMutants: readonly SourceMutant[] = [
   },
   {
     name: 'applied-index-in-its-own-earlier-batch',
+    why: `etcd's consistent index: the applied index and the effects it describes land in one batch, or a crash between them skips an entry`,
     file: 'src/server/apply.ts',
     find: 'result = { ok: true, value: await this.execute(request, extra) };',
     replace: 'await this.d.backend.write(extra); await this.d.backend.flush(); result = { ok: true, value: await this.execute(request, []) };',
@@ -32,6 +25,7 @@ export const storageMutants: readonly SourceMutant[] = [
   },
   {
     name: 'applied-index-in-its-own-later-batch',
+    why: `etcd's consistent index: an applied index landing after its effects lets a crash re-apply an entry`,
     file: 'src/server/apply.ts',
     find: 'result = { ok: true, value: await this.execute(request, extra) };',
     replace: 'result = { ok: true, value: await this.execute(request, []) }; await this.d.backend.flush(); await this.d.backend.write(extra);',
@@ -39,6 +33,7 @@ export const storageMutants: readonly SourceMutant[] = [
   },
   {
     name: 'startup-replay-skip-removed',
+    why: `p19: entries at or below the backend's applied index are already in it; re-applying them on restart applies twice`,
     file: 'src/server/apply.ts',
     find: '        if (e.index <= this.backendApplied) return; // replay: the backend holds its effects\n',
     replace: '',
@@ -46,6 +41,7 @@ export const storageMutants: readonly SourceMutant[] = [
   },
   {
     name: 'backend-behind-wal-snapshot-accepted',
+    why: `a backend behind the WAL's snapshot has lost entries the WAL no longer holds: refuse, never diverge (issue 13 defect 1)`,
     file: 'src/server/bootstrap.ts',
     find: '  if (applied.index < (walState.snapshot?.index ?? 0)) {',
     replace: '  if (applied.index < 0) {',
@@ -53,6 +49,7 @@ export const storageMutants: readonly SourceMutant[] = [
   },
   {
     name: 'leader-sends-before-persisting-a-term-change',
+    why: `a leader may send before persisting only within a durable term (thesis §10.2.1; issue 13 defect 6)`,
     file: 'src/server/raft-loop.ts',
     find: '    const sendFirst = this.isLeader && !this.changesTermOrVote(rd.hardState);',
     replace: '    const sendFirst = this.isLeader;',
