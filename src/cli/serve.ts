@@ -97,7 +97,7 @@ export async function startServer(config: MemberConfig, logLevel = config.logLev
   const clientUrls: string[] = [];
   const maxConnections = config.maxConnections > 0 ? config.maxConnections : autoMaxConnections(openFileLimit());
   // etcd serves its gRPC API and the JSON gateway on the same client URLs.
-  const grpc: GrpcServer = createGrpcServer(service, limitsFor(config.maxRequestBytes), member.metrics.registry);
+  const grpc: GrpcServer = createGrpcServer(service, limitsFor(config.maxRequestBytes), rangeBudget, member.metrics.registry);
   const closeClients = async (): Promise<void> => {
     grpc.close();
     for (const app of apps.splice(0)) await app.close();

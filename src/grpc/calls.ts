@@ -5,16 +5,19 @@
  */
 import type { Metadata, ServerDuplexStream, ServerWritableStream, ServiceError, handleUnaryCall } from '@grpc/grpc-js';
 import type { KV } from '../api/kv.js';
-import type { Rpc } from '../api/rpcs.js';
+import { UNARY, type Rpc } from '../api/rpcs.js';
 import { toKvError } from '../http/errors.js';
 import type { Limits } from '../http/limits.js';
 import { KvError } from '../util/errors.js';
+import type { ByteBudget } from '../util/byte-budget.js';
 import type { Sized } from './definitions.js';
 import { fromProto, toProto, type ProtoObject } from './proto-object.js';
 
 export interface GrpcContext {
   readonly service: KV;
   readonly limits: Limits;
+  /** Bytes of range responses in flight, shared with the gateway's listeners (byte-budget.ts). */
+  readonly rangeBudget: ByteBudget;
 }
 
 /** A failure as the status grpc-js sends: etcd's code and its message text. */
@@ -48,6 +51,25 @@ export function unary<Req, Res>(ctx: GrpcContext, rpc: Rpc<Req, Res>, call: (req
       await requireLeader(ctx, c.metadata);
       const res = await call(decodeRequest(ctx, rpc, c.request));
       callback(null, toProto(rpc.response, res));
+    })().catch((err: unknown) => callback(toStatus(err)));
+  };
+}
+
+/**
+ * Range under the member-wide budget, as the gateway's (http/routes/kv.ts): charged as values are
+ * read, held until the response is handed to the transport.
+ */
+export function budgetedRange(ctx: GrpcContext): handleUnaryCall<Sized, ProtoObject> {
+  return (c, callback) => {
+    void (async () => {
+      await requireLeader(ctx, c.metadata);
+      const lease = ctx.rangeBudget.lease();
+      try {
+        const res = await ctx.service.range(decodeRequest(ctx, UNARY.range, c.request), { charge: (bytes) => lease.charge(bytes) });
+        callback(null, toProto(UNARY.range.response, res));
+      } finally {
+        lease.release();
+      }
     })().catch((err: unknown) => callback(toStatus(err)));
   };
 }

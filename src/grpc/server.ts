@@ -11,7 +11,8 @@ import type { Registry } from 'prom-client';
 import type { KV } from '../api/kv.js';
 import { UNARY } from '../api/rpcs.js';
 import type { Limits } from '../http/limits.js';
-import { unary, type GrpcContext } from './calls.js';
+import type { ByteBudget } from '../util/byte-budget.js';
+import { budgetedRange, unary, type GrpcContext } from './calls.js';
 import { serviceDefinition, type Sized } from './definitions.js';
 import { grpcMetrics } from './metrics.js';
 import type { ProtoObject } from './proto-object.js';
@@ -28,7 +29,7 @@ function implementations(ctx: GrpcContext): Record<string, UntypedServiceImpleme
   const s = ctx.service;
   return {
     'etcdserverpb.KV': {
-      Range: unary(ctx, UNARY.range, (r) => s.range(r)),
+      Range: budgetedRange(ctx),
       Put: unary(ctx, UNARY.put, (r) => s.put(r)),
       DeleteRange: unary(ctx, UNARY.deleteRange, (r) => s.deleteRange(r)),
       Txn: unary(ctx, UNARY.txn, (r) => s.txn(r)),
@@ -72,14 +73,14 @@ function implementations(ctx: GrpcContext): Record<string, UntypedServiceImpleme
 export const SERVED_SERVICES: readonly string[] = Object.keys(implementations({} as GrpcContext));
 
 /** `registry`, when given, gets etcd's grpc_server_* metrics. */
-export function createGrpcServer(service: KV, limits: Limits, registry?: Registry): GrpcServer {
+export function createGrpcServer(service: KV, limits: Limits, rangeBudget: ByteBudget, registry?: Registry): GrpcServer {
   const server = new Server({
     interceptors: registry === undefined ? [] : [grpcMetrics(registry)],
     // Requests up to twice etcd's limit are read so the handler can refuse them in etcd's words.
     'grpc.max_receive_message_length': 2 * limits.grpcMessageBytes,
     'grpc.max_send_message_length': -1,
   });
-  for (const [name, impl] of Object.entries(implementations({ service, limits }))) {
+  for (const [name, impl] of Object.entries(implementations({ service, limits, rangeBudget }))) {
     server.addService(serviceDefinition(name), impl);
   }
   const injector = server.createConnectionInjector(ServerCredentials.createInsecure());
