@@ -2,15 +2,14 @@
 /**
  * The `cairn` command. `cairn serve [flags]` runs a member; bad flags print one line and exit 2,
  * as etcd does. Every etcdctl client command (`put`, `get`, `watch`, `lease grant`, …) runs
- * through runCli (commands/run-cli.ts), with etcdctl's flags and output.
+ * through runCli (commands/run-cli.ts), with etcdctl's flags and output. Only the client is
+ * imported up front: the server's modules (fastify, level, raft) load lazily for `serve` and
+ * `repair`, so a client command starts as fast as Node does (bench/RESULTS.md, "CLI start").
  */
 import { isKvError } from '../util/errors.js';
+import { CAIRN_VERSION, ETCD_API_VERSION, ETCD_TESTED_VERSION } from '../util/version.js';
 import { FlagError } from './flags.js';
-import { repair } from './repair.js';
-import { parseServeFlags } from './serve-flags.js';
-import { startServer } from './serve.js';
 import { clientUsage, isClientCommand, runCli } from './commands/run-cli.js';
-import { CAIRN_VERSION } from '../server/service.js';
 
 const USAGE = `usage: cairn <command> [flags]
 
@@ -31,6 +30,7 @@ async function serve(argv: string[]): Promise<void> {
     console.log('\nEvery flag can also be set as CAIRN_<FLAG_NAME> in the environment.');
     return;
   }
+  const [{ parseServeFlags }, { startServer }] = await Promise.all([import('./serve-flags.js'), import('./serve.js')]);
   let config;
   try {
     config = parseServeFlags(argv, process.env);
@@ -92,6 +92,7 @@ async function main(argv: string[]): Promise<void> {
       return serve(rest);
     case 'repair':
       try {
+        const { repair } = await import('./repair.js');
         console.log(await repair(rest, process.env));
       } catch (err) {
         console.error(`cairn: ${(err as Error).message}`);
@@ -100,7 +101,8 @@ async function main(argv: string[]): Promise<void> {
       return;
     case 'version':
     case '--version':
-      console.log(`cairn version: ${CAIRN_VERSION}\nAPI version: 3.5`);
+      // etcdctl's two lines, then what the API version was tested against.
+      console.log(`cairn version: ${CAIRN_VERSION}\nAPI version: ${ETCD_API_VERSION}\netcd compatibility: tested against etcd ${ETCD_TESTED_VERSION}`);
       return;
     case undefined:
     case 'help':

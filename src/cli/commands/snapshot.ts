@@ -5,14 +5,9 @@
  */
 import { createHash } from 'node:crypto';
 import { open, readFile, rename, rm } from 'node:fs/promises';
-import { defaultConfig, validateConfig } from '../../server/config.js';
-import { restoreSnapshotFile } from '../../server/restore.js';
-import { decodeChunks, type BackendRecord } from '../../storage/backend-chunks.js';
-import { decodeRevKey } from '../../store/revision.js';
-import { crc32c } from '../../util/crc.js';
+import type { BackendRecord } from '../../storage/backend-chunks.js';
 import { humanizeBytes } from '../output/format.js';
 import { renderTable } from '../output/table.js';
-import { parseInitialCluster } from '../serve-flags.js';
 import { decodeStreamItem, JsonStreamReader } from '../../api/json.js';
 import { SnapshotChunkDesc } from '../../api/json/messages-maintenance.js';
 import { bytesEqual } from '../../util/bytes.js';
@@ -84,6 +79,7 @@ async function readSnapshotFile(file: string): Promise<{ body: Uint8Array; recor
   if (!bytesEqual(new Uint8Array(createHash('sha256').update(body).digest()), trailer)) {
     throw new CliError(`snapshot file integrity check failed: ${file}`);
   }
+  const { decodeChunks } = await import('../../storage/backend-chunks.js');
   const records: BackendRecord[] = [];
   for await (const chunk of decodeChunks((async function* () {
     yield body;
@@ -100,6 +96,7 @@ export const snapshotStatusCommand: Command = {
     if (ctx.args.length !== 1) throw new UsageError('snapshot status requires exactly one argument');
     const file = ctx.args[0] as string;
     const { body, records } = await readSnapshotFile(file);
+    const [{ decodeRevKey }, { crc32c }] = await Promise.all([import('../../store/revision.js'), import('../../util/crc.js')]);
     let revision = 0;
     let totalKeys = 0;
     for (const [bucket, key] of records) {
@@ -137,6 +134,10 @@ export const snapshotRestoreCommand: Command = {
   ],
   async run(ctx) {
     if (ctx.args.length !== 1) throw new UsageError('snapshot restore requires exactly one argument');
+    // The server's modules load only here: every other client command starts without them.
+    const [{ defaultConfig, validateConfig }, { restoreSnapshotFile }, { parseInitialCluster }] = await Promise.all([
+      import('../../server/config.js'), import('../../server/restore.js'), import('../serve-flags.js'),
+    ]);
     const file = ctx.args[0] as string;
     const name = (ctx.flags.get('name') as string | undefined) ?? 'default';
     const peerUrls = ((ctx.flags.get('initial-advertise-peer-urls') as string | undefined) ?? 'http://localhost:2380').split(',');
