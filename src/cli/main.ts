@@ -9,6 +9,8 @@
 import { isKvError } from '../util/errors.js';
 import { CAIRN_VERSION, ETCD_API_VERSION, ETCD_TESTED_VERSION } from '../util/version.js';
 import { FlagError } from './flags.js';
+import { ExitCode } from './commands/cli-error.js';
+import { helpFor } from './commands/help.js';
 import { clientUsage, isClientCommand, runCli } from './commands/run-cli.js';
 
 const USAGE = `usage: cairn <command> [flags]
@@ -16,9 +18,11 @@ const USAGE = `usage: cairn <command> [flags]
 commands:
   serve      run a member (etcd's flags: --name, --data-dir, --listen-client-urls, ...)
   repair     drop a torn, unacknowledged WAL tail of a stopped member (--data-dir)
-  version    print the version
+  version    print cairn's version and the etcd API version it speaks
+  help       print this, or a command's help: cairn help [command]
+  completion print a shell completion script: source <(cairn completion bash|zsh)
 
-Run 'cairn serve --help' for the server's flags, 'cairn <command> --help' for a client command's.
+Run 'cairn serve --help' for the server's flags, 'cairn help <command>' for a client command's.
 
 ${clientUsage()}`;
 
@@ -85,6 +89,28 @@ async function client(argv: string[]): Promise<void> {
   process.stdout.write('', () => process.exit(r.code));
 }
 
+/** `cairn help [command…]`: the usage, or one command's or group's help. */
+async function help(words: string[]): Promise<void> {
+  if (words.length === 0) return void console.log(USAGE);
+  if (words[0] === 'serve') return serve(['--help']);
+  const text = helpFor(words);
+  if (text === undefined) {
+    console.error(`Error: unknown help topic "${words.join(' ')}"\nRun 'cairn --help' for usage.`);
+    process.exit(ExitCode.Error);
+  }
+  process.stdout.write(text);
+}
+
+async function completion(args: string[]): Promise<void> {
+  const [{ completionScript }, { SERVE_FLAGS }] = await Promise.all([import('./commands/completion.js'), import('./serve-flags.js')]);
+  const script = args.length === 1 ? completionScript(args[0] as string, SERVE_FLAGS) : undefined;
+  if (script === undefined) {
+    console.error('Error: usage: cairn completion bash|zsh');
+    process.exit(ExitCode.BadArgs);
+  }
+  process.stdout.write(script);
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   switch (command) {
@@ -104,8 +130,11 @@ async function main(argv: string[]): Promise<void> {
       // etcdctl's two lines, then what the API version was tested against.
       console.log(`cairn version: ${CAIRN_VERSION}\nAPI version: ${ETCD_API_VERSION}\netcd compatibility: tested against etcd ${ETCD_TESTED_VERSION}`);
       return;
-    case undefined:
     case 'help':
+      return help(rest);
+    case 'completion':
+      return completion(rest);
+    case undefined:
     case '--help':
     case '-h':
       console.log(USAGE);
@@ -113,8 +142,9 @@ async function main(argv: string[]): Promise<void> {
     default:
       // Client commands, also when global flags come first (`cairn --endpoints=… get k`).
       if (isClientCommand(command) || command.startsWith('-')) return client(argv);
-      console.error(`cairn: unknown command "${command}"\n\n${USAGE}`);
-      process.exit(2);
+      // etcdctl (cobra): an unknown command exits 1.
+      console.error(`Error: unknown command "${command}" for "cairn"\nRun 'cairn --help' for usage.`);
+      process.exit(ExitCode.Error);
   }
 }
 

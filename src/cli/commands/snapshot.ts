@@ -11,7 +11,7 @@ import { renderTable } from '../output/table.js';
 import { decodeStreamItem, JsonStreamReader } from '../../api/json.js';
 import { SnapshotChunkDesc } from '../../api/json/messages-maintenance.js';
 import { bytesEqual } from '../../util/bytes.js';
-import { CliError, UsageError } from './cli-error.js';
+import { CliError, ExitCode, UsageError } from './cli-error.js';
 import type { Command } from './context.js';
 
 const SHA256_BYTES = 32;
@@ -25,7 +25,8 @@ export const snapshotSaveCommand: Command = {
   async run(ctx) {
     if (ctx.args.length !== 1) throw new UsageError('snapshot save expects one argument');
     const endpoints = ctx.globals.endpoints;
-    if (endpoints.length !== 1) throw new UsageError(`snapshot must be requested to one selected node, not multiple [${endpoints.join(' ')}]`);
+    // etcdctl 3.4 exits ExitInterrupted (5) for this one.
+    if (endpoints.length !== 1) throw new CliError(`snapshot must be requested to one selected node, not multiple [${endpoints.join(' ')}]`, ExitCode.Interrupted);
     const file = ctx.args[0] as string;
     const part = `${file}.part`;
     const base = /^https?:\/\//.test(endpoints[0] as string) ? (endpoints[0] as string) : `http://${endpoints[0]}`;
