@@ -7,7 +7,7 @@
  * `repair`, so a client command starts as fast as Node does (bench/RESULTS.md, "CLI start").
  */
 import { isKvError } from '../util/errors.js';
-import { CAIRN_VERSION, ETCD_API_VERSION, ETCD_TESTED_VERSION } from '../util/version.js';
+import { CAIRN_VERSION, VERSION_TEXT } from '../util/version.js';
 import { FlagError } from './flags.js';
 import { ExitCode } from './commands/cli-error.js';
 import { helpFor } from './commands/help.js';
@@ -127,8 +127,7 @@ async function main(argv: string[]): Promise<void> {
       return;
     case 'version':
     case '--version':
-      // etcdctl's two lines, then what the API version was tested against.
-      console.log(`cairn version: ${CAIRN_VERSION}\nAPI version: ${ETCD_API_VERSION}\netcd compatibility: tested against etcd ${ETCD_TESTED_VERSION}`);
+      console.log(VERSION_TEXT);
       return;
     case 'help':
       return help(rest);

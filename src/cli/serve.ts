@@ -12,6 +12,7 @@ import type { MemberConfig, TlsFiles } from '../server/config.js';
 import { requestTimeoutMs } from '../server/config.js';
 import { Member } from '../server/member.js';
 import { CAIRN_VERSION, MemberService } from '../server/service.js';
+import { CLUSTER_VERSION, SERVER_VERSION } from '../util/version.js';
 import { levelLocation, openDataDir, type DataDir } from '../storage/data-dir.js';
 import { LevelKv } from '../storage/level-kv.js';
 import { openTestDataDir, testHooksRequested } from './test-hooks.js';
@@ -83,7 +84,7 @@ export async function startServer(config: MemberConfig, logLevel = config.logLev
         maxRequestBytes: config.maxRequestBytes,
         registry: member.metrics.registry,
         cors: config.cors,
-        version: { etcdserver: '3.5.0', etcdcluster: '3.5.0' },
+        version: { etcdserver: SERVER_VERSION, etcdcluster: CLUSTER_VERSION },
         healthTimeoutMs: requestTimeoutMs(config),
       });
       const address = await app.listen({ host: url.hostname, port: Number(url.port) });

@@ -23,6 +23,7 @@ import type { VersionInfo } from './routes/status.js';
 import { unimplementedRoutes } from './routes/unimplemented.js';
 import { watchRoutes } from './routes/watch.js';
 import { KvError } from '../util/errors.js';
+import { CLUSTER_VERSION, SERVER_VERSION } from '../util/version.js';
 
 export interface AppOptions {
   readonly service: KV;
@@ -41,7 +42,7 @@ export interface AppOptions {
   readonly logger?: FastifyServerOptions['logger'];
 }
 
-export const DEFAULT_VERSION: VersionInfo = { etcdserver: '3.5.0', etcdcluster: '3.5.0' };
+export const DEFAULT_VERSION: VersionInfo = { etcdserver: SERVER_VERSION, etcdcluster: CLUSTER_VERSION };
 
 /** etcd rewrites the deprecated `/v3beta/` prefix to `/v3/` (3.4 and 3.5); keys in /kv/ URLs are bytes. */
 function rewriteUrl(req: { url?: string }): string {

@@ -34,7 +34,7 @@ import { SnapshotPolicy } from './snapshot-policy.js';
 import { MemberLeases } from './leases.js';
 import { Proposer } from './proposer.js';
 import { AutoCompactor } from './auto-compaction.js';
-import { CAIRN_VERSION } from './version.js';
+import { SERVER_VERSION } from './version.js';
 import { publishSelf } from './publish.js';
 import { PeerMetrics, PeerSet, peerHandler } from './peers.js';
 import { addsData, Alarms, applyAlarm, checkQuota } from './alarms.js';
@@ -246,7 +246,7 @@ export class Member {
     await this.transport.start();
     this.peers.sync(this.cluster);
     this.metrics.serverId.set({ server_id: this.id.toString(16) }, 1);
-    this.metrics.serverVersion.set({ server_version: CAIRN_VERSION }, 1);
+    this.metrics.serverVersion.set({ server_version: SERVER_VERSION }, 1);
     this.metrics.quotaBackendBytes.set(effectiveQuotaBytes(this.o.config));
     await this.refreshSizeMetrics();
     this.statusTimer = this.o.clock.setInterval(() => {

@@ -19,3 +19,6 @@ export const SERVER_VERSION = `${ETCD_TESTED_VERSION}+cairn.${CAIRN_VERSION}`;
 
 /** etcd's cluster version is the major.minor of its members, with patch 0. */
 export const CLUSTER_VERSION = `${ETCD_API_VERSION}.0`;
+
+/** `cairn version`: etcdctl's two lines, then the server version the other surfaces report. */
+export const VERSION_TEXT = `cairn version: ${CAIRN_VERSION}\nAPI version: ${ETCD_API_VERSION}\nserver version: ${SERVER_VERSION} (etcd ${ETCD_TESTED_VERSION}'s API, as /version and endpoint status report it)`;
