@@ -3,6 +3,7 @@
  * Env: `CAIRN_<FLAG>` (e.g. `CAIRN_INITIAL_CLUSTER`).
  */
 import { defaultConfig, validateConfig, type MemberConfig, type TlsFiles } from '../server/config.js';
+import { soleMemberCluster } from '../server/config-complete.js';
 import { FlagError, parseFlags, type FlagSpec, type FlagValue } from './flags.js';
 
 export const SERVE_FLAGS: readonly FlagSpec[] = [
@@ -94,7 +95,7 @@ export function parseServeFlags(argv: readonly string[], env: Readonly<Record<st
     advertiseClientUrls: advertiseClient ?? d.advertiseClientUrls,
     listenPeerUrls: pick<string[]>(values, 'listen-peer-urls') ?? d.listenPeerUrls,
     initialAdvertisePeerUrls: peerUrls,
-    initialCluster: initialCluster !== undefined ? parseInitialCluster(initialCluster) : new Map([[name, [...peerUrls]]]),
+    initialCluster: initialCluster !== undefined ? parseInitialCluster(initialCluster) : soleMemberCluster(name, peerUrls),
     initialClusterState: oneOf('initial-cluster-state', pick(values, 'initial-cluster-state'), ['new', 'existing'], 'new'),
     initialClusterToken: pick<string>(values, 'initial-cluster-token') ?? d.initialClusterToken,
     heartbeatIntervalMs: pick<number>(values, 'heartbeat-interval') ?? d.heartbeatIntervalMs,

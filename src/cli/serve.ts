@@ -6,9 +6,11 @@
 import { randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
-import { pino } from 'pino';
 import { buildApp } from '../http/app.js';
 import type { MemberConfig, TlsFiles } from '../server/config.js';
+import { silentLogger, type Logger } from '../server/logger.js';
+import { addAccessLog } from './access-log.js';
+import { createLogger } from './log.js';
 import { requestTimeoutMs } from '../server/config.js';
 import { Member } from '../server/member.js';
 import { CAIRN_VERSION, MemberService } from '../server/service.js';
@@ -40,8 +42,15 @@ function peerTls(files: TlsFiles): PeerTlsOptions | undefined {
   };
 }
 
-export async function startServer(config: MemberConfig, logLevel = config.logLevel): Promise<RunningServer> {
-  const log = pino({ level: logLevel === 'panic' ? 'fatal' : logLevel, base: { name: config.name } });
+export interface StartServerOptions {
+  /** Where the member logs; `false` for nowhere. Default: JSON lines to stderr at config.logLevel. */
+  readonly logger?: Logger | false;
+  /** etcd's `--log-outputs` for the default logger. */
+  readonly logOutputs?: readonly string[];
+}
+
+export async function startServer(config: MemberConfig, o: StartServerOptions = {}): Promise<RunningServer> {
+  const log: Logger = o.logger === false ? silentLogger : (o.logger ?? createLogger({ level: config.logLevel, name: config.name, outputs: o.logOutputs }));
   // TEST ONLY (test/chaos): CAIRN_TEST_DISK / CAIRN_TEST_SYNC_DELAY_* select a power-loss or slow disk.
   const dataDir: DataDir = testHooksRequested()
     ? await openTestDataDir(config.dataDir, (dir) => LevelKv.open(levelLocation(dir), dir))
@@ -87,6 +96,7 @@ export async function startServer(config: MemberConfig, logLevel = config.logLev
         version: { etcdserver: SERVER_VERSION, etcdcluster: CLUSTER_VERSION },
         healthTimeoutMs: requestTimeoutMs(config),
       });
+      if (config.logLevel === 'debug') addAccessLog(app, log);
       const address = await app.listen({ host: url.hostname, port: Number(url.port) });
       apps.push(app);
       clientUrls.push(address);

@@ -139,7 +139,7 @@ describe.skipIf(!hasEtcd())('compatibility with a real etcd', () => {
     node = await startNode({
       http: true,
       name: 'compat',
-      logLevel: 'error',
+      logger: false,
       dataDir: join(dir, 'cairn'),
       listenClientUrls: [cairnUrl],
       advertiseClientUrls: [cairnUrl],
