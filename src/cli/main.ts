@@ -34,10 +34,11 @@ async function serve(argv: string[]): Promise<void> {
     console.log('\nEvery flag can also be set as CAIRN_<FLAG_NAME> in the environment.');
     return;
   }
-  const [{ parseServeFlags }, { startServer }] = await Promise.all([import('./serve-flags.js'), import('./serve.js')]);
+  const [{ resolveServeSetup }, { startServer }] = await Promise.all([import('./serve-config.js'), import('./serve.js')]);
   let config;
+  let options;
   try {
-    config = parseServeFlags(argv, process.env);
+    ({ config, process: options } = resolveServeSetup(argv, process.env));
   } catch (err) {
     if (err instanceof FlagError || isKvError(err, 'InvalidArgument')) {
       console.error(`cairn: ${(err as Error).message}`);
@@ -45,7 +46,7 @@ async function serve(argv: string[]): Promise<void> {
     }
     throw err;
   }
-  const server = await startServer(config);
+  const server = await startServer(config, { logOutputs: options.logOutputs, metricsUrls: options.listenMetricsUrls, warnings: options.warnings });
   const client = server.clientUrls[0] ?? '';
   console.error(`cairn ${CAIRN_VERSION}: member ${config.name} (${server.member.id.toString(16)}) serving clients on ${server.clientUrls.join(', ')}, data in ${config.dataDir}`);
   console.error(`try: curl -L ${client}/v3/kv/put -X POST -d '{"key":"Zm9v","value":"YmFy"}'`);

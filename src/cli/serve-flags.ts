@@ -5,6 +5,7 @@
 import { defaultConfig, validateConfig, type MemberConfig, type TlsFiles } from '../server/config.js';
 import { soleMemberCluster } from '../server/config-complete.js';
 import { FlagError, parseFlags, type FlagSpec, type FlagValue } from './flags.js';
+import { PROCESS_FLAGS } from './process-flags.js';
 
 export const SERVE_FLAGS: readonly FlagSpec[] = [
   { name: 'name', kind: 'string', help: 'human-readable name for this member' },
@@ -34,6 +35,7 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
   { name: 'peer-trusted-ca-file', kind: 'string', help: 'path to the peer server TLS trusted CA file' },
   { name: 'peer-client-cert-auth', kind: 'bool', help: 'enable peer client cert authentication' },
   { name: 'cors', kind: 'list', help: 'comma-separated whitelist of origins for CORS' },
+  ...PROCESS_FLAGS,
 ];
 
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'panic', 'fatal'] as const;

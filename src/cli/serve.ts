@@ -11,6 +11,7 @@ import type { MemberConfig, TlsFiles } from '../server/config.js';
 import { silentLogger, type Logger } from '../server/logger.js';
 import { addAccessLog } from './access-log.js';
 import { createLogger } from './log.js';
+import { listenMetrics } from './metrics-listener.js';
 import { requestTimeoutMs } from '../server/config.js';
 import { Member } from '../server/member.js';
 import { CAIRN_VERSION, MemberService } from '../server/service.js';
@@ -26,6 +27,8 @@ import { SeededRng } from '../util/rng.js';
 export interface RunningServer {
   readonly member: Member;
   readonly clientUrls: string[];
+  /** Where `--listen-metrics-urls` listeners are bound. */
+  readonly metricsUrls: string[];
   /** Resolves when the member learns it was removed from the cluster. */
   readonly removed: Promise<void>;
   stop(): Promise<void>;
@@ -47,10 +50,15 @@ export interface StartServerOptions {
   readonly logger?: Logger | false;
   /** etcd's `--log-outputs` for the default logger. */
   readonly logOutputs?: readonly string[];
+  /** etcd's `--listen-metrics-urls`: extra listeners for /metrics and /health. */
+  readonly metricsUrls?: readonly string[];
+  /** Logged as warnings once the logger exists (ignored flags, v2 not served, …). */
+  readonly warnings?: readonly string[];
 }
 
 export async function startServer(config: MemberConfig, o: StartServerOptions = {}): Promise<RunningServer> {
   const log: Logger = o.logger === false ? silentLogger : (o.logger ?? createLogger({ level: config.logLevel, name: config.name, outputs: o.logOutputs }));
+  for (const warning of o.warnings ?? []) log.warn({}, warning);
   // TEST ONLY (test/chaos): CAIRN_TEST_DISK / CAIRN_TEST_SYNC_DELAY_* select a power-loss or slow disk.
   const dataDir: DataDir = testHooksRequested()
     ? await openTestDataDir(config.dataDir, (dir) => LevelKv.open(levelLocation(dir), dir))
@@ -84,6 +92,7 @@ export async function startServer(config: MemberConfig, o: StartServerOptions = 
   const service = new MemberService(member);
   const apps: FastifyInstance[] = [];
   const clientUrls: string[] = [];
+  const metricsUrls: string[] = [];
   try {
     for (const raw of config.listenClientUrls) {
       const url = new URL(raw);
@@ -101,6 +110,10 @@ export async function startServer(config: MemberConfig, o: StartServerOptions = 
       apps.push(app);
       clientUrls.push(address);
     }
+    const version = { etcdserver: SERVER_VERSION, etcdcluster: CLUSTER_VERSION };
+    const metrics = await listenMetrics(o.metricsUrls ?? [], { service, registry: member.metrics.registry, version, healthTimeoutMs: requestTimeoutMs(config) });
+    apps.push(...metrics.apps);
+    metricsUrls.push(...metrics.urls);
   } catch (err) {
     for (const app of apps) await app.close();
     await member.stop();
@@ -110,6 +123,7 @@ export async function startServer(config: MemberConfig, o: StartServerOptions = 
   return {
     member,
     clientUrls,
+    metricsUrls,
     removed: member.whenRemoved(),
     stop: async () => {
       for (const app of apps) await app.close();
