@@ -6,6 +6,7 @@
 import { randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
+import { collectDefaultMetrics } from 'prom-client';
 import { buildApp } from '../http/app.js';
 import type { MemberConfig, TlsFiles } from '../server/config.js';
 import { silentLogger, type Logger } from '../server/logger.js';
@@ -90,6 +91,8 @@ export async function startServer(config: MemberConfig, o: StartServerOptions = 
     throw err;
   }
   const service = new MemberService(member);
+  // process_* and nodejs_* (etcd's dashboards read process_resident_memory_bytes and friends).
+  collectDefaultMetrics({ register: member.metrics.registry });
   const apps: FastifyInstance[] = [];
   const clientUrls: string[] = [];
   const metricsUrls: string[] = [];

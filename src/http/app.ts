@@ -19,6 +19,7 @@ import { maintenanceRoutes } from './routes/maintenance.js';
 import { plainRoutes } from './routes/plain.js';
 import { PLAIN_PREFIX, routedPlainUrl } from './routes/plain-request.js';
 import { statusRoutes } from './routes/status.js';
+import { addRpcMetrics } from './rpc-metrics.js';
 import type { VersionInfo } from './routes/status.js';
 import { unimplementedRoutes } from './routes/unimplemented.js';
 import { watchRoutes } from './routes/watch.js';
@@ -73,6 +74,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, _payload, done) => done(null));
 
+  if (opts.registry !== undefined) addRpcMetrics(app, opts.registry);
   app.addHook('onRequest', corsHook(opts.cors ?? ['*']));
   app.addHook('onRequest', requireLeaderHook(opts.service));
   app.options('*', async (_request, reply) => reply.code(200).send());
