@@ -68,6 +68,8 @@ describe('etcd dashboard queries have data', () => {
     ['proposals applied', 'etcd_server_proposals_applied_total'],
     ['leader changes', 'etcd_server_leader_changes_seen_total'],
     ['WAL fsync', 'etcd_disk_wal_fsync_duration_seconds_count'],
+    ['backend commit', 'etcd_disk_backend_commit_duration_seconds_count'],
+    ['DB size in use', 'etcd_mvcc_db_total_size_in_use_in_bytes'],
     ['has leader', 'etcd_server_has_leader'],
   ])('%s: %s', (_panel, selector) => {
     expect(sum(samples, selector), selector).toBeGreaterThan(0);
