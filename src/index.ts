@@ -2,13 +2,17 @@
  * `cairn`: embed a member in your process. `startNode()` recovers or creates the member in
  * `dataDir` and returns the same `KV` interface the HTTP client implements, plus `close()`.
  * A single-member node needs no network; with peers, members talk over TCP as `cairn serve`.
- * Pass `http: true` to also serve etcd's gateway and gRPC API on the client URLs. A storage
- * failure stops the member and resolves `failed`; it never ends the host process.
+ * Pass `http: true` to also serve etcd's gateway and gRPC API on the client URLs. Options take
+ * `cairn serve`'s defaults and derivations (a new member alone in a cluster of its advertised
+ * peer URLs). A storage failure stops the member and resolves `failed`; it never ends the host
+ * process.
  */
 import { randomInt } from 'node:crypto';
 import type { KV } from './api/kv.js';
 import { openMemberDataDir, startMember, startServer } from './cli/serve.js';
-import { defaultConfig, validateConfig, type MemberConfig } from './server/config.js';
+import { completeConfig } from './server/config-complete.js';
+import type { MemberConfig } from './server/config.js';
+import { silentLogger, type Logger } from './server/logger.js';
 import { Member } from './server/member.js';
 import { MemberService } from './server/service.js';
 import { MemoryNetwork } from './transport/memory-network.js';
@@ -20,12 +24,18 @@ import { SeededRng } from './util/rng.js';
 export type { KV } from './api/kv.js';
 export type * from './api/kv.js';
 export type { MemberConfig } from './server/config.js';
+export type { Logger } from './server/logger.js';
 export { Member } from './server/member.js';
 export { KvError, isKvError } from './util/errors.js';
 
 export interface StartNodeOptions extends Partial<MemberConfig> {
   /** Also serve etcd's HTTP gateway and gRPC API on `listenClientUrls`. */
   readonly http?: boolean;
+  /**
+   * Where the member logs (pino's Logger fits). Default: nowhere without `http`; with it, as
+   * `cairn serve` does (JSON lines on stderr). `false`: nowhere.
+   */
+  readonly logger?: Logger | false;
 }
 
 export interface CairnNode extends KV {
@@ -59,11 +69,10 @@ class EmbeddedNode extends MemberService implements CairnNode {
 }
 
 export async function startNode(options: StartNodeOptions = {}): Promise<CairnNode> {
-  const { http, ...overrides } = options;
-  const name = overrides.name ?? 'default';
-  const config = validateConfig({ ...defaultConfig(name), ...overrides });
+  const { http, logger, ...overrides } = options;
+  const config = completeConfig(overrides);
   if (http) {
-    const server = await startServer(config);
+    const server = await startServer(config, { logger });
     return new EmbeddedNode(server.member, server.clientUrls, () => server.stop());
   }
   const dataDir = await openMemberDataDir(config.dataDir);
@@ -77,6 +86,7 @@ export async function startNode(options: StartNodeOptions = {}): Promise<CairnNo
     dataDir,
     clock,
     rng,
+    logger: logger === false || logger === undefined ? silentLogger : logger,
     transport: (handler, ids) =>
       alone
         ? new MemoryTransport({ id: ids.memberId, clusterId: ids.clusterId.toString(16), url: config.listenPeerUrls[0] as string, network, handler })

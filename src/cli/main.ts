@@ -2,25 +2,27 @@
 /**
  * The `cairn` command. `cairn serve [flags]` runs a member; bad flags print one line and exit 2,
  * as etcd does. Every etcdctl client command (`put`, `get`, `watch`, `lease grant`, …) runs
- * through runCli (commands/run-cli.ts), with etcdctl's flags and output.
+ * through runCli (commands/run-cli.ts), with etcdctl's flags and output. Only the client is
+ * imported up front: the server's modules (fastify, level, raft) load lazily for `serve` and
+ * `repair`, so a client command starts as fast as Node does (bench/RESULTS.md, "CLI start").
  */
 import { isKvError } from '../util/errors.js';
-import { describeStorageFailure, storageFailure } from '../storage/storage-errors.js';
+import { CAIRN_VERSION, VERSION_TEXT } from '../util/version.js';
 import { FlagError } from './flags.js';
-import { repair } from './repair.js';
-import { parseServeFlags } from './serve-flags.js';
-import { startServer } from './serve.js';
+import { ExitCode } from './commands/cli-error.js';
+import { helpFor } from './commands/help.js';
 import { clientUsage, isClientCommand, runCli } from './commands/run-cli.js';
-import { CAIRN_VERSION } from '../server/service.js';
 
 const USAGE = `usage: cairn <command> [flags]
 
 commands:
   serve      run a member (etcd's flags: --name, --data-dir, --listen-client-urls, ...)
   repair     drop a torn, unacknowledged WAL tail of a stopped member (--data-dir)
-  version    print the version
+  version    print cairn's version and the etcd API version it speaks
+  help       print this, or a command's help: cairn help [command]
+  completion print a shell completion script: source <(cairn completion bash|zsh)
 
-Run 'cairn serve --help' for the server's flags, 'cairn <command> --help' for a client command's.
+Run 'cairn serve --help' for the server's flags, 'cairn help <command>' for a client command's.
 
 ${clientUsage()}`;
 
@@ -32,9 +34,15 @@ async function serve(argv: string[]): Promise<void> {
     console.log('\nEvery flag can also be set as CAIRN_<FLAG_NAME> in the environment.');
     return;
   }
+  const [{ resolveServeSetup }, { startServer }, { describeStorageFailure, storageFailure }] = await Promise.all([
+    import('./serve-config.js'),
+    import('./serve.js'),
+    import('../storage/storage-errors.js'),
+  ]);
   let config;
+  let options;
   try {
-    config = parseServeFlags(argv, process.env);
+    ({ config, process: options } = resolveServeSetup(argv, process.env));
   } catch (err) {
     if (err instanceof FlagError || isKvError(err, 'InvalidArgument')) {
       console.error(`cairn: ${(err as Error).message}`);
@@ -44,7 +52,7 @@ async function serve(argv: string[]): Promise<void> {
   }
   let server;
   try {
-    server = await startServer(config);
+    server = await startServer(config, { logOutputs: options.logOutputs, metricsUrls: options.listenMetricsUrls, warnings: options.warnings });
   } catch (err) {
     // A disk that refuses at start-up (LevelDB's own read errors included): name errno and path.
     if (isKvError(err) || storageFailure(err).errno === undefined) throw err;
@@ -103,6 +111,28 @@ async function client(argv: string[]): Promise<void> {
   process.stdout.write('', () => process.exit(r.code));
 }
 
+/** `cairn help [command…]`: the usage, or one command's or group's help. */
+async function help(words: string[]): Promise<void> {
+  if (words.length === 0) return void console.log(USAGE);
+  if (words[0] === 'serve') return serve(['--help']);
+  const text = helpFor(words);
+  if (text === undefined) {
+    console.error(`Error: unknown help topic "${words.join(' ')}"\nRun 'cairn --help' for usage.`);
+    process.exit(ExitCode.Error);
+  }
+  process.stdout.write(text);
+}
+
+async function completion(args: string[]): Promise<void> {
+  const [{ completionScript }, { SERVE_FLAGS }] = await Promise.all([import('./commands/completion.js'), import('./serve-flags.js')]);
+  const script = args.length === 1 ? completionScript(args[0] as string, SERVE_FLAGS) : undefined;
+  if (script === undefined) {
+    console.error('Error: usage: cairn completion bash|zsh');
+    process.exit(ExitCode.BadArgs);
+  }
+  process.stdout.write(script);
+}
+
 async function main(argv: string[]): Promise<void> {
   // etcd's private file mode (0600) for every file cairn writes: LevelDB creates its files
   // (logs, tables, manifests) all its life with the process umask, as does `snapshot restore`,
@@ -115,6 +145,7 @@ async function main(argv: string[]): Promise<void> {
       return serve(rest);
     case 'repair':
       try {
+        const { repair } = await import('./repair.js');
         console.log(await repair(rest, process.env));
       } catch (err) {
         console.error(`cairn: ${(err as Error).message}`);
@@ -123,10 +154,13 @@ async function main(argv: string[]): Promise<void> {
       return;
     case 'version':
     case '--version':
-      console.log(`cairn version: ${CAIRN_VERSION}\nAPI version: 3.5`);
+      console.log(VERSION_TEXT);
       return;
-    case undefined:
     case 'help':
+      return help(rest);
+    case 'completion':
+      return completion(rest);
+    case undefined:
     case '--help':
     case '-h':
       console.log(USAGE);
@@ -134,8 +168,9 @@ async function main(argv: string[]): Promise<void> {
     default:
       // Client commands, also when global flags come first (`cairn --endpoints=… get k`).
       if (isClientCommand(command) || command.startsWith('-')) return client(argv);
-      console.error(`cairn: unknown command "${command}"\n\n${USAGE}`);
-      process.exit(2);
+      // etcdctl (cobra): an unknown command exits 1.
+      console.error(`Error: unknown command "${command}" for "cairn"\nRun 'cairn --help' for usage.`);
+      process.exit(ExitCode.Error);
   }
 }
 

@@ -3,7 +3,9 @@
  * Env: `CAIRN_<FLAG>` (e.g. `CAIRN_INITIAL_CLUSTER`).
  */
 import { defaultConfig, validateConfig, type MemberConfig, type TlsFiles } from '../server/config.js';
+import { soleMemberCluster } from '../server/config-complete.js';
 import { FlagError, parseFlags, type FlagSpec, type FlagValue } from './flags.js';
+import { PROCESS_FLAGS } from './process-flags.js';
 
 export const SERVE_FLAGS: readonly FlagSpec[] = [
   { name: 'name', kind: 'string', help: 'human-readable name for this member' },
@@ -40,6 +42,7 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
     kind: 'int',
     help: 'maximum concurrent client connections per listener, further ones are closed at once (0 = half of ulimit -n, at most 4096)',
   },
+  ...PROCESS_FLAGS,
 ];
 
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'panic', 'fatal'] as const;
@@ -101,7 +104,7 @@ export function parseServeFlags(argv: readonly string[], env: Readonly<Record<st
     advertiseClientUrls: advertiseClient ?? d.advertiseClientUrls,
     listenPeerUrls: pick<string[]>(values, 'listen-peer-urls') ?? d.listenPeerUrls,
     initialAdvertisePeerUrls: peerUrls,
-    initialCluster: initialCluster !== undefined ? parseInitialCluster(initialCluster) : new Map([[name, [...peerUrls]]]),
+    initialCluster: initialCluster !== undefined ? parseInitialCluster(initialCluster) : soleMemberCluster(name, peerUrls),
     initialClusterState: oneOf('initial-cluster-state', pick(values, 'initial-cluster-state'), ['new', 'existing'], 'new'),
     initialClusterToken: pick<string>(values, 'initial-cluster-token') ?? d.initialClusterToken,
     heartbeatIntervalMs: pick<number>(values, 'heartbeat-interval') ?? d.heartbeatIntervalMs,

@@ -30,9 +30,3 @@ export const NOT_APPLIED: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['NoLeader
 export const MAYBE_APPLIED: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'Timeout', 'TimeoutDueToLeaderFail', 'TimeoutDueToConnectionLost', 'TimeoutWaitAppliedIndex', 'LeaderChanged', 'Stopped',
 ]);
-
-/** A connection that was refused never delivered the request. */
-export function neverSent(err: unknown): boolean {
-  const code = (err as { cause?: { code?: string }; code?: string })?.cause?.code ?? (err as { code?: string })?.code;
-  return code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EHOSTUNREACH';
-}

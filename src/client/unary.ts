@@ -5,7 +5,8 @@
  */
 import { decodeJson, encodeMessage, kvErrorFromBody, type ErrorBody, type MessageDesc } from '../api/json.js';
 import { KvError } from '../util/errors.js';
-import { AppliedUnreadableError, MAYBE_APPLIED, NOT_APPLIED, neverSent, OutcomeUnknownError } from './errors.js';
+import { connectionError, neverSent, type ConnectionError } from './connection-error.js';
+import { AppliedUnreadableError, MAYBE_APPLIED, NOT_APPLIED, OutcomeUnknownError } from './errors.js';
 
 export interface EndpointPool {
   /** Endpoints to try, current preferred first. */
@@ -48,11 +49,15 @@ export async function callUnary<Req, Res>(
   o: CallOptions,
 ): Promise<Res> {
   const body = encodeMessage(reqDesc, request);
-  let lastError: unknown = new KvError('NoLeader');
+  // What a member said outranks a connection failure: NoLeader is reported only when a
+  // member answered so; when none answered, the last connection failure says why.
+  let memberError: KvError | undefined;
+  let connectFailure: ConnectionError | undefined;
   for (let round = 0; round < o.rounds; round++) {
     if (round > 0) await sleep(Math.min(1000, 50 * 2 ** round));
     for (const endpoint of pool.order()) {
       let res: Response;
+      let text: string;
       try {
         res = await fetch(new URL(path, endpoint), {
           method: 'POST',
@@ -60,12 +65,12 @@ export async function callUnary<Req, Res>(
           headers: { 'content-type': 'application/json', ...o.headers },
           signal: AbortSignal.timeout(o.timeoutMs),
         });
+        text = await res.text();
       } catch (err) {
-        lastError = err;
-        if (neverSent(err) || o.idempotent) continue;
-        throw new OutcomeUnknownError(err, endpoint);
+        connectFailure = connectionError(err, endpoint, o.timeoutMs);
+        if (neverSent(connectFailure) || o.idempotent) continue;
+        throw new OutcomeUnknownError(connectFailure, endpoint);
       }
-      const text = await res.text();
       if (res.ok) {
         pool.prefer(endpoint);
         try {
@@ -81,7 +86,7 @@ export async function callUnary<Req, Res>(
       } catch {
         err = new KvError('InvalidArgument', `cairn client: ${endpoint} answered ${res.status}: ${text.slice(0, 200)}`);
       }
-      lastError = err;
+      memberError = err;
       if (NOT_APPLIED.has(err.code)) continue;
       if (MAYBE_APPLIED.has(err.code)) {
         if (o.idempotent) continue;
@@ -90,5 +95,5 @@ export async function callUnary<Req, Res>(
       throw err;
     }
   }
-  throw lastError instanceof KvError ? lastError : new KvError('NoLeader', `etcdserver: no leader (no endpoint answered: ${(lastError as Error)?.message ?? lastError})`);
+  throw memberError ?? connectFailure ?? new KvError('InvalidArgument', 'cairn client: no endpoint was tried');
 }

@@ -20,12 +20,14 @@ import { maintenanceRoutes } from './routes/maintenance.js';
 import { plainRoutes } from './routes/plain.js';
 import { PLAIN_PREFIX, routedPlainUrl } from './routes/plain-request.js';
 import { statusRoutes } from './routes/status.js';
+import { addRpcMetrics } from './rpc-metrics.js';
 import type { VersionInfo } from './routes/status.js';
 import { unimplementedRoutes } from './routes/unimplemented.js';
 import { watchRoutes } from './routes/watch.js';
 import { KvError } from '../util/errors.js';
 import { ByteBudget } from '../util/byte-budget.js';
 import { DEFAULT_MAX_RESPONSE_BYTES, RANGE_BYTES_IN_FLIGHT_FACTOR } from '../server/config.js';
+import { CLUSTER_VERSION, SERVER_VERSION } from '../util/version.js';
 
 export interface AppOptions {
   readonly service: KV;
@@ -53,7 +55,7 @@ export interface AppOptions {
   readonly rangeBudget?: ByteBudget;
 }
 
-export const DEFAULT_VERSION: VersionInfo = { etcdserver: '3.5.0', etcdcluster: '3.5.0' };
+export const DEFAULT_VERSION: VersionInfo = { etcdserver: SERVER_VERSION, etcdcluster: CLUSTER_VERSION };
 
 /** etcd rewrites the deprecated `/v3beta/` prefix to `/v3/` (3.4 and 3.5); keys in /kv/ URLs are bytes. */
 function rewriteUrl(req: { url?: string }): string {
@@ -88,6 +90,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   app.addContentTypeParser('*', (_request, _payload, done) => done(null));
 
   enforceConnectionLimits(app, connectionLimits, opts.warn ?? (() => {}));
+  if (opts.registry !== undefined) addRpcMetrics(app, opts.registry);
   app.addHook('onRequest', corsHook(opts.cors ?? ['*']));
   app.addHook('onRequest', requireLeaderHook(opts.service));
   app.options('*', async (_request, reply) => reply.code(200).send());

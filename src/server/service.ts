@@ -17,7 +17,7 @@ import { UNARY } from '../api/rpcs.js';
 import { addMember, promoteMember, removeMember, updateMember } from './membership-changes.js';
 import type { Member as MemberRecord } from './membership.js';
 
-import { CAIRN_VERSION } from './version.js';
+import { CAIRN_VERSION, SERVER_VERSION } from './version.js';
 
 export { CAIRN_VERSION };
 
@@ -223,7 +223,7 @@ export class MemberService implements api.KV {
     const s = await this.member.status();
     return {
       header: this.currentHeader(),
-      version: CAIRN_VERSION,
+      version: SERVER_VERSION,
       dbSize: s.dbSize,
       dbSizeInUse: s.dbSize,
       leader: s.leader,

@@ -1,2 +1,2 @@
-/** The server version cairn reports (`/version`, status, etcd_server_version). */
-export const CAIRN_VERSION = '0.1.0';
+/** The versions cairn reports (`/version`, status, etcd_server_version): see util/version.ts. */
+export { CAIRN_VERSION, CLUSTER_VERSION, SERVER_VERSION } from '../util/version.js';

@@ -135,14 +135,14 @@ export class InboundConnection {
   private deliver(from: NodeId, msgs: readonly Message[]): void {
     for (const m of msgs) {
       if (m.from !== from || m.to !== this.ctx.self.id) {
-        return this.protocolError(`message from ${m.from} to ${m.to} on a stream from ${from} to ${this.ctx.self.id}`);
+        return this.protocolError(`message from ${m.from.toString(16)} to ${m.to.toString(16)} on a stream from ${from.toString(16)} to ${this.ctx.self.id.toString(16)}`);
       }
     }
     if (msgs.length === 0) return;
     try {
       this.ctx.handler.onMessages([...msgs]);
     } catch (err) {
-      this.ctx.log({ level: 'error', msg: `member handler threw on messages from ${from}: ${(err as Error).message}`, peer: from });
+      this.ctx.log({ level: 'error', msg: `member handler threw on messages from ${from.toString(16)}: ${(err as Error).message}`, peer: from });
     }
   }
 
@@ -199,7 +199,7 @@ export class InboundConnection {
 
   private finishSnapshot(from: NodeId, ok: boolean, message: string): void {
     if (this.phase.name === 'snapData') this.phase.queue.fail(new KvError('Canceled', 'cairn: snapshot handler finished before the stream ended'));
-    if (!ok) this.ctx.log({ level: 'warn', msg: `refused snapshot from peer ${from}: ${message}`, peer: from });
+    if (!ok) this.ctx.log({ level: 'warn', msg: `refused snapshot from peer ${from.toString(16)}: ${message}`, peer: from });
     this.phase = { name: 'snapAnswered', from };
     this.conn.socket.resume();
     this.conn.write({ k: 'snapDone', ok, message: message.slice(0, 1000) });

@@ -166,7 +166,7 @@ export class MemoryTransport implements Transport {
       const frame = decodeFrame(payload);
       if (frame.k !== 'msgs') throw new FrameError(`protocol error: unexpected ${frame.k} frame on a raft stream`);
       for (const m of frame.msgs) {
-        if (m.from !== from || m.to !== this.id) throw new FrameError(`protocol error: message from ${m.from} to ${m.to} on a stream from ${from}`);
+        if (m.from !== from || m.to !== this.id) throw new FrameError(`protocol error: message from ${m.from.toString(16)} to ${m.to.toString(16)} on a stream from ${from.toString(16)}`);
       }
       const r = this.received.get(from) ?? { bytes: 0, messages: 0 };
       r.bytes += payload.length + 4;
@@ -183,7 +183,7 @@ export class MemoryTransport implements Transport {
   /** The listener side of the handshake; returns the refusal (already counted) or undefined. */
   accept(hello: ReturnType<typeof helloFrame>): Refusal | undefined {
     const refusal: Refusal | undefined = this.stopped
-      ? { reason: 'stopped', message: `cairn: member ${this.id} is stopped` }
+      ? { reason: 'stopped', message: `cairn: member ${this.id.toString(16)} is stopped` }
       : checkHello(hello, this.self, (id) => this.peers.has(id), (id) => this.o.handler.isRemoved?.(id) === true);
     if (refusal === undefined) return undefined;
     this.refusedConnections++;
@@ -197,7 +197,7 @@ export class MemoryTransport implements Transport {
     assert(query.k === 'join', 'join query survives the codec');
     const answer = validateFrame(decodePayload(encodePayload(answerJoinQuery(query, this.self, this.o.handler, this.stopped))));
     if (answer.k === 'refuse') throw refusalError(answer);
-    if (answer.k !== 'joinInfo') throw new FrameError(`member ${this.id} answered a join query with ${answer.k}`);
+    if (answer.k !== 'joinInfo') throw new FrameError(`member ${this.id.toString(16)} answered a join query with ${answer.k}`);
     return { clusterId: answer.clusterId, memberId: answer.memberId, members: answer.members };
   }
 
@@ -218,7 +218,7 @@ export class MemoryTransport implements Transport {
       try {
         for await (const chunk of boundedChunks(data, this.limits.snapshotChunkBytes)) {
           if (finished) return;
-          if (this.stopped) throw new KvError('TimeoutDueToConnectionLost', `cairn: member ${this.id} stopped during the snapshot`);
+          if (this.stopped) throw new KvError('TimeoutDueToConnectionLost', `cairn: member ${this.id.toString(16)} stopped during the snapshot`);
           queue.push(chunk.slice());
           if (paused) await paused;
         }
@@ -231,7 +231,7 @@ export class MemoryTransport implements Transport {
     try {
       await this.o.handler.onSnapshot(msg, queue);
     } catch (err) {
-      verdict = new KvError('Canceled', `cairn: peer ${this.id} refused the snapshot: ${(err as Error).message}`);
+      verdict = new KvError('Canceled', `cairn: peer ${this.id.toString(16)} refused the snapshot: ${(err as Error).message}`);
     }
     finished = true;
     queue.fail(new KvError('Canceled', 'cairn: snapshot handler finished before the stream ended'));
@@ -248,7 +248,7 @@ export class MemoryTransport implements Transport {
     let error: KvError | undefined;
     if (this.stopped) error = new KvError('Stopped', 'cairn: transport stopped');
     else if (!(target instanceof MemoryTransport) || !this.o.network.isConnected(this.id, id) || !this.o.network.isConnected(this.id, target.id)) {
-      error = new KvError('TimeoutDueToConnectionLost', `cairn: cannot reach peer ${id} at ${peer.urls.join(',')}`);
+      error = new KvError('TimeoutDueToConnectionLost', `cairn: cannot reach peer ${id.toString(16)} at ${peer.urls.join(',')}`);
     } else {
       const refusal = target.accept(helloFrame(this.self, id, stream));
       error = refusal && refusalError(refusal);

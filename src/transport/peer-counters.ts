@@ -32,7 +32,7 @@ export class PeerCounters {
   }
 
   noteConnected(): void {
-    if (this.lastError !== undefined) this.log({ level: 'info', msg: `peer ${this.id} is reachable again`, peer: this.id });
+    if (this.lastError !== undefined) this.log({ level: 'info', msg: `peer ${this.id.toString(16)} is reachable again`, peer: this.id });
     this.lastError = undefined;
     this.connects++;
   }

@@ -112,7 +112,7 @@ export class PeerStream {
     const url = this.urls[this.urlIndex++ % Math.max(1, this.urls.length)];
     let socket;
     try {
-      if (url === undefined) throw new FrameError(`peer ${this.id} has no URL`);
+      if (url === undefined) throw new FrameError(`peer ${this.id.toString(16)} has no URL`);
       socket = await dialPeer(parsePeerUrl(url), this.o.tls, this.o.dialTimeoutMs);
     } catch (err) {
       this.lost(err as KvError);
@@ -127,13 +127,13 @@ export class PeerStream {
       onFrame: (frame) => this.onFrame(conn, frame),
       onClose: (error) => {
         if (this.conn === conn) this.conn = undefined;
-        this.lost(error ?? new FrameError(`connection to peer ${this.id} closed`));
+        this.lost(error ?? new FrameError(`connection to peer ${this.id.toString(16)} closed`));
       },
     });
     this.conn = conn;
     conn.write(helloFrame(this.o.self, this.id, 'raft'));
     this.timer = this.o.clock.setTimeout(
-      () => conn.close(new FrameError(`peer ${this.id} did not answer the handshake within ${this.o.dialTimeoutMs} ms`)),
+      () => conn.close(new FrameError(`peer ${this.id.toString(16)} did not answer the handshake within ${this.o.dialTimeoutMs} ms`)),
       this.o.dialTimeoutMs,
     );
   }
@@ -164,7 +164,7 @@ export class PeerStream {
       default:
         break;
     }
-    conn.close(new FrameError(`peer ${this.id} sent an unexpected ${frame.k} frame on our raft stream`));
+    conn.close(new FrameError(`peer ${this.id.toString(16)} sent an unexpected ${frame.k} frame on our raft stream`));
   }
 
   /**
@@ -175,7 +175,7 @@ export class PeerStream {
     if (this.conn !== conn || this.state !== 'active') return;
     const silentMs = this.o.clock.now() - this.lastHeardAt;
     if (silentMs > PONG_TIMEOUT_PINGS * this.o.pingIntervalMs) {
-      conn.close(new FrameError(`peer ${this.id} did not answer pings for ${Math.round(silentMs)} ms`));
+      conn.close(new FrameError(`peer ${this.id.toString(16)} did not answer pings for ${Math.round(silentMs)} ms`));
       return;
     }
     conn.write({ k: 'ping', t: this.o.clock.now() });
@@ -228,7 +228,7 @@ export class PeerStream {
         const payload = encodePayload({ k: 'msgs', msgs: batch });
         if (payload.length > this.o.limits.maxFrameBytes) {
           // Only a single message can outgrow a frame (batches are cut at maxBatchBytes).
-          this.o.log({ level: 'error', msg: `dropping a ${payload.length}-byte batch to peer ${this.id}: above the frame limit`, peer: this.id });
+          this.o.log({ level: 'error', msg: `dropping a ${payload.length}-byte batch to peer ${this.id.toString(16)}: above the frame limit`, peer: this.id });
           this.drop(batch.length);
           continue;
         }

@@ -46,13 +46,13 @@ export async function sendSnapshotOver(msg: MsgSnap, data: AsyncIterable<Uint8Ar
     const replies = new ReplyWaiter();
     conn = new FramedSocket(socket, o.limits.maxFrameBytes, {
       onFrame: (frame) => replies.onFrame(frame),
-      onClose: (error) => replies.onClose(error ?? new KvError('TimeoutDueToConnectionLost', `cairn: snapshot connection to peer ${msg.to} closed`)),
+      onClose: (error) => replies.onClose(error ?? new KvError('TimeoutDueToConnectionLost', `cairn: snapshot connection to peer ${msg.to.toString(16)} closed`)),
     });
     o.onOpen(conn);
     conn.write(helloFrame(o.self, msg.to, 'snapshot'));
     const welcome = await replies.next(o.clock, o.dialTimeoutMs);
     if (welcome.k === 'refuse') throw refusalError(welcome);
-    if (welcome.k !== 'welcome') throw new FrameError(`peer ${msg.to} answered hello with ${welcome.k}`);
+    if (welcome.k !== 'welcome') throw new FrameError(`peer ${msg.to.toString(16)} answered hello with ${welcome.k}`);
     conn.write({ k: 'snapBegin', msg });
     let chunks = 0;
     for await (const chunk of boundedChunks(data, o.limits.snapshotChunkBytes)) {
@@ -64,8 +64,8 @@ export async function sendSnapshotOver(msg: MsgSnap, data: AsyncIterable<Uint8Ar
     if (conn.isClosed) throw replies.failure ?? new FrameError('snapshot connection closed');
     conn.write({ k: 'snapEnd', chunks, bytes });
     const done = await replies.next(o.clock, o.stallTimeoutMs);
-    if (done.k !== 'snapDone') throw new FrameError(`peer ${msg.to} answered the snapshot with ${done.k}`);
-    if (!done.ok) throw new KvError('Canceled', `cairn: peer ${msg.to} refused the snapshot: ${done.message}`);
+    if (done.k !== 'snapDone') throw new FrameError(`peer ${msg.to.toString(16)} answered the snapshot with ${done.k}`);
+    if (!done.ok) throw new KvError('Canceled', `cairn: peer ${msg.to.toString(16)} refused the snapshot: ${done.message}`);
     return { ok: true, bytes };
   } catch (err) {
     return { ok: false, bytes, error: err instanceof KvError ? err : new KvError('TimeoutDueToConnectionLost', String(err)) };

@@ -175,7 +175,7 @@ export class TcpTransport implements Transport {
     const url = peer?.peerUrls[0];
     let ok = false;
     if (url === undefined || this.stopped) {
-      this.log({ level: 'warn', msg: `cannot send a snapshot to unknown peer ${msg.to}`, peer: msg.to });
+      this.log({ level: 'warn', msg: `cannot send a snapshot to unknown peer ${msg.to.toString(16)}`, peer: msg.to });
       await data[Symbol.asyncIterator]().return?.();
     } else {
       let opened: FramedSocket | undefined;

@@ -100,6 +100,9 @@ export const ERRORS = {
   Corrupt: [G.DataLoss, 'etcdserver: corrupt cluster'],
   BadLeaderTransferee: [G.FailedPrecondition, 'etcdserver: bad leader transferee'],
   Canceled: [G.Canceled, 'etcdserver: request canceled'],
+  // Client side: no member answered (gRPC's wording, as etcdctl prints it)
+  ConnectionFailed: [G.Unavailable, 'connection error'],
+  DeadlineExceeded: [G.DeadlineExceeded, 'context deadline exceeded'],
   // Raft core (surfaced through the server as the errors above where etcd would)
   ProposalDropped: [G.Unavailable, 'raft proposal dropped'],
   // Storage

@@ -8,7 +8,8 @@
  * definitely failed; any other failed write has an unknown outcome.
  */
 import { Client, OutcomeUnknownError } from '../../src/client/index.js';
-import { NOT_APPLIED, neverSent } from '../../src/client/errors.js';
+import { ConnectionError, neverSent } from '../../src/client/connection-error.js';
+import { NOT_APPLIED } from '../../src/client/errors.js';
 import { fromUtf8, utf8 } from '../../src/util/bytes.js';
 import { isKvError } from '../../src/util/errors.js';
 import type { SeededRng } from '../../src/util/rng.js';
@@ -31,8 +32,8 @@ export function bump(c: Counters, name: string, by = 1): void {
 /** True when the write certainly never took effect. */
 export function definitelyNotApplied(err: unknown): boolean {
   if (err instanceof OutcomeUnknownError) return false;
-  if (isKvError(err)) return NOT_APPLIED.has(err.code);
-  return neverSent(err);
+  if (err instanceof ConnectionError) return neverSent(err);
+  return isKvError(err) && NOT_APPLIED.has(err.code);
 }
 
 async function execute(client: Client, input: KvInput): Promise<KvOutput> {

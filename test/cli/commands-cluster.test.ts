@@ -66,10 +66,11 @@ describe('lease', () => {
   });
 
   it('validates arguments', async () => {
-    expect(await n.cli(['lease', 'grant'])).toMatchObject({ code: 2 });
+    expect(await n.cli(['lease', 'grant'])).toMatchObject({ code: 128 });
     expect((await n.cli(['lease', 'grant', 'ten'])).stderr).toContain('bad TTL');
     expect((await n.cli(['lease', 'revoke', 'zz'])).stderr).toContain('bad lease ID (zz), expecting ID in Hex');
-    expect((await n.cli(['lease'])).stderr).toContain('"lease" needs a subcommand');
+    // etcdctl prints a group's help and exits 0 when no subcommand is given.
+    expect(await n.cli(['lease'])).toMatchObject({ code: 0, stderr: '', stdout: expect.stringContaining('  timetolive ') });
   });
 });
 
@@ -118,7 +119,8 @@ describe('endpoint and maintenance', () => {
   it('status: etcdctl\'s row, table columns and JSON; --cluster uses the member list\'s client URLs', async () => {
     const s = await n.node.status();
     const simple = (await n.cli(['endpoint', 'status'])).stdout;
-    expect(simple).toMatch(new RegExp(`^${n.endpoint}, ${memberHex}, ${s.version}, \\d+(\\.\\d)? k?B, true, false, ${s.raftTerm}, \\d+, \\d+, \\n$`));
+    // The version (3.4.23+cairn.x.y.z) holds regex metacharacters.
+    expect(simple).toMatch(new RegExp(`^${n.endpoint}, ${memberHex}, ${s.version.replace(/[.+]/g, '\\$&')}, \\d+(\\.\\d)? k?B, true, false, ${s.raftTerm}, \\d+, \\d+, \\n$`));
     const table = (await n.cli(['endpoint', 'status', '-w', 'table', '--cluster'])).stdout.split('\n');
     expect(table[1]?.split('|').map((c) => c.trim()).filter((c) => c !== '')).toEqual(['ENDPOINT', 'ID', 'VERSION', 'DB SIZE', 'IS LEADER', 'IS LEARNER', 'RAFT TERM', 'RAFT INDEX', 'RAFT APPLIED INDEX', 'ERRORS']);
     expect(table[3]).toContain(`| ${n.url} |`);
@@ -156,7 +158,7 @@ describe('endpoint and maintenance', () => {
     expect(move.stderr).toBe('Error: etcdserver: bad leader transferee\n');
     // A single member is its own leader: moving leadership to itself is a no-op, as in etcd.
     expect(await n.cli(['move-leader', memberHex])).toEqual({ stdout: `Leadership transferred from ${memberHex} to ${memberHex}\n`, stderr: '', code: 0 });
-    expect((await n.cli(['move-leader'])).code).toBe(2);
+    expect((await n.cli(['move-leader'])).code).toBe(128);
   });
 
   it('snapshot save writes the member\'s bytes with etcd\'s SHA-256 trailer', async () => {
@@ -172,7 +174,8 @@ describe('endpoint and maintenance', () => {
       const digest = createHash('sha256').update(bytes.subarray(0, bytes.length - 32)).digest();
       expect(digest.equals(bytes.subarray(bytes.length - 32))).toBe(true);
       const multi = await runCli(['snapshot', 'save', file, '--endpoints', `${n.endpoint},${n.endpoint}`]);
-      expect(multi.code).toBe(2);
+      // etcdctl 3.4 exits ExitInterrupted (5) here.
+      expect(multi.code).toBe(5);
       expect(multi.stderr).toContain('snapshot must be requested to one selected node, not multiple');
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -25,7 +25,7 @@ describe('put', () => {
     expect((await n.cli(['put', 'put/stdin'], { stdin: 'from stdin\n' })).code).toBe(0);
     expect((await n.cli(['get', 'put/stdin', '--print-value-only'])).stdout).toBe('from stdin\n\n');
     const none = await n.cli(['put', 'put/empty'], { stdin: '' });
-    expect(none.code).toBe(2);
+    expect(none.code).toBe(128);
     expect(none.stderr).toContain('Error: put command needs 1 argument and input from stdin or 2 arguments');
   });
 
@@ -37,7 +37,7 @@ describe('put', () => {
     const bad = await n.cli(['put', 'put/leased', 'v', '--lease', '1234abcd']);
     expect(bad).toEqual({ stdout: '', stderr: 'Error: etcdserver: requested lease not found\n', code: 1 });
     const notHex = await n.cli(['put', 'k', 'v', '--lease', 'xyz']);
-    expect(notHex.code).toBe(2);
+    expect(notHex.code).toBe(128);
     expect(notHex.stderr).toContain('bad lease ID (xyz), expecting ID in Hex');
   });
 
@@ -106,13 +106,13 @@ describe('get', () => {
     expect((await n.cli(['get', 'g/a', '--hex'])).stdout).toBe('\\x67\\x2f\\x61\n\\x31\n');
   });
 
-  it('rejects bad arguments with exit 2 and a usage hint', async () => {
+  it('rejects bad arguments with exit 128 (an unknown flag with 1) and a usage hint, as etcdctl', async () => {
     const r = await n.cli(['get', 'g/', 'g0', '--prefix']);
-    expect(r.code).toBe(2);
+    expect(r.code).toBe(128);
     expect(r.stderr).toContain('too many arguments, only accept one argument when `--prefix` or `--from-key` is set');
     expect(r.stderr).toContain('Usage: cairn get [options] <key> [range_end]');
     const flag = await n.cli(['get', 'k', '--bogus']);
-    expect(flag.code).toBe(2);
+    expect(flag.code).toBe(1);
     expect(flag.stderr).toContain('unknown flag: --bogus');
     expect((await n.cli(['get', 'k', '--prefix', '--from-key'])).stderr).toContain('`--prefix` and `--from-key` cannot be set at the same time, choose one');
     expect((await n.cli(['get', 'k', '--sort-by', 'SIZE'])).stderr).toBe('Error: bad sort target SIZE\n');
@@ -133,7 +133,7 @@ describe('del and compaction', () => {
     await n.cli(['put', 'c/k', '2']);
     expect(await n.cli(['compaction', String(rev), '--physical'])).toEqual({ stdout: `compacted revision ${rev}\n`, stderr: '', code: 0 });
     expect((await n.cli(['get', 'c/k', '--rev', String(rev - 1)])).stderr).toBe('Error: etcdserver: mvcc: required revision has been compacted\n');
-    expect((await n.cli(['compaction'])).code).toBe(2);
+    expect((await n.cli(['compaction'])).code).toBe(128);
   });
 });
 
@@ -145,7 +145,7 @@ describe('global flags and environment', () => {
       expect(r.stdout).toBe('env/k\nv\n');
     }
     const both = await n.cli(['get', 'env/k'], { env: { ETCDCTL_ENDPOINTS: n.url } });
-    expect(both.code).toBe(2);
+    expect(both.code).toBe(1);
     expect(both.stderr).toContain('conflicting environment variable "ETCDCTL_ENDPOINTS" is shadowed by corresponding command-line flag');
     const out = await import('../../src/cli/commands/run-cli.js').then((m) => m.runCli(['get', 'env/k', '--endpoints', n.url], { env: { ETCDCTL_WRITE_OUT: 'json' } }));
     expect(JSON.parse(out.stdout).count).toBe(1);
@@ -159,7 +159,7 @@ describe('global flags and environment', () => {
   });
 
   it('rejects an unknown output format and a bad duration', async () => {
-    expect((await n.cli(['get', 'k', '-w', 'yaml'])).stderr).toContain('unknown output format "yaml"');
+    expect((await n.cli(['get', 'k', '-w', 'yaml'])).stderr).toContain('unsupported output format "yaml"');
     expect((await n.cli(['get', 'k', '--command-timeout', 'soon'])).stderr).toContain('time: invalid duration "soon"');
   });
 

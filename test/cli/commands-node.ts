@@ -33,6 +33,8 @@ export async function startCliNode(): Promise<CliNode> {
     initialCluster: new Map([['default', [peer]]]),
     heartbeatIntervalMs: 10,
     electionTimeoutMs: 100,
+    // Quiet tests: a member's log lines would land on vitest's stderr, attributed to no test.
+    logger: false,
   });
   const endpoint = `127.0.0.1:${port}`;
   return {

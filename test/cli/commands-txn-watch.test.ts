@@ -65,12 +65,12 @@ describe('txn', () => {
   it('-w json prints the TxnResponse with Go\'s oneof wrapper', async () => {
     const j = JSON.parse((await n.cli(['txn', '-w', 'json'], { stdin: '\nget t/k\n\n\n' })).stdout);
     expect(j.succeeded).toBe(true);
-    expect(j.responses[0].Response.response_range.kvs[0].value).toBe(Buffer.from('v2').toString('base64'));
+    expect(j.responses[0].Response.ResponseRange.kvs[0].value).toBe(Buffer.from('v2').toString('base64'));
   });
 
-  it('rejects malformed compares and ops with exit 1, and server errors verbatim', async () => {
+  it('rejects malformed compares and ops with exit 3 (etcdctl\'s ExitInvalidInput), and server errors verbatim', async () => {
     const bad = await n.cli(['txn'], { stdin: 'mod(t/k) > 0\n\n\n' });
-    expect(bad).toMatchObject({ code: 1, stderr: 'Error: malformed comparison: mod(t/k) > 0\n' });
+    expect(bad).toMatchObject({ code: 3, stderr: 'Error: malformed comparison: mod(t/k) > 0\n' });
     expect((await n.cli(['txn'], { stdin: 'size("k") = "1"\n\n' })).stderr).toContain('(unknown target size)');
     expect((await n.cli(['txn'], { stdin: '\nfrob k v\n\n' })).stderr).toContain('invalid txn request: frob k v');
     const dup = await n.cli(['txn'], { stdin: '\nput t/d 1\nput t/d 2\n\n' });
@@ -133,14 +133,14 @@ describe('watch', () => {
     expect(w.out.stderr).toContain('Invalid command bogus line (only "watch" and "progress" are supported)');
   });
 
-  it('reports a watch canceled by compaction and exits 1', async () => {
+  it('reports a watch canceled by compaction and exits 5 (etcdctl\'s ExitInterrupted)', async () => {
     await n.cli(['put', 'wc', '1']);
     const old = (await n.node.range({ key: enc('wc') })).header.revision;
     await n.cli(['put', 'wc', '2']);
     await n.cli(['put', 'wc', '3']);
     await n.cli(['compaction', String(old + 1)]);
     const r = await n.cli(['watch', 'wc', '--rev', String(old)]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(5);
     expect(r.stderr).toBe('watch was canceled (etcdserver: mvcc: required revision has been compacted)\nError: watch is canceled by the server\n');
   });
 

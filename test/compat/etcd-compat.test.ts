@@ -3,15 +3,14 @@
  * cairn, compared field by field with IDs (cluster, member, lease, raft term) masked. Skipped
  * when no `etcd` binary is on the PATH; CI does not install it.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNode, type CairnNode } from '../../src/index.js';
 import { freePort } from '../e2e/processes.js';
+import { hasEtcd, startEtcd, type RealEtcd } from './real-etcd.js';
 
-const hasEtcd = spawnSync('etcd', ['--version'], { encoding: 'utf8' }).status === 0;
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 
 interface Step {
@@ -125,27 +124,22 @@ async function send(base: string, step: Step): Promise<Answer> {
   return { status: r.status, body: mask(body) };
 }
 
-describe.skipIf(!hasEtcd)('compatibility with a real etcd', () => {
-  let etcd: ChildProcess | undefined;
+describe.skipIf(!hasEtcd())('compatibility with a real etcd', () => {
+  let etcd: RealEtcd | undefined;
   let node: CairnNode | undefined;
   let etcdUrl = '';
   let cairnUrl = '';
   const dir = mkdtempSync(join(tmpdir(), 'cairn-compat-'));
 
   beforeAll(async () => {
-    const [ec, ep, cc, cp] = [await freePort(), await freePort(), await freePort(), await freePort()];
-    etcdUrl = `http://127.0.0.1:${ec}`;
+    const [cc, cp] = [await freePort(), await freePort()];
     cairnUrl = `http://127.0.0.1:${cc}`;
-    etcd = spawn('etcd', [
-      '--name', 'compat', '--data-dir', join(dir, 'etcd'),
-      '--listen-client-urls', etcdUrl, '--advertise-client-urls', etcdUrl,
-      '--listen-peer-urls', `http://127.0.0.1:${ep}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${ep}`,
-      '--initial-cluster', `compat=http://127.0.0.1:${ep}`,
-    ], { stdio: 'ignore' });
+    etcd = await startEtcd(dir);
+    etcdUrl = etcd.url;
     node = await startNode({
       http: true,
       name: 'compat',
-      logLevel: 'error',
+      logger: false,
       dataDir: join(dir, 'cairn'),
       listenClientUrls: [cairnUrl],
       advertiseClientUrls: [cairnUrl],
@@ -153,22 +147,11 @@ describe.skipIf(!hasEtcd)('compatibility with a real etcd', () => {
       initialAdvertisePeerUrls: [`http://127.0.0.1:${cp}`],
       initialCluster: new Map([['compat', [`http://127.0.0.1:${cp}`]]]),
     });
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const ok = await fetch(`${etcdUrl}/health`).then((r) => r.ok, () => false);
-      if (ok) break;
-      if (Date.now() > deadline) throw new Error('etcd did not start');
-      await new Promise((r) => setTimeout(r, 100));
-    }
   }, 60_000);
 
   afterAll(async () => {
     await node?.close();
-    if (etcd !== undefined && etcd.exitCode === null) {
-      const exited = new Promise((r) => etcd?.once('exit', r));
-      etcd.kill('SIGTERM');
-      await exited;
-    }
+    await etcd?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -171,3 +171,27 @@ describe('the subset YAML parser', () => {
     expect(() => parseYamlDocuments('a:\n    b: 1\n  c: 2\n')).toThrow(/indentation/);
   });
 });
+
+describe('deploy/systemd/cairn.service', () => {
+  const unit = read('deploy/systemd/cairn.service');
+  const directives = (name: string): string[] => [...unit.matchAll(new RegExp(`^${name}=(.*)$`, 'gm'))].map((m) => m[1] as string);
+
+  it('starts cairn serve with flags it knows, whose configuration validates', () => {
+    const [exec] = directives('ExecStart');
+    const words = (exec ?? '').split(/\s+/);
+    expect(words.slice(0, 2)).toEqual(['/usr/bin/cairn', 'serve']);
+    for (const flag of flagsIn(words)) expect(FLAG_NAMES, `--${flag}`).toContain(flag);
+    expect(parseServeFlags(words.slice(2), {}).dataDir).toBe('/var/lib/cairn/data');
+    expect(directives('StateDirectory')).toEqual(['cairn']);
+  });
+
+  it('runs unprivileged and hardened', () => {
+    for (const [key, value] of [
+      ['User', 'cairn'], ['NoNewPrivileges', 'yes'], ['CapabilityBoundingSet', ''], ['ProtectSystem', 'strict'],
+      ['ProtectHome', 'yes'], ['PrivateTmp', 'yes'], ['PrivateDevices', 'yes'], ['RestrictAddressFamilies', 'AF_INET AF_INET6 AF_UNIX'],
+      ['SystemCallFilter', '@system-service'], ['UMask', '0077'],
+    ] as const) expect(directives(key), key).toContain(value);
+    // V8's JIT writes executable memory: this one would make node crash at start.
+    expect(directives('MemoryDenyWriteExecute')).toEqual([]);
+  });
+});

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { fromUtf8, utf8 } from '../../src/util/bytes.js';
 import type { Member } from '../../src/server/member.js';
 import { isKvError } from '../../src/util/errors.js';
+import { SERVER_VERSION } from '../../src/util/version.js';
 import { eventually, startCluster, type TestCluster } from './cluster-harness.js';
 
 let cluster: TestCluster | undefined;
@@ -267,7 +268,9 @@ describe('member metrics', () => {
       expect(text).toMatch(/^etcd_debugging_lease_granted_total 1$/m);
       expect(text).toMatch(/^etcd_debugging_lease_renewed_total 1$/m);
       expect(text).toMatch(/^etcd_debugging_lease_revoked_total 1$/m);
-      expect(text).toMatch(/^etcd_server_version\{server_version="0\.1\.0"\} 1$/m);
+      // The server version: etcd's tested release with cairn's as build metadata.
+      expect(text).toContain(`\netcd_server_version{server_version="${SERVER_VERSION}"} 1\n`);
+      expect(SERVER_VERSION).toMatch(/^3\.4\.\d+\+cairn\.\d+\.\d+\.\d+$/);
       expect(text).toMatch(/^etcd_server_is_learner 0$/m);
     }, 3000);
     stream.close();

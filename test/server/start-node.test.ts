@@ -49,6 +49,7 @@ describe('startNode', () => {
       initialCluster: new Map([['default', [peer]]]),
       heartbeatIntervalMs: 10,
       electionTimeoutMs: 100,
+      logger: false,
     });
     expect(node.clientUrls).toEqual([url]);
     const client = new Client({ endpoints: [url] });
@@ -65,5 +66,28 @@ describe('startNode', () => {
     await expect(startNode({ name: 'b', dataDir, heartbeatIntervalMs: 10, electionTimeoutMs: 100 })).rejects.toMatchObject({ code: 'StorageCorrupt' });
     node = await startNode({ name: 'a', dataDir, heartbeatIntervalMs: 10, electionTimeoutMs: 100 });
     expect(node.member.memberList()).toHaveLength(1);
+  });
+
+  it('derives the initial cluster from the advertised peer URL as serve does, and logs to the given logger', async () => {
+    const url = `http://127.0.0.1:${await freePort()}`;
+    const peer = `http://127.0.0.1:${await freePort()}`;
+    const lines: { level: string; msg: string; obj: object }[] = [];
+    const at = (level: string) => (obj: object, msg: string) => void lines.push({ level, msg, obj });
+    node = await startNode({
+      http: true,
+      name: 'app',
+      dataDir: join(tempDir(), 'n3'),
+      listenClientUrls: [url],
+      advertiseClientUrls: [url],
+      listenPeerUrls: [peer],
+      initialAdvertisePeerUrls: [peer],
+      initialCluster: undefined,
+      logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') },
+    });
+    const members = (await node.memberList({})).members;
+    expect(members.map((m) => [m.name, m.peerUrls])).toEqual([['app', [peer]]]);
+    await new Client({ endpoints: [url] }).put({ key: enc('derived'), value: enc('1') });
+    expect(lines.map((l) => l.msg)).toContain('member started');
+    expect(lines.find((l) => l.msg === 'member started')?.obj).toMatchObject({ member: node.member.id.toString(16) });
   });
 });

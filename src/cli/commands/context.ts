@@ -6,12 +6,12 @@
 import { Client } from '../../client/client.js';
 import { envName, type FlagSpec, type FlagValue } from '../flags.js';
 import { newPrinter, OUTPUT_FORMATS, type OutputFormat, type Printer, type Sink } from '../output/index.js';
-import { CliError, UsageError } from './cli-error.js';
+import { CliError, ExitCode, UsageError } from './cli-error.js';
 import { parseGoDuration } from './duration.js';
 import type { LineInput } from './stdin.js';
 
 export const GLOBAL_FLAGS: readonly FlagSpec[] = [
-  { name: 'endpoints', kind: 'list', help: 'gRPC endpoints (default 127.0.0.1:2379)' },
+  { name: 'endpoints', kind: 'list', help: "client URLs, comma-separated (etcd's v3 JSON gateway over HTTP) (default 127.0.0.1:2379)" },
   { name: 'dial-timeout', kind: 'string', help: 'dial timeout for client connections (default 2s)' },
   { name: 'command-timeout', kind: 'string', help: 'timeout for short running command (excluding dial timeout) (default 5s)' },
   { name: 'keepalive-time', kind: 'string', help: 'keepalive time for client connections (accepted, unused over HTTP)' },
@@ -68,13 +68,13 @@ export function resolveGlobals(values: Map<string, FlagValue>, env: Readonly<Rec
     const key = ['CAIRN', 'ETCDCTL'].map((p) => envName(p, spec.name)).find((k) => (env[k] ?? '') !== '');
     if (key === undefined) continue;
     if (values.has(spec.name)) {
-      throw new UsageError(`conflicting environment variable "${key}" is shadowed by corresponding command-line flag (either unset environment variable or disable flag)`);
+      throw new CliError(`conflicting environment variable "${key}" is shadowed by corresponding command-line flag (either unset environment variable or disable flag)`);
     }
     const raw = env[key] as string;
     values.set(spec.name, spec.kind === 'list' ? raw.split(',').map((s) => s.trim()).filter((s) => s !== '') : spec.kind === 'bool' ? /^(1|t|true)$/i.test(raw) : raw);
   }
   const writeOut = String(values.get('write-out') ?? 'simple');
-  if (!(OUTPUT_FORMATS as readonly string[]).includes(writeOut)) throw new UsageError(`unknown output format "${writeOut}" (simple, json, fields, table)`);
+  if (!(OUTPUT_FORMATS as readonly string[]).includes(writeOut)) throw new CliError(`unsupported output format "${writeOut}" (simple, json, fields, table)`, ExitCode.BadFeature);
   const endpoints = (values.get('endpoints') as string[] | undefined) ?? ['127.0.0.1:2379'];
   if (endpoints.length === 0) throw new UsageError('no endpoints given');
   return {
@@ -113,9 +113,9 @@ export const flagList = (ctx: CommandContext, name: string): string[] => (ctx.fl
 
 /** etcdctl's hex IDs (`strconv.ParseInt(s, 16, 64)`); `what` names the argument in the error. */
 export function parseHexId(text: string, what: string): number {
-  if (!/^[0-9a-fA-F]{1,16}$/.test(text)) throw new CliError(`bad ${what} (${text}), expecting ID in Hex`, 2);
+  if (!/^[0-9a-fA-F]{1,16}$/.test(text)) throw new CliError(`bad ${what} (${text}), expecting ID in Hex`, ExitCode.BadArgs);
   const n = BigInt(`0x${text}`);
-  if (n > BigInt(Number.MAX_SAFE_INTEGER)) throw new CliError(`bad ${what} (${text}): cairn IDs are below 2^53`, 2);
+  if (n > BigInt(Number.MAX_SAFE_INTEGER)) throw new CliError(`bad ${what} (${text}): cairn IDs are below 2^53`, ExitCode.BadArgs);
   return Number(n);
 }
 

@@ -5,7 +5,7 @@
 import type { DeleteRangeRequest, PutRequest, RangeRequest, SortOrder, SortTarget } from '../../api/kv.js';
 import { prefixRangeEnd, utf8 } from '../../util/bytes.js';
 import type { FlagSpec, FlagValue } from '../flags.js';
-import { CliError, UsageError } from './cli-error.js';
+import { CliError, ExitCode, UsageError } from './cli-error.js';
 import { parseHexId } from './context.js';
 
 type Flags = ReadonlyMap<string, FlagValue>;
@@ -88,11 +88,11 @@ export function rangeRequest(f: Flags, args: readonly string[]): RangeRequest {
   const key = args[0];
   if (key === undefined || args.length > 2) throw new UsageError('get command needs one argument as key and an optional argument as range_end');
   const consistency = str(f, 'consistency', 'l');
-  if (consistency !== 'l' && consistency !== 's') throw new CliError(`unknown consistency flag "${consistency}"`);
+  if (consistency !== 'l' && consistency !== 's') throw new CliError(`unknown consistency flag "${consistency}"`, ExitCode.BadFeature);
   const order = SORT_ORDERS[str(f, 'order').toUpperCase()];
-  if (order === undefined) throw new CliError(`bad sort order ${str(f, 'order')}`);
+  if (order === undefined) throw new CliError(`bad sort order ${str(f, 'order')}`, ExitCode.BadFeature);
   const target = SORT_TARGETS[str(f, 'sort-by').toUpperCase()];
-  if (target === undefined) throw new CliError(`bad sort target ${str(f, 'sort-by')}`);
+  if (target === undefined) throw new CliError(`bad sort target ${str(f, 'sort-by')}`, ExitCode.BadFeature);
   const limit = int(f, 'limit');
   const rev = int(f, 'rev');
   return {

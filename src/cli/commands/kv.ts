@@ -49,7 +49,7 @@ export const compactionCommand: Command = {
     if (ctx.args.length !== 1) throw new UsageError('compaction command needs 1 argument');
     const text = ctx.args[0] as string;
     const rev = parseDecimal(text);
-    if (rev === undefined) throw new CliError(`strconv.ParseInt: parsing "${text}": invalid syntax`, 2);
+    if (rev === undefined) throw new CliError(`strconv.ParseInt: parsing "${text}": invalid syntax`);
     await ctx.client().compact({ revision: rev, ...(flagBool(ctx, 'physical') ? { physical: true } : {}) });
     ctx.io.sink.out(`compacted revision ${rev}\n`);
   },

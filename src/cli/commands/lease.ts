@@ -2,7 +2,7 @@
 import { KvError } from '../../util/errors.js';
 import { hexId16 } from '../output/format.js';
 import { sleep } from './abortable.js';
-import { CliError, UsageError } from './cli-error.js';
+import { CliError, ExitCode, UsageError } from './cli-error.js';
 import { flagBool, parseDecimal, parseHexId, type Command } from './context.js';
 
 function leaseArg(args: readonly string[], verb: string): number {
@@ -19,7 +19,7 @@ export const leaseGrantCommand: Command = {
     if (ctx.args.length !== 1) throw new UsageError('lease grant command needs TTL argument');
     const text = ctx.args[0] as string;
     const ttl = parseDecimal(text);
-    if (ttl === undefined) throw new CliError(`bad TTL (strconv.ParseInt: parsing "${text}": invalid syntax)`, 2);
+    if (ttl === undefined) throw new CliError(`bad TTL (strconv.ParseInt: parsing "${text}": invalid syntax)`, ExitCode.BadArgs);
     ctx.printer().grant(await ctx.client().leaseGrant({ ttl }));
   },
 };

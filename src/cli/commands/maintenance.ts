@@ -1,6 +1,6 @@
 /** `defrag`, `move-leader`, `alarm list|disarm`: etcdctl's maintenance commands. */
 import type { AlarmMember, StatusResponse } from '../../api/kv.js';
-import { CliError, UsageError } from './cli-error.js';
+import { CliError, ExitCode, UsageError } from './cli-error.js';
 import { parseHexId, type Command } from './context.js';
 import { CLUSTER_FLAG, endpointsFromCluster } from './endpoint.js';
 
@@ -41,7 +41,7 @@ export const moveLeaderCommand: Command = {
         break;
       }
     }
-    if (leader === undefined) throw new CliError(`no leader endpoint given at [${ctx.globals.endpoints.join(' ')}]`, 2);
+    if (leader === undefined) throw new CliError(`no leader endpoint given at [${ctx.globals.endpoints.join(' ')}]`, ExitCode.BadArgs);
     const r = await ctx.client([leader.ep]).moveLeader({ targetId: target });
     ctx.printer().moveLeader(leader.status.leader, target, r);
   },

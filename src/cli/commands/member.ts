@@ -1,12 +1,12 @@
 /** `member add|remove|update|promote|list`: etcdctl's membership commands, member IDs in hex. */
 import { goQuoteString } from '../output/format.js';
-import { CliError, UsageError } from './cli-error.js';
+import { CliError, ExitCode, UsageError } from './cli-error.js';
 import { flagBool, flagList, flagString, parseHexId, type Command, type CommandContext } from './context.js';
 
 function memberIdArg(ctx: CommandContext): number {
   const text = ctx.args[0];
   if (text === undefined) throw new UsageError('member ID is not provided');
-  if (!/^[0-9a-fA-F]{1,16}$/.test(text)) throw new CliError(`bad member ID arg (${text}), expecting ID in Hex`, 2);
+  if (!/^[0-9a-fA-F]{1,16}$/.test(text)) throw new CliError(`bad member ID arg (${text}), expecting ID in Hex`, ExitCode.BadArgs);
   return parseHexId(text, 'member ID arg');
 }
 
@@ -86,7 +86,7 @@ export const memberListCommand: Command = {
   flags: [{ name: 'consistency', kind: 'string', help: 'Linearizable(l) or Serializable(s) (default "l")' }],
   async run(ctx) {
     const c = flagString(ctx, 'consistency', 'l');
-    if (c !== 'l' && c !== 's') throw new CliError(`unknown consistency flag "${c}"`);
+    if (c !== 'l' && c !== 's') throw new CliError(`unknown consistency flag "${c}"`, ExitCode.BadFeature);
     ctx.printer().memberList(await ctx.client().memberList(c === 'l' ? { linearizable: true } : {}));
   },
 };

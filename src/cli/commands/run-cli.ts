@@ -1,12 +1,15 @@
 /**
  * `runCli(argv, io)`: runs one etcdctl-style client command and returns what it printed and
  * its exit code, without touching the process — the binary (main.ts) and the tests share it.
- * Errors print `Error: <message>` on stderr and exit 1; usage errors exit 2 with a hint.
+ * Errors print `Error: <message>` on stderr with etcdctl's exit codes (cli-error.ts): 1 for a
+ * failed request or an unknown flag, 128 for wrong arguments, 3, 4 and 5 where etcdctl uses them.
  */
-import { FlagError, parseFlags, type FlagSpec } from '../flags.js';
+export { clientUsage } from './help.js';
+import { FlagError, parseFlags } from '../flags.js';
 import type { Sink } from '../output/index.js';
-import { CliError } from './cli-error.js';
-import { GLOBAL_FLAGS, GLOBAL_VALUE_FLAGS, makeContext, resolveGlobals, type Command } from './context.js';
+import { CliError, ExitCode, UsageError } from './cli-error.js';
+import { GLOBAL_FLAGS, GLOBAL_VALUE_FLAGS, makeContext, resolveGlobals } from './context.js';
+import { clientUsage, commandHelp, groupHelp } from './help.js';
 import { COMMANDS, GROUPS } from './registry.js';
 import { LineInput, type StdinSource } from './stdin.js';
 
@@ -58,16 +61,6 @@ function findCommand(argv: readonly string[]): { name: string | undefined; rest:
   return { name: name === '' ? undefined : name, rest: argv.filter((_, i) => !words.includes(i)) };
 }
 
-export function commandHelp(c: Command): string {
-  const flags = (specs: readonly FlagSpec[]) => specs.map((f) => `  --${f.name.padEnd(22)} ${f.help}`).join('\n');
-  return `NAME:\n  ${c.name} - ${c.summary}\n\nUSAGE:\n  cairn ${c.usage}\n${c.flags.length > 0 ? `\nOPTIONS:\n${flags(c.flags)}\n` : ''}\nGLOBAL OPTIONS:\n${flags(GLOBAL_FLAGS)}\n`;
-}
-
-export function clientUsage(): string {
-  const lines = [...COMMANDS.values()].map((c) => `  ${c.name.padEnd(18)} ${c.summary}`);
-  return `client commands (etcdctl's, same flags and output):\n${lines.join('\n')}\n\nglobal flags: ${GLOBAL_FLAGS.map((f) => `--${f.name}`).join(' ')} (also CAIRN_<FLAG> or ETCDCTL_<FLAG> in the environment)`;
-}
-
 export const isClientCommand = (word: string | undefined): boolean => word !== undefined && (COMMANDS.has(word) || GROUPS.has(word));
 
 export async function runCli(argv: readonly string[], o: RunCliOptions = {}): Promise<RunCliResult> {
@@ -82,9 +75,17 @@ export async function runCli(argv: readonly string[], o: RunCliOptions = {}): Pr
   const { name, rest } = findCommand(expanded);
   const command = name === undefined ? undefined : COMMANDS.get(name);
   if (command === undefined) {
-    const group = name !== undefined && GROUPS.has(name) ? `"${name}" needs a subcommand` : `unknown command "${name ?? ''}"`;
-    sink.err(`Error: ${group}\n\n${clientUsage()}\n`);
-    return result(2);
+    // A group alone (`cairn lease`, `cairn lease --help`) prints its subcommands, as etcdctl does.
+    if (name !== undefined && GROUPS.has(name)) {
+      sink.out(groupHelp(name));
+      return result(ExitCode.Success);
+    }
+    if (name === undefined) {
+      sink.out(`${clientUsage()}\n`);
+      return result(ExitCode.Success);
+    }
+    sink.err(`Error: unknown command "${name}" for "cairn"\nRun 'cairn --help' for usage.\n`);
+    return result(ExitCode.Error);
   }
   if (rest.includes('--help') || rest.includes('-h')) {
     sink.out(commandHelp(command));
@@ -101,15 +102,16 @@ export async function runCli(argv: readonly string[], o: RunCliOptions = {}): Pr
     await command.run(makeContext(globals, io, parsed.values, parsed.positionals, dashArgs));
     return result(0);
   } catch (err) {
-    if (err instanceof FlagError || (err instanceof CliError && err.exitCode === 2)) {
+    // etcdctl: an unknown or malformed flag exits 1 (cobra), wrong arguments 128 (ExitBadArgs).
+    if (err instanceof FlagError || err instanceof UsageError) {
       sink.err(`Error: ${err.message}\n\nUsage: cairn ${command.usage}\nRun 'cairn ${command.name} --help' for its flags.\n`);
-      return result(2);
+      return result(err instanceof UsageError ? ExitCode.BadArgs : ExitCode.Error);
     }
     if (err instanceof CliError) {
       if (err.message !== '') sink.err(`Error: ${err.message}\n`);
       return result(err.exitCode);
     }
     sink.err(`Error: ${err instanceof Error ? err.message : String(err)}\n`);
-    return result(1);
+    return result(ExitCode.Error);
   }
 }

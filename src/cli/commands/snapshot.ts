@@ -5,19 +5,16 @@
  */
 import { createHash } from 'node:crypto';
 import { open, readFile, rename, rm } from 'node:fs/promises';
-import { defaultConfig, validateConfig } from '../../server/config.js';
-import { restoreSnapshotFile } from '../../server/restore.js';
-import { decodeChunks, type BackendRecord } from '../../storage/backend-chunks.js';
-import { PRIVATE_FILE_MODE } from '../../storage/data-dir-files.js';
-import { decodeRevKey } from '../../store/revision.js';
-import { crc32c } from '../../util/crc.js';
+import type { BackendRecord } from '../../storage/backend-chunks.js';
+
+/** `snapshot save` files are 0600 whatever the umask, as etcdctl writes them (the data dir's own files are too). */
+const PRIVATE_FILE_MODE = 0o600;
 import { humanizeBytes } from '../output/format.js';
 import { renderTable } from '../output/table.js';
-import { parseInitialCluster } from '../serve-flags.js';
 import { decodeStreamItem, JsonStreamReader } from '../../api/json.js';
 import { SnapshotChunkDesc } from '../../api/json/messages-maintenance.js';
 import { bytesEqual } from '../../util/bytes.js';
-import { CliError, UsageError } from './cli-error.js';
+import { CliError, ExitCode, UsageError } from './cli-error.js';
 import type { Command } from './context.js';
 
 const SHA256_BYTES = 32;
@@ -31,7 +28,8 @@ export const snapshotSaveCommand: Command = {
   async run(ctx) {
     if (ctx.args.length !== 1) throw new UsageError('snapshot save expects one argument');
     const endpoints = ctx.globals.endpoints;
-    if (endpoints.length !== 1) throw new UsageError(`snapshot must be requested to one selected node, not multiple [${endpoints.join(' ')}]`);
+    // etcdctl 3.4 exits ExitInterrupted (5) for this one.
+    if (endpoints.length !== 1) throw new CliError(`snapshot must be requested to one selected node, not multiple [${endpoints.join(' ')}]`, ExitCode.Interrupted);
     const file = ctx.args[0] as string;
     const part = `${file}.part`;
     const base = /^https?:\/\//.test(endpoints[0] as string) ? (endpoints[0] as string) : `http://${endpoints[0]}`;
@@ -88,6 +86,7 @@ async function readSnapshotFile(file: string): Promise<{ body: Uint8Array; recor
   if (!bytesEqual(new Uint8Array(createHash('sha256').update(body).digest()), trailer)) {
     throw new CliError(`snapshot file integrity check failed: ${file}`);
   }
+  const { decodeChunks } = await import('../../storage/backend-chunks.js');
   const records: BackendRecord[] = [];
   for await (const chunk of decodeChunks((async function* () {
     yield body;
@@ -104,6 +103,7 @@ export const snapshotStatusCommand: Command = {
     if (ctx.args.length !== 1) throw new UsageError('snapshot status requires exactly one argument');
     const file = ctx.args[0] as string;
     const { body, records } = await readSnapshotFile(file);
+    const [{ decodeRevKey }, { crc32c }] = await Promise.all([import('../../store/revision.js'), import('../../util/crc.js')]);
     let revision = 0;
     let totalKeys = 0;
     for (const [bucket, key] of records) {
@@ -141,6 +141,10 @@ export const snapshotRestoreCommand: Command = {
   ],
   async run(ctx) {
     if (ctx.args.length !== 1) throw new UsageError('snapshot restore requires exactly one argument');
+    // The server's modules load only here: every other client command starts without them.
+    const [{ defaultConfig, validateConfig }, { restoreSnapshotFile }, { parseInitialCluster }] = await Promise.all([
+      import('../../server/config.js'), import('../../server/restore.js'), import('../serve-flags.js'),
+    ]);
     const file = ctx.args[0] as string;
     const name = (ctx.flags.get('name') as string | undefined) ?? 'default';
     const peerUrls = ((ctx.flags.get('initial-advertise-peer-urls') as string | undefined) ?? 'http://localhost:2380').split(',');

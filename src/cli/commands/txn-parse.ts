@@ -5,9 +5,12 @@
 import type { Compare, CompareResult, RequestOp } from '../../api/kv.js';
 import { utf8 } from '../../util/bytes.js';
 import { parseFlags } from '../flags.js';
-import { CliError } from './cli-error.js';
+import { CliError, ExitCode } from './cli-error.js';
 import { parseDecimal, parseHexId } from './context.js';
 import { DEL_FLAGS, deleteRequest, GET_FLAGS, PUT_FLAGS, putRequest, rangeRequest } from './kv-ops.js';
+
+/** Malformed txn input exits 3, as etcdctl's ExitInvalidInput. */
+const inputError = (message: string): CliError => new CliError(message, ExitCode.InvalidInput);
 
 /** A Go `%q` / strconv.Unquote-able string literal, decoded; undefined if malformed. */
 function unquote(text: string): string | undefined {
@@ -30,7 +33,7 @@ export function argify(line: string): string[] {
     if (w.startsWith("'")) return w.slice(1, -1);
     if (w.startsWith('"')) {
       const v = unquote(w);
-      if (v === undefined) throw new CliError(`invalid quoted argument ${w}`);
+      if (v === undefined) throw inputError(`invalid quoted argument ${w}`);
       return v;
     }
     return w;
@@ -40,7 +43,7 @@ export function argify(line: string): string[] {
 const RESULTS: Record<string, CompareResult> = { '=': 'EQUAL', '!=': 'NOT_EQUAL', '<': 'LESS', '>': 'GREATER' };
 
 export function parseCompare(line: string): Compare {
-  const malformed = (why = '') => new CliError(`malformed comparison: ${line}${why}`);
+  const malformed = (why = '') => inputError(`malformed comparison: ${line}${why}`);
   const m = /^([A-Za-z]+)\((".*?(?<!\\)"|`[^`]*`)\)\s+(\S+)\s+(".*"|`[^`]*`)$/.exec(line.trim());
   if (m === null) throw malformed();
   const [, target, rawKey, op, rawVal] = m as unknown as [string, string, string, string, string];
@@ -48,11 +51,11 @@ export function parseCompare(line: string): Compare {
   const val = unquote(rawVal);
   if (key === undefined || val === undefined) throw malformed();
   const result = RESULTS[op];
-  if (result === undefined) throw new CliError(`invalid txn compare request: ${line} (unknown op "${op}")`);
+  if (result === undefined) throw inputError(`invalid txn compare request: ${line} (unknown op "${op}")`);
   const base = { key: utf8(key), result };
   const int = (): number => {
     const n = parseDecimal(val);
-    if (n === undefined) throw new CliError(`invalid txn compare request: ${line}`);
+    if (n === undefined) throw inputError(`invalid txn compare request: ${line}`);
     return n;
   };
   switch (target) {
@@ -78,8 +81,8 @@ export function parseCompare(line: string): Compare {
 /** One op line: `put k v [--lease=…]`, `get k [end] [--prefix …]`, `del k [end] [--prefix …]`. */
 export function parseRequestOp(line: string): RequestOp {
   const args = argify(line);
-  const invalid = (cause?: unknown) => new CliError(`invalid txn request: ${line}${cause instanceof Error ? ` (${cause.message})` : ''}`);
-  if (args.length < 2) throw new CliError(`invalid txn compare request: ${line}`);
+  const invalid = (cause?: unknown) => inputError(`invalid txn request: ${line}${cause instanceof Error ? ` (${cause.message})` : ''}`);
+  if (args.length < 2) throw inputError(`invalid txn compare request: ${line}`);
   const [verb, ...rest] = args as [string, ...string[]];
   try {
     switch (verb) {

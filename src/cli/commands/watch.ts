@@ -9,7 +9,7 @@ import { fromUtf8, prefixRangeEnd, utf8 } from '../../util/bytes.js';
 import { parseFlags, type FlagSpec, type FlagValue } from '../flags.js';
 import { goQuoteString } from '../output/format.js';
 import type { Printer, Sink } from '../output/index.js';
-import { CliError, UsageError } from './cli-error.js';
+import { CliError, ExitCode, UsageError } from './cli-error.js';
 import { sleep } from './abortable.js';
 import { flagBool, type Command, type CommandContext } from './context.js';
 import { argify } from './txn-parse.js';
@@ -122,7 +122,7 @@ async function watchWithResume(ctx: CommandContext, create: WatchCreateRequest):
     const before = resume.next;
     try {
       stream.send({ type: 'create', request: { ...create, ...(resume.next > 0 ? { startRevision: resume.next } : {}) } });
-      if (await printResponses(stream, printer, ctx, ctx.dashArgs, resume)) throw new CliError('watch is canceled by the server');
+      if (await printResponses(stream, printer, ctx, ctx.dashArgs, resume)) throw new CliError('watch is canceled by the server', ExitCode.Interrupted);
     } catch (err) {
       if (err instanceof CliError) throw err;
       lastError = err;
@@ -181,7 +181,7 @@ export const watchCommand: Command = {
       void readInteractive(ctx, stream).catch((err: unknown) => ctx.io.sink.err(`error reading watch request line: ${(err as Error).message}\n`));
       const canceled = await printResponses(stream, ctx.printer(), ctx, ctx.dashArgs);
       if (ctx.io.signal.aborted) return;
-      throw new CliError(canceled ? 'watch is canceled by the server' : 'watch stream ended');
+      throw new CliError(canceled ? 'watch is canceled by the server' : 'watch stream ended', ExitCode.Interrupted);
     } catch (err) {
       if (ctx.io.signal.aborted) return;
       throw err;

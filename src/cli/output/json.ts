@@ -35,13 +35,16 @@ export const putJson = (r: api.PutResponse): Json => omitEmpty({ header: headerJ
 export const delJson = (r: api.DeleteRangeResponse): Json =>
   omitEmpty({ header: headerJson(r.header), deleted: r.deleted, prev_kvs: (r.prevKvs ?? []).map(kvJson) });
 
-/** A oneof marshals as the Go field `Response` holding the wrapper struct. */
+/**
+ * A oneof marshals (Go's encoding/json, not jsonpb) as the field `Response` holding the
+ * wrapper struct, whose one field has no json tag: its Go name, `ResponseRange` (etcdctl 3.4).
+ */
 function responseOpJson(op: api.ResponseOp): Json {
   switch (op.type) {
-    case 'range': return { Response: { response_range: rangeJson(op.response) } };
-    case 'put': return { Response: { response_put: putJson(op.response) } };
-    case 'deleteRange': return { Response: { response_delete_range: delJson(op.response) } };
-    case 'txn': return { Response: { response_txn: txnJson(op.response) } };
+    case 'range': return { Response: { ResponseRange: rangeJson(op.response) } };
+    case 'put': return { Response: { ResponsePut: putJson(op.response) } };
+    case 'deleteRange': return { Response: { ResponseDeleteRange: delJson(op.response) } };
+    case 'txn': return { Response: { ResponseTxn: txnJson(op.response) } };
     default: return assertNever(op);
   }
 }
@@ -123,7 +126,10 @@ export class JsonPrinter extends UnsupportedPrinter {
   }
   override endpointStatus(list: readonly EpStatus[]): void { this.print(list.map((s) => ({ Endpoint: s.ep, Status: statusJson(s.resp) }))); }
   override endpointHashKV(list: readonly EpHashKV[]): void {
-    this.print(list.map((h) => ({ Endpoint: h.ep, HashKV: omitEmpty({ header: headerJson(h.resp.header), hash: h.resp.hash, compact_revision: h.resp.compactRevision }) })));
+    // etcd's store starts at compact revision -1 and etcdctl always prints it; a revision is
+    // never compacted at 0, so 0 (omitted on the wire) means "never compacted".
+    const compacted = (r: api.HashKVResponse) => (r.compactRevision === 0 ? -1 : r.compactRevision);
+    this.print(list.map((h) => ({ Endpoint: h.ep, HashKV: { ...omitEmpty({ header: headerJson(h.resp.header), hash: h.resp.hash }), compact_revision: compacted(h.resp) } })));
   }
   override moveLeader(_l: number, _t: number, r: api.MoveLeaderResponse): void { this.print(omitEmpty({ header: headerJson(r.header) })); }
   override alarm(r: api.AlarmResponse): void {

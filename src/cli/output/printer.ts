@@ -4,7 +4,7 @@
  * fails with etcdctl's "<format> not supported as output format".
  */
 import type * as api from '../../api/kv.js';
-import { CliError } from '../commands/cli-error.js';
+import { CliError, ExitCode } from '../commands/cli-error.js';
 
 /** Where a command writes; `out`/`err` take whole lines or fragments (newlines included). */
 export interface Sink {
@@ -58,7 +58,7 @@ export interface Printer {
 
 export type OutputFormat = 'simple' | 'json' | 'fields' | 'table';
 
-export const unsupportedFormat = (format: string): CliError => new CliError(`${format} not supported as output format`);
+export const unsupportedFormat = (format: string): CliError => new CliError(`${format} not supported as output format`, ExitCode.BadFeature);
 
 /** A printer whose every method refuses; real printers override what they can show. */
 export class UnsupportedPrinter implements Printer {

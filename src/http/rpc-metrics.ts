@@ -1,0 +1,86 @@
+/**
+ * Per-RPC metrics with the names and labels etcd exports through go-grpc-prometheus, so the
+ * RPC panels of etcd's Grafana dashboard have data: grpc_server_started_total,
+ * grpc_server_handled_total{grpc_code}, grpc_server_msg_received_total / _sent_total and the
+ * grpc_server_handling_seconds histogram, each labelled grpc_type, grpc_service, grpc_method.
+ * A gateway request counts as the gRPC call etcd's gateway would make for it.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Counter, Histogram, type Registry } from 'prom-client';
+import { STREAMING, UNARY } from '../api/rpcs.js';
+import { GrpcCode } from '../util/errors.js';
+
+type GrpcType = 'unary' | 'server_stream' | 'bidi_stream';
+interface RpcLabels {
+  readonly grpc_type: GrpcType;
+  readonly grpc_service: string;
+  readonly grpc_method: string;
+}
+
+/** etcd's service and method for each RPC the gateway serves. */
+const NAMES: Readonly<Record<keyof typeof UNARY | keyof typeof STREAMING, readonly [string, string]>> = {
+  range: ['KV', 'Range'], put: ['KV', 'Put'], deleteRange: ['KV', 'DeleteRange'], txn: ['KV', 'Txn'], compact: ['KV', 'Compact'],
+  leaseGrant: ['Lease', 'LeaseGrant'], leaseRevoke: ['Lease', 'LeaseRevoke'], leaseTimeToLive: ['Lease', 'LeaseTimeToLive'],
+  leaseLeases: ['Lease', 'LeaseLeases'], leaseKeepAlive: ['Lease', 'LeaseKeepAlive'],
+  memberList: ['Cluster', 'MemberList'], memberAdd: ['Cluster', 'MemberAdd'], memberRemove: ['Cluster', 'MemberRemove'],
+  memberUpdate: ['Cluster', 'MemberUpdate'], memberPromote: ['Cluster', 'MemberPromote'],
+  status: ['Maintenance', 'Status'], hash: ['Maintenance', 'Hash'], hashKV: ['Maintenance', 'HashKV'], alarm: ['Maintenance', 'Alarm'],
+  defragment: ['Maintenance', 'Defragment'], moveLeader: ['Maintenance', 'MoveLeader'], snapshot: ['Maintenance', 'Snapshot'],
+  watch: ['Watch', 'Watch'],
+};
+
+const STREAM_TYPES: Readonly<Record<keyof typeof STREAMING, GrpcType>> = { watch: 'bidi_stream', leaseKeepAlive: 'bidi_stream', snapshot: 'server_stream' };
+
+function rpcTable(): Map<string, RpcLabels> {
+  const table = new Map<string, RpcLabels>();
+  const add = (key: keyof typeof NAMES, rpc: { path: string; aliases: readonly string[] }, type: GrpcType) => {
+    const [service, method] = NAMES[key];
+    for (const path of [rpc.path, ...rpc.aliases]) table.set(path, { grpc_type: type, grpc_service: `etcdserverpb.${service}`, grpc_method: method });
+  };
+  for (const [key, rpc] of Object.entries(UNARY)) add(key as keyof typeof UNARY, rpc, 'unary');
+  for (const [key, rpc] of Object.entries(STREAMING)) add(key as keyof typeof STREAMING, rpc, STREAM_TYPES[key as keyof typeof STREAMING]);
+  return table;
+}
+
+const CODE_NAMES = new Map<number, string>(Object.entries(GrpcCode).map(([name, code]) => [code, name]));
+const LABELS = ['grpc_type', 'grpc_service', 'grpc_method'] as const;
+
+function metric<T>(registry: Registry, name: string, make: () => T): T {
+  return (registry.getSingleMetric(name) as T | undefined) ?? make();
+}
+
+export function addRpcMetrics(app: FastifyInstance, registry: Registry): void {
+  const table = rpcTable();
+  const started = metric(registry, 'grpc_server_started_total', () => new Counter({ name: 'grpc_server_started_total', help: 'Total number of RPCs started on the server.', labelNames: LABELS, registers: [registry] }));
+  const handled = metric(registry, 'grpc_server_handled_total', () => new Counter({ name: 'grpc_server_handled_total', help: 'Total number of RPCs completed on the server, regardless of success or failure.', labelNames: [...LABELS, 'grpc_code'], registers: [registry] }));
+  const received = metric(registry, 'grpc_server_msg_received_total', () => new Counter({ name: 'grpc_server_msg_received_total', help: 'Total number of RPC stream messages received on the server.', labelNames: LABELS, registers: [registry] }));
+  const sent = metric(registry, 'grpc_server_msg_sent_total', () => new Counter({ name: 'grpc_server_msg_sent_total', help: 'Total number of gRPC stream messages sent by the server.', labelNames: LABELS, registers: [registry] }));
+  const seconds = metric(registry, 'grpc_server_handling_seconds', () => new Histogram({ name: 'grpc_server_handling_seconds', help: 'Histogram of response latency (seconds) of gRPC that had been application-level handled by the server.', labelNames: LABELS, buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [registry] }));
+  const calls = new WeakMap<FastifyRequest, { labels: RpcLabels; code: string }>();
+
+  app.addHook('onRequest', async (req, reply) => {
+    const labels = req.method === 'POST' ? table.get(req.url.split('?')[0] ?? '') : undefined;
+    if (labels === undefined) return;
+    const call = { labels, code: 'OK' };
+    calls.set(req, call);
+    started.inc(labels);
+    received.inc(labels);
+    const start = process.hrtime.bigint();
+    // 'close' also fires for streams (watch, keep-alive) that a client ends by disconnecting,
+    // where fastify's onResponse does not: every started call is counted handled once.
+    reply.raw.once('close', () => {
+      handled.inc({ ...labels, grpc_code: call.code });
+      if (call.code === 'OK') sent.inc(labels);
+      seconds.observe(labels, Number(process.hrtime.bigint() - start) / 1e9);
+    });
+  });
+  // The gRPC code of an error is in its body ({"code":n}); a 5xx without one is Unknown.
+  app.addHook('onSend', async (req, reply, payload) => {
+    const call = calls.get(req);
+    if (call === undefined || reply.statusCode < 400) return payload;
+    const text = typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : '';
+    const m = /"code":\s*(\d+)/.exec(text);
+    call.code = (m !== null ? CODE_NAMES.get(Number(m[1])) : undefined) ?? 'Unknown';
+    return payload;
+  });
+}
