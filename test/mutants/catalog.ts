@@ -204,7 +204,7 @@ export const catalog: Mutation[] = [
   {
     name: 'client-resends-unknown-write',
     file: 'src/client/unary.ts',
-    find: '        if (neverSent(err) || o.idempotent) continue;\n        throw new OutcomeUnknownError(err, endpoint);',
+    find: '        if (neverSent(connectFailure) || o.idempotent) continue;\n        throw new OutcomeUnknownError(connectFailure, endpoint);',
     replace: '        continue;',
     tests: ['test/client/client.test.ts'],
     why: 'p21: a write whose outcome is unknown may have committed; resending it elsewhere applies it twice',
