@@ -21,6 +21,8 @@ const rounds = Number(arg('rounds', '3'));
 const seconds = Number(arg('seconds', '5'));
 const valueBytes = Number(arg('value-bytes', '256'));
 const only = arg('only', '').split(',').filter((s) => s !== '');
+/** Extra node flags for cairn members, e.g. CAIRN_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof". */
+const nodeArgs = (process.env['CAIRN_BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
 
 type Op = 'put' | 'range' | 'serializable' | 'txn';
 interface Workload {
@@ -130,7 +132,7 @@ if (!hasEtcd()) {
   process.exit(2);
 }
 const loadAtStart = loadavg().map((l) => l.toFixed(2)).join(' ');
-const clusters: Record<Kind, BenchCluster> = { cairn: await startCluster('cairn', 3), etcd: await startCluster('etcd', 3) };
+const clusters: Record<Kind, BenchCluster> = { cairn: await startCluster('cairn', 3, nodeArgs), etcd: await startCluster('etcd', 3) };
 const samples = new Map<string, Sample[]>();
 try {
   const leaders = { cairn: await leaderIndex(clusters.cairn), etcd: await leaderIndex(clusters.etcd) };

@@ -21,8 +21,13 @@ import type { Backend, BackendOp, BackendSnapshot, BucketName, IterateOptions, W
 
 const MAX_PENDING_OPS = 10_000;
 const MAX_PENDING_BYTES = 16 << 20;
-/** Longest a pending op waits for a Ready to carry it before it is flushed on its own. */
-export const FLUSH_DELAY_MS = 5;
+/**
+ * Longest a pending op waits for a Ready to carry it before it is flushed on its own: etcd's
+ * batch tx interval. Losing pending ops costs only re-applying their entries from the WAL, so
+ * the wait is a matter of speed, not safety; a short one (5 ms was tried) adds a synced batch of
+ * its own between Readies under load and cost 35% of put throughput (bench/RESULTS.md).
+ */
+export const FLUSH_DELAY_MS = 100;
 
 /** Pending ops handed to a writer, which reports back; they stay visible until they land. */
 export interface DrainedOps {
