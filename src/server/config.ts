@@ -1,6 +1,6 @@
 /**
  * A member's configuration, with etcd's names, defaults and limits
- * (../shared/reference/etcd-gateway.md §8–§9). The CLI parses flags into this; embedders build
+ * (docs/configuration.md). The CLI parses flags into this; embedders build
  * it directly. `validateConfig` states every cross-flag rule in one place.
  */
 import { KvError } from '../util/errors.js';

@@ -1,5 +1,5 @@
 /**
- * Errors with stable codes and etcd's exact messages (../shared/reference/etcd-gateway.md §5).
+ * Errors with stable codes and etcd's exact messages (docs/http-api.md, errors).
  * Code branches on `err.code`, never on the text. One table maps every code to the gRPC code
  * and HTTP status etcd's gateway would answer with.
  */

@@ -53,7 +53,7 @@ function suite(name: string, start: () => Promise<Endpoints | undefined>): void 
     });
 
     it('answers errors with etcd status codes and texts', async (ctx) => {
-      if (servers === undefined) return ctx.skip();
+      if (servers === undefined) return ctx.skip('etcd is not installed (the reason was printed)');
       const kv = client('KV');
       expect(await failure(unary(kv, 'Put', { key: Buffer.alloc(0), value: Buffer.from('x') }))).toEqual({ code: 3, details: 'etcdserver: key is not provided' });
       expect(await failure(unary(kv, 'Range', { key: Buffer.from('a'), revision: 1000 }))).toEqual({
@@ -69,7 +69,7 @@ function suite(name: string, start: () => Promise<Endpoints | undefined>): void 
     });
 
     it('decodes explicit zero oneof operands and int64 fields', async (ctx) => {
-      if (servers === undefined) return ctx.skip();
+      if (servers === undefined) return ctx.skip('etcd is not installed (the reason was printed)');
       const kv = client('KV');
       const put = await unary(kv, 'Put', { key: Buffer.from('z'), value: Buffer.from('1') });
       const rev = Number((put['header'] as Msg)['revision']);
@@ -85,7 +85,7 @@ function suite(name: string, start: () => Promise<Endpoints | undefined>): void 
     });
 
     it('keeps etcd watch-stream rules: ID assignment, duplicates, cancel, progress', async (ctx) => {
-      if (servers === undefined) return ctx.skip();
+      if (servers === undefined) return ctx.skip('etcd is not installed (the reason was printed)');
       const md = new Metadata();
       md.set('hasleader', 'true');
       const call = (client('Watch') as unknown as { Watch(md: Metadata): NodeJS.ReadWriteStream & { write(m: Msg): void; cancel(): void } }).Watch(md);
@@ -130,7 +130,7 @@ function suite(name: string, start: () => Promise<Endpoints | undefined>): void 
     });
 
     it('answers a keep-alive for an unknown lease with TTL 0, and ends OK after a half-close', async (ctx) => {
-      if (servers === undefined) return ctx.skip();
+      if (servers === undefined) return ctx.skip('etcd is not installed (the reason was printed)');
       const lease = client('Lease');
       const granted = await unary(lease, 'LeaseGrant', { TTL: 30 });
       const call = (lease as unknown as { LeaseKeepAlive(): NodeJS.ReadWriteStream & { write(m: Msg): void } }).LeaseKeepAlive();
@@ -151,7 +151,7 @@ function suite(name: string, start: () => Promise<Endpoints | undefined>): void 
     });
 
     it('serves grpc.health.v1 and refuses unknown services with code 12', async (ctx) => {
-      if (servers === undefined) return ctx.skip();
+      if (servers === undefined) return ctx.skip('etcd is not installed (the reason was printed)');
       const health = client('Health');
       expect(await unary(health, 'Check', { service: '' })).toEqual({ status: 'SERVING' });
       expect((await failure(unary(health, 'Check', { service: 'etcdserverpb.KV' }))).code).toBe(5);
@@ -163,7 +163,7 @@ function suite(name: string, start: () => Promise<Endpoints | undefined>): void 
     });
 
     it("counts RPCs in etcd's grpc_server_* metrics", async (ctx) => {
-      if (servers === undefined) return ctx.skip();
+      if (servers === undefined) return ctx.skip('etcd is not installed (the reason was printed)');
       await failure(unary(client('KV'), 'Put', { key: Buffer.alloc(0), value: Buffer.from('x') }));
       await unary(client('KV'), 'Range', { key: Buffer.from('m') });
       const metrics = await (await fetch(`http://${servers.hosts[0]}/metrics`)).text();
@@ -177,7 +177,7 @@ function suite(name: string, start: () => Promise<Endpoints | undefined>): void 
     });
 
     it('serves the JSON gateway on the same port', async (ctx) => {
-      if (servers === undefined) return ctx.skip();
+      if (servers === undefined) return ctx.skip('etcd is not installed (the reason was printed)');
       const res = await fetch(`http://${servers.hosts[0]}/version`);
       expect(res.status).toBe(200);
       expect(Object.keys((await res.json()) as Msg)).toContain('etcdserver');
