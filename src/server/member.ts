@@ -16,17 +16,16 @@ import { WatchHub } from '../store/watch-hub.js';
 import type { WatchStream } from '../store/watch-stream.js';
 import { REMOVED_MESSAGE, type PeerHandler } from '../transport/handshake.js';
 import type { Transport } from '../transport/transport.js';
-import { describeStorageFailure, storageFailure } from '../storage/storage-errors.js';
 import type { Clock, Timer } from '../util/clock.js';
 import { KvError } from '../util/errors.js';
 import { Applier, type ApplyResult } from './apply.js';
 import { appliedStateOp } from './applied-state.js';
 import { recover, selfIdOp } from './bootstrap.js';
-import type { ForcedNewCluster } from './force-new-cluster.js';
 import { effectiveQuotaBytes, requestTimeoutMs, type MemberConfig } from './config.js';
 import type { Logger } from './logger.js';
 import { silentLogger } from './logger.js';
-import { Cluster, membershipDiff, type Member as MemberRecord } from './membership.js';
+import { Cluster, type Member as MemberRecord } from './membership.js';
+import { logForcedNewCluster, logStorageFailure, MembershipLog, observeWalSync, refreshGauges } from './member-reports.js';
 import { MemberMetrics } from './metrics.js';
 import { RaftLoop } from './raft-loop.js';
 import { ReadIndexBatcher } from './read-index.js';
@@ -68,7 +67,7 @@ export class Member {
   private readonly peers: PeerSet;
   private readonly peerMetrics: PeerMetrics;
   readonly autoCompactor: AutoCompactor;
-  private knownMembers = new Map<number, MemberRecord>();
+  private readonly membershipLog: MembershipLog;
   private term = 0;
   /** Backend size as last measured (refreshed every second) for the quota check. */
   private dbSize = 0;
@@ -94,7 +93,7 @@ export class Member {
   ) {
     this.alarms = alarms;
     this.log = o.logger ?? silentLogger;
-    this.knownMembers = new Map(cluster.list().map((m) => [m.id, m]));
+    this.membershipLog = new MembershipLog(this.log, cluster);
     this.metrics = o.metrics ?? new MemberMetrics();
     this.stage = new SnapshotStage(o.dataDir, effectiveQuotaBytes(o.config), () => this.applier.appliedIndex, this.log);
     this.ids = new RequestIdGenerator(id, o.rng.next() * 2 ** 48);
@@ -135,7 +134,7 @@ export class Member {
         },
         selfId: id,
         onMembership: (c) => {
-          this.logMembershipChange(c);
+          this.membershipLog.changed(c);
           this.peers.sync(c);
         },
         onRemoved: () => this.onRemoved(),
@@ -203,14 +202,7 @@ export class Member {
         for (const rs of states) this.reads.onReadState(rs);
       },
       onFatal: (err) => this.onFatal(err),
-      onWalSync: (s) => {
-        this.metrics.walFsyncSeconds.observe(s);
-        // The applied backend writes ride in the same synced batch as the WAL entries (one
-        // LevelDB batch per Ready): that sync is the backend's commit too.
-        this.metrics.backendCommitSeconds.observe(s);
-        // etcd warns on a synced WAL write over a second: the disk is too slow for raft's timing.
-        if (s > 1) this.log.warn({ took: `${s.toFixed(3)}s`, expectedDuration: '1s' }, 'slow fdatasync');
-      },
+      onWalSync: (s) => observeWalSync(this.metrics, this.log, s),
     });
     this.proposer = new Proposer({
       loop: this.loop,
@@ -249,7 +241,7 @@ export class Member {
     });
     const alarms = await Alarms.load(o.dataDir.backend);
     const member = new Member(o, recovered.selfId, recovered.cluster, node, store, lessor, alarms, recovered);
-    if (recovered.forced !== undefined) member.logForcedNewCluster(recovered.forced);
+    if (recovered.forced !== undefined) logForcedNewCluster(member.log, member.id, member.cluster.clusterId, recovered.forced);
     await member.begin(recovered.fresh);
     return member;
   }
@@ -261,10 +253,8 @@ export class Member {
     this.metrics.serverVersion.set({ server_version: SERVER_VERSION }, 1);
     this.metrics.quotaBackendBytes.set(effectiveQuotaBytes(this.o.config));
     await this.refreshSizeMetrics();
-    this.statusTimer = this.o.clock.setInterval(() => {
-      // A failed refresh must not become an unhandled rejection (it would end the process).
-      this.refreshSizeMetrics().catch((err: unknown) => this.log.warn({ err: String(err) }, 'could not refresh the size metrics'));
-    }, 1000);
+    // A failed refresh must not become an unhandled rejection (it would end the process).
+    this.statusTimer = this.o.clock.setInterval(() => void this.refreshSizeMetrics().catch((err: unknown) => this.log.warn({ err: String(err) }, 'could not refresh the size metrics')), 1000);
     this.loop.start();
     this.leases.startExpiryLoop(this.o.clock);
     this.autoCompactor.start();
@@ -330,8 +320,6 @@ export class Member {
   }
 
   async status(): Promise<MemberStatus> {
-    const errors: string[] = [];
-    if (this.fatal !== undefined) errors.push(String((this.fatal as Error).message ?? this.fatal));
     return {
       memberId: this.id,
       clusterId: this.cluster.clusterId,
@@ -341,7 +329,7 @@ export class Member {
       raftAppliedIndex: this.applier.appliedIndex,
       isLearner: this.cluster.get(this.id)?.isLearner ?? false,
       dbSize: await this.o.dataDir.backend.sizeBytes(),
-      errors,
+      errors: this.fatal === undefined ? [] : [String((this.fatal as Error).message ?? this.fatal)],
     };
   }
 
@@ -454,26 +442,6 @@ export class Member {
     return this.ids.next();
   }
 
-  /** etcd logs what --force-new-cluster did: an operator must know which members were dropped. */
-  private logForcedNewCluster(f: ForcedNewCluster): void {
-    const removed = f.removed.map((id) => id.toString(16));
-    if (f.appended === 0) {
-      this.log.warn({ member: this.id.toString(16) }, '--force-new-cluster: this member is already the only one; nothing to change');
-      return;
-    }
-    this.log.warn(
-      { member: this.id.toString(16), cluster: this.cluster.clusterId.toString(16), removed, discardedUncommittedEntries: f.discarded, commitIndex: f.commit },
-      `--force-new-cluster: starting a one-member cluster from this member's data; removed ${removed.length} member(s) [${removed.join(', ')}]; discarded ${f.discarded} uncommitted entries`,
-    );
-  }
-
-  /** One log line per member added, removed or promoted, from the applied member table. */
-  private logMembershipChange(cluster: Cluster): void {
-    const now = new Map(cluster.list().map((m) => [m.id, m]));
-    for (const c of membershipDiff(this.knownMembers, now)) this.log.info({ member: c.member.id.toString(16), peerUrls: c.member.peerUrls }, `member ${c.kind}`);
-    this.knownMembers = now;
-  }
-
   private onSoftState(s: SoftState): void {
     const previous = this.leader;
     this.leader = s.lead;
@@ -509,11 +477,7 @@ export class Member {
   private onFatal(err: unknown): void {
     if (this.fatal !== undefined) return;
     this.fatal = err;
-    const failure = storageFailure(err);
-    this.log.error(
-      { member: this.id.toString(16), errno: failure.errno, path: failure.path, err: String(err) },
-      `storage failure: member stops serving: ${describeStorageFailure(err)}`,
-    );
+    logStorageFailure(this.log, this.id, err);
     this.reads.stop();
     this.waits.failAll(new KvError('Stopped'));
     this.signalFailed(err instanceof Error ? err : new Error(String(err)));
@@ -530,16 +494,7 @@ export class Member {
 
   private async refreshSizeMetrics(): Promise<void> {
     if (this.stopped) return;
-    this.dbSize = await this.o.dataDir.backend.sizeBytes();
-    this.metrics.dbTotalSizeBytes.set(this.dbSize);
-    // cairn reports no free pages (LevelDB reclaims space itself): in use is the whole size, as status says.
-    this.metrics.dbInUseSizeBytes.set(this.dbSize);
-    this.metrics.keysTotal.set(this.store.indexedKeys());
-    this.metrics.proposalsCommitted.set(this.node.status().hardState.commit);
-    this.metrics.isLearner.set(this.cluster.get(this.id)?.isLearner === true ? 1 : 0);
-    const watch = this.watchHub.stats();
-    this.metrics.watchersTotal.set(watch.synced + watch.unsynced + watch.victims);
-    this.metrics.slowWatchersTotal.set(watch.unsynced + watch.victims);
-    this.peerMetrics.update(this.transport.stats());
+    const { id, metrics, store, node, cluster, watchHub, peerMetrics, transport } = this;
+    this.dbSize = await refreshGauges({ id, metrics, backend: this.o.dataDir.backend, store, node, cluster, watchHub, peerMetrics, transport });
   }
 }
