@@ -42,6 +42,7 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
     kind: 'int',
     help: 'maximum concurrent client connections per listener, further ones are closed at once (0 = half of ulimit -n, at most 4096)',
   },
+  { name: 'no-ui', kind: 'bool', help: 'do not serve the web dashboard at /ui on the client URLs (cairn only)' },
   ...PROCESS_FLAGS,
 ];
 
@@ -122,5 +123,6 @@ export function parseServeFlags(argv: readonly string[], env: Readonly<Record<st
     cors: pick<string[]>(values, 'cors') ?? d.cors,
     forceNewCluster: pick<boolean>(values, 'force-new-cluster') ?? d.forceNewCluster,
     maxConnections: pick<number>(values, 'max-connections') ?? d.maxConnections,
+    ui: pick<boolean>(values, 'no-ui') === true ? false : d.ui,
   });
 }

@@ -26,6 +26,7 @@ import { listenMetrics } from './metrics-listener.js';
 import { openFileLimit } from './open-file-limit.js';
 import { openTestDataDir, testHooksRequested } from './test-hooks.js';
 import { TcpTransport } from '../transport/tcp-transport.js';
+import { defaultUiDir, loadUiAssets } from '../ui/assets.js';
 import type { PeerTlsOptions } from '../transport/dial.js';
 import { ByteBudget } from '../util/byte-budget.js';
 import { SystemClock } from '../util/clock.js';
@@ -125,6 +126,8 @@ export async function startServer(config: MemberConfig, o: StartServerOptions = 
     grpc.close();
     for (const app of apps.splice(0)) await app.close();
   };
+  const ui = config.ui ? { assets: loadUiAssets(defaultUiDir()) } : undefined;
+  if (ui !== undefined && ui.assets === undefined) log.warn({ dir: defaultUiDir() }, 'web UI not built: /ui answers 503 (run npm run build)');
   try {
     for (const raw of config.listenClientUrls) {
       const url = new URL(raw);
@@ -138,6 +141,7 @@ export async function startServer(config: MemberConfig, o: StartServerOptions = 
         version,
         healthTimeoutMs: requestTimeoutMs(config),
         connectionLimits: { maxConnections },
+        ui,
         warn: (fields, msg) => log.warn(fields, msg),
       });
       if (config.logLevel === 'debug') addAccessLog(app, log);

@@ -28,6 +28,7 @@ import { KvError } from '../util/errors.js';
 import { ByteBudget } from '../util/byte-budget.js';
 import { DEFAULT_MAX_RESPONSE_BYTES, RANGE_BYTES_IN_FLIGHT_FACTOR } from '../server/config.js';
 import { CLUSTER_VERSION, SERVER_VERSION } from '../util/version.js';
+import { uiRoutes, type UiRouteOptions } from '../ui/routes.js';
 
 export interface AppOptions {
   readonly service: KV;
@@ -53,6 +54,8 @@ export interface AppOptions {
    * RANGE_BYTES_IN_FLIGHT_FACTOR times the default --max-response-bytes).
    */
   readonly rangeBudget?: ByteBudget;
+  /** The dashboard at /ui (src/ui, docs/ui.md); not served when absent (`--no-ui`). */
+  readonly ui?: Omit<UiRouteOptions, 'service'>;
 }
 
 export const DEFAULT_VERSION: VersionInfo = { etcdserver: SERVER_VERSION, etcdcluster: CLUSTER_VERSION };
@@ -113,6 +116,8 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   app.register(async (area) => maintenanceRoutes(area, ctx));
   app.register(async (area) => unimplementedRoutes(area, ctx));
   app.register(async (area) => plainRoutes(area, ctx, opts.sseHeartbeatMs ?? 15_000));
+  const ui = opts.ui;
+  if (ui !== undefined) app.register(async (area) => uiRoutes(area, { ...ui, service: opts.service }));
   app.register(async (area) =>
     statusRoutes(area, {
       service: opts.service,

@@ -56,6 +56,8 @@ export interface MemberConfig {
   readonly forceNewCluster: boolean;
   /** Concurrent client connections per listener; 0 picks half the open-file limit (see serve.ts). */
   readonly maxConnections: number;
+  /** Serve the web dashboard at /ui on the client URLs (docs/ui.md); `--no-ui` turns it off. */
+  readonly ui: boolean;
 }
 
 export const DEFAULT_QUOTA_BACKEND_BYTES = 2 * 1024 * 1024 * 1024;
@@ -99,6 +101,7 @@ export function defaultConfig(name = 'default'): MemberConfig {
     cors: ['*'],
     forceNewCluster: false,
     maxConnections: 0,
+    ui: true,
   };
 }
 
