@@ -19,5 +19,8 @@ if (!existsSync(join(root, 'src/cli/main.ts')) || tsc === undefined || !existsSy
   console.error('cairn prepare: no sources or no TypeScript here; not building dist/');
 } else {
   const r = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
-  process.exit(r.status ?? 1);
+  if (r.status !== 0) process.exit(r.status ?? 1);
+  // The web UI (dist/ui) too, or a member installed from git would answer /ui with 503.
+  const ui = spawnSync(process.execPath, [join(root, 'scripts/build-ui.mjs')], { cwd: root, stdio: 'inherit' });
+  process.exit(ui.status ?? 1);
 }
