@@ -103,7 +103,7 @@ export const keysPage: Page = {
                   { type: 'button', class: 'link', onclick: () => (e.folder ? go(e.path) : open(e.path)) },
                   h('span', { 'aria-hidden': 'true' }, e.folder ? '▸ ' : '• '),
                   e.label,
-                  e.folder ? h('span', { class: 'count' }, ` ${e.count}${page.more && last !== undefined && startsWith(last, e.path) ? '+' : ''} keys`) : null,
+                  e.folder ? h('span', { class: 'count' }, ` ${e.count}${page.more && last !== undefined && startsWith(last, e.path) ? '+' : ''} ${e.count === 1 ? 'key' : 'keys'}`) : null,
                 ),
               ),
             ),
