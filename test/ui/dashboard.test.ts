@@ -13,6 +13,8 @@ import { browserMissing, ensureUiBuilt, launchBrowser, type Browser } from './br
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const SHOTS = process.env.UPDATE_UI_SCREENSHOTS === '1' ? join(ROOT, 'docs', 'ui') : undefined;
+/** The machine running the tests may be loaded: the page gets this long to show a result. */
+const POLL_MS = 10_000;
 const missing = browserMissing();
 if (missing !== undefined) console.warn(`test/ui/dashboard: skipped: ${missing}`);
 
@@ -61,7 +63,7 @@ describe.skipIf(missing !== undefined)('the dashboard in Chromium on a three-mem
     const status = await gateway(member(0).clientUrl, '/v3/maintenance/status', {});
     const list = await gateway(member(0).clientUrl, '/v3/cluster/member/list', {});
     const leaderName = list.json.members.find((m: { ID: string }) => m.ID === status.json.leader).name as string;
-    await expect.poll(() => page.locator('#leader-name').textContent()).toBe(leaderName);
+    await expect.poll(() => page.locator('#leader-name').textContent(), { timeout: POLL_MS }).toBe(leaderName);
     expect(await page.locator('#members tbody tr[data-role="leader"]').getAttribute('data-member')).toBe(leaderName);
     await shot(page, 'cluster');
   });
@@ -71,14 +73,14 @@ describe.skipIf(missing !== undefined)('the dashboard in Chromium on a three-mem
     await page.getByLabel('Key', { exact: true }).fill('app/config/greeting');
     await page.getByLabel('Value (text)', { exact: true }).fill('hello from the browser');
     await page.getByRole('button', { name: 'Create' }).click();
-    await expect.poll(() => page.getByRole('status').filter({ hasText: 'Created' }).count()).toBe(1);
+    await expect.poll(() => page.getByRole('status').filter({ hasText: 'Created' }).count(), { timeout: POLL_MS }).toBe(1);
     // Through another member: the write went through raft, not only to the member serving the page.
     const kv = await valueOf(member(1).clientUrl, 'app/config/greeting');
     expect(kv?.value).toBe('hello from the browser');
-    await expect.poll(() => page.locator('#mod-revision').textContent()).toBe(String(kv?.mod));
+    await expect.poll(() => page.locator('#mod-revision').textContent(), { timeout: POLL_MS }).toBe(String(kv?.mod));
     // Creating it again is a conflict, not an overwrite.
     await page.getByRole('button', { name: 'Create' }).click();
-    await expect.poll(() => page.getByRole('alert').filter({ hasText: 'already exists' }).count()).toBe(1);
+    await expect.poll(() => page.getByRole('alert').filter({ hasText: 'already exists' }).count(), { timeout: POLL_MS }).toBe(1);
   });
 
   it('edits with a stale mod revision and gets a conflict, not an overwrite', async () => {
@@ -90,21 +92,21 @@ describe.skipIf(missing !== undefined)('the dashboard in Chromium on a three-mem
     await page.getByLabel('New value (text)').fill('stale edit from the browser');
     await page.getByRole('button', { name: 'Save (compare-and-swap)' }).click();
     const alert = page.getByRole('alert').filter({ hasText: 'after you loaded it' });
-    await expect.poll(() => alert.count()).toBe(1);
+    await expect.poll(() => alert.count(), { timeout: POLL_MS }).toBe(1);
     expect(await alert.textContent()).toContain(`modified at revision ${changed?.mod} after you loaded it at mod revision ${before?.mod}`);
     expect((await valueOf(member(0).clientUrl, 'app/config/greeting'))?.value).toBe('changed by the API');
     await shot(page, 'keys-conflict');
     // With the current revision the same edit goes through.
     await page.getByLabel('Only if mod revision is').fill(String(changed?.mod));
     await page.getByRole('button', { name: 'Save (compare-and-swap)' }).click();
-    await expect.poll(async () => (await valueOf(member(0).clientUrl, 'app/config/greeting'))?.value).toBe('stale edit from the browser');
+    await expect.poll(async () => (await valueOf(member(0).clientUrl, 'app/config/greeting'))?.value, { timeout: POLL_MS }).toBe('stale edit from the browser');
   });
 
   it('tails a prefix and shows an event written by the CLI; pausing loses nothing', async () => {
     await page.goto(`${member(0).clientUrl}/ui/#watch`);
     await page.getByLabel('Key prefix').fill('jobs/');
     await page.getByRole('button', { name: 'Watch', exact: true }).click();
-    await expect.poll(() => page.locator('#watch-state').textContent()).toContain('Watching "jobs/"');
+    await expect.poll(() => page.locator('#watch-state').textContent(), { timeout: POLL_MS }).toContain('Watching "jobs/"');
     await promisify(execFile)(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'put', 'jobs/42', 'queued by the cli', `--endpoints=${member(1).clientUrl}`], { cwd: ROOT, timeout: 30_000 });
     const row = page.locator('#events tr').filter({ hasText: 'jobs/42' });
     await expect.poll(() => row.count(), { timeout: 10_000 }).toBe(1);
@@ -130,19 +132,19 @@ describe.skipIf(missing !== undefined)('the dashboard in Chromium on a three-mem
     await page.goto(`${member(0).clientUrl}/ui/#keys`);
     await page.getByLabel('Key prefix').fill('svc/');
     await page.getByRole('button', { name: 'Show' }).click();
-    await expect.poll(() => page.locator('#key-count').textContent()).toMatch(/^5 keys under "svc\/"/);
+    await expect.poll(() => page.locator('#key-count').textContent(), { timeout: POLL_MS }).toMatch(/^5 keys under "svc\/"/);
     const tree = page.getByRole('list', { name: 'Keys and folders' });
     expect(await tree.locator('li').allTextContents()).toEqual(['▸ a/ 2 keys', '▸ b/ 1 key', '• bin', '• top']);
     await tree.getByRole('button', { name: /a\// }).click();
-    await expect.poll(() => page.locator('#key-count').textContent()).toMatch(/^2 keys under "svc\/a\/"/);
+    await expect.poll(() => page.locator('#key-count').textContent(), { timeout: POLL_MS }).toMatch(/^2 keys under "svc\/a\/"/);
     await tree.getByRole('button', { name: '1', exact: true }).click();
-    await expect.poll(() => page.locator('pre.value').first().textContent()).toBe('{\n  "port": 443,\n  "tls": true\n}');
+    await expect.poll(() => page.locator('pre.value').first().textContent(), { timeout: POLL_MS }).toBe('{\n  "port": 443,\n  "tls": true\n}');
     await page.getByRole('button', { name: 'Show history' }).click();
-    await expect.poll(() => page.locator('ol.history li').count()).toBe(1);
+    await expect.poll(() => page.locator('ol.history li').count(), { timeout: POLL_MS }).toBe(1);
     expect(await page.locator('ol.history li').textContent()).toContain('{"port":80,"tls":false}');
     await page.getByRole('navigation', { name: 'Breadcrumb' }).getByRole('button', { name: 'svc/' }).click();
     await page.getByRole('list', { name: 'Keys and folders' }).getByRole('button', { name: 'bin' }).click();
-    await expect.poll(() => page.locator('pre.value').first().textContent()).toBe(`00000000  ${'00 01 02 ff'.padEnd(47)}  ....`);
+    await expect.poll(() => page.locator('pre.value').first().textContent(), { timeout: POLL_MS }).toBe(`00000000  ${'00 01 02 ff'.padEnd(47)}  ....`);
     expect(await page.getByRole('radio', { name: 'Hex' }).isChecked()).toBe(true);
   });
 
@@ -151,12 +153,12 @@ describe.skipIf(missing !== undefined)('the dashboard in Chromium on a three-mem
     await page.getByLabel('TTL (seconds)').fill('300');
     await page.getByRole('button', { name: 'Grant lease' }).click();
     const granted = page.getByRole('status').filter({ hasText: 'Granted lease' });
-    await expect.poll(() => granted.count()).toBe(1);
+    await expect.poll(() => granted.count(), { timeout: POLL_MS }).toBe(1);
     const id = /Granted lease (\d+)/.exec((await granted.textContent()) ?? '')?.[1] as string;
     await gateway(member(0).clientUrl, '/v3/kv/put', { key: b64('leased/key'), value: b64('v'), lease: id });
     await page.getByRole('button', { name: 'Refresh' }).click();
     const row = page.locator('tr').filter({ hasText: id });
-    await expect.poll(() => row.textContent()).toContain('leased/key');
+    await expect.poll(() => row.textContent(), { timeout: POLL_MS }).toContain('leased/key');
     await row.getByRole('button', { name: `Revoke lease ${id}` }).click();
     const dialog = page.getByRole('dialog');
     expect(await dialog.textContent()).toContain('Its 1 attached key is deleted.');
@@ -164,7 +166,7 @@ describe.skipIf(missing !== undefined)('the dashboard in Chromium on a three-mem
     expect(await valueOf(member(0).clientUrl, 'leased/key')).toBeDefined();
     await row.getByRole('button', { name: `Revoke lease ${id}` }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Revoke lease' }).click();
-    await expect.poll(() => valueOf(member(0).clientUrl, 'leased/key')).toBeUndefined();
+    await expect.poll(() => valueOf(member(0).clientUrl, 'leased/key'), { timeout: POLL_MS }).toBeUndefined();
   });
 
   it('compacts after a confirmation; history then stops at the compaction', async () => {
@@ -173,16 +175,16 @@ describe.skipIf(missing !== undefined)('the dashboard in Chromium on a three-mem
     await page.getByLabel('Revision').fill(String(rev));
     await page.getByRole('button', { name: 'Compact…' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Compact' }).click();
-    await expect.poll(() => page.locator('#maintenance-status').textContent()).toBe(`Compacted at revision ${rev}.`);
+    await expect.poll(() => page.locator('#maintenance-status').textContent(), { timeout: POLL_MS }).toBe(`Compacted at revision ${rev}.`);
     const old = await gateway(member(0).clientUrl, '/v3/kv/range', { key: b64('svc/a/1'), revision: rev - 1 });
     expect(old.json.message).toBe('etcdserver: mvcc: required revision has been compacted');
     await page.goto(`${member(0).clientUrl}/ui/#keys`);
     await page.getByLabel('Key prefix').fill('svc/a/');
     await page.getByRole('button', { name: 'Show' }).click();
-    await expect.poll(() => page.locator('#key-count').textContent()).toMatch(/under "svc\/a\/"/);
+    await expect.poll(() => page.locator('#key-count').textContent(), { timeout: POLL_MS }).toMatch(/under "svc\/a\/"/);
     await page.getByRole('list', { name: 'Keys and folders' }).getByRole('button', { name: '1', exact: true }).click();
     await page.getByRole('button', { name: 'Show history' }).click();
-    await expect.poll(() => page.getByText('Older revisions have been compacted.').count()).toBe(1);
+    await expect.poll(() => page.getByText('Older revisions have been compacted.').count(), { timeout: POLL_MS }).toBe(1);
   });
 
   it('draws the metric charts from /metrics, puts per second following the writes', async () => {
@@ -222,10 +224,10 @@ describe.skipIf(missing !== undefined)('the dashboard in Chromium on a three-mem
       await dialog.getByLabel('User').fill('root');
       await dialog.getByLabel('Password').fill('wrong');
       await dialog.getByRole('button', { name: 'Log in' }).click();
-      await expect.poll(() => dialog.getByRole('alert').textContent()).toContain('authentication failed');
+      await expect.poll(() => dialog.getByRole('alert').textContent(), { timeout: POLL_MS }).toContain('authentication failed');
       await dialog.getByLabel('Password').fill('secret');
       await dialog.getByRole('button', { name: 'Log in' }).click();
-      await expect.poll(() => page.locator('#key-count').count()).toBe(1);
+      await expect.poll(() => page.locator('#key-count').count(), { timeout: POLL_MS }).toBe(1);
       expect(seen[0]).toBeNull();
       expect(seen.at(-1)).toBe('tok-123');
     } finally {
@@ -245,7 +247,7 @@ describe.skipIf(missing !== undefined)('the dashboard in Chromium on a three-mem
       await page.keyboard.press('Tab');
       await page.keyboard.press('Tab');
       await page.keyboard.press('Enter');
-      await expect.poll(() => page.evaluate('location.hash')).toBe('#keys');
+      await expect.poll(() => page.evaluate('location.hash'), { timeout: POLL_MS }).toBe('#keys');
       await shot(page, 'phone-keys');
     } finally {
       await page.setViewportSize({ width: 1100, height: 720 });
