@@ -110,7 +110,7 @@ export const keysPage: Page = {
           ),
           h(
             'nav',
-            { class: 'row pager', 'aria-label': 'Pages' },
+            { class: 'row pager', 'aria-label': 'Pages of keys' },
             h('button', { type: 'button', class: 'secondary', disabled: pages.length === 1, onclick: () => (pages.pop(), void load()) }, '← Previous'),
             h('span', null, `Page ${pages.length}`),
             h('button', { type: 'button', class: 'secondary', disabled: !page.more || last === undefined, onclick: () => last !== undefined && (pages.push(after(last)), void load()) }, 'Next →'),
