@@ -1,0 +1,82 @@
+/**
+ * One member (cairn's built `dist/` or etcd) as a process on 127.0.0.1 for bench/scale.ts, with the
+ * controls that bench needs and bench/clusters.ts does not offer: kill -9 and restart on the same
+ * data dir, resident memory and bytes on disk. Every process is stopped by its own PID.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { freePort } from '../test/e2e/processes.js';
+import type { Kind } from './clusters.js';
+
+const ROOT = resolve(import.meta.dirname, '..');
+
+export interface ScaleMember {
+  readonly kind: Kind;
+  readonly url: string;
+  readonly dataDir: string;
+  pid(): number;
+  /** kill -9, then start again on the same data dir; resolves once the process is spawned. */
+  killAndRestart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+function exited(p: ChildProcess): Promise<void> {
+  return new Promise((r) => (p.exitCode !== null || p.signalCode !== null ? r() : p.once('exit', () => r())));
+}
+
+/** `nodeArgs`: extra node flags for cairn (e.g. `--cpu-prof`), used on every start. */
+export async function startScaleMember(kind: Kind, nodeArgs: readonly string[] = []): Promise<ScaleMember> {
+  const dir = mkdtempSync(join(tmpdir(), `scale-${kind}-`));
+  const dataDir = join(dir, 'm1');
+  const url = `http://127.0.0.1:${await freePort()}`;
+  const peer = `http://127.0.0.1:${await freePort()}`;
+  const flags = [
+    '--name', 'm1', '--data-dir', dataDir,
+    '--listen-client-urls', url, '--advertise-client-urls', url,
+    '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer,
+    '--initial-cluster', `m1=${peer}`, '--initial-cluster-token', `scale-${kind}`, '--initial-cluster-state', 'new',
+    // Both default to a 2 GiB quota; a million 256-byte values need more headroom than that on etcd.
+    '--quota-backend-bytes', String(8 * 2 ** 30),
+  ];
+  const launch = (): ChildProcess =>
+    kind === 'etcd'
+      ? spawn('etcd', flags, { stdio: 'ignore' })
+      : spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist/src/cli/main.js'), 'serve', ...flags, '--log-level', 'error'], { stdio: 'ignore' });
+  let proc = launch();
+  return {
+    kind,
+    url,
+    dataDir,
+    pid: () => proc.pid as number,
+    killAndRestart: async () => {
+      proc.kill('SIGKILL');
+      await exited(proc);
+      proc = launch();
+    },
+    stop: async () => {
+      if (proc.exitCode === null && proc.signalCode === null) {
+        proc.kill('SIGTERM');
+        await exited(proc);
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Resident set size of a process, from /proc (Linux). */
+export function rssBytes(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+  return Number(line?.split(/\s+/)[1] ?? NaN) * 1024;
+}
+
+/** Bytes of the files under `dir` (apparent sizes, like `du -sb`). */
+export function diskBytes(dir: string): number {
+  let total = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    total += e.isDirectory() ? diskBytes(p) : statSync(p).size;
+  }
+  return total;
+}
