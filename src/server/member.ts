@@ -4,6 +4,7 @@
  * ReadIndex round; serializable reads are local. Construction wires; `Member.start` recovers.
  */
 import { RawNode } from '../raft/index.js';
+import { isLoneVoter } from './lone-voter.js';
 import type { MessageOf } from '../raft/messages.js';
 import type { ConfChangeV2, SoftState } from '../raft/types.js';
 import { KvStore } from '../store/kv-store.js';
@@ -256,6 +257,7 @@ export class Member {
     // A failed refresh must not become an unhandled rejection (it would end the process).
     this.statusTimer = this.o.clock.setInterval(() => void this.refreshSizeMetrics().catch((err: unknown) => this.log.warn({ err: String(err) }, 'could not refresh the size metrics')), 1000);
     this.loop.start();
+    if (isLoneVoter(this.applier.currentConfState, this.id)) this.loop.submit((n) => n.campaign());
     this.leases.startExpiryLoop(this.o.clock);
     this.autoCompactor.start();
     void publishSelf(this, this.o.clock, () => this.stopped || this.fatal !== undefined);
