@@ -111,6 +111,20 @@ export class RaftLoop {
     // crash, win that term again, and write different entries at the same index and term.
     const sendFirst = this.isLeader && !this.changesTermOrVote(rd.hardState);
     if (sendFirst) this.sendAll(rd.messages);
+    // A leader applies the committed entries already in its durable log (all of them: its own
+    // appends count toward commit only after advance) before this Ready's write, not after its
+    // fsync: otherwise, under load, every answer waits for the fsync of the proposals that came
+    // after it. Their backend writes ride this Ready's synced batch. A follower keeps persist →
+    // answer → apply: its acknowledgements, not its apply, are on the clients' path.
+    let toApply = rd.committedEntries;
+    if (this.isLeader && rd.snapshot === undefined && toApply.length > 0) {
+      const durable = durablePrefix(toApply, this.d.storage.lastIndex());
+      if (durable > 0) {
+        await this.d.apply(toApply.slice(0, durable));
+        toApply = toApply.slice(durable);
+        if (this.stopped) return;
+      }
+    }
     if (rd.snapshot !== undefined) await this.persistSnapshot(rd.snapshot, rd.hardState);
     if (rd.entries.length > 0 || rd.hardState !== undefined) await this.persist(rd.hardState, rd.entries, rd.mustSync);
     if (rd.hardState !== undefined) this.d.storage.setHardState(rd.hardState);
@@ -118,7 +132,7 @@ export class RaftLoop {
     // Followers and candidates answer only once what they promise is durable (votes, appends).
     if (!sendFirst) this.sendAll(rd.messages);
     if (rd.readStates.length > 0) this.d.onReadStates(rd.readStates);
-    if (rd.committedEntries.length > 0) await this.d.apply(rd.committedEntries);
+    if (toApply.length > 0) await this.d.apply(toApply);
   }
 
   /** Against the last persisted hard state (MemoryStorage holds it once the WAL has it). */
@@ -149,4 +163,10 @@ export class RaftLoop {
     }
     if (plain.length > 0) this.d.send(plain);
   }
+}
+
+/** How many of `entries` (consecutive, ascending) are at or below `lastDurable`. */
+function durablePrefix(entries: readonly Entry[], lastDurable: number): number {
+  const first = (entries[0] as Entry).index;
+  return Math.max(0, Math.min(entries.length, lastDurable - first + 1));
 }

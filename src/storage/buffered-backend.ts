@@ -86,7 +86,10 @@ export class BufferedBackend implements Backend {
     this.inFlight++;
     this.inFlightBytes += bytes;
     return {
-      ops: batch.map((p) => p.op),
+      // Only the newest op per key: an older one is overwritten within the same atomic batch
+      // (every newer write to its key is pending too, as drains take all). The applied index,
+      // written with every entry, lands once per batch instead of once per entry.
+      ops: batch.filter((p) => this.overlay.get(p.slot)?.seq === p.seq).map((p) => p.op),
       landed: () => {
         this.inFlight--;
         this.inFlightBytes -= bytes;

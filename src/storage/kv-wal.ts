@@ -61,6 +61,11 @@ export class KvWal implements Wal {
   private trimRun: Promise<void> | undefined;
   /** Set while moveTo stops the prefix deletion. */
   private moving = false;
+  /**
+   * The hard state in `state` has a commit index no batch has stored yet: a commit-only save
+   * writes nothing (its loss would be harmless anyway), and the next synced batch stores it.
+   */
+  private commitUnstored = false;
 
   /** Takes the backend's pending writes; see carry. */
   private take: (() => CarriedWrites | undefined) | undefined;
@@ -109,6 +114,15 @@ export class KvWal implements Wal {
       assert(!mustSync || options.sync, 'wal save: entries and term/vote changes must be synced (raft MustSync)');
       assert(hs.term >= s.hardState.term, () => `wal save: term goes back from ${s.hardState.term} to ${hs.term}`);
       assert(hs.commit >= s.hardState.commit, () => `wal save: commit goes back from ${s.hardState.commit} to ${hs.commit}`);
+      if (!options.sync && entries.length === 0) {
+        // Only the commit index changed (raft's MustSync is false). Losing it is harmless, so it
+        // is not written on its own: a LevelDB write here cost every follower a thread-pool
+        // round trip per commit, before its apply and its next append. The next synced batch
+        // stores it (land).
+        if (!hardStateEqual(hs, s.hardState)) this.commitUnstored = true;
+        this.state = { ...s, hardState: hs };
+        return;
+      }
       const ops: KvOp[] = [];
       let last = s.last;
       const head = entries[0];
@@ -215,6 +229,9 @@ export class KvWal implements Wal {
 
   async close(): Promise<void> {
     await this.exclusive(async () => {
+      // A clean stop keeps the newest commit index (unsynced, as etcd's), for a quicker restart.
+      if (this.commitUnstored && this.state !== undefined) await this.kv.batch([hardStateOp(this.state.hardState)], { sync: false });
+      this.commitUnstored = false;
       this.closed = true;
     }).catch(() => undefined);
     this.closed = true;
@@ -266,26 +283,25 @@ export class KvWal implements Wal {
 
   /**
    * Writes `ops` in one batch, and when it is synced, the carried backend writes pending now with
-   * them. An unsynced batch (a commit-only save) carries nothing: making it synced would put an
-   * fsync before that Ready's apply; the writes wait for the next synced batch or their flush. A
-   * carried batch also records the hard state as it stands, so the stored commit index is never
-   * below the durably applied index (an earlier commit-only save was unsynced).
+   * them. A synced batch that carries backend writes, or follows commit-only saves (which write
+   * nothing), also records the hard state as it stands: the newest commit index known here.
    */
   private async land(ops: KvOp[], sync: boolean): Promise<void> {
     const carried = sync ? this.take?.() : undefined;
-    if (carried === undefined) {
-      await this.kv.batch(ops, { sync });
-      return;
-    }
     const hs = this.state?.hardState;
-    if (hs !== undefined && !ops.some((op) => op.key === HARD_STATE_KEY)) ops.push(hardStateOp(hs));
+    if (sync && hs !== undefined && (carried !== undefined || this.commitUnstored) && !ops.some((op) => op.key === HARD_STATE_KEY)) {
+      ops.push(hardStateOp(hs));
+    }
+    // Any hard state a batch stores is at least the one in `state` (saves never go back).
+    const storesHardState = ops.some((op) => op.key === HARD_STATE_KEY);
     try {
-      await this.kv.batch([...carried.ops, ...ops], { sync });
+      await this.kv.batch(carried === undefined ? ops : [...carried.ops, ...ops], { sync });
     } catch (err) {
-      carried.failed(err as Error);
+      carried?.failed(err as Error);
       throw err;
     }
-    carried.landed();
+    if (storesHardState) this.commitUnstored = false;
+    carried?.landed();
   }
 
   private async holdsEntry(s: Durable, index: number, term: number): Promise<boolean> {

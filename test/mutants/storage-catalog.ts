@@ -55,4 +55,20 @@ export const catalog: Mutation[] = [
     replace: '    const sendFirst = this.isLeader;',
     tests: ['test/server/raft-loop.test.ts'],
   },
+  {
+    name: 'leader-applies-after-the-next-write',
+    why: `a leader answers what it has committed before the fsync of later proposals (issue 13: apply overlaps the next write)`,
+    file: 'src/server/raft-loop.ts',
+    find: '    if (this.isLeader && rd.snapshot === undefined && toApply.length > 0) {',
+    replace: '    if (false) {',
+    tests: ['test/server/raft-loop.test.ts'],
+  },
+  {
+    name: 'commit-only-save-forgotten',
+    why: `a commit-only save writes nothing; the next synced batch must store its commit, or a restart forgets it for good`,
+    file: 'src/storage/kv-wal.ts',
+    find: '        if (!hardStateEqual(hs, s.hardState)) this.commitUnstored = true;',
+    replace: '',
+    tests: ['test/storage/wal-power-loss.test.ts'],
+  },
 ];

@@ -16,7 +16,7 @@ import { ManualClock } from '../../src/util/clock.js';
 import { SeededRng } from '../../src/util/rng.js';
 
 interface Event {
-  readonly what: 'save-start' | 'save-done' | 'send' | 'fatal';
+  readonly what: 'save-start' | 'save-done' | 'send' | 'apply' | 'fatal';
   readonly term: number;
   readonly detail?: string;
 }
@@ -27,10 +27,11 @@ function recordingWal(events: Event[]): Wal {
     load: async () => {
       throw new Error('not used');
     },
-    save: async (hs: HardState | undefined, _entries: readonly Entry[]) => {
-      events.push({ what: 'save-start', term: hs?.term ?? -1 });
+    save: async (hs: HardState | undefined, entries: readonly Entry[]) => {
+      const detail = entries.map((e) => e.index).join(',');
+      events.push({ what: 'save-start', term: hs?.term ?? -1, detail });
       for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
-      events.push({ what: 'save-done', term: hs?.term ?? -1 });
+      events.push({ what: 'save-done', term: hs?.term ?? -1, detail });
     },
     saveSnapshot: async () => {},
     compact: async () => {},
@@ -56,7 +57,9 @@ function startLoop(events: Event[]): { loop: RaftLoop; node: RawNode; idle: () =
     },
     sendSnapshot: () => {},
     installSnapshot: async () => {},
-    apply: async () => {},
+    apply: async (entries: readonly Entry[]) => {
+      events.push({ what: 'apply', term: -1, detail: entries.map((e) => e.index).join(',') });
+    },
     onSoftState: () => {},
     onReadStates: () => {},
     onFatal: (err) => {
@@ -95,6 +98,29 @@ describe('RaftLoop: a leader sends before persisting only when its term and vote
     const saved = events.findIndex((e) => e.what === 'save-done');
     expect(send, JSON.stringify(events)).toBeGreaterThan(-1);
     expect(send, `same-term appends should overlap the leader's write: ${JSON.stringify(events)}`).toBeLessThan(saved);
+    await loop.stop();
+  });
+});
+
+describe('RaftLoop: a leader answers committed entries before the next write', () => {
+  it('applies what is committed and durable before the fsync of the entries proposed after it', async () => {
+    const events: Event[] = [];
+    const { loop, idle } = startLoop(events);
+    loop.submit((n) => n.campaign());
+    await idle();
+    events.length = 0;
+    // X (index 3) is written; Y is proposed while X's write is in flight, so the next Ready
+    // carries both "X committed" and "Y to write".
+    loop.submit((n) => n.propose(new Uint8Array([1])));
+    await new Promise((r) => setImmediate(r));
+    expect(events.some((e) => e.what === 'save-start' && e.detail === '3'), JSON.stringify(events)).toBe(true);
+    loop.submit((n) => n.propose(new Uint8Array([2])));
+    await idle();
+    const appliedX = events.findIndex((e) => e.what === 'apply' && e.detail?.split(',').includes('3'));
+    const writeY = events.findIndex((e) => e.what === 'save-start' && e.detail === '4');
+    expect(appliedX, JSON.stringify(events)).toBeGreaterThan(-1);
+    expect(writeY, JSON.stringify(events)).toBeGreaterThan(-1);
+    expect(appliedX, `X waited for Y's write: ${JSON.stringify(events)}`).toBeLessThan(writeY);
     await loop.stop();
   });
 });

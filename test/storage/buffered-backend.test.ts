@@ -40,7 +40,9 @@ describe('BufferedBackend', () => {
     expect(await read(b, 'a')).toBeUndefined();
     expect(await read(b, 'b')).toBe('3');
     await b.flush();
-    expect(inner.writes).toEqual([4]);
+    // One batch, with only the newest op per key: del a, put b=3 (put a=1 and b=2 are superseded).
+    expect(inner.writes).toEqual([2]);
+    expect(await read(inner, 'a')).toBeUndefined();
     expect(await read(inner, 'b')).toBe('3');
     expect(await read(b, 'b')).toBe('3');
     expect(b.pendingOps).toBe(0);
