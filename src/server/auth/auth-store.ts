@@ -224,7 +224,7 @@ export class AuthStore {
     checkPermissionShape(perm.key, perm.rangeEnd);
     // Same (key, range end): the type is replaced; otherwise appended and re-sorted (etcd).
     const kept = role.perms.filter((p) => comparePerm(p, perm) !== 0);
-    const perms = [...kept, { type: perm.type, key: perm.key.slice(), rangeEnd: perm.rangeEnd.slice() }].sort(comparePerm);
+    const perms = [...kept, { type: perm.type, key: Uint8Array.from(perm.key), rangeEnd: Uint8Array.from(perm.rangeEnd) }].sort(comparePerm);
     return { ops: [this.putRole({ name, perms }), ...this.bump()] };
   }
 
