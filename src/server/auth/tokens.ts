@@ -76,7 +76,7 @@ export class SimpleTokens {
     return this.tokens.size;
   }
 
-  /** Drops expired tokens: oldest first, stopping at the first live one would miss renewed ones. */
+  /** Drops expired tokens, a full pass every 1024 additions once there are many (renewals reorder nothing). */
   private sweep(): void {
     if (this.tokens.size < 1024 || this.tokens.size % 1024 !== 0) return;
     const now = this.clock.now();
