@@ -4,7 +4,7 @@
  * (the rpctypes table lives once, in src/util/errors.ts).
  */
 import type { Metadata, ServerDuplexStream, ServerWritableStream, ServiceError, handleUnaryCall } from '@grpc/grpc-js';
-import type { Credentials, KV } from '../api/kv.js';
+import type { Auth, Credentials, KV } from '../api/kv.js';
 import { UNARY, type Rpc } from '../api/rpcs.js';
 import { toKvError } from '../http/errors.js';
 import type { Limits } from '../http/limits.js';
@@ -18,6 +18,8 @@ export interface GrpcContext {
   readonly service: KV;
   /** The member as the caller of a call with this metadata sees it (auth checked there). */
   serviceFor(metadata: Metadata): KV;
+  /** The Auth service for the caller of a call with this metadata (unimplemented without one). */
+  authFor(metadata: Metadata): Auth;
   readonly limits: Limits;
   /** Bytes of range responses in flight, shared with the gateway's listeners (byte-budget.ts). */
   readonly rangeBudget: ByteBudget;
@@ -55,11 +57,15 @@ export function credentialsOf(metadata: Metadata): Credentials {
 }
 
 /** One unary RPC served by `call`, given the member as the call's caller sees it. */
-export function unary<Req, Res>(ctx: GrpcContext, rpc: Rpc<Req, Res>, call: (req: Req, service: KV) => Promise<Res>): handleUnaryCall<Sized, ProtoObject> {
+export function unary<Req, Res>(
+  ctx: GrpcContext,
+  rpc: Rpc<Req, Res>,
+  call: (req: Req, service: KV, metadata: Metadata) => Promise<Res>,
+): handleUnaryCall<Sized, ProtoObject> {
   return (c, callback) => {
     void (async () => {
       await requireLeader(ctx, c.metadata);
-      const res = await call(decodeRequest(ctx, rpc, c.request), ctx.serviceFor(c.metadata));
+      const res = await call(decodeRequest(ctx, rpc, c.request), ctx.serviceFor(c.metadata), c.metadata);
       callback(null, toProto(rpc.response, res));
     })().catch((err: unknown) => callback(toStatus(err)));
   };

@@ -9,7 +9,8 @@ import { Server, ServerCredentials, status as grpcStatus } from '@grpc/grpc-js';
 import type { handleUnaryCall, UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { Registry } from 'prom-client';
 import type { Auth, Credentials, KV } from '../api/kv.js';
-import { UNARY } from '../api/rpcs.js';
+import { AUTH, UNARY, type Rpc } from '../api/rpcs.js';
+import { KvError } from '../util/errors.js';
 import type { Limits } from '../http/limits.js';
 import type { ByteBudget } from '../util/byte-budget.js';
 import { budgetedRange, credentialsOf, unary, type GrpcContext } from './calls.js';
@@ -23,6 +24,20 @@ export interface GrpcServer {
   injectConnection(socket: Socket): void;
   /** Ends every gRPC connection now (open streams fail). */
   close(): void;
+}
+
+/** etcd's Auth RPCs, by gRPC method name, each served by the `Auth` method of the same name. */
+function authImplementations(ctx: GrpcContext): UntypedServiceImplementation {
+  const out: UntypedServiceImplementation = {};
+  for (const method of Object.keys(AUTH) as (keyof typeof AUTH)[]) {
+    const grpcName = `${method.charAt(0).toUpperCase()}${method.slice(1)}`;
+    const rpc = AUTH[method] as Rpc<unknown, unknown>;
+    out[grpcName] = unary(ctx, rpc, (r, _s, metadata) => {
+      const auth = ctx.authFor(metadata);
+      return (auth[method] as (req: unknown) => Promise<unknown>).call(auth, r);
+    });
+  }
+  return out;
 }
 
 function implementations(ctx: GrpcContext): Record<string, UntypedServiceImplementation> {
@@ -58,6 +73,7 @@ function implementations(ctx: GrpcContext): Record<string, UntypedServiceImpleme
       Snapshot: snapshotCall(ctx),
       MoveLeader: unary(ctx, UNARY.moveLeader, (r, s) => s.moveLeader(r)),
     },
+    'etcdserverpb.Auth': authImplementations(ctx),
     // etcd registers the standard health service: "" is SERVING, any other name is unknown.
     'grpc.health.v1.Health': {
       Check: ((call, callback) => {
@@ -82,7 +98,16 @@ export function createGrpcServer(service: KV, limits: Limits, rangeBudget: ByteB
     'grpc.max_receive_message_length': 2 * limits.grpcMessageBytes,
     'grpc.max_send_message_length': -1,
   });
-  for (const [name, impl] of Object.entries(implementations({ service, limits, rangeBudget, serviceFor: caller === undefined ? () => service : (metadata) => caller(credentialsOf(metadata)) }))) {
+  for (const [name, impl] of Object.entries(implementations({
+    service,
+    limits,
+    rangeBudget,
+    serviceFor: caller === undefined ? () => service : (metadata) => caller(credentialsOf(metadata)),
+    authFor: (metadata) => {
+      if (caller === undefined) throw new KvError('Unimplemented', 'unknown service etcdserverpb.Auth');
+      return caller(credentialsOf(metadata));
+    },
+  }))) {
     server.addService(serviceDefinition(name), impl);
   }
   const injector = server.createConnectionInjector(ServerCredentials.createInsecure());
