@@ -193,19 +193,20 @@ export class MemberService implements api.KV {
   }
 
   /** Only the leader knows whether the learner has caught up: a follower forwards, as etcd does. */
-  async memberPromote(req: api.MemberPromoteRequest): Promise<api.MemberPromoteResponse> {
-    if (!this.member.isLeader) return this.forwardPromote(req);
+  async memberPromote(req: api.MemberPromoteRequest, token?: string): Promise<api.MemberPromoteResponse> {
+    if (!this.member.isLeader) return this.forwardPromote(req, token);
     const members = await promoteMember(this.member, req.id);
     return { header: this.currentHeader(), members: members.map(toApiMember) };
   }
 
-  private async forwardPromote(req: api.MemberPromoteRequest): Promise<api.MemberPromoteResponse> {
+  private async forwardPromote(req: api.MemberPromoteRequest, token: string | undefined): Promise<api.MemberPromoteResponse> {
     const rpc = UNARY.memberPromote;
     let res: Response;
     try {
       res = await fetch(new URL(rpc.path, this.leaderUrl()), {
         method: 'POST',
         body: encodeMessage(rpc.request, req),
+        ...(token === undefined ? {} : { headers: { authorization: token } }),
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (err) {

@@ -135,7 +135,7 @@ export class CallerService extends AuthCalls implements api.KV {
 
   async memberPromote(req: api.MemberPromoteRequest): Promise<api.MemberPromoteResponse> {
     this.authority.requireAdmin(await this.who());
-    return this.inner.memberPromote(req);
+    return this.inner.memberPromote(req, this.forwardToken());
   }
 
   async status(): Promise<api.StatusResponse> {
@@ -223,7 +223,7 @@ export class CallerService extends AuthCalls implements api.KV {
     return this.inner.member.leases.timeToLive(id, true).keys ?? [];
   }
 
-  /** What a follower sends the leader when it forwards a lease call (simple tokens and JWTs resolve there too). */
+  /** What a follower sends the leader when it forwards a call (simple tokens and JWTs resolve there too). */
   private forwardToken(): string | undefined {
     return this.authority.enabled ? this.creds.token : undefined;
   }
