@@ -27,4 +27,6 @@ export type AuthRequest =
 export interface AuthStamp {
   readonly user: string;
   readonly revision: number;
+  /** Checked while auth was off: refused if auth is on by the time it applies. */
+  readonly open?: boolean;
 }

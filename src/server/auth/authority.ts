@@ -69,9 +69,15 @@ export class Authority {
 
   // ---- apply (every member, log order) -----------------------------------------------------
 
-  /** Refuses a stamped write whose permissions were checked at an older auth revision. */
+  /**
+   * Refuses a client write whose permissions were checked against other auth state than the one
+   * it applies under: an older auth revision, or auth still off (enable does not bump the
+   * revision). Unstamped requests are the member's own (lease expiry, alarms) or an embedding
+   * host's, and pass.
+   */
   admit(stamp: AuthStamp | undefined): void {
-    if (stamp !== undefined && this.store.enabled && stamp.revision < this.store.revision) throw new KvError('AuthOldRevision');
+    if (stamp === undefined || !this.store.enabled) return;
+    if (stamp.open === true || stamp.revision < this.store.revision) throw new KvError('AuthOldRevision');
   }
 
   async apply(request: AuthRequest, extra: readonly BackendOp[], index: number, backend: Backend): Promise<unknown> {
@@ -189,8 +195,8 @@ export class Authority {
   }
 
   /** What a write carries through raft, so apply can refuse it if auth changed since the check. */
-  stamp(caller: Caller | undefined): AuthStamp | undefined {
-    return caller === undefined ? undefined : { user: caller.user ?? '', revision: caller.revision };
+  stamp(caller: Caller | undefined): AuthStamp {
+    return caller === undefined ? { user: '', revision: this.store.revision, open: true } : { user: caller.user ?? '', revision: caller.revision };
   }
 }
 

@@ -61,5 +61,8 @@ describe('auth state through consensus', () => {
     const stale = { user: 'alice', revision: member.auth.store.revision - 1 };
     await expect(member.put({ key: utf8('a/x'), value: utf8('v') }, stale)).rejects.toSatisfy((e: unknown) => isKvError(e, 'AuthOldRevision'));
     await expect(member.put({ key: utf8('a/x'), value: utf8('v') }, { ...stale, revision: member.auth.store.revision })).resolves.toBeDefined();
+    // Checked while auth was off, applied once it is on: refused too (enable bumps no revision).
+    const open = { user: '', revision: member.auth.store.revision, open: true };
+    await expect(member.put({ key: utf8('a/y'), value: utf8('v') }, open)).rejects.toSatisfy((e: unknown) => isKvError(e, 'AuthOldRevision'));
   });
 });
