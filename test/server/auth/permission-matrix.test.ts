@@ -150,6 +150,20 @@ describe('the permission matrix (etcd-auth-tls §9)', () => {
     expect(open).toMatchObject(denied); // etcd 3.4.23 created this one (GHSA-xg4h-6gfc-h4m8)
   });
 
+  it('29: a raised NOSPACE alarm changes no auth check (etcd 3.4/3.5 drop RBAC then, §10 #1)', async () => {
+    const memberID = ((await call(app, '/v3/maintenance/status', {}, t.root)).body['header'] as { member_id: string }).member_id;
+    const alarm = (action: string) => call(app, '/v3/maintenance/alarm', { action, memberID, alarm: 'NOSPACE' }, t.root).then(brief);
+    expect(await alarm('ACTIVATE')).toEqual(OK);
+    try {
+      expect(brief(await call(app, '/v3/kv/deleterange', { key: b64('b') }, t.alice))).toEqual(DENIED);
+      expect(brief(await call(app, '/v3/kv/deleterange', { key: b64('b') }))).toEqual([400, 'etcdserver: user name is empty']);
+      expect(brief(await call(app, '/v3/auth/disable', {}, t.alice))).toEqual(DENIED);
+      expect(brief(await call(app, '/v3/lease/revoke', { ID: '1' }))).toEqual([400, 'etcdserver: user name is empty']);
+    } finally {
+      expect(await alarm('DEACTIVATE')).toEqual(OK);
+    }
+  });
+
   it('the plain /kv/ API: Bearer token, 401 and 403 with WWW-Authenticate', async () => {
     const get = (key: string, auth?: string) => app.inject({ method: 'GET', url: `/kv/${key}`, headers: auth === undefined ? {} : { authorization: auth } });
     const anon = await get('foo');
