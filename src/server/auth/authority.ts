@@ -131,8 +131,9 @@ export class Authority {
       const revision = this.store.revision;
       await this.checkPassword(name, password);
       if (this.jwt !== undefined) {
-        if (revision !== this.store.revision) continue;
-        return this.jwt.sign(name, revision);
+        if (revision === this.store.revision) return this.jwt.sign(name, revision);
+        if (attempt >= AUTHENTICATE_ATTEMPTS) throw new KvError('AuthOldRevision');
+        continue;
       }
       try {
         const r = (await this.d.propose({ type: 'authenticate', name, prefix: simpleTokenPrefix(this.d.random ?? randomBytes), revision })) as { token: string };

@@ -106,7 +106,8 @@ export class CallerService extends AuthCalls implements api.KV {
     return {
       // Requests stay in order: a create waiting for its check holds back what follows it.
       send: (request) => {
-        chain = chain.then(() => (request.type === 'create' ? create(request.request) : stream.send(request)));
+        // `create` answers its own failures; nothing may reject the chain and stall later requests.
+        chain = chain.then(() => (request.type === 'create' ? create(request.request) : stream.send(request))).catch(() => undefined);
       },
       close: () => stream.close(),
       [Symbol.asyncIterator]: () => stream[Symbol.asyncIterator](),
