@@ -88,6 +88,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   const { caller } = opts;
   const ctx: HttpContext = {
     service: opts.service,
+    // Seam for --client-cert-auth: add the TLS client certificate's CN here as `commonName`.
     serviceFor: caller === undefined ? () => opts.service : (request) => caller(credentialsOf(request.headers)),
     authFor: caller === undefined ? () => undefined : (request) => caller(credentialsOf(request.headers)),
     limits: limitsFor(opts.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES),
