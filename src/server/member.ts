@@ -43,6 +43,7 @@ import { addsData, Alarms, applyAlarm, checkQuota } from './alarms.js';
 import { answerJoin, tcpJoinQuery } from './join.js';
 import type { MemberOptions, MemberStatus } from './member-types.js';
 import { Authority, AuthStore } from './auth/authority.js';
+import { registerAuthMetrics } from './auth/auth-metrics.js';
 import type { AuthStamp } from './auth/auth-requests.js';
 
 export type { MemberOptions, MemberStatus } from './member-types.js';
@@ -107,6 +108,7 @@ export class Member {
     this.log = o.logger ?? silentLogger;
     this.membershipLog = new MembershipLog(this.log, cluster);
     this.metrics = o.metrics ?? new MemberMetrics();
+    registerAuthMetrics(this.metrics.registry, authStore);
     this.stage = new SnapshotStage(o.dataDir, effectiveQuotaBytes(o.config), () => this.applier.appliedIndex, this.log);
     this.ids = new RequestIdGenerator(id, o.rng.next() * 2 ** 48);
     // etcd fragments watch responses above max-request-bytes + 512 KiB (its gRPC send limit).

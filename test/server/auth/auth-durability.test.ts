@@ -28,6 +28,7 @@ describe('auth state through consensus', () => {
     const after = await cluster.start('m1');
     await cluster.leader();
     expect(authState(after)).toEqual(state);
+    expect(await after.metrics.render()).toContain(`etcd_debugging_auth_revision ${state.revision}`);
     const app = authApp(after);
     expect(brief(await call(app, '/v3/kv/range', { key: b64('foo') }, t.alice))).toEqual([401, 'etcdserver: invalid auth token']);
     const alice = (await call(app, '/v3/auth/authenticate', { name: 'alice', password: 'alicepw' })).body['token'] as string;
