@@ -53,6 +53,7 @@ import type {
 } from './maintenance-types.js';
 import type { WatchStream } from './watch-types.js';
 
+export type * from './auth-types.js';
 export type * from './cluster-types.js';
 export type * from './kv-types.js';
 export type * from './lease-types.js';

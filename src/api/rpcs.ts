@@ -52,6 +52,7 @@ import {
   StatusResponseDesc,
 } from './json/messages-maintenance.js';
 import { WatchRequestDesc, WatchResponseDesc } from './json/messages-watch.js';
+import * as auth from './json/messages-auth.js';
 
 export interface Rpc<Req, Res> {
   readonly path: string;
@@ -97,4 +98,25 @@ export const STREAMING = {
   watch: rpc('/v3/watch', WatchRequestDesc, WatchResponseDesc),
   leaseKeepAlive: rpc('/v3/lease/keepalive', LeaseKeepAliveRequestDesc, LeaseKeepAliveResponseDesc),
   snapshot: rpc('/v3/maintenance/snapshot', EmptyDesc, SnapshotChunkDesc),
+} as const;
+
+/** etcd's Auth service (`/v3/auth/*`), keyed by the `Auth` method that serves each path. */
+export const AUTH = {
+  authEnable: rpc('/v3/auth/enable', EmptyDesc, auth.AuthHeaderResponseDesc),
+  authDisable: rpc('/v3/auth/disable', EmptyDesc, auth.AuthHeaderResponseDesc),
+  authStatus: rpc('/v3/auth/status', EmptyDesc, auth.AuthStatusResponseDesc),
+  authenticate: rpc('/v3/auth/authenticate', auth.AuthenticateRequestDesc, auth.AuthenticateResponseDesc),
+  userAdd: rpc('/v3/auth/user/add', auth.AuthUserAddRequestDesc, auth.AuthHeaderResponseDesc),
+  userGet: rpc('/v3/auth/user/get', auth.AuthUserGetRequestDesc, auth.AuthUserGetResponseDesc),
+  userList: rpc('/v3/auth/user/list', EmptyDesc, auth.AuthUserListResponseDesc),
+  userDelete: rpc('/v3/auth/user/delete', auth.AuthUserDeleteRequestDesc, auth.AuthHeaderResponseDesc),
+  userChangePassword: rpc('/v3/auth/user/changepw', auth.AuthUserChangePasswordRequestDesc, auth.AuthHeaderResponseDesc),
+  userGrantRole: rpc('/v3/auth/user/grant', auth.AuthUserGrantRoleRequestDesc, auth.AuthHeaderResponseDesc),
+  userRevokeRole: rpc('/v3/auth/user/revoke', auth.AuthUserRevokeRoleRequestDesc, auth.AuthHeaderResponseDesc),
+  roleAdd: rpc('/v3/auth/role/add', auth.AuthRoleAddRequestDesc, auth.AuthHeaderResponseDesc),
+  roleGet: rpc('/v3/auth/role/get', auth.AuthRoleGetRequestDesc, auth.AuthRoleGetResponseDesc),
+  roleList: rpc('/v3/auth/role/list', EmptyDesc, auth.AuthRoleListResponseDesc),
+  roleDelete: rpc('/v3/auth/role/delete', auth.AuthRoleDeleteRequestDesc, auth.AuthHeaderResponseDesc),
+  roleGrantPermission: rpc('/v3/auth/role/grant', auth.AuthRoleGrantPermissionRequestDesc, auth.AuthHeaderResponseDesc),
+  roleRevokePermission: rpc('/v3/auth/role/revoke', auth.AuthRoleRevokePermissionRequestDesc, auth.AuthHeaderResponseDesc),
 } as const;

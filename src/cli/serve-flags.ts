@@ -36,6 +36,9 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
   { name: 'peer-trusted-ca-file', kind: 'string', help: 'path to the peer server TLS trusted CA file' },
   { name: 'peer-client-cert-auth', kind: 'bool', help: 'enable peer client cert authentication' },
   { name: 'cors', kind: 'list', help: 'comma-separated whitelist of origins for CORS' },
+  { name: 'auth-token', kind: 'string', help: "specify auth token type and options ('simple' or 'jwt,pub-key=…,priv-key=…,sign-method=…,ttl=…')" },
+  { name: 'auth-token-ttl', kind: 'int', help: 'the lifetime in seconds of the simple auth token (default 300)' },
+  { name: 'bcrypt-cost', kind: 'int', help: 'cost of hashing passwords (4-31, default 10; cairn uses it as scrypt cost 2^(cost+4))' },
   { name: 'force-new-cluster', kind: 'bool', help: "force to create a new one member cluster from this member's data (quorum loss recovery)" },
   {
     name: 'max-connections',
@@ -47,6 +50,18 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
 ];
 
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'panic', 'fatal'] as const;
+
+/** Only the auth flags given: MemberConfig leaves them optional, defaulted in server/auth. */
+function authFlags(values: Map<string, FlagValue>): Pick<MemberConfig, 'authToken' | 'authTokenTtlSeconds' | 'bcryptCost'> {
+  const authToken = pick<string>(values, 'auth-token');
+  const authTokenTtlSeconds = pick<number>(values, 'auth-token-ttl');
+  const bcryptCost = pick<number>(values, 'bcrypt-cost');
+  return {
+    ...(authToken === undefined ? {} : { authToken }),
+    ...(authTokenTtlSeconds === undefined ? {} : { authTokenTtlSeconds }),
+    ...(bcryptCost === undefined ? {} : { bcryptCost }),
+  };
+}
 
 function pick<T extends FlagValue>(values: Map<string, FlagValue>, name: string): T | undefined {
   return values.get(name) as T | undefined;
@@ -124,5 +139,6 @@ export function parseServeFlags(argv: readonly string[], env: Readonly<Record<st
     forceNewCluster: pick<boolean>(values, 'force-new-cluster') ?? d.forceNewCluster,
     maxConnections: pick<number>(values, 'max-connections') ?? d.maxConnections,
     ui: pick<boolean>(values, 'no-ui') === true ? false : d.ui,
+    ...authFlags(values),
   });
 }

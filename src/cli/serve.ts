@@ -17,6 +17,8 @@ import { RANGE_BYTES_IN_FLIGHT_FACTOR, requestTimeoutMs } from '../server/config
 import { silentLogger, type Logger } from '../server/logger.js';
 import { Member, type MemberOptions } from '../server/member.js';
 import { CAIRN_VERSION, MemberService } from '../server/service.js';
+import { CallerService } from '../server/auth/caller-service.js';
+import type { Credentials } from '../api/auth-types.js';
 import { openDataDir, type DataDir } from '../storage/data-dir.js';
 import type { DataDirWarning } from '../storage/data-dir-files.js';
 import { LevelKv } from '../storage/level-kv.js';
@@ -111,6 +113,7 @@ export async function startServer(config: MemberConfig, o: StartServerOptions = 
       }),
   });
   const service = new MemberService(member);
+  const caller = (credentials: Credentials): CallerService => new CallerService(service, member.auth, credentials);
   // process_* and nodejs_* (etcd's dashboards read process_resident_memory_bytes and friends).
   collectDefaultMetrics({ register: member.metrics.registry });
   // One budget for every client listener and the gRPC API: the bound is the member's.
@@ -121,7 +124,7 @@ export async function startServer(config: MemberConfig, o: StartServerOptions = 
   const metricsUrls: string[] = [];
   const maxConnections = config.maxConnections > 0 ? config.maxConnections : autoMaxConnections(openFileLimit());
   // etcd serves its gRPC API and the JSON gateway on the same client URLs.
-  const grpc: GrpcServer = createGrpcServer(service, limitsFor(config.maxRequestBytes), rangeBudget, member.metrics.registry);
+  const grpc: GrpcServer = createGrpcServer(service, limitsFor(config.maxRequestBytes), rangeBudget, member.metrics.registry, caller);
   const closeClients = async (): Promise<void> => {
     grpc.close();
     for (const app of apps.splice(0)) await app.close();
@@ -134,6 +137,7 @@ export async function startServer(config: MemberConfig, o: StartServerOptions = 
       if (url.protocol === 'https:') throw new Error(`--listen-client-urls ${raw}: TLS for client URLs is not supported yet`);
       const app = buildApp({
         service,
+        caller,
         maxRequestBytes: config.maxRequestBytes,
         rangeBudget,
         registry: member.metrics.registry,

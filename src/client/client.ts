@@ -15,6 +15,8 @@ import { resumableWatch, type ResumableWatchOptions, type WatchBatch } from './r
 import { TxnBuilder } from './txn.js';
 import { callUnary, RoundRobinEndpoints, type EndpointPool } from './unary.js';
 import { HttpWatchStream } from './watch-stream.js';
+import { AUTH, type Rpc } from '../api/rpcs.js';
+import { AuthSession } from './auth-session.js';
 
 export interface ClientOptions {
   /** Client URLs, e.g. `http://127.0.0.1:2379`; bare `host:port` gets `http://`. */
@@ -23,6 +25,9 @@ export interface ClientOptions {
   readonly timeoutMs?: number;
   /** Rounds over all endpoints for requests refused as "not applied" (e.g. during an election). */
   readonly retryRounds?: number;
+  /** With auth on: log in as this user (etcdctl's --user) and send its token with every call. */
+  readonly username?: string;
+  readonly password?: string;
 }
 
 export type Bytes = Uint8Array | string;
@@ -39,19 +44,29 @@ function normalizeEndpoint(e: string): string {
   return /^https?:\/\//.test(e) ? e : `http://${e}`;
 }
 
-export class Client implements api.KV {
+export class Client implements api.KV, api.Auth {
   readonly pool: EndpointPool;
   private readonly timeoutMs: number;
   private readonly rounds: number;
+  private readonly session: AuthSession | undefined;
 
   constructor(options: ClientOptions) {
     this.pool = new RoundRobinEndpoints(options.endpoints.map(normalizeEndpoint));
     this.timeoutMs = options.timeoutMs ?? 5000;
     this.rounds = options.retryRounds ?? 5;
+    const { username, password } = options;
+    this.session = username === undefined ? undefined : new AuthSession(async () => (await this.authenticate({ name: username, password: password ?? '' })).token);
   }
 
   private call<Req, Res>(path: string, reqDesc: MessageDesc<Req>, resDesc: MessageDesc<Res>, req: Req, idempotent: boolean): Promise<Res> {
-    return callUnary(this.pool, path, reqDesc, resDesc, req, { idempotent, timeoutMs: this.timeoutMs, rounds: this.rounds });
+    const send = (headers?: Record<string, string>): Promise<Res> =>
+      callUnary(this.pool, path, reqDesc, resDesc, req, { idempotent, timeoutMs: this.timeoutMs, rounds: this.rounds, ...(headers ? { headers } : {}) });
+    return this.session === undefined || path === AUTH.authenticate.path ? send() : this.session.run(send);
+  }
+
+  /** Headers for a stream opened now: the session's token (logging in first), if any. */
+  private async streamHeaders(): Promise<Record<string, string>> {
+    return this.session === undefined ? {} : this.session.headers();
   }
 
   // ---- KV --------------------------------------------------------------------------------
@@ -122,15 +137,24 @@ export class Client implements api.KV {
   }
 
   // ---- Watch -----------------------------------------------------------------------------
-  /** A raw watch stream to the preferred endpoint (many watches, no resumption). */
+  /**
+   * A raw watch stream to the preferred endpoint (many watches, no resumption). With a user, it
+   * carries the token of the last login (call `authenticate` or any unary call first).
+   */
   watch(): api.WatchStream {
-    return new HttpWatchStream(this.pool.order()[0] as string);
+    return new HttpWatchStream(this.pool.order()[0] as string, this.session?.current() ?? {});
   }
   /** A watch that reconnects and resumes from the last revision seen: no gaps, no duplicates. */
   watchKey(key: Bytes, options: Omit<api.WatchCreateRequest, 'key'> & { prefix?: boolean } = {}, resume: ResumableWatchOptions = {}): AsyncGenerator<WatchBatch> {
     const k = toBytes(key);
     const { prefix, ...rest } = options;
-    return resumableWatch(this.pool, { ...rest, ...(prefix ? prefixRange(k) : { key: k }) }, resume);
+    const create = { ...rest, ...(prefix ? prefixRange(k) : { key: k }) };
+    if (this.session === undefined) return resumableWatch(this.pool, create, resume);
+    const { pool } = this;
+    const headersNow = () => this.streamHeaders();
+    return (async function* () {
+      yield* resumableWatch(pool, create, { ...resume, headers: { ...resume.headers, ...(await headersNow()) } });
+    })();
   }
 
   // ---- Cluster ---------------------------------------------------------------------------
@@ -169,6 +193,62 @@ export class Client implements api.KV {
   moveLeader(req: api.MoveLeaderRequest): Promise<api.MoveLeaderResponse> {
     return this.call('/v3/maintenance/transfer-leadership', M.MoveLeaderRequestDesc, M.MoveLeaderResponseDesc, req, false);
   }
+  // ---- Auth ------------------------------------------------------------------------------
+  private auth<Req, Res>(rpc: Rpc<Req, Res>, req: Req, idempotent: boolean): Promise<Res> {
+    return this.call(rpc.path, rpc.request, rpc.response, req, idempotent);
+  }
+  authEnable(req: api.Empty = {}): Promise<api.AuthHeaderResponse> {
+    return this.auth(AUTH.authEnable, req, false);
+  }
+  authDisable(req: api.Empty = {}): Promise<api.AuthHeaderResponse> {
+    return this.auth(AUTH.authDisable, req, false);
+  }
+  authStatus(req: api.Empty = {}): Promise<api.AuthStatusResponse> {
+    return this.auth(AUTH.authStatus, req, true);
+  }
+  authenticate(req: api.AuthenticateRequest): Promise<api.AuthenticateResponse> {
+    return this.auth(AUTH.authenticate, req, false);
+  }
+  userAdd(req: api.AuthUserAddRequest): Promise<api.AuthHeaderResponse> {
+    return this.auth(AUTH.userAdd, req, false);
+  }
+  userGet(req: api.AuthUserGetRequest): Promise<api.AuthUserGetResponse> {
+    return this.auth(AUTH.userGet, req, true);
+  }
+  userList(req: api.Empty = {}): Promise<api.AuthUserListResponse> {
+    return this.auth(AUTH.userList, req, true);
+  }
+  userDelete(req: api.AuthUserDeleteRequest): Promise<api.AuthHeaderResponse> {
+    return this.auth(AUTH.userDelete, req, false);
+  }
+  userChangePassword(req: api.AuthUserChangePasswordRequest): Promise<api.AuthHeaderResponse> {
+    return this.auth(AUTH.userChangePassword, req, false);
+  }
+  userGrantRole(req: api.AuthUserGrantRoleRequest): Promise<api.AuthHeaderResponse> {
+    return this.auth(AUTH.userGrantRole, req, false);
+  }
+  userRevokeRole(req: api.AuthUserRevokeRoleRequest): Promise<api.AuthHeaderResponse> {
+    return this.auth(AUTH.userRevokeRole, req, false);
+  }
+  roleAdd(req: api.AuthRoleAddRequest): Promise<api.AuthHeaderResponse> {
+    return this.auth(AUTH.roleAdd, req, false);
+  }
+  roleGet(req: api.AuthRoleGetRequest): Promise<api.AuthRoleGetResponse> {
+    return this.auth(AUTH.roleGet, req, true);
+  }
+  roleList(req: api.Empty = {}): Promise<api.AuthRoleListResponse> {
+    return this.auth(AUTH.roleList, req, true);
+  }
+  roleDelete(req: api.AuthRoleDeleteRequest): Promise<api.AuthHeaderResponse> {
+    return this.auth(AUTH.roleDelete, req, false);
+  }
+  roleGrantPermission(req: api.AuthRoleGrantPermissionRequest): Promise<api.AuthHeaderResponse> {
+    return this.auth(AUTH.roleGrantPermission, req, false);
+  }
+  roleRevokePermission(req: api.AuthRoleRevokePermissionRequest): Promise<api.AuthHeaderResponse> {
+    return this.auth(AUTH.roleRevokePermission, req, false);
+  }
+
   snapshot(): Promise<api.Snapshot> {
     throw new KvError('Unimplemented', 'cairn client: snapshot download is not supported yet');
   }

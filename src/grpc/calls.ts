@@ -4,7 +4,7 @@
  * (the rpctypes table lives once, in src/util/errors.ts).
  */
 import type { Metadata, ServerDuplexStream, ServerWritableStream, ServiceError, handleUnaryCall } from '@grpc/grpc-js';
-import type { KV } from '../api/kv.js';
+import type { Auth, Credentials, KV } from '../api/kv.js';
 import { UNARY, type Rpc } from '../api/rpcs.js';
 import { toKvError } from '../http/errors.js';
 import type { Limits } from '../http/limits.js';
@@ -14,7 +14,12 @@ import type { Sized } from './definitions.js';
 import { fromProto, toProto, type ProtoObject } from './proto-object.js';
 
 export interface GrpcContext {
+  /** The member without a caller (the `hasleader` check). Calls go through `serviceFor`. */
   readonly service: KV;
+  /** The member as the caller of a call with this metadata sees it (auth checked there). */
+  serviceFor(metadata: Metadata): KV;
+  /** The Auth service for the caller of a call with this metadata (unimplemented without one). */
+  authFor(metadata: Metadata): Auth;
   readonly limits: Limits;
   /** Bytes of range responses in flight, shared with the gateway's listeners (byte-budget.ts). */
   readonly rangeBudget: ByteBudget;
@@ -44,12 +49,23 @@ export function decodeRequest<Req>(ctx: GrpcContext, rpc: Rpc<Req, unknown>, req
   return fromProto(rpc.request, req.message);
 }
 
-/** One unary RPC served by `call`. */
-export function unary<Req, Res>(ctx: GrpcContext, rpc: Rpc<Req, Res>, call: (req: Req) => Promise<Res>): handleUnaryCall<Sized, ProtoObject> {
+/** etcd's clients send the token as metadata `token` (`authorization` is read too, etcd-auth-tls §4.2). */
+export function credentialsOf(metadata: Metadata): Credentials {
+  const value = metadata.get('token')[0] ?? metadata.get('authorization')[0];
+  if (typeof value !== 'string' || value === '') return {};
+  return { token: /^bearer /i.test(value) ? value.slice('bearer '.length).trim() : value };
+}
+
+/** One unary RPC served by `call`, given the member as the call's caller sees it. */
+export function unary<Req, Res>(
+  ctx: GrpcContext,
+  rpc: Rpc<Req, Res>,
+  call: (req: Req, service: KV, metadata: Metadata) => Promise<Res>,
+): handleUnaryCall<Sized, ProtoObject> {
   return (c, callback) => {
     void (async () => {
       await requireLeader(ctx, c.metadata);
-      const res = await call(decodeRequest(ctx, rpc, c.request));
+      const res = await call(decodeRequest(ctx, rpc, c.request), ctx.serviceFor(c.metadata), c.metadata);
       callback(null, toProto(rpc.response, res));
     })().catch((err: unknown) => callback(toStatus(err)));
   };
@@ -65,7 +81,7 @@ export function budgetedRange(ctx: GrpcContext): handleUnaryCall<Sized, ProtoObj
       await requireLeader(ctx, c.metadata);
       const lease = ctx.rangeBudget.lease();
       try {
-        const res = await ctx.service.range(decodeRequest(ctx, UNARY.range, c.request), { charge: (bytes) => lease.charge(bytes) });
+        const res = await ctx.serviceFor(c.metadata).range(decodeRequest(ctx, UNARY.range, c.request), { charge: (bytes) => lease.charge(bytes) });
         callback(null, toProto(UNARY.range.response, res));
       } finally {
         lease.release();

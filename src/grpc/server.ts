@@ -8,11 +8,12 @@ import type { Socket } from 'node:net';
 import { Server, ServerCredentials, status as grpcStatus } from '@grpc/grpc-js';
 import type { handleUnaryCall, UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { Registry } from 'prom-client';
-import type { KV } from '../api/kv.js';
-import { UNARY } from '../api/rpcs.js';
+import type { Auth, Credentials, KV } from '../api/kv.js';
+import { AUTH, UNARY, type Rpc } from '../api/rpcs.js';
+import { KvError } from '../util/errors.js';
 import type { Limits } from '../http/limits.js';
 import type { ByteBudget } from '../util/byte-budget.js';
-import { budgetedRange, unary, type GrpcContext } from './calls.js';
+import { budgetedRange, credentialsOf, unary, type GrpcContext } from './calls.js';
 import { serviceDefinition, type Sized } from './definitions.js';
 import { grpcMetrics } from './metrics.js';
 import type { ProtoObject } from './proto-object.js';
@@ -25,40 +26,54 @@ export interface GrpcServer {
   close(): void;
 }
 
+/** etcd's Auth RPCs, by gRPC method name, each served by the `Auth` method of the same name. */
+function authImplementations(ctx: GrpcContext): UntypedServiceImplementation {
+  const out: UntypedServiceImplementation = {};
+  for (const method of Object.keys(AUTH) as (keyof typeof AUTH)[]) {
+    const grpcName = `${method.charAt(0).toUpperCase()}${method.slice(1)}`;
+    const rpc = AUTH[method] as Rpc<unknown, unknown>;
+    out[grpcName] = unary(ctx, rpc, (r, _s, metadata) => {
+      const auth = ctx.authFor(metadata);
+      return (auth[method] as (req: unknown) => Promise<unknown>).call(auth, r);
+    });
+  }
+  return out;
+}
+
 function implementations(ctx: GrpcContext): Record<string, UntypedServiceImplementation> {
-  const s = ctx.service;
   return {
     'etcdserverpb.KV': {
       Range: budgetedRange(ctx),
-      Put: unary(ctx, UNARY.put, (r) => s.put(r)),
-      DeleteRange: unary(ctx, UNARY.deleteRange, (r) => s.deleteRange(r)),
-      Txn: unary(ctx, UNARY.txn, (r) => s.txn(r)),
-      Compact: unary(ctx, UNARY.compact, (r) => s.compact(r)),
+      Put: unary(ctx, UNARY.put, (r, s) => s.put(r)),
+      DeleteRange: unary(ctx, UNARY.deleteRange, (r, s) => s.deleteRange(r)),
+      Txn: unary(ctx, UNARY.txn, (r, s) => s.txn(r)),
+      Compact: unary(ctx, UNARY.compact, (r, s) => s.compact(r)),
     },
     'etcdserverpb.Watch': { Watch: watchCall(ctx) },
     'etcdserverpb.Lease': {
-      LeaseGrant: unary(ctx, UNARY.leaseGrant, (r) => s.leaseGrant(r)),
-      LeaseRevoke: unary(ctx, UNARY.leaseRevoke, (r) => s.leaseRevoke(r)),
+      LeaseGrant: unary(ctx, UNARY.leaseGrant, (r, s) => s.leaseGrant(r)),
+      LeaseRevoke: unary(ctx, UNARY.leaseRevoke, (r, s) => s.leaseRevoke(r)),
       LeaseKeepAlive: leaseKeepAliveCall(ctx),
-      LeaseTimeToLive: unary(ctx, UNARY.leaseTimeToLive, (r) => s.leaseTimeToLive(r)),
-      LeaseLeases: unary(ctx, UNARY.leaseLeases, () => s.leaseLeases()),
+      LeaseTimeToLive: unary(ctx, UNARY.leaseTimeToLive, (r, s) => s.leaseTimeToLive(r)),
+      LeaseLeases: unary(ctx, UNARY.leaseLeases, (_r, s) => s.leaseLeases()),
     },
     'etcdserverpb.Cluster': {
-      MemberAdd: unary(ctx, UNARY.memberAdd, (r) => s.memberAdd(r)),
-      MemberRemove: unary(ctx, UNARY.memberRemove, (r) => s.memberRemove(r)),
-      MemberUpdate: unary(ctx, UNARY.memberUpdate, (r) => s.memberUpdate(r)),
-      MemberList: unary(ctx, UNARY.memberList, (r) => s.memberList(r)),
-      MemberPromote: unary(ctx, UNARY.memberPromote, (r) => s.memberPromote(r)),
+      MemberAdd: unary(ctx, UNARY.memberAdd, (r, s) => s.memberAdd(r)),
+      MemberRemove: unary(ctx, UNARY.memberRemove, (r, s) => s.memberRemove(r)),
+      MemberUpdate: unary(ctx, UNARY.memberUpdate, (r, s) => s.memberUpdate(r)),
+      MemberList: unary(ctx, UNARY.memberList, (r, s) => s.memberList(r)),
+      MemberPromote: unary(ctx, UNARY.memberPromote, (r, s) => s.memberPromote(r)),
     },
     'etcdserverpb.Maintenance': {
-      Alarm: unary(ctx, UNARY.alarm, (r) => s.alarm(r)),
-      Status: unary(ctx, UNARY.status, () => s.status()),
-      Defragment: unary(ctx, UNARY.defragment, () => s.defragment()),
-      Hash: unary(ctx, UNARY.hash, () => s.hash()),
-      HashKV: unary(ctx, UNARY.hashKV, (r) => s.hashKV(r)),
+      Alarm: unary(ctx, UNARY.alarm, (r, s) => s.alarm(r)),
+      Status: unary(ctx, UNARY.status, (_r, s) => s.status()),
+      Defragment: unary(ctx, UNARY.defragment, (_r, s) => s.defragment()),
+      Hash: unary(ctx, UNARY.hash, (_r, s) => s.hash()),
+      HashKV: unary(ctx, UNARY.hashKV, (r, s) => s.hashKV(r)),
       Snapshot: snapshotCall(ctx),
-      MoveLeader: unary(ctx, UNARY.moveLeader, (r) => s.moveLeader(r)),
+      MoveLeader: unary(ctx, UNARY.moveLeader, (r, s) => s.moveLeader(r)),
     },
+    'etcdserverpb.Auth': authImplementations(ctx),
     // etcd registers the standard health service: "" is SERVING, any other name is unknown.
     'grpc.health.v1.Health': {
       Check: ((call, callback) => {
@@ -72,15 +87,27 @@ function implementations(ctx: GrpcContext): Record<string, UntypedServiceImpleme
 /** Every service registered, by its full proto name. */
 export const SERVED_SERVICES: readonly string[] = Object.keys(implementations({} as GrpcContext));
 
-/** `registry`, when given, gets etcd's grpc_server_* metrics. */
-export function createGrpcServer(service: KV, limits: Limits, rangeBudget: ByteBudget, registry?: Registry): GrpcServer {
+/**
+ * `registry`, when given, gets etcd's grpc_server_* metrics. `caller`, when given, is the member
+ * as one caller sees it (auth checked there); each call builds one from its `token` metadata.
+ */
+export function createGrpcServer(service: KV, limits: Limits, rangeBudget: ByteBudget, registry?: Registry, caller?: (credentials: Credentials) => KV & Auth): GrpcServer {
   const server = new Server({
     interceptors: registry === undefined ? [] : [grpcMetrics(registry)],
     // Requests up to twice etcd's limit are read so the handler can refuse them in etcd's words.
     'grpc.max_receive_message_length': 2 * limits.grpcMessageBytes,
     'grpc.max_send_message_length': -1,
   });
-  for (const [name, impl] of Object.entries(implementations({ service, limits, rangeBudget }))) {
+  for (const [name, impl] of Object.entries(implementations({
+    service,
+    limits,
+    rangeBudget,
+    serviceFor: caller === undefined ? () => service : (metadata) => caller(credentialsOf(metadata)),
+    authFor: (metadata) => {
+      if (caller === undefined) throw new KvError('Unimplemented', 'unknown service etcdserverpb.Auth');
+      return caller(credentialsOf(metadata));
+    },
+  }))) {
     server.addService(serviceDefinition(name), impl);
   }
   const injector = server.createConnectionInjector(ServerCredentials.createInsecure());

@@ -6,7 +6,9 @@
 import Fastify from 'fastify';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import type { Registry } from 'prom-client';
-import type { KV } from '../api/kv.js';
+import type { Auth, Credentials, KV } from '../api/kv.js';
+import { credentialsOf } from './credentials.js';
+import { authRoutes } from './routes/auth.js';
 import type { HttpContext } from './context.js';
 import { DEFAULT_CONNECTION_LIMITS, enforceConnectionLimits, serverOptions, type ConnectionLimits, type LimitLog } from './connection-limits.js';
 import { corsHook } from './cors.js';
@@ -32,6 +34,11 @@ import { uiRoutes, type UiRouteOptions } from '../ui/routes.js';
 
 export interface AppOptions {
   readonly service: KV;
+  /**
+   * The member as one caller sees it (server/auth/caller-service.ts): every request's calls go
+   * through it, and `/v3/auth/*` is served. Absent: requests call `service` and auth answers 501.
+   */
+  readonly caller?: (credentials: Credentials) => KV & Auth;
   /** etcd's --max-request-bytes (1.5 MiB). */
   readonly maxRequestBytes?: number;
   /** Served at /metrics when given. */
@@ -81,8 +88,12 @@ export function buildApp(opts: AppOptions): FastifyInstance {
       void sendPlainError(reply, 400, 'Bad Request');
     },
   });
+  const { caller } = opts;
   const ctx: HttpContext = {
     service: opts.service,
+    // Seam for --client-cert-auth: add the TLS client certificate's CN here as `commonName`.
+    serviceFor: caller === undefined ? () => opts.service : (request) => caller(credentialsOf(request.headers)),
+    authFor: caller === undefined ? () => undefined : (request) => caller(credentialsOf(request.headers)),
     limits: limitsFor(opts.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES),
     gatewayPaths: new Set(),
     rangeBudget: opts.rangeBudget ?? new ByteBudget(RANGE_BYTES_IN_FLIGHT_FACTOR * DEFAULT_MAX_RESPONSE_BYTES),
@@ -114,7 +125,8 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   app.register(async (area) => leaseRoutes(area, ctx));
   app.register(async (area) => clusterRoutes(area, ctx));
   app.register(async (area) => maintenanceRoutes(area, ctx));
-  app.register(async (area) => unimplementedRoutes(area, ctx));
+  if (caller !== undefined) app.register(async (area) => authRoutes(area, ctx));
+  app.register(async (area) => unimplementedRoutes(area, ctx, caller !== undefined));
   app.register(async (area) => plainRoutes(area, ctx, opts.sseHeartbeatMs ?? 15_000));
   const ui = opts.ui;
   if (ui !== undefined) app.register(async (area) => uiRoutes(area, { ...ui, service: opts.service }));

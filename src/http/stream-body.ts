@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
+import type { KV } from '../api/kv.js';
 import { decodeMessage, JsonStreamReader } from '../api/json.js';
 import type { MessageDesc } from '../api/json.js';
 import type { JsonValue } from '../api/json/parse.js';
@@ -68,7 +69,8 @@ export function bidiRoute<T>(
   ctx: HttpContext,
   path: string,
   desc: MessageDesc<T>,
-  run: (messages: AsyncIterable<T>, out: ResultStream, res: ServerResponse) => Promise<void>,
+  /** `service`: the member as this request's caller sees it (ctx.serviceFor). */
+  run: (messages: AsyncIterable<T>, out: ResultStream, res: ServerResponse, service: KV) => Promise<void>,
 ): void {
   ctx.gatewayPaths.add(path);
   app.post(path, async (request, reply) => {
@@ -90,6 +92,6 @@ export function bidiRoute<T>(
       if (!first.done) yield first.value;
       yield* body.rest();
     }
-    await run(messages(), new ResultStream(reply.raw), reply.raw);
+    await run(messages(), new ResultStream(reply.raw), reply.raw, ctx.serviceFor(request));
   });
 }

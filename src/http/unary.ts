@@ -3,7 +3,8 @@
  * etcd's size limits applied, the service called, the response written as gateway JSON.
  */
 import type { IncomingMessage } from 'node:http';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { KV } from '../api/kv.js';
 import { decodeJson, encodeMessage, protoSize } from '../api/json.js';
 import type { MessageDesc } from '../api/json.js';
 import type { Rpc } from '../api/rpcs.js';
@@ -40,7 +41,8 @@ export function unaryRoute<Req, Res>(
   app: FastifyInstance,
   ctx: HttpContext,
   rpc: Rpc<Req, Res>,
-  call: (req: Req) => Promise<Res>,
+  /** `service` is the member as this request's caller sees it (ctx.serviceFor). */
+  call: (req: Req, service: KV, request: FastifyRequest) => Promise<Res>,
   proposes?: (req: Req) => boolean,
   send: (reply: FastifyReply, res: Res) => Promise<unknown> = async (reply, res) => sendJson(reply, 200, encodeMessage(rpc.response, res)),
 ): void {
@@ -49,7 +51,7 @@ export function unaryRoute<Req, Res>(
     app.post(path, async (request, reply) => {
       try {
         const req = await readRequest(ctx, request.raw, rpc.request, proposes);
-        const res = await call(req);
+        const res = await call(req, ctx.serviceFor(request), request);
         return await send(reply, res);
       } catch (err) {
         // A refused body may be only partly read: do not reuse the connection.

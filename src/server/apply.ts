@@ -16,6 +16,7 @@ import { appliedStateOp } from './applied-state.js';
 import type { Cluster, Member } from './membership.js';
 import { decodeRequest, type InternalRequest } from './requests.js';
 import type { WaitRegistry } from './wait.js';
+import type { AuthStamp } from './auth/auth-requests.js';
 
 export type ApplyResult = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: KvError };
 
@@ -42,7 +43,7 @@ function decodeConfChangeContext(data: Uint8Array): ConfChangeContext | undefine
 
 /** The parts of a request the applier cannot do itself (leases, alarms come from other modules). */
 export interface ApplyExtensions {
-  apply(request: InternalRequest, extra: readonly BackendOp[]): Promise<unknown> | undefined;
+  apply(request: InternalRequest, extra: readonly BackendOp[], index: number): Promise<unknown> | undefined;
 }
 
 export interface ApplierDeps {
@@ -53,7 +54,7 @@ export interface ApplierDeps {
   readonly waits: WaitRegistry<ApplyResult>;
   readonly extensions?: ApplyExtensions;
   /** Refuses a request at apply time (e.g. NOSPACE); every member decides alike from replicated state. */
-  readonly admit?: (request: InternalRequest) => void;
+  readonly admit?: (request: InternalRequest, auth: AuthStamp | undefined) => void;
   /** Membership changed (the member updates its transport peers and metrics). */
   onMembership(cluster: Cluster): void;
   /** This member was removed from the cluster. */
@@ -130,12 +131,12 @@ export class Applier {
   }
 
   private async applyRequest(e: Entry): Promise<void> {
-    const { id, request } = decodeRequest(e.data);
+    const { id, request, auth } = decodeRequest(e.data);
     const extra = [this.appliedOp(e)];
     let result: ApplyResult;
     try {
-      this.d.admit?.(request);
-      result = { ok: true, value: await this.execute(request, extra) };
+      this.d.admit?.(request, auth);
+      result = { ok: true, value: await this.execute(request, extra, e.index) };
     } catch (err) {
       if (!(err instanceof KvError) || err.code === 'StorageCorrupt') throw err;
       // A rejected request consumed no revision, but the entry is applied: record that alone.
@@ -145,7 +146,7 @@ export class Applier {
     this.d.waits.trigger(id, result);
   }
 
-  private execute(request: InternalRequest, extra: readonly BackendOp[]): Promise<unknown> {
+  private execute(request: InternalRequest, extra: readonly BackendOp[], index: number): Promise<unknown> {
     switch (request.op) {
       case 'put':
         return this.d.store.put(request.request, extra);
@@ -159,8 +160,9 @@ export class Applier {
         return this.applyPublish(request, extra);
       case 'leaseGrant':
       case 'leaseRevoke':
-      case 'alarm': {
-        const done = this.d.extensions?.apply(request, extra);
+      case 'alarm':
+      case 'auth': {
+        const done = this.d.extensions?.apply(request, extra, index);
         if (done === undefined) throw new KvError('NotCapable');
         return done;
       }

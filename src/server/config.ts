@@ -58,6 +58,12 @@ export interface MemberConfig {
   readonly maxConnections: number;
   /** Serve the web dashboard at /ui on the client URLs (docs/ui.md); `--no-ui` turns it off. */
   readonly ui: boolean;
+  /** etcd's --auth-token: `simple` (default) or `jwt,pub-key=…,priv-key=…,sign-method=…[,ttl=…]`. */
+  readonly authToken?: string;
+  /** etcd's --auth-token-ttl, seconds, for simple tokens (default 300). */
+  readonly authTokenTtlSeconds?: number;
+  /** etcd's --bcrypt-cost (4–31, default 10), used as scrypt's cost (src/server/auth/password.ts). */
+  readonly bcryptCost?: number;
 }
 
 export const DEFAULT_QUOTA_BACKEND_BYTES = 2 * 1024 * 1024 * 1024;

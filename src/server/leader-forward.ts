@@ -1,14 +1,16 @@
 /**
  * Lease keep-alive and time-to-live are the leader's to answer (only it tracks deadlines), so a
  * follower forwards them to the leader's client URL, as etcd forwards LeaseRenew and
- * LeaseTimeToLive to the leader over its peer HTTP handler.
+ * LeaseTimeToLive to the leader over its peer HTTP handler. With auth on, the caller's token goes
+ * along: the leader checks it again (simple tokens are known to every member).
  */
 import { KvError } from '../util/errors.js';
 
-async function post(url: string, path: string, body: unknown, timeoutMs: number): Promise<string> {
+async function post(url: string, path: string, body: unknown, timeoutMs: number, token: string | undefined): Promise<string> {
   let res: Response;
   try {
-    res = await fetch(new URL(path, url), { method: 'POST', body: JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs) });
+    const headers = token === undefined ? undefined : { authorization: token };
+    res = await fetch(new URL(path, url), { method: 'POST', body: JSON.stringify(body), headers, signal: AbortSignal.timeout(timeoutMs) });
   } catch (err) {
     throw new KvError('LeaderChanged', `etcdserver: leader changed (forwarding to ${url} failed: ${(err as Error).message})`);
   }
@@ -18,8 +20,8 @@ async function post(url: string, path: string, body: unknown, timeoutMs: number)
 }
 
 /** Returns the renewed TTL in seconds; 0 for an unknown lease (etcd's answer). */
-export async function forwardKeepAlive(leaderUrl: string, id: number, timeoutMs: number): Promise<number> {
-  const text = await post(leaderUrl, '/v3/lease/keepalive', { ID: String(id) }, timeoutMs);
+export async function forwardKeepAlive(leaderUrl: string, id: number, timeoutMs: number, token?: string): Promise<number> {
+  const text = await post(leaderUrl, '/v3/lease/keepalive', { ID: String(id) }, timeoutMs, token);
   const line = text.split('\n').find((l) => l.trim() !== '');
   const msg = line === undefined ? undefined : (JSON.parse(line) as { result?: { TTL?: string }; error?: { message?: string } });
   if (msg?.result === undefined) throw new KvError('LeaderChanged', `etcdserver: leader changed (${msg?.error?.message ?? 'no answer'})`);
@@ -32,8 +34,8 @@ export interface ForwardedTimeToLive {
   readonly keys?: Uint8Array[];
 }
 
-export async function forwardTimeToLive(leaderUrl: string, id: number, keys: boolean, timeoutMs: number): Promise<ForwardedTimeToLive> {
-  const text = await post(leaderUrl, '/v3/lease/timetolive', { ID: String(id), keys }, timeoutMs);
+export async function forwardTimeToLive(leaderUrl: string, id: number, keys: boolean, timeoutMs: number, token?: string): Promise<ForwardedTimeToLive> {
+  const text = await post(leaderUrl, '/v3/lease/timetolive', { ID: String(id), keys }, timeoutMs, token);
   const body = JSON.parse(text) as { TTL?: string; grantedTTL?: string; keys?: string[] };
   return {
     ttl: Number(body.TTL ?? 0),

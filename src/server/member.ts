@@ -43,6 +43,9 @@ import { PeerMetrics, PeerSet, peerHandler } from './peers.js';
 import { addsData, Alarms, applyAlarm, checkQuota } from './alarms.js';
 import { answerJoin, tcpJoinQuery } from './join.js';
 import type { MemberOptions, MemberStatus } from './member-types.js';
+import { Authority, AuthStore } from './auth/authority.js';
+import { registerAuthMetrics } from './auth/auth-metrics.js';
+import type { AuthStamp } from './auth/auth-requests.js';
 
 export type { MemberOptions, MemberStatus } from './member-types.js';
 
@@ -54,6 +57,7 @@ export class Member {
   readonly watchHub: WatchHub;
   readonly leases: MemberLeases;
   readonly alarms: Alarms;
+  readonly auth: Authority;
   private readonly log: Logger;
   private readonly waits = new WaitRegistry<ApplyResult>(MAX_PENDING_PROPOSALS);
   private readonly stage: SnapshotStage;
@@ -90,12 +94,22 @@ export class Member {
     private readonly store: KvStore,
     lessor: Lessor,
     alarms: Alarms,
+    authStore: AuthStore,
     recovered: Awaited<ReturnType<typeof recover>>,
   ) {
     this.alarms = alarms;
+    this.auth = new Authority({
+      store: authStore,
+      clock: o.clock,
+      options: o.config,
+      propose: (request) => this.propose({ op: 'auth', request }),
+      barrier: () => this.reads.wait(),
+      appliedIndex: () => this.applier.appliedIndex,
+    });
     this.log = o.logger ?? silentLogger;
     this.membershipLog = new MembershipLog(this.log, cluster);
     this.metrics = o.metrics ?? new MemberMetrics();
+    registerAuthMetrics(this.metrics.registry, authStore);
     this.stage = new SnapshotStage(o.dataDir, effectiveQuotaBytes(o.config), () => this.applier.appliedIndex, this.log);
     this.ids = new RequestIdGenerator(id, o.rng.next() * 2 ** 48);
     // etcd fragments watch responses above max-request-bytes + 512 KiB (its gRPC send limit).
@@ -122,15 +136,17 @@ export class Member {
         cluster,
         waits: this.waits,
         extensions: {
-          apply: (request, extra) => {
+          apply: (request, extra, index) => {
             if (request.op === 'alarm') return applyAlarm(alarms, o.dataDir.backend, request, extra);
+            if (request.op === 'auth') return this.auth.apply(request.request, extra, index, o.dataDir.backend);
             const done = this.leases.apply(request, extra);
             if (request.op === 'leaseGrant') void done?.then(() => this.metrics.leasesGranted.inc(), () => undefined);
             if (request.op === 'leaseRevoke') void done?.then(() => this.metrics.leasesRevoked.inc(), () => undefined);
             return done;
           },
         },
-        admit: (request) => {
+        admit: (request, stamp) => {
+          this.auth.admit(stamp);
           if (addsData(request) && alarms.has('NOSPACE')) throw new KvError('NoSpace');
         },
         selfId: id,
@@ -181,6 +197,7 @@ export class Member {
         await this.stage.install(snap, localOps, store, async () => {
           await lessor.reload(o.dataDir.backend);
           await alarms.reload(o.dataDir.backend);
+          await authStore.reload(o.dataDir.backend);
         }, o.onInstallStep);
         const reloaded = await Cluster.load(o.dataDir.backend);
         if (reloaded === undefined) throw new KvError('StorageCorrupt', 'cairn: the snapshot restored a backend without a member table');
@@ -241,7 +258,7 @@ export class Member {
       preVote: true,
     });
     const alarms = await Alarms.load(o.dataDir.backend);
-    const member = new Member(o, recovered.selfId, recovered.cluster, node, store, lessor, alarms, recovered);
+    const member = new Member(o, recovered.selfId, recovered.cluster, node, store, lessor, alarms, await AuthStore.load(o.dataDir.backend), recovered);
     if (recovered.forced !== undefined) logForcedNewCluster(member.log, member.id, member.cluster.clusterId, recovered.forced);
     await member.begin(recovered.fresh);
     return member;
@@ -277,22 +294,23 @@ export class Member {
     return this.store.range(req, { maxResponseBytes: this.config.maxResponseBytes, charge });
   }
 
-  async put(req: PutRequest): Promise<PutResponse> {
+  /** `auth`: the caller's auth stamp (auth/authority.ts), checked again at apply. */
+  async put(req: PutRequest, auth?: AuthStamp): Promise<PutResponse> {
     this.refuseOnLearner();
     this.metrics.putTotal.inc();
-    return this.propose({ op: 'put', request: req }) as Promise<PutResponse>;
+    return this.propose({ op: 'put', request: req }, auth) as Promise<PutResponse>;
   }
 
-  async deleteRange(req: DeleteRangeRequest): Promise<DeleteRangeResponse> {
+  async deleteRange(req: DeleteRangeRequest, auth?: AuthStamp): Promise<DeleteRangeResponse> {
     this.refuseOnLearner();
     this.metrics.deleteTotal.inc();
-    return this.propose({ op: 'deleteRange', request: req }) as Promise<DeleteRangeResponse>;
+    return this.propose({ op: 'deleteRange', request: req }, auth) as Promise<DeleteRangeResponse>;
   }
 
-  async txn(req: TxnRequest): Promise<TxnResponse> {
+  async txn(req: TxnRequest, auth?: AuthStamp): Promise<TxnResponse> {
     this.refuseOnLearner();
     this.metrics.txnTotal.inc();
-    return this.propose({ op: 'txn', request: req }) as Promise<TxnResponse>;
+    return this.propose({ op: 'txn', request: req }, auth) as Promise<TxnResponse>;
   }
 
   /** Resolves once the compaction is agreed; `physical` resolves when the old revisions are gone. */
@@ -409,7 +427,7 @@ export class Member {
   }
 
   /** Proposes an internal request and resolves with its apply result (or its error). */
-  async propose(request: InternalRequest): Promise<unknown> {
+  async propose(request: InternalRequest, auth?: AuthStamp): Promise<unknown> {
     this.checkRunning();
     const quota = effectiveQuotaBytes(this.o.config);
     checkQuota(request, this.alarms, this.dbSize, quota, () => {
@@ -417,7 +435,7 @@ export class Member {
       this.propose({ op: 'alarm', action: 'activate', memberId: this.id, alarm: 'NOSPACE' }).catch(() => undefined);
     });
     const id = this.ids.next();
-    const data = encodeRequest({ id, request });
+    const data = encodeRequest(auth === undefined ? { id, request } : { id, request, auth });
     if (data.length > this.o.config.maxRequestBytes) throw new KvError('RequestTooLarge');
     return this.proposer.propose(id, (node) => node.propose(data));
   }

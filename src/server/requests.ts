@@ -6,6 +6,7 @@
 import { Packr } from 'msgpackr';
 import type { CompactResponse, DeleteRangeRequest, PutRequest, TxnRequest } from '../store/requests.js';
 import { KvError } from '../util/errors.js';
+import type { AuthRequest, AuthStamp } from './auth/auth-requests.js';
 
 export type AlarmType = 'NOSPACE' | 'CORRUPT';
 
@@ -18,7 +19,9 @@ export type InternalRequest =
   | { readonly op: 'leaseRevoke'; readonly id: number }
   | { readonly op: 'alarm'; readonly action: 'activate' | 'deactivate'; readonly memberId: number; readonly alarm: AlarmType }
   /** A member announces its name and client URLs once started (etcd's publish). */
-  | { readonly op: 'publish'; readonly memberId: number; readonly name: string; readonly clientUrls: readonly string[] };
+  | { readonly op: 'publish'; readonly memberId: number; readonly name: string; readonly clientUrls: readonly string[] }
+  /** A change of users, roles or auth on/off, or a password login (auth/auth-requests.ts). */
+  | { readonly op: 'auth'; readonly request: AuthRequest };
 
 export type InternalOp = InternalRequest['op'];
 
@@ -26,12 +29,14 @@ export interface RequestEnvelope {
   /** Unique per proposer: `<member id hex>.<counter>`; only the proposer waits on it. */
   readonly id: string;
   readonly request: InternalRequest;
+  /** A client write checked against auth: refused at apply if the auth revision moved since. */
+  readonly auth?: AuthStamp;
 }
 
 /** `physical` is awaited by the server, never stored. */
 export type CompactResult = Omit<CompactResponse, 'physical'>;
 
-const OPS: ReadonlySet<string> = new Set<InternalOp>(['put', 'deleteRange', 'txn', 'compact', 'leaseGrant', 'leaseRevoke', 'alarm', 'publish']);
+const OPS: ReadonlySet<string> = new Set<InternalOp>(['put', 'deleteRange', 'txn', 'compact', 'leaseGrant', 'leaseRevoke', 'alarm', 'publish', 'auth']);
 
 const packr = new Packr({ useRecords: false, moreTypes: false });
 

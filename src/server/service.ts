@@ -18,6 +18,7 @@ import { addMember, promoteMember, removeMember, updateMember } from './membersh
 import type { Member as MemberRecord } from './membership.js';
 
 import { CAIRN_VERSION, SERVER_VERSION } from './version.js';
+import type { AuthStamp } from './auth/auth-requests.js';
 
 export { CAIRN_VERSION };
 
@@ -59,7 +60,7 @@ export class MemberService implements api.KV {
     return { clusterId: this.member.cluster.clusterId, memberId: this.member.id, revision, raftTerm: this.member.raftTerm };
   }
 
-  private currentHeader(): api.ResponseHeader {
+  currentHeader(): api.ResponseHeader {
     return this.header(this.member.watchHub.source.currentRevision());
   }
 
@@ -68,18 +69,19 @@ export class MemberService implements api.KV {
     return { ...r, header: this.header(r.revision) };
   }
 
-  async put(req: api.PutRequest): Promise<api.PutResponse> {
-    const r = await this.member.put(req);
+  /** `auth` (writes): the caller's stamp from the auth check (auth/caller-service.ts). */
+  async put(req: api.PutRequest, auth?: AuthStamp): Promise<api.PutResponse> {
+    const r = await this.member.put(req, auth);
     return { ...r, header: this.header(r.revision) };
   }
 
-  async deleteRange(req: api.DeleteRangeRequest): Promise<api.DeleteRangeResponse> {
-    const r = await this.member.deleteRange(req);
+  async deleteRange(req: api.DeleteRangeRequest, auth?: AuthStamp): Promise<api.DeleteRangeResponse> {
+    const r = await this.member.deleteRange(req, auth);
     return { ...r, header: this.header(r.revision) };
   }
 
-  async txn(req: api.TxnRequest): Promise<api.TxnResponse> {
-    const r = await this.member.txn(req);
+  async txn(req: api.TxnRequest, auth?: AuthStamp): Promise<api.TxnResponse> {
+    const r = await this.member.txn(req, auth);
     return mapTxn(r, this.header(r.revision));
   }
 
@@ -108,7 +110,8 @@ export class MemberService implements api.KV {
     return url;
   }
 
-  async leaseKeepAlive(req: api.LeaseKeepAliveRequest): Promise<api.LeaseKeepAliveResponse> {
+  /** `token`: the caller's, sent along when a follower forwards to the leader (auth on). */
+  async leaseKeepAlive(req: api.LeaseKeepAliveRequest, token?: string): Promise<api.LeaseKeepAliveResponse> {
     this.member.refuseOnLearner();
     if (this.member.isLeader) {
       try {
@@ -122,13 +125,13 @@ export class MemberService implements api.KV {
         if (!isKvError(err, 'NotLeader') || this.member.leaderId === this.member.id) throw err;
       }
     }
-    const ttl = await forwardKeepAlive(this.leaderUrl(), req.id, this.timeoutMs);
+    const ttl = await forwardKeepAlive(this.leaderUrl(), req.id, this.timeoutMs, token);
     return { header: this.currentHeader(), id: req.id, ttl };
   }
 
-  async leaseTimeToLive(req: api.LeaseTimeToLiveRequest): Promise<api.LeaseTimeToLiveResponse> {
+  async leaseTimeToLive(req: api.LeaseTimeToLiveRequest, token?: string): Promise<api.LeaseTimeToLiveResponse> {
     if (!this.member.isLeader) {
-      const r = await forwardTimeToLive(this.leaderUrl(), req.id, req.keys ?? false, this.timeoutMs);
+      const r = await forwardTimeToLive(this.leaderUrl(), req.id, req.keys ?? false, this.timeoutMs, token);
       return { header: this.currentHeader(), id: req.id, ...r };
     }
     const r = this.member.leases.timeToLive(req.id, req.keys ?? false);
@@ -139,7 +142,8 @@ export class MemberService implements api.KV {
     return { header: this.currentHeader(), leases: this.member.leases.list().map((id) => ({ id })) };
   }
 
-  watch(): api.WatchStream {
+  /** `refuse` answers a create the caller may not make (etcd: created, canceled, the reason). */
+  watch(): api.WatchStream & { refuse(reason: string): void } {
     const stream = this.member.newWatchStream();
     const header = (r: StoreWatchResponse): api.ResponseHeader => this.header(r.headerRevision);
     return {
@@ -158,6 +162,7 @@ export class MemberService implements api.KV {
             assertNever(request, 'watch request');
         }
       },
+      refuse: (reason) => stream.refuse(reason),
       close: () => stream.close(),
       [Symbol.asyncIterator]: async function* () {
         for await (const r of stream) {
@@ -188,19 +193,20 @@ export class MemberService implements api.KV {
   }
 
   /** Only the leader knows whether the learner has caught up: a follower forwards, as etcd does. */
-  async memberPromote(req: api.MemberPromoteRequest): Promise<api.MemberPromoteResponse> {
-    if (!this.member.isLeader) return this.forwardPromote(req);
+  async memberPromote(req: api.MemberPromoteRequest, token?: string): Promise<api.MemberPromoteResponse> {
+    if (!this.member.isLeader) return this.forwardPromote(req, token);
     const members = await promoteMember(this.member, req.id);
     return { header: this.currentHeader(), members: members.map(toApiMember) };
   }
 
-  private async forwardPromote(req: api.MemberPromoteRequest): Promise<api.MemberPromoteResponse> {
+  private async forwardPromote(req: api.MemberPromoteRequest, token: string | undefined): Promise<api.MemberPromoteResponse> {
     const rpc = UNARY.memberPromote;
     let res: Response;
     try {
       res = await fetch(new URL(rpc.path, this.leaderUrl()), {
         method: 'POST',
         body: encodeMessage(rpc.request, req),
+        ...(token === undefined ? {} : { headers: { authorization: token } }),
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (err) {

@@ -110,6 +110,12 @@ export class WatchStream implements WatcherSink, AsyncIterable<WatchResponse> {
     return id;
   }
 
+  /** Answers a create refused before it reached the stream (auth): created, canceled, `reason`. */
+  refuse(reason: string): void {
+    if (this.closed) return;
+    this.pushControlOrDie({ watchId: INVALID_WATCH_ID, headerRevision: this.hub.revision(), events: [], created: true, canceled: true, cancelReason: reason });
+  }
+
   /** Cancels a watcher: true and a `canceled` reply if it existed; unknown IDs get no reply. */
   cancel(id: number): boolean {
     if (this.closed) return false;

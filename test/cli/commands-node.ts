@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { startNode, type CairnNode } from '../../src/index.js';
 import { runCli, type RunCliOptions, type RunCliResult } from '../../src/cli/commands/run-cli.js';
 import { freePort } from '../e2e/processes.js';
+import type { MemberConfig } from '../../src/server/config.js';
 
 export interface CliNode {
   readonly node: CairnNode;
@@ -18,7 +19,8 @@ export interface CliNode {
   close(): Promise<void>;
 }
 
-export async function startCliNode(): Promise<CliNode> {
+/** `overrides`: extra member configuration (e.g. a low --bcrypt-cost for auth tests). */
+export async function startCliNode(overrides: Partial<MemberConfig> = {}): Promise<CliNode> {
   const dir = mkdtempSync(join(tmpdir(), 'cairn-cli-'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -35,6 +37,7 @@ export async function startCliNode(): Promise<CliNode> {
     electionTimeoutMs: 100,
     // Quiet tests: a member's log lines would land on vitest's stderr, attributed to no test.
     logger: false,
+    ...overrides,
   });
   const endpoint = `127.0.0.1:${port}`;
   return {

@@ -20,6 +20,8 @@ export const GLOBAL_FLAGS: readonly FlagSpec[] = [
   { name: 'hex', kind: 'bool', help: 'print byte strings as hex encoded strings' },
   { name: 'insecure-transport', kind: 'bool', help: 'disable transport security for client connections (accepted)' },
   { name: 'debug', kind: 'bool', help: 'enable client-side debug logging (accepted)' },
+  { name: 'user', kind: 'string', help: 'username[:password] for authentication (prompt if password is not supplied)' },
+  { name: 'password', kind: 'string', help: 'password for authentication (if this option is used, --user option shouldn\'t include password)' },
 ];
 
 /** Global flags whose value is the next argument when written without `=`. */
@@ -31,6 +33,8 @@ export interface Globals {
   readonly commandTimeoutMs: number;
   readonly writeOut: OutputFormat;
   readonly hex: boolean;
+  /** etcdctl's --user name[:password] / --password; the password may still be prompted for. */
+  readonly user?: { readonly name: string; readonly password?: string };
 }
 
 export interface CliIo {
@@ -83,7 +87,27 @@ export function resolveGlobals(values: Map<string, FlagValue>, env: Readonly<Rec
     commandTimeoutMs: parseGoDuration(String(values.get('command-timeout') ?? '5s'), 'command-timeout'),
     writeOut: writeOut as OutputFormat,
     hex: values.get('hex') === true,
+    ...userOf(values),
   };
+}
+
+/** etcdctl: `--password` takes the whole `--user` as the name; otherwise `name:password` splits at the first colon. */
+function userOf(values: Map<string, FlagValue>): Pick<Globals, 'user'> {
+  const user = values.get('user') as string | undefined;
+  const password = values.get('password') as string | undefined;
+  if (user === undefined || user === '') return {};
+  if (password !== undefined && password !== '') return { user: { name: user, password } };
+  const colon = user.indexOf(':');
+  return { user: colon === -1 ? { name: user } : { name: user.slice(0, colon), password: user.slice(colon + 1) } };
+}
+
+/** Asks for a password missing from --user (on stderr, read from standard input, as etcdctl prompts). */
+export async function promptPassword(globals: Globals, io: CliIo): Promise<Globals> {
+  if (globals.user === undefined || globals.user.password !== undefined) return globals;
+  io.sink.err('Password: ');
+  const line = await io.stdin.readLine();
+  if (line === undefined) throw new CliError('failed to read password: no input');
+  return { ...globals, user: { name: globals.user.name, password: line } };
 }
 
 export function makeContext(globals: Globals, io: CliIo, flags: Map<string, FlagValue>, args: string[], dashArgs: string[]): CommandContext {
@@ -95,7 +119,13 @@ export function makeContext(globals: Globals, io: CliIo, flags: Map<string, Flag
     dashArgs,
     printer: (o = {}) => newPrinter(globals.writeOut, io.sink, { hex: globals.hex, ...o }),
     // The HTTP client has no separate dial step: the dial timeout bounds each request too.
-    client: (endpoints = globals.endpoints) => new Client({ endpoints, timeoutMs: globals.commandTimeoutMs + globals.dialTimeoutMs, retryRounds: 2 }),
+    client: (endpoints = globals.endpoints) =>
+      new Client({
+        endpoints,
+        timeoutMs: globals.commandTimeoutMs + globals.dialTimeoutMs,
+        retryRounds: 2,
+        ...(globals.user === undefined ? {} : { username: globals.user.name, password: globals.user.password ?? '' }),
+      }),
   };
 }
 

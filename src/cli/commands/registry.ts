@@ -9,6 +9,11 @@ import { memberAddCommand, memberListCommand, memberPromoteCommand, memberRemove
 import { snapshotRestoreCommand, snapshotSaveCommand, snapshotStatusCommand } from './snapshot.js';
 import { txnCommand } from './txn.js';
 import { watchCommand } from './watch.js';
+import { authDisableCommand, authEnableCommand, authStatusCommand } from './auth.js';
+import { userAddCommand, userDeleteCommand, userGetCommand, userGrantRoleCommand, userListCommand, userPasswdCommand, userRevokeRoleCommand } from './user.js';
+import {
+  roleAddCommand, roleDeleteCommand, roleGetCommand, roleGrantPermissionCommand, roleListCommand, roleRevokePermissionCommand,
+} from './role.js';
 
 export const COMMANDS: ReadonlyMap<string, Command> = new Map(
   [
@@ -17,6 +22,9 @@ export const COMMANDS: ReadonlyMap<string, Command> = new Map(
     memberAddCommand, memberRemoveCommand, memberUpdateCommand, memberPromoteCommand, memberListCommand,
     endpointHealthCommand, endpointStatusCommand, endpointHashKVCommand,
     moveLeaderCommand, defragCommand, alarmListCommand, alarmDisarmCommand, checkPerfCommand, snapshotSaveCommand, snapshotStatusCommand, snapshotRestoreCommand,
+    authEnableCommand, authDisableCommand, authStatusCommand,
+    userAddCommand, userDeleteCommand, userGetCommand, userListCommand, userPasswdCommand, userGrantRoleCommand, userRevokeRoleCommand,
+    roleAddCommand, roleDeleteCommand, roleGetCommand, roleListCommand, roleGrantPermissionCommand, roleRevokePermissionCommand,
   ].map((c) => [c.name, c]),
 );
 

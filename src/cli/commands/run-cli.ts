@@ -8,10 +8,11 @@ export { clientUsage } from './help.js';
 import { FlagError, parseFlags } from '../flags.js';
 import type { Sink } from '../output/index.js';
 import { CliError, ExitCode, UsageError } from './cli-error.js';
-import { GLOBAL_FLAGS, GLOBAL_VALUE_FLAGS, makeContext, resolveGlobals } from './context.js';
+import { GLOBAL_FLAGS, GLOBAL_VALUE_FLAGS, makeContext, promptPassword, resolveGlobals } from './context.js';
 import { clientUsage, commandHelp, groupHelp } from './help.js';
 import { COMMANDS, GROUPS } from './registry.js';
 import { LineInput, type StdinSource } from './stdin.js';
+import { LoginError } from '../../client/auth-session.js';
 
 export interface RunCliOptions {
   readonly stdin?: StdinSource;
@@ -99,13 +100,18 @@ export async function runCli(argv: readonly string[], o: RunCliOptions = {}): Pr
     const parsed = parseFlags([...GLOBAL_FLAGS, ...command.flags], before, {}, 'CAIRN_UNUSED');
     const globals = resolveGlobals(parsed.values, o.env ?? {});
     const io = { sink, stdin: new LineInput(o.stdin ?? ''), env: o.env ?? {}, signal: o.signal ?? new AbortController().signal };
-    await command.run(makeContext(globals, io, parsed.values, parsed.positionals, dashArgs));
+    await command.run(makeContext(await promptPassword(globals, io), io, parsed.values, parsed.positionals, dashArgs));
     return result(0);
   } catch (err) {
     // etcdctl: an unknown or malformed flag exits 1 (cobra), wrong arguments 128 (ExitBadArgs).
     if (err instanceof FlagError || err instanceof UsageError) {
       sink.err(`Error: ${err.message}\n\nUsage: cairn ${command.usage}\nRun 'cairn ${command.name} --help' for its flags.\n`);
       return result(err instanceof UsageError ? ExitCode.BadArgs : ExitCode.Error);
+    }
+    // etcdctl builds its client (and logs in) before the command: a failed login exits 2.
+    if (err instanceof LoginError) {
+      sink.err(`Error: ${err.message}\n`);
+      return result(ExitCode.BadConnection);
     }
     if (err instanceof CliError) {
       if (err.message !== '') sink.err(`Error: ${err.message}\n`);

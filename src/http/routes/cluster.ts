@@ -5,10 +5,9 @@ import type { HttpContext } from '../context.js';
 import { unaryRoute } from '../unary.js';
 
 export function clusterRoutes(app: FastifyInstance, ctx: HttpContext): void {
-  const { service } = ctx;
-  unaryRoute(app, ctx, UNARY.memberList, (req) => service.memberList(req));
-  unaryRoute(app, ctx, UNARY.memberAdd, (req) => service.memberAdd(req));
-  unaryRoute(app, ctx, UNARY.memberRemove, (req) => service.memberRemove(req));
-  unaryRoute(app, ctx, UNARY.memberUpdate, (req) => service.memberUpdate(req));
-  unaryRoute(app, ctx, UNARY.memberPromote, (req) => service.memberPromote(req));
+  unaryRoute(app, ctx, UNARY.memberList, (req, service) => service.memberList(req));
+  unaryRoute(app, ctx, UNARY.memberAdd, (req, service) => service.memberAdd(req));
+  unaryRoute(app, ctx, UNARY.memberRemove, (req, service) => service.memberRemove(req));
+  unaryRoute(app, ctx, UNARY.memberUpdate, (req, service) => service.memberUpdate(req));
+  unaryRoute(app, ctx, UNARY.memberPromote, (req, service) => service.memberPromote(req));
 }

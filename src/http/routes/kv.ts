@@ -1,6 +1,6 @@
 /** `/v3/kv/*`: etcd's KV service over the gateway. */
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { RangeRequest, RangeResponse, RequestOp, TxnRequest } from '../../api/kv.js';
+import type { KV, RangeRequest, RangeResponse, RequestOp, TxnRequest } from '../../api/kv.js';
 import type { BudgetLease } from '../../util/byte-budget.js';
 import { sendRange } from '../stream-range.js';
 import { UNARY } from '../../api/rpcs.js';
@@ -22,15 +22,15 @@ const always = (): boolean => true;
  * byte is written: it is charged as values are read and waits while others hold the budget.
  */
 function budgetedRange(ctx: HttpContext): {
-  call: (req: RangeRequest) => Promise<RangeResponse>;
+  call: (req: RangeRequest, service: KV) => Promise<RangeResponse>;
   send: (reply: FastifyReply, res: RangeResponse) => Promise<unknown>;
 } {
   const leases = new WeakMap<RangeResponse, BudgetLease>();
   return {
-    call: async (req) => {
+    call: async (req, service) => {
       const lease = ctx.rangeBudget.lease();
       try {
-        const res = await ctx.service.range(req, { charge: (bytes) => lease.charge(bytes) });
+        const res = await service.range(req, { charge: (bytes) => lease.charge(bytes) });
         leases.set(res, lease);
         return res;
       } catch (err) {
@@ -49,11 +49,10 @@ function budgetedRange(ctx: HttpContext): {
 }
 
 export function kvRoutes(app: FastifyInstance, ctx: HttpContext): void {
-  const { service } = ctx;
   const range = budgetedRange(ctx);
   unaryRoute(app, ctx, UNARY.range, range.call, undefined, range.send);
-  unaryRoute(app, ctx, UNARY.put, (req) => service.put(req), always);
-  unaryRoute(app, ctx, UNARY.deleteRange, (req) => service.deleteRange(req), always);
-  unaryRoute(app, ctx, UNARY.txn, (req) => service.txn(req), (req) => !isReadOnlyTxn(req));
-  unaryRoute(app, ctx, UNARY.compact, (req) => service.compact(req));
+  unaryRoute(app, ctx, UNARY.put, (req, service) => service.put(req), always);
+  unaryRoute(app, ctx, UNARY.deleteRange, (req, service) => service.deleteRange(req), always);
+  unaryRoute(app, ctx, UNARY.txn, (req, service) => service.txn(req), (req) => !isReadOnlyTxn(req));
+  unaryRoute(app, ctx, UNARY.compact, (req, service) => service.compact(req));
 }

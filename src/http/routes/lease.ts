@@ -12,11 +12,11 @@ import { bidiRoute } from '../stream-body.js';
 import { unaryRoute } from '../unary.js';
 
 function keepAliveRoute(app: FastifyInstance, ctx: HttpContext): void {
-  bidiRoute<LeaseKeepAliveRequest>(app, ctx, STREAMING.leaseKeepAlive.path, STREAMING.leaseKeepAlive.request, async (messages, out) => {
+  bidiRoute<LeaseKeepAliveRequest>(app, ctx, STREAMING.leaseKeepAlive.path, STREAMING.leaseKeepAlive.request, async (messages, out, _res, service) => {
     try {
       for await (const req of messages) {
         if (out.closed) break;
-        const res = await ctx.service.leaseKeepAlive(req);
+        const res = await service.leaseKeepAlive(req);
         await out.write(encodeMessage(STREAMING.leaseKeepAlive.response, res));
       }
       out.end();
@@ -27,10 +27,9 @@ function keepAliveRoute(app: FastifyInstance, ctx: HttpContext): void {
 }
 
 export function leaseRoutes(app: FastifyInstance, ctx: HttpContext): void {
-  const { service } = ctx;
-  unaryRoute(app, ctx, UNARY.leaseGrant, (req) => service.leaseGrant(req));
-  unaryRoute(app, ctx, UNARY.leaseRevoke, (req) => service.leaseRevoke(req));
-  unaryRoute(app, ctx, UNARY.leaseTimeToLive, (req) => service.leaseTimeToLive(req));
-  unaryRoute(app, ctx, UNARY.leaseLeases, () => service.leaseLeases());
+  unaryRoute(app, ctx, UNARY.leaseGrant, (req, service) => service.leaseGrant(req));
+  unaryRoute(app, ctx, UNARY.leaseRevoke, (req, service) => service.leaseRevoke(req));
+  unaryRoute(app, ctx, UNARY.leaseTimeToLive, (req, service) => service.leaseTimeToLive(req));
+  unaryRoute(app, ctx, UNARY.leaseLeases, (_req, service) => service.leaseLeases());
   keepAliveRoute(app, ctx);
 }

@@ -57,7 +57,7 @@ function snapshotRoute(app: FastifyInstance, ctx: HttpContext): void {
     reply.hijack();
     const out = new ResultStream(reply.raw);
     try {
-      for await (const chunk of snapshotChunks(await ctx.service.snapshot())) {
+      for await (const chunk of snapshotChunks(await ctx.serviceFor(request).snapshot())) {
         if (out.closed) return;
         await out.write(encodeMessage(response, chunk));
       }
@@ -69,12 +69,11 @@ function snapshotRoute(app: FastifyInstance, ctx: HttpContext): void {
 }
 
 export function maintenanceRoutes(app: FastifyInstance, ctx: HttpContext): void {
-  const { service } = ctx;
-  unaryRoute(app, ctx, UNARY.status, () => service.status());
-  unaryRoute(app, ctx, UNARY.hash, () => service.hash());
-  unaryRoute(app, ctx, UNARY.hashKV, (req) => service.hashKV(req));
-  unaryRoute(app, ctx, UNARY.alarm, (req) => service.alarm(req));
-  unaryRoute(app, ctx, UNARY.defragment, () => service.defragment());
-  unaryRoute(app, ctx, UNARY.moveLeader, (req) => service.moveLeader(req));
+  unaryRoute(app, ctx, UNARY.status, (_req, service) => service.status());
+  unaryRoute(app, ctx, UNARY.hash, (_req, service) => service.hash());
+  unaryRoute(app, ctx, UNARY.hashKV, (req, service) => service.hashKV(req));
+  unaryRoute(app, ctx, UNARY.alarm, (req, service) => service.alarm(req));
+  unaryRoute(app, ctx, UNARY.defragment, (_req, service) => service.defragment());
+  unaryRoute(app, ctx, UNARY.moveLeader, (req, service) => service.moveLeader(req));
   snapshotRoute(app, ctx);
 }

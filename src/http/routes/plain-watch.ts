@@ -63,6 +63,9 @@ export async function watchAsEventStream(
 ): Promise<FastifyReply> {
   const range = rangeOf(req);
   const startRevision = startRevisionOf(raw, req);
+  // Auth (and a bad range) must answer before the 200 goes out, as a status rather than an
+  // event: a one-key serializable read of the watched range needs the same READ permission.
+  await ctx.service.range({ ...range, limit: 1, keysOnly: true, serializable: true });
   const stream = ctx.service.watch();
   reply.hijack();
   longLived(raw);

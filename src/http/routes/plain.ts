@@ -4,7 +4,7 @@
  * listings as gateway JSON, `?lease=<id>` on PUT and `?watch` as Server-Sent Events.
  */
 import type { IncomingMessage } from 'node:http';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Compare, KeyValue, PutRequest, RequestOp, ResponseHeader, ResponseOp } from '../../api/kv.js';
 import { assert } from '../../util/assert.js';
 import { encodeMessage, errorBodyJson, protoSize } from '../../api/json.js';
@@ -12,7 +12,8 @@ import { DeleteRangeResponseDesc, PutRequestDesc, RangeResponseDesc } from '../.
 import { GrpcCode, KvError } from '../../util/errors.js';
 import { readBody } from '../body.js';
 import type { HttpContext } from '../context.js';
-import { sendError } from '../errors.js';
+import { challenge } from '../credentials.js';
+import { sendError, sendPlainError } from '../errors.js';
 import { raftRequestSize } from '../limits.js';
 import { sendJson } from '../reply.js';
 import { conditionOf, etagOf, intParam, parsePlainRequest, PLAIN_ROUTE, rangeOf } from './plain-request.js';
@@ -132,11 +133,13 @@ type PlainHandler = (ctx: HttpContext, reply: FastifyReply, raw: IncomingMessage
 export function plainRoutes(app: FastifyInstance, ctx: HttpContext, sseHeartbeatMs: number): void {
   const handle =
     (fn: PlainHandler) =>
-    async (request: { raw: IncomingMessage; originalUrl: string }, reply: FastifyReply): Promise<FastifyReply> => {
+    async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
       try {
-        return await fn(ctx, reply, request.raw, parsePlainRequest(request.originalUrl));
+        // The handlers call `ctx.service`: here, the member as this request's caller sees it.
+        return await fn({ ...ctx, service: ctx.serviceFor(request) }, reply, request.raw, parsePlainRequest(request.originalUrl));
       } catch (err) {
-        return sendError(reply, err);
+        const status = challenge(reply, err);
+        return status === undefined ? sendError(reply, err) : sendPlainError(reply, status, (err as Error).message);
       }
     };
   app.get(

@@ -1,6 +1,6 @@
 /**
- * Gateway paths of etcd services cairn does not implement yet (auth, lock, election, 3.5's
- * downgrade). They answer as a gRPC server without that service would: code 12, HTTP 501, so
+ * Gateway paths of etcd services cairn does not implement yet (lock, election, 3.5's
+ * downgrade; auth when the app is built without a caller service). They answer as a gRPC server without that service would: code 12, HTTP 501, so
  * clients learn "not supported" rather than "no such path".
  */
 import type { FastifyInstance } from 'fastify';
@@ -22,8 +22,10 @@ const UNIMPLEMENTED: ReadonlyArray<readonly [string, readonly string[]]> = [
   ['unknown method Downgrade for service etcdserverpb.Maintenance', ['maintenance/downgrade']],
 ];
 
-export function unimplementedRoutes(app: FastifyInstance, ctx: HttpContext): void {
+/** `authServed`: the app serves the Auth service (routes/auth.ts), so only the others are listed. */
+export function unimplementedRoutes(app: FastifyInstance, ctx: HttpContext, authServed = false): void {
   for (const [message, paths] of UNIMPLEMENTED) {
+    if (authServed && message.endsWith('.Auth')) continue;
     for (const suffix of paths) {
       const path = `/v3/${suffix}`;
       ctx.gatewayPaths.add(path);

@@ -11,10 +11,10 @@ import { bidiRoute } from '../stream-body.js';
 import { watchResponseJson } from '../watch-encode.js';
 
 export function watchRoutes(app: FastifyInstance, ctx: HttpContext): void {
-  bidiRoute<WatchRequest | undefined>(app, ctx, STREAMING.watch.path, STREAMING.watch.request, async (messages, out, res) => {
+  bidiRoute<WatchRequest | undefined>(app, ctx, STREAMING.watch.path, STREAMING.watch.request, async (messages, out, res, service) => {
     let stream: WatchStream;
     try {
-      stream = ctx.service.watch();
+      stream = service.watch();
     } catch (err) {
       out.fail(err);
       return;
