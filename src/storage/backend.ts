@@ -39,6 +39,8 @@ export interface BackendSnapshot {
 
 export interface Backend {
   get(bucket: BucketName, key: Uint8Array): Promise<Uint8Array | undefined>;
+  /** `get` for several keys of one bucket, answered in order (a range's values in one read). */
+  getMany(bucket: BucketName, keys: readonly Uint8Array[]): Promise<Array<Uint8Array | undefined>>;
   iterate(bucket: BucketName, options?: IterateOptions): AsyncIterable<[Uint8Array, Uint8Array]>;
   write(ops: readonly BackendOp[], options?: WriteOptions): Promise<void>;
   /** Resolves once every earlier write has reached the store durably (no-op unless buffered). */

@@ -112,6 +112,25 @@ export class BufferedBackend implements Backend {
     return this.inner.get(bucket, key);
   }
 
+  /** Pending values answer from the overlay; the rest in one read of the store. */
+  async getMany(bucket: BucketName, keys: readonly Uint8Array[]): Promise<Array<Uint8Array | undefined>> {
+    this.check();
+    const out = new Array<Uint8Array | undefined>(keys.length);
+    const missing: number[] = [];
+    keys.forEach((key, i) => {
+      const hit = this.overlay.get(slotOf(bucket, key));
+      if (hit !== undefined) out[i] = hit.value;
+      else missing.push(i);
+    });
+    if (missing.length > 0) {
+      const read = await this.inner.getMany(bucket, missing.map((i) => keys[i] as Uint8Array));
+      missing.forEach((i, j) => {
+        out[i] = read[j];
+      });
+    }
+    return out;
+  }
+
   iterate(bucket: BucketName, options?: IterateOptions): AsyncIterable<[Uint8Array, Uint8Array]> {
     this.check();
     const flushed = this.flush();

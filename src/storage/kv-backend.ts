@@ -13,7 +13,7 @@
 import { type Backend, type BackendOp, type BackendSnapshot, type BucketName, type IterateOptions, type WriteOptions } from './backend.js';
 import { decodeChunks, recordsToChunks, type BackendRecord } from './backend-chunks.js';
 import { BACKEND_RANGE, RESTORING_KEY, bucketKey, bucketOfPrefix, bucketPrefix, isLocalRecord } from './keys.js';
-import type { KvOp, KvReader, OrderedKv } from './kv.js';
+import { getMany, type KvOp, type KvReader, type OrderedKv } from './kv.js';
 import { assert } from '../util/assert.js';
 import { toHex } from '../util/bytes.js';
 import { openValue, sealValue } from './codec.js';
@@ -88,6 +88,13 @@ export class KvBackend implements Backend {
   async get(bucket: BucketName, key: Uint8Array): Promise<Uint8Array | undefined> {
     this.checkOpen();
     return getOpened(this.kv, this.kv.label, bucket, key);
+  }
+
+  async getMany(bucket: BucketName, keys: readonly Uint8Array[]): Promise<Array<Uint8Array | undefined>> {
+    this.checkOpen();
+    const storedKeys = keys.map((key) => bucketKey(bucket, key));
+    const stored = await getMany(this.kv, storedKeys);
+    return stored.map((v, i) => (v === undefined ? undefined : opened(this.kv.label, storedKeys[i] as Uint8Array, v)));
   }
 
   iterate(bucket: BucketName, options?: IterateOptions): AsyncIterable<[Uint8Array, Uint8Array]> {

@@ -19,10 +19,17 @@ export type KvOp =
 /** Reads from a point in time (an explicit snapshot) or from the live map. */
 export interface KvReader {
   get(key: Uint8Array): Promise<Uint8Array | undefined>;
+  /** Several keys in one call (LevelDB: one thread-pool job instead of one per key); optional. */
+  getMany?(keys: readonly Uint8Array[]): Promise<Array<Uint8Array | undefined>>;
   /** Keys in byte order (or reversed), within the bounds; stops after `limit`. */
   iterate(options: IterateOptions): AsyncIterable<[Uint8Array, Uint8Array]>;
   /** Like `iterate`, without reading values. */
   keys(options: IterateOptions): AsyncIterable<Uint8Array>;
+}
+
+/** `kv.getMany` where the store has it, else one `get` per key. */
+export function getMany(kv: KvReader, keys: readonly Uint8Array[]): Promise<Array<Uint8Array | undefined>> {
+  return kv.getMany !== undefined ? kv.getMany(keys) : Promise.all(keys.map((k) => kv.get(k)));
 }
 
 export interface KvSnapshot extends KvReader {

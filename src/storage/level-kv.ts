@@ -87,6 +87,10 @@ export class LevelKv implements OrderedKv {
     return this.db.get(key);
   }
 
+  async getMany(keys: readonly Uint8Array[]): Promise<Array<Uint8Array | undefined>> {
+    return this.db.getMany(keys as Uint8Array[]);
+  }
+
   iterate(options: IterateOptions): AsyncIterable<[Uint8Array, Uint8Array]> {
     return iterateDb(this.db, options);
   }

@@ -78,6 +78,12 @@ export class MemoryBackend implements Backend {
     return tree(this.trees, bucket).get(key);
   }
 
+  async getMany(bucket: BucketName, keys: readonly Uint8Array[]): Promise<Array<Uint8Array | undefined>> {
+    this.checkOpen();
+    const t = tree(this.trees, bucket);
+    return keys.map((key) => t.get(key));
+  }
+
   iterate(bucket: BucketName, options?: IterateOptions): AsyncIterable<[Uint8Array, Uint8Array]> {
     this.checkOpen();
     return iterateTree(tree(this.trees, bucket), options);

@@ -4,7 +4,7 @@
  * the WAL's queue, with the backend's buffer flushed, so no write straddles the switch.
  */
 import type { IterateOptions } from './backend.js';
-import type { KvOp, KvSnapshot, OrderedKv } from './kv.js';
+import { getMany, type KvOp, type KvSnapshot, type OrderedKv } from './kv.js';
 
 export class SwitchableKv implements OrderedKv {
   constructor(private current: OrderedKv) {}
@@ -22,6 +22,10 @@ export class SwitchableKv implements OrderedKv {
 
   get(key: Uint8Array): Promise<Uint8Array | undefined> {
     return this.current.get(key);
+  }
+
+  getMany(keys: readonly Uint8Array[]): Promise<Array<Uint8Array | undefined>> {
+    return getMany(this.current, keys);
   }
 
   iterate(options: IterateOptions): AsyncIterable<[Uint8Array, Uint8Array]> {

@@ -10,8 +10,8 @@ import { indexKey, type RangeEntry, type TreeIndex } from './tree-index.js';
 import type { ReadView } from './range.js';
 import type { KeyValue } from './types.js';
 
-/** Concurrent backend gets per step: enough to overlap LevelDB reads, bounded for memory. */
-const FETCH_PARALLEL = 64;
+/** Values read per backend call: one LevelDB job for many keys, bounded for memory. */
+const FETCH_BATCH = 256;
 
 /** A change not yet written: the txn's records by `sub`, all at main revision `main`. */
 export interface Pending {
@@ -26,15 +26,19 @@ export async function fetchValues(
   pending?: Pending,
 ): Promise<KeyValue[]> {
   const out: KeyValue[] = new Array<KeyValue>(entries.length);
-  for (let i = 0; i < entries.length; i += FETCH_PARALLEL) {
-    const step = entries.slice(i, i + FETCH_PARALLEL);
-    const values = await Promise.all(
-      step.map((e) => {
-        const p = pending !== undefined && e.modified.main === pending.main ? pending.bySub.get(e.modified.sub) : undefined;
-        return p ?? backend.get('key', encodeRevKey(e.modified)).then((v) => checked(e, v, compactedRevision));
-      }),
-    );
-    for (let j = 0; j < values.length; j++) out[i + j] = values[j] as KeyValue;
+  for (let i = 0; i < entries.length; i += FETCH_BATCH) {
+    const step = entries.slice(i, i + FETCH_BATCH);
+    const toRead: number[] = [];
+    step.forEach((e, j) => {
+      const p = pending !== undefined && e.modified.main === pending.main ? pending.bySub.get(e.modified.sub) : undefined;
+      if (p !== undefined) out[i + j] = p;
+      else toRead.push(j);
+    });
+    if (toRead.length === 0) continue;
+    const values = await backend.getMany('key', toRead.map((j) => encodeRevKey((step[j] as RangeEntry).modified)));
+    toRead.forEach((j, n) => {
+      out[i + j] = checked(step[j] as RangeEntry, values[n], compactedRevision);
+    });
   }
   return out;
 }

@@ -48,6 +48,16 @@ describe('BufferedBackend', () => {
     expect(b.pendingOps).toBe(0);
   });
 
+  it('reads many keys at once: pending values and deletions from the overlay, the rest from the store, in order', async () => {
+    const inner = new CountingBackend();
+    const b = new BufferedBackend(inner);
+    await b.write([put('a', '1'), put('b', '2'), put('c', '3')]);
+    await b.flush();
+    await b.write([put('b', '20'), del('c'), put('d', '4')]);
+    const got = await b.getMany('key', ['a', 'b', 'c', 'd', 'e'].map(utf8));
+    expect(got.map((v) => (v === undefined ? undefined : fromUtf8(v)))).toEqual(['1', '20', undefined, '4', undefined]);
+  });
+
   it('lands batches one at a time in write order, and a newer pending value wins over an in-flight one', async () => {
     const inner = new CountingBackend();
     const b = new BufferedBackend(inner);
