@@ -35,7 +35,12 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
   { name: 'peer-key-file', kind: 'string', help: 'path to the peer server TLS key file' },
   { name: 'peer-trusted-ca-file', kind: 'string', help: 'path to the peer server TLS trusted CA file' },
   { name: 'peer-client-cert-auth', kind: 'bool', help: 'enable peer client cert authentication' },
-  { name: 'cors', kind: 'list', help: 'comma-separated whitelist of origins for CORS' },
+  { name: 'cors', kind: 'list', help: 'comma-separated whitelist of origins for CORS (none by default; * allows any)' },
+  {
+    name: 'host-whitelist',
+    kind: 'list',
+    help: 'acceptable hostnames from HTTP client requests (default: loopback names when listening on loopback only, else *)',
+  },
   { name: 'force-new-cluster', kind: 'bool', help: "force to create a new one member cluster from this member's data (quorum loss recovery)" },
   {
     name: 'max-connections',
@@ -120,6 +125,7 @@ export function parseServeFlags(argv: readonly string[], env: Readonly<Record<st
     clientTls: tls(values, '', d.clientTls),
     peerTls: tls(values, 'peer-', d.peerTls),
     cors: pick<string[]>(values, 'cors') ?? d.cors,
+    hostWhitelist: pick<string[]>(values, 'host-whitelist') ?? d.hostWhitelist,
     forceNewCluster: pick<boolean>(values, 'force-new-cluster') ?? d.forceNewCluster,
     maxConnections: pick<number>(values, 'max-connections') ?? d.maxConnections,
   });

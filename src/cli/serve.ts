@@ -10,6 +10,7 @@ import { collectDefaultMetrics } from 'prom-client';
 import { createGrpcServer, type GrpcServer } from '../grpc/server.js';
 import { shareWithGrpc } from '../grpc/port-sharing.js';
 import { buildApp } from '../http/app.js';
+import { effectiveHostWhitelist } from '../http/host-check.js';
 import { autoMaxConnections } from '../http/connection-limits.js';
 import { limitsFor } from '../http/limits.js';
 import type { MemberConfig, TlsFiles } from '../server/config.js';
@@ -135,6 +136,7 @@ export async function startServer(config: MemberConfig, o: StartServerOptions = 
         rangeBudget,
         registry: member.metrics.registry,
         cors: config.cors,
+        hostWhitelist: effectiveHostWhitelist(config.hostWhitelist, config.listenClientUrls),
         version,
         healthTimeoutMs: requestTimeoutMs(config),
         connectionLimits: { maxConnections },

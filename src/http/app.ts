@@ -10,6 +10,7 @@ import type { KV } from '../api/kv.js';
 import type { HttpContext } from './context.js';
 import { DEFAULT_CONNECTION_LIMITS, enforceConnectionLimits, serverOptions, type ConnectionLimits, type LimitLog } from './connection-limits.js';
 import { corsHook } from './cors.js';
+import { hostCheckHook } from './host-check.js';
 import { requireLeaderHook } from './require-leader.js';
 import { sendError, sendPlainError } from './errors.js';
 import { DEFAULT_MAX_REQUEST_BYTES, limitsFor } from './limits.js';
@@ -35,8 +36,10 @@ export interface AppOptions {
   readonly maxRequestBytes?: number;
   /** Served at /metrics when given. */
   readonly registry?: Registry;
-  /** etcd's --cors: allowed origins, `*` for any (the default). */
+  /** etcd's --cors: allowed origins, `*` for any; none by default (cors.ts). */
   readonly cors?: readonly string[];
+  /** Host names plain-HTTP requests may carry (host-check.ts); default any (`*`). */
+  readonly hostWhitelist?: readonly string[];
   /** What /version reports. */
   readonly version?: VersionInfo;
   /** How long /health waits for each check (etcd uses its request timeout). */
@@ -91,7 +94,9 @@ export function buildApp(opts: AppOptions): FastifyInstance {
 
   enforceConnectionLimits(app, connectionLimits, opts.warn ?? (() => {}));
   if (opts.registry !== undefined) addRpcMetrics(app, opts.registry);
-  app.addHook('onRequest', corsHook(opts.cors ?? ['*']));
+  // Browser guards first: a refused request never reaches a route or the store.
+  app.addHook('onRequest', hostCheckHook(opts.hostWhitelist ?? ['*'], opts.warn ?? (() => {})));
+  app.addHook('onRequest', corsHook(opts.cors ?? []));
   app.addHook('onRequest', requireLeaderHook(opts.service));
   app.options('*', async (_request, reply) => reply.code(200).send());
 

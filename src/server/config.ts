@@ -48,7 +48,10 @@ export interface MemberConfig {
   readonly logLevel: LogLevel;
   readonly clientTls: TlsFiles;
   readonly peerTls: TlsFiles;
+  /** Origins browsers may call from (etcd's --cors); none by default, `*` only when given. */
   readonly cors: readonly string[];
+  /** Host names a plain-HTTP request may carry (etcd's --host-whitelist); empty = loopback names for an all-loopback member, else any. */
+  readonly hostWhitelist: readonly string[];
   /**
    * Restart this member's data as a one-member cluster (etcd's --force-new-cluster): the way
    * back from a lost quorum. Ignored for a data dir that has no data yet.
@@ -96,7 +99,8 @@ export function defaultConfig(name = 'default'): MemberConfig {
     logLevel: 'info',
     clientTls: noTls,
     peerTls: noTls,
-    cors: ['*'],
+    cors: [],
+    hostWhitelist: [],
     forceNewCluster: false,
     maxConnections: 0,
   };
@@ -161,6 +165,9 @@ export function validateConfig(c: MemberConfig): MemberConfig {
         `--initial-cluster has ${c.name}=${u} but missing from --initial-advertise-peer-urls=${c.initialAdvertisePeerUrls.join(',')}`,
       );
     }
+  }
+  for (const origin of c.cors) {
+    if (origin !== '*' && !/^https?:\/\/[^/]+$/.test(origin)) throw invalid(`--cors: "${origin}" is not an origin like http://host:port, or *`);
   }
   for (const [member, urls] of c.initialCluster) checkUrls(`initial-cluster (${member})`, urls, c.peerTls);
   if (c.autoCompactionMode === 'revision' && !/^\d+$/.test(c.autoCompactionRetention)) {
