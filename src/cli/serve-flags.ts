@@ -31,10 +31,15 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
   { name: 'key-file', kind: 'string', help: 'path to the client server TLS key file' },
   { name: 'trusted-ca-file', kind: 'string', help: 'path to the client server TLS trusted CA cert file' },
   { name: 'client-cert-auth', kind: 'bool', help: 'enable client cert authentication' },
+  { name: 'auto-tls', kind: 'bool', help: 'client TLS using generated certificates' },
+  { name: 'cipher-suites', kind: 'list', help: 'comma-separated list of supported TLS cipher suites between client/server and peers (empty will be auto-populated by Node)' },
+  { name: 'tls-min-version', kind: 'string', help: "minimum TLS version supported by etcd ('TLS1.2' or 'TLS1.3')" },
   { name: 'peer-cert-file', kind: 'string', help: 'path to the peer server TLS cert file' },
   { name: 'peer-key-file', kind: 'string', help: 'path to the peer server TLS key file' },
   { name: 'peer-trusted-ca-file', kind: 'string', help: 'path to the peer server TLS trusted CA file' },
   { name: 'peer-client-cert-auth', kind: 'bool', help: 'enable peer client cert authentication' },
+  { name: 'peer-auto-tls', kind: 'bool', help: 'peer TLS using generated certificates' },
+  { name: 'peer-cert-allowed-cn', kind: 'string', help: 'allowed CN for inter peer authentication' },
   { name: 'cors', kind: 'list', help: 'comma-separated whitelist of origins for CORS (none by default; * allows any)' },
   {
     name: 'host-whitelist',
@@ -85,6 +90,8 @@ function tls(values: Map<string, FlagValue>, prefix: '' | 'peer-', fallback: Tls
     keyFile: pick<string>(values, `${prefix}key-file`) ?? fallback.keyFile,
     trustedCaFile: pick<string>(values, `${prefix}trusted-ca-file`) ?? fallback.trustedCaFile,
     clientCertAuth: pick<boolean>(values, `${prefix}client-cert-auth`) ?? fallback.clientCertAuth,
+    autoTls: pick<boolean>(values, `${prefix}auto-tls`) ?? fallback.autoTls ?? false,
+    ...(prefix === 'peer-' ? { allowedCn: pick<string>(values, 'peer-cert-allowed-cn') ?? fallback.allowedCn ?? '' } : {}),
   };
 }
 
@@ -126,6 +133,8 @@ export function parseServeFlags(argv: readonly string[], env: Readonly<Record<st
     peerTls: tls(values, 'peer-', d.peerTls),
     cors: pick<string[]>(values, 'cors') ?? d.cors,
     hostWhitelist: pick<string[]>(values, 'host-whitelist') ?? d.hostWhitelist,
+    cipherSuites: pick<string[]>(values, 'cipher-suites') ?? d.cipherSuites,
+    tlsMinVersion: oneOf('tls-min-version', pick(values, 'tls-min-version'), ['TLS1.2', 'TLS1.3'], d.tlsMinVersion),
     forceNewCluster: pick<boolean>(values, 'force-new-cluster') ?? d.forceNewCluster,
     maxConnections: pick<number>(values, 'max-connections') ?? d.maxConnections,
   });

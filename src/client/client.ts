@@ -15,6 +15,7 @@ import { resumableWatch, type ResumableWatchOptions, type WatchBatch } from './r
 import { TxnBuilder } from './txn.js';
 import { callUnary, RoundRobinEndpoints, type EndpointPool } from './unary.js';
 import { HttpWatchStream } from './watch-stream.js';
+import { tlsFetch, type FetchFn, type TlsClientOptions } from '../util/tls-fetch.js';
 
 export interface ClientOptions {
   /** Client URLs, e.g. `http://127.0.0.1:2379`; bare `host:port` gets `http://`. */
@@ -23,6 +24,8 @@ export interface ClientOptions {
   readonly timeoutMs?: number;
   /** Rounds over all endpoints for requests refused as "not applied" (e.g. during an election). */
   readonly retryRounds?: number;
+  /** For https endpoints: CA, client certificate, or skipping verification (etcdctl's --cacert --cert --key --insecure-skip-tls-verify). */
+  readonly tls?: TlsClientOptions;
 }
 
 export type Bytes = Uint8Array | string;
@@ -43,15 +46,19 @@ export class Client implements api.KV {
   readonly pool: EndpointPool;
   private readonly timeoutMs: number;
   private readonly rounds: number;
+  private readonly tls: TlsClientOptions | undefined;
+  private readonly fetch: FetchFn;
 
   constructor(options: ClientOptions) {
     this.pool = new RoundRobinEndpoints(options.endpoints.map(normalizeEndpoint));
     this.timeoutMs = options.timeoutMs ?? 5000;
     this.rounds = options.retryRounds ?? 5;
+    this.tls = options.tls;
+    this.fetch = tlsFetch(options.tls);
   }
 
   private call<Req, Res>(path: string, reqDesc: MessageDesc<Req>, resDesc: MessageDesc<Res>, req: Req, idempotent: boolean): Promise<Res> {
-    return callUnary(this.pool, path, reqDesc, resDesc, req, { idempotent, timeoutMs: this.timeoutMs, rounds: this.rounds });
+    return callUnary(this.pool, path, reqDesc, resDesc, req, { idempotent, timeoutMs: this.timeoutMs, rounds: this.rounds, fetch: this.fetch });
   }
 
   // ---- KV --------------------------------------------------------------------------------
@@ -124,13 +131,13 @@ export class Client implements api.KV {
   // ---- Watch -----------------------------------------------------------------------------
   /** A raw watch stream to the preferred endpoint (many watches, no resumption). */
   watch(): api.WatchStream {
-    return new HttpWatchStream(this.pool.order()[0] as string);
+    return new HttpWatchStream(this.pool.order()[0] as string, {}, this.tls);
   }
   /** A watch that reconnects and resumes from the last revision seen: no gaps, no duplicates. */
   watchKey(key: Bytes, options: Omit<api.WatchCreateRequest, 'key'> & { prefix?: boolean } = {}, resume: ResumableWatchOptions = {}): AsyncGenerator<WatchBatch> {
     const k = toBytes(key);
     const { prefix, ...rest } = options;
-    return resumableWatch(this.pool, { ...rest, ...(prefix ? prefixRange(k) : { key: k }) }, resume);
+    return resumableWatch(this.pool, { ...rest, ...(prefix ? prefixRange(k) : { key: k }) }, { tls: this.tls, ...resume });
   }
 
   // ---- Cluster ---------------------------------------------------------------------------

@@ -5,10 +5,12 @@
  */
 import Fastify from 'fastify';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import type { ServerOptions as HttpsServerOptions } from 'node:https';
 import type { Registry } from 'prom-client';
 import type { KV } from '../api/kv.js';
 import type { HttpContext } from './context.js';
 import { DEFAULT_CONNECTION_LIMITS, enforceConnectionLimits, serverOptions, type ConnectionLimits, type LimitLog } from './connection-limits.js';
+import { enableClientCertIdentity } from './client-cert.js';
 import { corsHook } from './cors.js';
 import { hostCheckHook } from './host-check.js';
 import { requireLeaderHook } from './require-leader.js';
@@ -38,6 +40,10 @@ export interface AppOptions {
   readonly registry?: Registry;
   /** etcd's --cors: allowed origins, `*` for any; none by default (cors.ts). */
   readonly cors?: readonly string[];
+  /** Serve HTTPS with these options (certificates, client verification, ALPN; see cli/client-tls.ts). */
+  readonly https?: HttpsServerOptions;
+  /** With --client-cert-auth: a verified client certificate's CN names the user (client-cert.ts). */
+  readonly clientCertIdentity?: boolean;
   /** Host names plain-HTTP requests may carry (host-check.ts); default any (`*`). */
   readonly hostWhitelist?: readonly string[];
   /** What /version reports. */
@@ -73,6 +79,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   const app = Fastify({
     ...serverOptions(connectionLimits),
     logger: opts.logger ?? false,
+    ...(opts.https !== undefined ? { https: opts.https } : {}),
     rewriteUrl,
     // Open watch streams would otherwise keep close() waiting forever.
     forceCloseConnections: true,
@@ -80,7 +87,8 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     frameworkErrors: (_err, _request, reply) => {
       void sendPlainError(reply, 400, 'Bad Request');
     },
-  });
+  }) as unknown as FastifyInstance;
+  if (opts.clientCertIdentity === true) enableClientCertIdentity(app);
   const ctx: HttpContext = {
     service: opts.service,
     limits: limitsFor(opts.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES),

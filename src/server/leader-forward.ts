@@ -4,11 +4,12 @@
  * LeaseTimeToLive to the leader over its peer HTTP handler.
  */
 import { KvError } from '../util/errors.js';
+import type { FetchFn } from '../util/tls-fetch.js';
 
-async function post(url: string, path: string, body: unknown, timeoutMs: number): Promise<string> {
+async function post(url: string, path: string, body: unknown, timeoutMs: number, fetchFn: FetchFn): Promise<string> {
   let res: Response;
   try {
-    res = await fetch(new URL(path, url), { method: 'POST', body: JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs) });
+    res = await fetchFn(new URL(path, url), { method: 'POST', body: JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs) });
   } catch (err) {
     throw new KvError('LeaderChanged', `etcdserver: leader changed (forwarding to ${url} failed: ${(err as Error).message})`);
   }
@@ -18,8 +19,8 @@ async function post(url: string, path: string, body: unknown, timeoutMs: number)
 }
 
 /** Returns the renewed TTL in seconds; 0 for an unknown lease (etcd's answer). */
-export async function forwardKeepAlive(leaderUrl: string, id: number, timeoutMs: number): Promise<number> {
-  const text = await post(leaderUrl, '/v3/lease/keepalive', { ID: String(id) }, timeoutMs);
+export async function forwardKeepAlive(leaderUrl: string, id: number, timeoutMs: number, fetchFn: FetchFn = fetch): Promise<number> {
+  const text = await post(leaderUrl, '/v3/lease/keepalive', { ID: String(id) }, timeoutMs, fetchFn);
   const line = text.split('\n').find((l) => l.trim() !== '');
   const msg = line === undefined ? undefined : (JSON.parse(line) as { result?: { TTL?: string }; error?: { message?: string } });
   if (msg?.result === undefined) throw new KvError('LeaderChanged', `etcdserver: leader changed (${msg?.error?.message ?? 'no answer'})`);
@@ -32,8 +33,8 @@ export interface ForwardedTimeToLive {
   readonly keys?: Uint8Array[];
 }
 
-export async function forwardTimeToLive(leaderUrl: string, id: number, keys: boolean, timeoutMs: number): Promise<ForwardedTimeToLive> {
-  const text = await post(leaderUrl, '/v3/lease/timetolive', { ID: String(id), keys }, timeoutMs);
+export async function forwardTimeToLive(leaderUrl: string, id: number, keys: boolean, timeoutMs: number, fetchFn: FetchFn = fetch): Promise<ForwardedTimeToLive> {
+  const text = await post(leaderUrl, '/v3/lease/timetolive', { ID: String(id), keys }, timeoutMs, fetchFn);
   const body = JSON.parse(text) as { TTL?: string; grantedTTL?: string; keys?: string[] };
   return {
     ttl: Number(body.TTL ?? 0),

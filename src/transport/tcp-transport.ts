@@ -236,10 +236,18 @@ export class TcpTransport implements Transport {
       socket.destroy();
       return;
     }
+    const remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    const badCertificate = this.certificateRefusal(socket);
+    if (badCertificate !== undefined) {
+      this.refusedConnections++;
+      this.noteInbound(new KvError('InvalidArgument', badCertificate), remote);
+      socket.destroy();
+      return;
+    }
     let pending = 0;
     for (const c of this.inbound) if (c.handshaking) pending++;
     if (pending >= this.limits.maxPendingHandshakes) {
-      this.refuseOverLimit(`${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`);
+      this.refuseOverLimit(remote);
       socket.destroy();
       return;
     }
@@ -281,6 +289,16 @@ export class TcpTransport implements Transport {
       },
     });
     this.inbound.add(conn);
+  }
+
+  /** etcd's --peer-cert-allowed-cn: a verified certificate with exactly that common name, or why not. */
+  private certificateRefusal(socket: net.Socket): string | undefined {
+    const allowed = this.o.tls?.allowedCn;
+    if (allowed === undefined || allowed === '') return undefined;
+    const secure = socket as Partial<tls.TLSSocket>;
+    const cn = secure.getPeerCertificate?.()?.subject?.CN;
+    if (secure.authorized === true && cn === allowed) return undefined;
+    return `cairn: peer client certificate authentication failed: CN ${JSON.stringify(cn ?? '')} is not the allowed ${JSON.stringify(allowed)} (--peer-cert-allowed-cn)`;
   }
 
   /** Logs a new reason once (a peer retrying with the same fault does not flood the log). */

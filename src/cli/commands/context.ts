@@ -3,7 +3,9 @@
  * CAIRN_<FLAG> or ETCDCTL_<FLAG>), its own parsed flags and arguments, a printer for
  * `--write-out`, a client, standard input, and a signal that fires on SIGINT.
  */
+import { readFileSync } from 'node:fs';
 import { Client } from '../../client/client.js';
+import { hasTlsOptions, type TlsClientOptions } from '../../util/tls-fetch.js';
 import { envName, type FlagSpec, type FlagValue } from '../flags.js';
 import { newPrinter, OUTPUT_FORMATS, type OutputFormat, type Printer, type Sink } from '../output/index.js';
 import { CliError, ExitCode, UsageError } from './cli-error.js';
@@ -19,6 +21,10 @@ export const GLOBAL_FLAGS: readonly FlagSpec[] = [
   { name: 'write-out', kind: 'string', help: 'set the output format (fields, json, simple, table) (default simple); -w for short' },
   { name: 'hex', kind: 'bool', help: 'print byte strings as hex encoded strings' },
   { name: 'insecure-transport', kind: 'bool', help: 'disable transport security for client connections (accepted)' },
+  { name: 'cacert', kind: 'string', help: 'verify certificates of TLS-enabled secure servers using this CA bundle' },
+  { name: 'cert', kind: 'string', help: 'identify secure client using this TLS certificate file' },
+  { name: 'key', kind: 'string', help: 'identify secure client using this TLS key file' },
+  { name: 'insecure-skip-tls-verify', kind: 'bool', help: 'skip server certificate verification (CAUTION: this option should be enabled only for testing purposes)' },
   { name: 'debug', kind: 'bool', help: 'enable client-side debug logging (accepted)' },
 ];
 
@@ -31,6 +37,8 @@ export interface Globals {
   readonly commandTimeoutMs: number;
   readonly writeOut: OutputFormat;
   readonly hex: boolean;
+  /** --cacert, --cert, --key, --insecure-skip-tls-verify, read once; undefined when none is given. */
+  readonly tls: TlsClientOptions | undefined;
 }
 
 export interface CliIo {
@@ -83,7 +91,25 @@ export function resolveGlobals(values: Map<string, FlagValue>, env: Readonly<Rec
     commandTimeoutMs: parseGoDuration(String(values.get('command-timeout') ?? '5s'), 'command-timeout'),
     writeOut: writeOut as OutputFormat,
     hex: values.get('hex') === true,
+    tls: resolveTls(values),
   };
+}
+
+/** etcdctl's TLS flags; a file that cannot be read is Go's `open <path>: …` error. */
+function resolveTls(values: Map<string, FlagValue>): TlsClientOptions | undefined {
+  const read = (flag: string): Buffer | undefined => {
+    const path = values.get(flag) as string | undefined;
+    if (path === undefined || path === '') return undefined;
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      throw new CliError(`open ${path}: ${code === 'ENOENT' ? 'no such file or directory' : code === 'EACCES' ? 'permission denied' : (err as Error).message}`);
+    }
+  };
+  const tls = { ca: read('cacert'), cert: read('cert'), key: read('key'), insecureSkipVerify: values.get('insecure-skip-tls-verify') === true };
+  if ((tls.cert === undefined) !== (tls.key === undefined)) throw new UsageError('--cert and --key must be given together');
+  return hasTlsOptions(tls) ? tls : undefined;
 }
 
 export function makeContext(globals: Globals, io: CliIo, flags: Map<string, FlagValue>, args: string[], dashArgs: string[]): CommandContext {
@@ -95,7 +121,7 @@ export function makeContext(globals: Globals, io: CliIo, flags: Map<string, Flag
     dashArgs,
     printer: (o = {}) => newPrinter(globals.writeOut, io.sink, { hex: globals.hex, ...o }),
     // The HTTP client has no separate dial step: the dial timeout bounds each request too.
-    client: (endpoints = globals.endpoints) => new Client({ endpoints, timeoutMs: globals.commandTimeoutMs + globals.dialTimeoutMs, retryRounds: 2 }),
+    client: (endpoints = globals.endpoints) => new Client({ endpoints, timeoutMs: globals.commandTimeoutMs + globals.dialTimeoutMs, retryRounds: 2, tls: globals.tls }),
   };
 }
 
