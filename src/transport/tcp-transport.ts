@@ -103,9 +103,16 @@ export class TcpTransport implements Transport {
     // A TLS handshake is bounded like ours (node's default would hold a silent stranger for 120 s).
     const tlsOptions = { ...tlsServerOptions(this.o.tls), handshakeTimeout: this.handshakeTimeoutMs };
     const server = address.secure ? tls.createServer(tlsOptions, onSocket) : net.createServer(onSocket);
-    server.on('tlsClientError', (err: Error, s: tls.TLSSocket) =>
-      this.noteInbound(new KvError('InvalidArgument', `cairn: TLS handshake with a peer failed: ${err.message}`), `${s.remoteAddress ?? '?'}:${s.remotePort ?? '?'}`),
-    );
+    // A failed handshake's TLS socket may already have lost its address; the TCP socket under it
+    // (node's `_parent`) is noted when accepted, so the refusal is logged with who it was.
+    const remotes = new WeakMap<net.Socket, string>();
+    server.on('connection', (raw: net.Socket) => remotes.set(raw, `${raw.remoteAddress ?? '?'}:${raw.remotePort ?? '?'}`));
+    server.on('tlsClientError', (err: Error, s: tls.TLSSocket) => {
+      this.refusedConnections++;
+      const raw = (s as unknown as { _parent?: net.Socket })._parent;
+      const remote = (raw !== undefined ? remotes.get(raw) : undefined) ?? `${s.remoteAddress ?? '?'}:${s.remotePort ?? '?'}`;
+      this.noteInbound(new KvError('InvalidArgument', `cairn: TLS handshake with a peer failed: ${err.message}`), remote);
+    });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(address.port, address.host, () => {
