@@ -25,3 +25,12 @@ export function exposureWarnings(boundUrls: readonly string[], facts: ExposureFa
   }
   return warnings;
 }
+
+/** A peer listener on a non-loopback address without TLS: raft traffic in clear text, and any host can claim to be a member of the same cluster ID. */
+export function peerExposureWarnings(boundUrl: string): string[] {
+  const url = new URL(boundUrl);
+  if (isLoopbackHost(url.hostname) || url.protocol === 'https:') return [];
+  return [
+    `serving peer traffic on ${boundUrl} without TLS: raft messages travel in clear text and peers are not authenticated (use https:// peer URLs with --peer-cert-file, --peer-key-file, --peer-trusted-ca-file and --peer-client-cert-auth)`,
+  ];
+}

@@ -27,7 +27,7 @@ import { LevelKv } from '../storage/level-kv.js';
 import { addAccessLog } from './access-log.js';
 import { withAutoTls } from './auto-tls.js';
 import { clientTlsServerOptions, reloadCertificatesOnChange } from './client-tls.js';
-import { exposureWarnings } from './exposure.js';
+import { exposureWarnings, peerExposureWarnings } from './exposure.js';
 import { createLogger } from './log.js';
 import { listenMetrics } from './metrics-listener.js';
 import { openFileLimit } from './open-file-limit.js';
@@ -87,6 +87,7 @@ export async function startServer(flags: MemberConfig, o: StartServerOptions = {
   const dataDir = await openMemberDataDir(config.dataDir, (fields, msg) => log.warn(fields, msg));
   const clock = new SystemClock();
   const rng = new SeededRng(randomInt(2 ** 31));
+  let peerTransport: TcpTransport | undefined;
   const member = await startMember({
     config,
     dataDir,
@@ -94,7 +95,7 @@ export async function startServer(flags: MemberConfig, o: StartServerOptions = {
     rng,
     logger: log,
     transport: (handler, ids) =>
-      new TcpTransport({
+      (peerTransport = new TcpTransport({
         id: ids.memberId,
         clusterId: ids.clusterId.toString(16),
         listenUrl: config.listenPeerUrls[0] as string,
@@ -103,8 +104,12 @@ export async function startServer(flags: MemberConfig, o: StartServerOptions = {
         clock,
         rng,
         log: (e) => log[e.level]({ peer: e.peer?.toString(16), err: e.error?.message }, e.msg),
-      }),
+      })),
   });
+  if (peerTransport !== undefined) {
+    log.info({ peerUrl: peerTransport.url }, 'serving peer traffic');
+    for (const warning of peerExposureWarnings(peerTransport.url)) log.warn({}, warning);
+  }
   const service = new MemberService(member, tlsFetch(memberClientTls(config)));
   // process_* and nodejs_* (etcd's dashboards read process_resident_memory_bytes and friends).
   collectDefaultMetrics({ register: member.metrics.registry });
@@ -160,6 +165,7 @@ export async function startServer(flags: MemberConfig, o: StartServerOptions = {
     throw err;
   }
   log.info({ clientUrls, version: CAIRN_VERSION, maxConnections }, 'serving client requests');
+  // Auth (the auth module) adds `{ authEnabled }` here once it can answer.
   for (const warning of exposureWarnings(clientUrls)) log.warn({}, warning);
   return {
     member,

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { exposureWarnings } from '../../src/cli/exposure.js';
+import { exposureWarnings, peerExposureWarnings } from '../../src/cli/exposure.js';
 import { parseServeFlags } from '../../src/cli/serve-flags.js';
 import { Client } from '../../src/client/client.js';
 import { startNode } from '../../src/index.js';
@@ -53,6 +53,9 @@ describe('TLS flags', () => {
       'serving client requests on http://0.0.0.0:2379 without TLS: traffic, keys and values travel in clear text to and from any host that can reach it (use https:// client URLs with --cert-file and --key-file)',
     ]);
     expect(exposureWarnings(['https://10.0.0.5:2379'], { authEnabled: false })).toHaveLength(1);
+    expect(peerExposureWarnings('http://127.0.0.1:2380')).toEqual([]);
+    expect(peerExposureWarnings('https://10.0.0.5:2380')).toEqual([]);
+    expect(peerExposureWarnings('http://10.0.0.5:2380')[0]).toMatch(/^serving peer traffic on http:\/\/10\.0\.0\.5:2380 without TLS/);
   });
 });
 
