@@ -7,7 +7,13 @@ import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { connect } from 'node:tls';
 import { describe, expect, it } from 'vitest';
+import { clientTlsServerOptions } from '../../src/cli/client-tls.js';
+import { buildApp } from '../../src/http/app.js';
+import { FakeService } from '../http/fake-service.js';
+import { testPki } from './certs.js';
 import { exposureWarnings, peerExposureWarnings } from '../../src/cli/exposure.js';
 import { parseServeFlags } from '../../src/cli/serve-flags.js';
 import { Client } from '../../src/client/client.js';
@@ -56,6 +62,40 @@ describe('TLS flags', () => {
     expect(peerExposureWarnings('http://127.0.0.1:2380')).toEqual([]);
     expect(peerExposureWarnings('https://10.0.0.5:2380')).toEqual([]);
     expect(peerExposureWarnings('http://10.0.0.5:2380')[0]).toMatch(/^serving peer traffic on http:\/\/10\.0\.0\.5:2380 without TLS/);
+  });
+});
+
+describe('--tls-min-version and --cipher-suites on the client port', () => {
+  /** The protocol and cipher a handshake settles on, or the error that ended it. */
+  async function handshake(flags: string[], client: { maxVersion?: 'TLSv1.2'; ciphers?: string }): Promise<string> {
+    const pki = await testPki();
+    const config = parseServeFlags(['--cert-file', pki.file('member'), '--key-file', pki.file('member', 'key'), ...flags], {});
+    const app = buildApp({ service: new FakeService(), https: clientTlsServerOptions(config) });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const port = (app.server.address() as AddressInfo).port;
+      return await new Promise<string>((resolve) => {
+        const socket = connect({ host: '127.0.0.1', port, ca: pki.ca.cert, ALPNProtocols: ['http/1.1'], ...client }, () => {
+          resolve(`${socket.getProtocol()} ${socket.getCipher().name}`);
+          socket.end();
+        });
+        socket.on('error', (err) => resolve(`error ${err.message}`));
+      });
+    } finally {
+      await app.close();
+    }
+  }
+
+  it('refuses a TLS 1.2 client with --tls-min-version TLS1.3', async () => {
+    expect(await handshake(['--tls-min-version', 'TLS1.3'], {})).toMatch(/^TLSv1\.3 /);
+    expect(await handshake(['--tls-min-version', 'TLS1.3'], { maxVersion: 'TLSv1.2' })).toMatch(/^error .*protocol version/);
+    expect(await handshake([], { maxVersion: 'TLSv1.2' })).toMatch(/^TLSv1\.2 /);
+  });
+
+  it('offers TLS 1.2 clients only the listed suites', async () => {
+    const flags = ['--cipher-suites', 'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256'];
+    expect(await handshake(flags, { maxVersion: 'TLSv1.2' })).toBe('TLSv1.2 ECDHE-ECDSA-AES128-GCM-SHA256');
+    expect(await handshake(flags, { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES256-GCM-SHA384' })).toMatch(/^error /);
   });
 });
 
