@@ -103,8 +103,9 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   enforceConnectionLimits(app, connectionLimits, opts.warn ?? (() => {}));
   if (opts.registry !== undefined) addRpcMetrics(app, opts.registry);
   // Browser guards first: a refused request never reaches a route or the store.
-  app.addHook('onRequest', hostCheckHook(opts.hostWhitelist ?? ['*'], opts.warn ?? (() => {})));
-  app.addHook('onRequest', corsHook(opts.cors ?? []));
+  const hostWhitelist = opts.hostWhitelist ?? ['*'];
+  app.addHook('onRequest', hostCheckHook(hostWhitelist, opts.warn ?? (() => {})));
+  app.addHook('onRequest', corsHook(opts.cors ?? [], !hostWhitelist.includes('*')));
   app.addHook('onRequest', requireLeaderHook(opts.service));
   app.options('*', async (_request, reply) => reply.code(200).send());
 

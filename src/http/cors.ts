@@ -23,14 +23,22 @@ export function normalizeOrigin(origin: string): string {
   }
 }
 
-/** A page served by this member itself (its Origin names the host it asked for) is not cross-site. */
-function isSameOrigin(request: FastifyRequest, origin: string): boolean {
-  const scheme = (request.raw.socket as { encrypted?: boolean }).encrypted === true ? 'https' : 'http';
+/**
+ * A page served by this member itself (its Origin names the host it asked for) is not
+ * cross-site. That is only believable when the Host is: over TLS (a rebound name fails the
+ * certificate check), or when the Host check (host-check.ts) admits only known names. With
+ * `--host-whitelist *` on plain HTTP a rebinding page would be "same-origin" with itself.
+ */
+function isSameOrigin(request: FastifyRequest, origin: string, hostChecked: boolean): boolean {
+  const encrypted = (request.raw.socket as { encrypted?: boolean }).encrypted === true;
+  if (!encrypted && !hostChecked) return false;
+  const scheme = encrypted ? 'https' : 'http';
   const host = request.headers.host;
   return host !== undefined && normalizeOrigin(`${scheme}://${host}`) === origin;
 }
 
-export function corsHook(origins: readonly string[]) {
+/** `hostChecked`: plain-HTTP Host names are restricted (a --host-whitelist other than `*`). */
+export function corsHook(origins: readonly string[], hostChecked: boolean) {
   const allowed = new Set(origins.map(normalizeOrigin));
   const any = allowed.has('*');
   return async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
@@ -47,7 +55,7 @@ export function corsHook(origins: readonly string[]) {
       if (!any) res.setHeader('vary', 'Origin');
       return undefined;
     }
-    if (isSameOrigin(request, origin)) return undefined;
+    if (isSameOrigin(request, origin, hostChecked)) return undefined;
     return sendPlainError(reply, 403, ORIGIN_REFUSED);
   };
 }

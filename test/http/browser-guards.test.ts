@@ -50,6 +50,16 @@ describe('CORS: no --cors (the default)', () => {
   });
 });
 
+describe('CORS: same-origin needs a checked Host', () => {
+  it('refuses a rebinding page that is "same-origin" with itself when any Host is accepted (--host-whitelist *)', async () => {
+    const { app, service } = newApp({ hostWhitelist: ['*'] });
+    const res = await app.inject({ method: 'POST', url: '/v3/kv/put', payload: JSON.stringify(put), headers: { host: 'evil.example:2379', origin: 'http://evil.example:2379' } });
+    expect(res.statusCode).toBe(403);
+    expect(service.store.revision).toBe(1);
+    await app.close();
+  });
+});
+
 describe('CORS: --cors names origins', () => {
   const { app } = newApp({ cors: ['http://a.example:8080', 'https://b.example'] });
   afterAll(() => app.close());
