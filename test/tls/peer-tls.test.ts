@@ -12,6 +12,7 @@ import type { PeerTlsOptions } from '../../src/transport/dial.js';
 import { TcpTransport } from '../../src/transport/tcp-transport.js';
 import type { TransportLogEvent } from '../../src/transport/transport.js';
 import { RecordingHandler, waitFor } from '../transport/helpers.js';
+import { RawPeer } from '../transport/raw-peer.js';
 import { testPki, type Pem } from './certs.js';
 
 const heartbeat = (from: number, to: number): Message => ({ type: 'MsgHeartbeat', from, to, term: 1, commit: 0, context: new Uint8Array() });
@@ -74,5 +75,28 @@ describe('peer TLS with --peer-client-cert-auth', () => {
     new PeerMetrics(metrics).update(b.transport.stats());
     const counted = (await metrics.peerRejected.get()).values.find((v) => v.labels.reason === 'handshake');
     expect(counted?.value).toBe(b.transport.stats().refusedConnections);
+  });
+});
+
+describe('a raft message claiming another member', () => {
+  it('closes the stream, delivers nothing and is counted as reason="protocol"', async () => {
+    const handler = new RecordingHandler();
+    const b = new TcpTransport({ id: 2, clusterId: 'c1', listenUrl: 'http://127.0.0.1:0', handler });
+    await b.start();
+    try {
+      b.addPeer(1, ['http://127.0.0.1:1']);
+      b.addPeer(3, ['http://127.0.0.1:1']);
+      const peer = await RawPeer.connect(b.url);
+      peer.hello(1, 2);
+      peer.frame({ k: 'msgs', msgs: [heartbeat(3, 2)] }); // the stream is member 1's
+      await peer.closed;
+      expect(handler.messages).toEqual([]);
+      const metrics = new MemberMetrics();
+      new PeerMetrics(metrics).update(b.stats());
+      const counted = (await metrics.peerRejected.get()).values.find((v) => v.labels.reason === 'protocol');
+      expect(counted?.value).toBe(1);
+    } finally {
+      await b.stop();
+    }
   });
 });
