@@ -3,7 +3,8 @@
  * --trusted-ca-file, --client-cert-auth, --cipher-suites and --tls-min-version as Node server
  * options, ALPN choosing between gRPC and the gateway (grpc/port-sharing.ts), and certificates
  * reloaded when their files change, without a restart (etcd reloads them per handshake; here a
- * one-second poll of the files' stat, so a rotation takes effect within a second or two).
+ * one-second poll of the files' stat, so a rotation takes effect within a second or two). The
+ * peer certificates are watched the same way (serve.ts).
  */
 import { unwatchFile, watchFile, type Stats } from 'node:fs';
 import type { ServerOptions } from 'node:https';
@@ -37,23 +38,28 @@ function certificatePaths(files: TlsFiles): string[] {
 }
 
 /**
- * Reloads `server`'s certificates whenever one of the files changes. A half-written rotation
- * (new certificate, old key) fails to load: the old context stays and the next change retries.
+ * Calls `reload` whenever one of `files` changes. A half-written rotation (new certificate, old
+ * key) fails to load: `reload` throws, the old certificates stay, and the next change retries.
  * Returns the function that stops watching.
  */
-export function reloadCertificatesOnChange(server: TlsServer, config: MemberConfig, log: Logger): () => void {
-  const paths = certificatePaths(config.clientTls);
+export function watchCertificates(files: TlsFiles, kind: 'client' | 'peer', reload: () => void, log: Logger): () => void {
+  const paths = certificatePaths(files);
   const onChange = (current: Stats, previous: Stats): void => {
     if (current.mtimeMs === previous.mtimeMs && current.size === previous.size) return;
     try {
-      server.setSecureContext(secureContextOptions(config));
-      log.info({ files: paths }, 'reloaded client TLS certificates');
+      reload();
+      log.info({ files: paths }, `reloaded ${kind} TLS certificates`);
     } catch (err) {
-      log.warn({ err: (err as Error).message }, 'client TLS certificates changed but cannot be loaded; still serving the previous ones');
+      log.warn({ err: (err as Error).message }, `${kind} TLS certificates changed but cannot be loaded; still using the previous ones`);
     }
   };
   for (const path of paths) watchFile(path, { interval: CERT_POLL_MS, persistent: false }, onChange);
   return () => {
     for (const path of paths) unwatchFile(path, onChange);
   };
+}
+
+/** The client listener's certificates, reloaded when their files change. */
+export function reloadCertificatesOnChange(server: TlsServer, config: MemberConfig, log: Logger): () => void {
+  return watchCertificates(config.clientTls, 'client', () => server.setSecureContext(secureContextOptions(config)), log);
 }

@@ -26,7 +26,8 @@ import type { DataDirWarning } from '../storage/data-dir-files.js';
 import { LevelKv } from '../storage/level-kv.js';
 import { addAccessLog } from './access-log.js';
 import { withAutoTls } from './auto-tls.js';
-import { clientTlsServerOptions, reloadCertificatesOnChange } from './client-tls.js';
+import { clientTlsServerOptions, reloadCertificatesOnChange, watchCertificates } from './client-tls.js';
+import type { PeerTlsOptions } from '../transport/dial.js';
 import { exposureWarnings, peerExposureWarnings } from './exposure.js';
 import { createLogger } from './log.js';
 import { listenMetrics } from './metrics-listener.js';
@@ -88,6 +89,7 @@ export async function startServer(flags: MemberConfig, o: StartServerOptions = {
   const clock = new SystemClock();
   const rng = new SeededRng(randomInt(2 ** 31));
   let peerTransport: TcpTransport | undefined;
+  let stopPeerReload = (): void => {};
   const member = await startMember({
     config,
     dataDir,
@@ -107,6 +109,10 @@ export async function startServer(flags: MemberConfig, o: StartServerOptions = {
       })),
   });
   if (peerTransport !== undefined) {
+    const transport = peerTransport;
+    if (config.peerTls.certFile !== '') {
+      stopPeerReload = watchCertificates(config.peerTls, 'peer', () => transport.reloadTls(peerTlsOptions(config) as PeerTlsOptions), log);
+    }
     log.info({ peerUrl: peerTransport.url }, 'serving peer traffic');
     for (const warning of peerExposureWarnings(peerTransport.url)) log.warn({}, warning);
   }
@@ -161,6 +167,7 @@ export async function startServer(flags: MemberConfig, o: StartServerOptions = {
     metricsUrls.push(...metrics.urls);
   } catch (err) {
     await closeClients();
+    stopPeerReload();
     await member.stop();
     throw err;
   }
@@ -176,6 +183,7 @@ export async function startServer(flags: MemberConfig, o: StartServerOptions = {
     closeClients,
     stop: async () => {
       await closeClients();
+      stopPeerReload();
       await member.stop();
     },
   };

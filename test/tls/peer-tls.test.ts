@@ -78,6 +78,40 @@ describe('peer TLS with --peer-client-cert-auth', () => {
   });
 });
 
+describe('TcpTransport.reloadTls (rotated peer certificates)', () => {
+  it('presents and verifies with the new certificates from the next handshake; a mismatched pair changes nothing', async () => {
+    const pki = await testPki();
+    const verify = { requestCert: true, rejectUnauthorized: true };
+    const handler = new RecordingHandler();
+    const b = new TcpTransport({ id: 2, clusterId: 'c1', listenUrl: 'https://127.0.0.1:0', handler, tls: { cert: pki.member.cert, key: pki.member.key, ca: pki.ca.cert, ...verify } });
+    await b.start();
+    // The dialer already lives in the new PKI (another CA).
+    const a = new TcpTransport({
+      id: 1,
+      clusterId: 'c1',
+      listenUrl: 'https://127.0.0.1:0',
+      handler: new RecordingHandler(),
+      tls: { cert: pki.otherMember.cert, key: pki.otherMember.key, ca: pki.otherCa.cert, ...verify },
+      backoff: { minMs: 5, maxMs: 40 },
+      dialTimeoutMs: 500,
+    });
+    await a.start();
+    try {
+      b.addPeer(1, [a.url]);
+      a.addPeer(2, [b.url]);
+      await waitFor(() => b.stats().refusedConnections > 0, 'a refused handshake before the rotation');
+      expect(() => b.reloadTls({ cert: pki.member.cert, key: pki.otherMember.key, ca: pki.otherCa.cert, ...verify })).toThrow();
+      b.reloadTls({ cert: pki.otherMember.cert, key: pki.otherMember.key, ca: pki.otherCa.cert, ...verify });
+      await waitFor(() => a.stats().peers[0]?.active === true, 'a stream after the rotation', 10_000);
+      a.send([heartbeat(1, 2)]);
+      await waitFor(() => handler.messages.length === 1, 'delivery after the rotation');
+    } finally {
+      await a.stop();
+      await b.stop();
+    }
+  }, 20_000);
+});
+
 describe('a raft message claiming another member', () => {
   it('closes the stream, delivers nothing and is counted as reason="protocol"', async () => {
     const handler = new RecordingHandler();
