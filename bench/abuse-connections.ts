@@ -185,7 +185,7 @@ async function slowClients(): Promise<string[]> {
       s.setEncoding('utf8');
       s.on('data', (d: string) => (text += d));
       s.on('error', () => undefined);
-      s.on('connect', () => s.write('POST /v3/kv/put HTTP/1.1\r\nHost: bench\r\nContent-Length: 100000\r\n\r\n{'));
+      s.on('connect', () => s.write('POST /v3/kv/put HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100000\r\n\r\n{'));
       s.on('close', () => {
         if (state.benchClosing) return;
         if (text.startsWith('HTTP/1.1 408')) {

@@ -8,28 +8,35 @@ import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics } from 'prom-client';
 import { createGrpcServer, type GrpcServer } from '../grpc/server.js';
-import { shareWithGrpc } from '../grpc/port-sharing.js';
+import { shareTlsWithGrpc, shareWithGrpc } from '../grpc/port-sharing.js';
+import type { Server as TlsServer } from 'node:tls';
 import { buildApp } from '../http/app.js';
+import { effectiveHostWhitelist } from '../http/host-check.js';
 import { autoMaxConnections } from '../http/connection-limits.js';
 import { limitsFor } from '../http/limits.js';
-import type { MemberConfig, TlsFiles } from '../server/config.js';
+import type { MemberConfig } from '../server/config.js';
 import { RANGE_BYTES_IN_FLIGHT_FACTOR, requestTimeoutMs } from '../server/config.js';
 import { silentLogger, type Logger } from '../server/logger.js';
 import { Member, type MemberOptions } from '../server/member.js';
 import { CAIRN_VERSION, MemberService } from '../server/service.js';
 import { CallerService } from '../server/auth/caller-service.js';
 import type { Credentials } from '../api/auth-types.js';
+import { memberClientTls, peerTlsOptions, tlsSchemeWarnings } from '../server/tls-settings.js';
+import { tlsFetch } from '../util/tls-fetch.js';
 import { openDataDir, type DataDir } from '../storage/data-dir.js';
 import type { DataDirWarning } from '../storage/data-dir-files.js';
 import { LevelKv } from '../storage/level-kv.js';
 import { addAccessLog } from './access-log.js';
+import { withAutoTls } from './auto-tls.js';
+import { clientTlsServerOptions, reloadCertificatesOnChange, watchCertificates } from './client-tls.js';
+import type { PeerTlsOptions } from '../transport/dial.js';
+import { exposureWarnings, peerExposureWarnings } from './exposure.js';
 import { createLogger } from './log.js';
 import { listenMetrics } from './metrics-listener.js';
 import { openFileLimit } from './open-file-limit.js';
 import { openTestDataDir, testHooksRequested } from './test-hooks.js';
 import { TcpTransport } from '../transport/tcp-transport.js';
 import { defaultUiDir, loadUiAssets } from '../ui/assets.js';
-import type { PeerTlsOptions } from '../transport/dial.js';
 import { ByteBudget } from '../util/byte-budget.js';
 import { SystemClock } from '../util/clock.js';
 import { SeededRng } from '../util/rng.js';
@@ -47,17 +54,6 @@ export interface RunningServer {
   /** Closes the client ports, letting answers in flight go out. */
   closeClients(): Promise<void>;
   stop(): Promise<void>;
-}
-
-function peerTls(files: TlsFiles): PeerTlsOptions | undefined {
-  if (files.certFile === '') return undefined;
-  return {
-    cert: readFileSync(files.certFile),
-    key: readFileSync(files.keyFile),
-    ...(files.trustedCaFile !== '' ? { ca: readFileSync(files.trustedCaFile) } : {}),
-    requestCert: files.clientCertAuth,
-    rejectUnauthorized: files.trustedCaFile !== '',
-  };
 }
 
 /** A member's data dir as both composition roots (serve, startNode) open it. */
@@ -88,12 +84,15 @@ export interface StartServerOptions {
   readonly warnings?: readonly string[];
 }
 
-export async function startServer(config: MemberConfig, o: StartServerOptions = {}): Promise<RunningServer> {
-  const log: Logger = o.logger === false ? silentLogger : (o.logger ?? createLogger({ level: config.logLevel, name: config.name, outputs: o.logOutputs }));
-  for (const warning of o.warnings ?? []) log.warn({}, warning);
+export async function startServer(flags: MemberConfig, o: StartServerOptions = {}): Promise<RunningServer> {
+  const log: Logger = o.logger === false ? silentLogger : (o.logger ?? createLogger({ level: flags.logLevel, name: flags.name, outputs: o.logOutputs }));
+  for (const warning of [...(o.warnings ?? []), ...tlsSchemeWarnings(flags)]) log.warn({}, warning);
+  const config = await withAutoTls(flags, log);
   const dataDir = await openMemberDataDir(config.dataDir, (fields, msg) => log.warn(fields, msg));
   const clock = new SystemClock();
   const rng = new SeededRng(randomInt(2 ** 31));
+  let peerTransport: TcpTransport | undefined;
+  let stopPeerReload = (): void => {};
   const member = await startMember({
     config,
     dataDir,
@@ -101,18 +100,26 @@ export async function startServer(config: MemberConfig, o: StartServerOptions = 
     rng,
     logger: log,
     transport: (handler, ids) =>
-      new TcpTransport({
+      (peerTransport = new TcpTransport({
         id: ids.memberId,
         clusterId: ids.clusterId.toString(16),
         listenUrl: config.listenPeerUrls[0] as string,
         handler,
-        tls: peerTls(config.peerTls),
+        tls: peerTlsOptions(config),
         clock,
         rng,
         log: (e) => log[e.level]({ peer: e.peer?.toString(16), err: e.error?.message }, e.msg),
-      }),
+      })),
   });
-  const service = new MemberService(member);
+  if (peerTransport !== undefined) {
+    const transport = peerTransport;
+    if (config.peerTls.certFile !== '') {
+      stopPeerReload = watchCertificates(config.peerTls, 'peer', () => transport.reloadTls(peerTlsOptions(config) as PeerTlsOptions), log);
+    }
+    log.info({ peerUrl: peerTransport.url }, 'serving peer traffic');
+    for (const warning of peerExposureWarnings(peerTransport.url)) log.warn({}, warning);
+  }
+  const service = new MemberService(member, tlsFetch(memberClientTls(config)));
   const caller = (credentials: Credentials): CallerService => new CallerService(service, member.auth, credentials);
   // process_* and nodejs_* (etcd's dashboards read process_resident_memory_bytes and friends).
   collectDefaultMetrics({ register: member.metrics.registry });
@@ -125,7 +132,9 @@ export async function startServer(config: MemberConfig, o: StartServerOptions = 
   const maxConnections = config.maxConnections > 0 ? config.maxConnections : autoMaxConnections(openFileLimit());
   // etcd serves its gRPC API and the JSON gateway on the same client URLs.
   const grpc: GrpcServer = createGrpcServer(service, limitsFor(config.maxRequestBytes), rangeBudget, member.metrics.registry, caller);
+  const stopReloads: Array<() => void> = [];
   const closeClients = async (): Promise<void> => {
+    for (const stop of stopReloads.splice(0)) stop();
     grpc.close();
     for (const app of apps.splice(0)) await app.close();
   };
@@ -134,7 +143,7 @@ export async function startServer(config: MemberConfig, o: StartServerOptions = 
   try {
     for (const raw of config.listenClientUrls) {
       const url = new URL(raw);
-      if (url.protocol === 'https:') throw new Error(`--listen-client-urls ${raw}: TLS for client URLs is not supported yet`);
+      const secure = url.protocol === 'https:';
       const app = buildApp({
         service,
         caller,
@@ -142,14 +151,21 @@ export async function startServer(config: MemberConfig, o: StartServerOptions = 
         rangeBudget,
         registry: member.metrics.registry,
         cors: config.cors,
+        hostWhitelist: effectiveHostWhitelist(config.hostWhitelist, config.listenClientUrls),
         version,
         healthTimeoutMs: requestTimeoutMs(config),
         connectionLimits: { maxConnections },
         ui,
         warn: (fields, msg) => log.warn(fields, msg),
+        ...(secure ? { https: clientTlsServerOptions(config), clientCertIdentity: config.clientTls.clientCertAuth } : {}),
       });
       if (config.logLevel === 'debug') addAccessLog(app, log);
-      shareWithGrpc(app.server, (socket) => grpc.injectConnection(socket));
+      if (secure) {
+        shareTlsWithGrpc(app.server as unknown as TlsServer, (socket) => grpc.injectConnection(socket));
+        stopReloads.push(reloadCertificatesOnChange(app.server as unknown as TlsServer, config, log));
+      } else {
+        shareWithGrpc(app.server, (socket) => grpc.injectConnection(socket));
+      }
       const address = await app.listen({ host: url.hostname, port: Number(url.port) });
       apps.push(app);
       clientUrls.push(address);
@@ -159,10 +175,13 @@ export async function startServer(config: MemberConfig, o: StartServerOptions = 
     metricsUrls.push(...metrics.urls);
   } catch (err) {
     await closeClients();
+    stopPeerReload();
     await member.stop();
     throw err;
   }
   log.info({ clientUrls, version: CAIRN_VERSION, maxConnections }, 'serving client requests');
+  // Auth (the auth module) adds `{ authEnabled }` here once it can answer.
+  for (const warning of exposureWarnings(clientUrls)) log.warn({}, warning);
   return {
     member,
     clientUrls,
@@ -172,6 +191,7 @@ export async function startServer(config: MemberConfig, o: StartServerOptions = 
     closeClients,
     stop: async () => {
       await closeClients();
+      stopPeerReload();
       await member.stop();
     },
   };

@@ -17,6 +17,7 @@ import { callUnary, RoundRobinEndpoints, type EndpointPool } from './unary.js';
 import { HttpWatchStream } from './watch-stream.js';
 import { AUTH, type Rpc } from '../api/rpcs.js';
 import { AuthSession } from './auth-session.js';
+import { tlsFetch, type FetchFn, type TlsClientOptions } from '../util/tls-fetch.js';
 
 export interface ClientOptions {
   /** Client URLs, e.g. `http://127.0.0.1:2379`; bare `host:port` gets `http://`. */
@@ -28,6 +29,8 @@ export interface ClientOptions {
   /** With auth on: log in as this user (etcdctl's --user) and send its token with every call. */
   readonly username?: string;
   readonly password?: string;
+  /** For https endpoints: CA, client certificate, or skipping verification (etcdctl's --cacert --cert --key --insecure-skip-tls-verify). */
+  readonly tls?: TlsClientOptions;
 }
 
 export type Bytes = Uint8Array | string;
@@ -49,6 +52,8 @@ export class Client implements api.KV, api.Auth {
   private readonly timeoutMs: number;
   private readonly rounds: number;
   private readonly session: AuthSession | undefined;
+  private readonly tls: TlsClientOptions | undefined;
+  private readonly fetch: FetchFn;
 
   constructor(options: ClientOptions) {
     this.pool = new RoundRobinEndpoints(options.endpoints.map(normalizeEndpoint));
@@ -56,11 +61,13 @@ export class Client implements api.KV, api.Auth {
     this.rounds = options.retryRounds ?? 5;
     const { username, password } = options;
     this.session = username === undefined ? undefined : new AuthSession(async () => (await this.authenticate({ name: username, password: password ?? '' })).token);
+    this.tls = options.tls;
+    this.fetch = tlsFetch(options.tls);
   }
 
   private call<Req, Res>(path: string, reqDesc: MessageDesc<Req>, resDesc: MessageDesc<Res>, req: Req, idempotent: boolean): Promise<Res> {
     const send = (headers?: Record<string, string>): Promise<Res> =>
-      callUnary(this.pool, path, reqDesc, resDesc, req, { idempotent, timeoutMs: this.timeoutMs, rounds: this.rounds, ...(headers ? { headers } : {}) });
+      callUnary(this.pool, path, reqDesc, resDesc, req, { idempotent, timeoutMs: this.timeoutMs, rounds: this.rounds, fetch: this.fetch, ...(headers ? { headers } : {}) });
     return this.session === undefined || path === AUTH.authenticate.path ? send() : this.session.run(send);
   }
 
@@ -142,18 +149,18 @@ export class Client implements api.KV, api.Auth {
    * carries the token of the last login (call `authenticate` or any unary call first).
    */
   watch(): api.WatchStream {
-    return new HttpWatchStream(this.pool.order()[0] as string, this.session?.current() ?? {});
+    return new HttpWatchStream(this.pool.order()[0] as string, this.session?.current() ?? {}, this.tls);
   }
   /** A watch that reconnects and resumes from the last revision seen: no gaps, no duplicates. */
   watchKey(key: Bytes, options: Omit<api.WatchCreateRequest, 'key'> & { prefix?: boolean } = {}, resume: ResumableWatchOptions = {}): AsyncGenerator<WatchBatch> {
     const k = toBytes(key);
     const { prefix, ...rest } = options;
     const create = { ...rest, ...(prefix ? prefixRange(k) : { key: k }) };
-    if (this.session === undefined) return resumableWatch(this.pool, create, resume);
-    const { pool } = this;
+    if (this.session === undefined) return resumableWatch(this.pool, create, { tls: this.tls, ...resume });
+    const { pool, tls } = this;
     const headersNow = () => this.streamHeaders();
     return (async function* () {
-      yield* resumableWatch(pool, create, { ...resume, headers: { ...resume.headers, ...(await headersNow()) } });
+      yield* resumableWatch(pool, create, { tls, ...resume, headers: { ...resume.headers, ...(await headersNow()) } });
     })();
   }
 

@@ -5,6 +5,7 @@
  * A compaction past the resume point ends it with the compacted error, since a gap would
  * otherwise be silent.
  */
+import type { TlsClientOptions } from '../util/tls-fetch.js';
 import type { Event, WatchCreateRequest } from '../api/kv.js';
 import { KvError } from '../util/errors.js';
 import type { EndpointPool } from './unary.js';
@@ -21,6 +22,8 @@ export interface ResumableWatchOptions {
   /** Give up after this many consecutive failed connection attempts. */
   readonly maxAttempts?: number;
   readonly headers?: Record<string, string>;
+  /** The client's TLS trust and identity, for https endpoints. */
+  readonly tls?: TlsClientOptions;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -37,7 +40,7 @@ export async function* resumableWatch(
   for (;;) {
     const endpoints = pool.order();
     const endpoint = endpoints[failures % endpoints.length] as string;
-    const stream = new HttpWatchStream(endpoint, o.headers);
+    const stream = new HttpWatchStream(endpoint, o.headers, o.tls);
     try {
       stream.send({ type: 'create', request: { ...create, startRevision: next, watchId: 0 } });
       for await (const r of stream) {

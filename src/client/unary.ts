@@ -5,6 +5,7 @@
  */
 import { decodeJson, encodeMessage, kvErrorFromBody, type ErrorBody, type MessageDesc } from '../api/json.js';
 import { KvError } from '../util/errors.js';
+import type { FetchFn } from '../util/tls-fetch.js';
 import { connectionError, neverSent, type ConnectionError } from './connection-error.js';
 import { AppliedUnreadableError, MAYBE_APPLIED, NOT_APPLIED, OutcomeUnknownError } from './errors.js';
 
@@ -36,6 +37,8 @@ export interface CallOptions {
   /** Rounds over every endpoint before giving up on "not applied" answers (e.g. an election). */
   readonly rounds: number;
   readonly headers?: Record<string, string>;
+  /** fetch with the client's TLS options (tls-fetch.ts); the global fetch by default. */
+  readonly fetch?: FetchFn;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -59,7 +62,7 @@ export async function callUnary<Req, Res>(
       let res: Response;
       let text: string;
       try {
-        res = await fetch(new URL(path, endpoint), {
+        res = await (o.fetch ?? fetch)(new URL(path, endpoint), {
           method: 'POST',
           body,
           headers: { 'content-type': 'application/json', ...o.headers },

@@ -10,6 +10,7 @@ import { decodeMessage, encodeMessage, JsonStreamReader, kvErrorFromBody } from 
 import { WatchRequestDesc, WatchResponseDesc } from '../api/json/messages-watch.js';
 import type { JsonValue } from '../api/json/parse.js';
 import { KvError } from '../util/errors.js';
+import { tlsConnectOptions, type TlsClientOptions } from '../util/tls-fetch.js';
 
 const MAX_BUFFERED_RESPONSES = 1024;
 const MAX_MESSAGE_CHARS = 64 * 1024 * 1024;
@@ -22,10 +23,11 @@ export class HttpWatchStream implements WatchStream {
   private ended = false;
   private error: unknown;
 
-  constructor(readonly endpoint: string, headers: Record<string, string> = {}) {
+  constructor(readonly endpoint: string, headers: Record<string, string> = {}, tls?: TlsClientOptions) {
     const url = new URL('/v3/watch', endpoint);
     const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
-    this.req = request(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers } });
+    const secure = url.protocol === 'https:' ? tlsConnectOptions(tls) : {};
+    this.req = request(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, ...secure });
     const reader = new JsonStreamReader(MAX_MESSAGE_CHARS);
     this.req.on('response', (res) => {
       res.on('data', (chunk: Buffer) => {

@@ -2,11 +2,12 @@
  * One client port for gRPC and HTTP/1.1, as etcd's cmux does on plain http:// URLs: a connection
  * that opens with the 24-byte HTTP/2 client preface is gRPC, any other is the gateway's
  * (etcd-grpc.md §1.1; so h2c without gRPC is not served, as in etcd). The sniffer sits in front
- * of the HTTP server's own connection handling. Under TLS etcd picks by ALPN `h2`; cairn has no
- * TLS on client URLs yet (serve.ts refuses https://), so that branch does not exist here.
+ * of the HTTP server's own connection handling. Under TLS the choice is made by ALPN instead
+ * (shareTlsWithGrpc): the bytes are encrypted, and the handshake already says who speaks what.
  */
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Server as TlsServer, TLSSocket } from 'node:tls';
 
 const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 /** A client that sends nothing this long is handed to HTTP/1.1, whose own timeouts apply. */
@@ -70,4 +71,26 @@ export function shareWithGrpc(http: Server, grpc: (socket: Socket) => void): voi
       grpc,
     ),
   );
+}
+
+/**
+ * The TLS server's ALPN choice. gRPC clients (grpc-go, grpc-js) offer only `h2`; curl and
+ * browsers offer `h2` and `http/1.1` and are given HTTP/1.1, which the gateway speaks (etcd serves
+ * both over its HTTP/2 server and splits by content type; cairn's gateway is HTTP/1.1 only).
+ * A client offering neither is refused in the handshake.
+ */
+export function chooseAlpn({ protocols }: { protocols: string[] }): string | undefined {
+  if (protocols.includes('http/1.1')) return 'http/1.1';
+  if (protocols.includes('h2')) return 'h2';
+  return undefined;
+}
+
+/** Routes the TLS connections `https` accepts: ALPN `h2` to `grpc`, the rest (HTTP/1.1, or no ALPN) to `https` as before. */
+export function shareTlsWithGrpc(https: TlsServer, grpc: (socket: Socket) => void): void {
+  const http1Listeners = https.listeners('secureConnection') as Array<(socket: TLSSocket) => void>;
+  https.removeAllListeners('secureConnection');
+  https.on('secureConnection', (socket: TLSSocket) => {
+    if (socket.alpnProtocol === 'h2') grpc(socket);
+    else for (const listener of http1Listeners) listener.call(https, socket);
+  });
 }

@@ -4,14 +4,17 @@
  * is built, not started: the caller listens (or injects, in tests) and closes it.
  */
 import Fastify from 'fastify';
-import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import type { FastifyInstance, FastifyRequest, FastifyServerOptions } from 'fastify';
+import type { ServerOptions as HttpsServerOptions } from 'node:https';
 import type { Registry } from 'prom-client';
 import type { Auth, Credentials, KV } from '../api/kv.js';
 import { credentialsOf } from './credentials.js';
 import { authRoutes } from './routes/auth.js';
 import type { HttpContext } from './context.js';
 import { DEFAULT_CONNECTION_LIMITS, enforceConnectionLimits, serverOptions, type ConnectionLimits, type LimitLog } from './connection-limits.js';
+import { clientCertCommonName, enableClientCertIdentity } from './client-cert.js';
 import { corsHook } from './cors.js';
+import { hostCheckHook } from './host-check.js';
 import { requireLeaderHook } from './require-leader.js';
 import { sendError, sendPlainError } from './errors.js';
 import { DEFAULT_MAX_REQUEST_BYTES, limitsFor } from './limits.js';
@@ -43,8 +46,14 @@ export interface AppOptions {
   readonly maxRequestBytes?: number;
   /** Served at /metrics when given. */
   readonly registry?: Registry;
-  /** etcd's --cors: allowed origins, `*` for any (the default). */
+  /** etcd's --cors: allowed origins, `*` for any; none by default (cors.ts). */
   readonly cors?: readonly string[];
+  /** Serve HTTPS with these options (certificates, client verification, ALPN; see cli/client-tls.ts). */
+  readonly https?: HttpsServerOptions;
+  /** With --client-cert-auth: a verified client certificate's CN names the user (client-cert.ts). */
+  readonly clientCertIdentity?: boolean;
+  /** Host names plain-HTTP requests may carry (host-check.ts); default any (`*`). */
+  readonly hostWhitelist?: readonly string[];
   /** What /version reports. */
   readonly version?: VersionInfo;
   /** How long /health waits for each check (etcd uses its request timeout). */
@@ -80,6 +89,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   const app = Fastify({
     ...serverOptions(connectionLimits),
     logger: opts.logger ?? false,
+    ...(opts.https !== undefined ? { https: opts.https } : {}),
     rewriteUrl,
     // Open watch streams would otherwise keep close() waiting forever.
     forceCloseConnections: true,
@@ -87,13 +97,14 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     frameworkErrors: (_err, _request, reply) => {
       void sendPlainError(reply, 400, 'Bad Request');
     },
-  });
+  }) as unknown as FastifyInstance;
   const { caller } = opts;
+  if (opts.clientCertIdentity === true) enableClientCertIdentity(app);
   const ctx: HttpContext = {
     service: opts.service,
-    // Seam for --client-cert-auth: add the TLS client certificate's CN here as `commonName`.
-    serviceFor: caller === undefined ? () => opts.service : (request) => caller(credentialsOf(request.headers)),
-    authFor: caller === undefined ? () => undefined : (request) => caller(credentialsOf(request.headers)),
+    // With --client-cert-auth, a verified client certificate's CN names the user when no token does.
+    serviceFor: caller === undefined ? () => opts.service : (request) => caller(requestCredentials(request)),
+    authFor: caller === undefined ? () => undefined : (request) => caller(requestCredentials(request)),
     limits: limitsFor(opts.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES),
     gatewayPaths: new Set(),
     rangeBudget: opts.rangeBudget ?? new ByteBudget(RANGE_BYTES_IN_FLIGHT_FACTOR * DEFAULT_MAX_RESPONSE_BYTES),
@@ -105,7 +116,10 @@ export function buildApp(opts: AppOptions): FastifyInstance {
 
   enforceConnectionLimits(app, connectionLimits, opts.warn ?? (() => {}));
   if (opts.registry !== undefined) addRpcMetrics(app, opts.registry);
-  app.addHook('onRequest', corsHook(opts.cors ?? ['*']));
+  // Browser guards first: a refused request never reaches a route or the store.
+  const hostWhitelist = opts.hostWhitelist ?? ['*'];
+  app.addHook('onRequest', hostCheckHook(hostWhitelist, opts.warn ?? (() => {})));
+  app.addHook('onRequest', corsHook(opts.cors ?? [], !hostWhitelist.includes('*')));
   app.addHook('onRequest', requireLeaderHook(opts.service));
   app.options('*', async (_request, reply) => reply.code(200).send());
 
@@ -139,4 +153,11 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     }),
   );
   return app;
+}
+
+/** The request's token, and the CN of its verified client certificate (identity on only). */
+function requestCredentials(request: FastifyRequest): Credentials {
+  const commonName = clientCertCommonName(request);
+  const fromHeaders = credentialsOf(request.headers);
+  return commonName === undefined ? fromHeaders : { ...fromHeaders, commonName };
 }

@@ -5,6 +5,7 @@
  */
 import { KvError } from '../util/errors.js';
 import { memberUrlProblem } from '../util/member-url.js';
+import { unknownCipherSuite } from './cipher-suites.js';
 
 export type ClusterState = 'new' | 'existing';
 export type AutoCompactionMode = 'periodic' | 'revision';
@@ -15,7 +16,13 @@ export interface TlsFiles {
   readonly keyFile: string;
   readonly trustedCaFile: string;
   readonly clientCertAuth: boolean;
+  /** etcd's --auto-tls / --peer-auto-tls: a self-signed certificate in <data-dir>/fixtures when no cert file is given. */
+  readonly autoTls?: boolean;
+  /** etcd's --peer-cert-allowed-cn: peers must present a certificate with this CN (peer side only). */
+  readonly allowedCn?: string;
 }
+
+export type TlsVersion = 'TLS1.2' | 'TLS1.3';
 
 export interface MemberConfig {
   readonly name: string;
@@ -48,7 +55,14 @@ export interface MemberConfig {
   readonly logLevel: LogLevel;
   readonly clientTls: TlsFiles;
   readonly peerTls: TlsFiles;
+  /** Origins browsers may call from (etcd's --cors); none by default, `*` only when given. */
   readonly cors: readonly string[];
+  /** etcd's --cipher-suites (Go names), for client and peer TLS; empty = Node's defaults. */
+  readonly cipherSuites: readonly string[];
+  /** etcd's --tls-min-version. */
+  readonly tlsMinVersion: TlsVersion;
+  /** Host names a plain-HTTP request may carry (etcd's --host-whitelist); empty = loopback names for an all-loopback member, else any. */
+  readonly hostWhitelist: readonly string[];
   /**
    * Restart this member's data as a one-member cluster (etcd's --force-new-cluster): the way
    * back from a lost quorum. Ignored for a data dir that has no data yet.
@@ -104,7 +118,10 @@ export function defaultConfig(name = 'default'): MemberConfig {
     logLevel: 'info',
     clientTls: noTls,
     peerTls: noTls,
-    cors: ['*'],
+    cors: [],
+    cipherSuites: [],
+    tlsMinVersion: 'TLS1.2',
+    hostWhitelist: [],
     forceNewCluster: false,
     maxConnections: 0,
     ui: true,
@@ -129,7 +146,7 @@ function checkUrls(flag: string, urls: readonly string[], tls: TlsFiles): void {
   for (const raw of urls) {
     const problem = memberUrlProblem(raw);
     if (problem !== undefined) throw invalid(`--${flag}: "${raw}" ${problem}`);
-    if (new URL(raw).protocol === 'https:' && (tls.certFile === '' || tls.keyFile === '')) {
+    if (new URL(raw).protocol === 'https:' && (tls.certFile === '' || tls.keyFile === '') && tls.autoTls !== true) {
       throw invalid(`--${flag}: "${raw}" is https but no certificate and key were given`);
     }
   }
@@ -170,6 +187,14 @@ export function validateConfig(c: MemberConfig): MemberConfig {
         `--initial-cluster has ${c.name}=${u} but missing from --initial-advertise-peer-urls=${c.initialAdvertisePeerUrls.join(',')}`,
       );
     }
+  }
+  const unknownSuite = unknownCipherSuite(c.cipherSuites);
+  if (unknownSuite !== undefined) throw invalid(`unexpected TLS cipher suite ${JSON.stringify(unknownSuite)}`);
+  if (c.cipherSuites.length > 0 && c.tlsMinVersion === 'TLS1.3') throw invalid('TLS 1.3 cipher suites are not configurable: --cipher-suites cannot be used with --tls-min-version=TLS1.3');
+  if ((c.clientTls.certFile === '') !== (c.clientTls.keyFile === '')) throw invalid('--cert-file and --key-file must be given together');
+  if ((c.peerTls.certFile === '') !== (c.peerTls.keyFile === '')) throw invalid('--peer-cert-file and --peer-key-file must be given together');
+  for (const origin of c.cors) {
+    if (origin !== '*' && !/^https?:\/\/[^/]+$/.test(origin)) throw invalid(`--cors: "${origin}" is not an origin like http://host:port, or *`);
   }
   for (const [member, urls] of c.initialCluster) checkUrls(`initial-cluster (${member})`, urls, c.peerTls);
   if (c.autoCompactionMode === 'revision' && !/^\d+$/.test(c.autoCompactionRetention)) {

@@ -6,13 +6,12 @@
  * and the member table; the joiner persists them and starts with an empty raft log that the
  * leader fills by snapshot (etcd's joiner likewise reads the cluster from a peer's `/members`).
  */
-import { readFileSync } from 'node:fs';
 import type { JoinAnswer, Refusal } from '../transport/handshake.js';
 import { queryJoinOverTcp } from '../transport/tcp-transport.js';
-import type { PeerTlsOptions } from '../transport/dial.js';
 import { KvError } from '../util/errors.js';
 import type { MemberConfig } from './config.js';
 import { Cluster, type Member as MemberRecord } from './membership.js';
+import { peerTlsOptions } from './tls-settings.js';
 
 /** Asks the member at `url` for the join answer of the member advertising `peerUrls`. */
 export type JoinQueryFn = (url: string, peerUrls: readonly string[]) => Promise<JoinAnswer>;
@@ -67,18 +66,7 @@ export async function discoverCluster(config: MemberConfig, query: JoinQueryFn):
   throw new KvError(cause?.code ?? 'TimeoutDueToConnectionLost', `cairn: cannot join the cluster at ${targets.join(',')}: ${cause?.message ?? 'no answer'}`);
 }
 
-function peerTlsFromConfig(config: MemberConfig): PeerTlsOptions | undefined {
-  const files = config.peerTls;
-  if (files.certFile === '') return undefined;
-  return {
-    cert: readFileSync(files.certFile),
-    key: readFileSync(files.keyFile),
-    ...(files.trustedCaFile !== '' ? { ca: readFileSync(files.trustedCaFile) } : {}),
-    rejectUnauthorized: files.trustedCaFile !== '',
-  };
-}
-
 /** The default join query: over TCP (TLS for https peer URLs, with the member's peer certificates). */
 export function tcpJoinQuery(config: MemberConfig): JoinQueryFn {
-  return (url, peerUrls) => queryJoinOverTcp(url, peerUrls, url.startsWith('https:') ? peerTlsFromConfig(config) : undefined);
+  return (url, peerUrls) => queryJoinOverTcp(url, peerUrls, url.startsWith('https:') ? peerTlsOptions(config) : undefined);
 }

@@ -5,12 +5,13 @@
  * along: the leader checks it again (simple tokens are known to every member).
  */
 import { KvError } from '../util/errors.js';
+import type { FetchFn } from '../util/tls-fetch.js';
 
-async function post(url: string, path: string, body: unknown, timeoutMs: number, token: string | undefined): Promise<string> {
+async function post(url: string, path: string, body: unknown, timeoutMs: number, fetchFn: FetchFn, token: string | undefined): Promise<string> {
   let res: Response;
   try {
     const headers = token === undefined ? undefined : { authorization: token };
-    res = await fetch(new URL(path, url), { method: 'POST', body: JSON.stringify(body), headers, signal: AbortSignal.timeout(timeoutMs) });
+    res = await fetchFn(new URL(path, url), { method: 'POST', body: JSON.stringify(body), headers, signal: AbortSignal.timeout(timeoutMs) });
   } catch (err) {
     throw new KvError('LeaderChanged', `etcdserver: leader changed (forwarding to ${url} failed: ${(err as Error).message})`);
   }
@@ -20,8 +21,8 @@ async function post(url: string, path: string, body: unknown, timeoutMs: number,
 }
 
 /** Returns the renewed TTL in seconds; 0 for an unknown lease (etcd's answer). */
-export async function forwardKeepAlive(leaderUrl: string, id: number, timeoutMs: number, token?: string): Promise<number> {
-  const text = await post(leaderUrl, '/v3/lease/keepalive', { ID: String(id) }, timeoutMs, token);
+export async function forwardKeepAlive(leaderUrl: string, id: number, timeoutMs: number, fetchFn: FetchFn = fetch, token?: string): Promise<number> {
+  const text = await post(leaderUrl, '/v3/lease/keepalive', { ID: String(id) }, timeoutMs, fetchFn, token);
   const line = text.split('\n').find((l) => l.trim() !== '');
   const msg = line === undefined ? undefined : (JSON.parse(line) as { result?: { TTL?: string }; error?: { message?: string } });
   if (msg?.result === undefined) throw new KvError('LeaderChanged', `etcdserver: leader changed (${msg?.error?.message ?? 'no answer'})`);
@@ -34,8 +35,8 @@ export interface ForwardedTimeToLive {
   readonly keys?: Uint8Array[];
 }
 
-export async function forwardTimeToLive(leaderUrl: string, id: number, keys: boolean, timeoutMs: number, token?: string): Promise<ForwardedTimeToLive> {
-  const text = await post(leaderUrl, '/v3/lease/timetolive', { ID: String(id), keys }, timeoutMs, token);
+export async function forwardTimeToLive(leaderUrl: string, id: number, keys: boolean, timeoutMs: number, fetchFn: FetchFn = fetch, token?: string): Promise<ForwardedTimeToLive> {
+  const text = await post(leaderUrl, '/v3/lease/timetolive', { ID: String(id), keys }, timeoutMs, fetchFn, token);
   const body = JSON.parse(text) as { TTL?: string; grantedTTL?: string; keys?: string[] };
   return {
     ttl: Number(body.TTL ?? 0),

@@ -47,6 +47,8 @@ export class MemberMetrics {
   readonly peerRoundTripSeconds: Histogram<'To'>;
   readonly snapshotsSent: Counter<'To'>;
   readonly snapshotsReceived: Counter<'From'>;
+  /** cairn only: inbound peer connections refused (handshake) or dropped (a frame or message that breaks the protocol). */
+  readonly peerRejected: Counter<'reason'>;
 
   constructor(registry = new Registry()) {
     this.registry = registry;
@@ -87,6 +89,12 @@ export class MemberMetrics {
     this.peerSentFailures = new Counter({ name: 'etcd_network_peer_sent_failures_total', help: 'The total number of send failures from peers.', labelNames: ['To'], registers: r });
     this.peerRoundTripSeconds = new Histogram({ name: 'etcd_network_peer_round_trip_time_seconds', help: 'Round-Trip-Time histogram between peers', labelNames: ['To'], buckets: RTT_BUCKETS, registers: r });
     this.snapshotsSent = new Counter({ name: 'etcd_network_snapshot_send_success', help: 'Total number of successful snapshot sends', labelNames: ['To'], registers: r });
+    this.peerRejected = new Counter({
+      name: 'cairn_network_peer_rejected_total',
+      help: 'Inbound peer connections refused at the handshake (another cluster, an unknown member, a bad certificate) or dropped for a frame or message that breaks the protocol (such as a message claiming another member).',
+      labelNames: ['reason'],
+      registers: r,
+    });
     this.snapshotsReceived = new Counter({ name: 'etcd_network_snapshot_receive_success', help: 'Total number of successful snapshot receives', labelNames: ['From'], registers: r });
   }
 

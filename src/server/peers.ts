@@ -63,6 +63,8 @@ export class PeerSet {
 /** Turns the transport's running totals into etcd's peer counters (labelled by hex member ID). */
 export class PeerMetrics {
   private readonly last = new Map<number, { sent: number; received: number }>();
+  private refused = 0;
+  private malformed = 0;
 
   constructor(private readonly metrics: MemberMetrics) {}
 
@@ -76,5 +78,9 @@ export class PeerMetrics {
       if (p.rttMs !== undefined) this.metrics.peerRoundTripSeconds.observe({ To: label }, p.rttMs / 1000);
       this.last.set(p.id, { sent: p.sentBytes, received: p.receivedBytes });
     }
+    this.metrics.peerRejected.inc({ reason: 'handshake' }, Math.max(0, stats.refusedConnections - this.refused));
+    this.metrics.peerRejected.inc({ reason: 'protocol' }, Math.max(0, stats.malformedFrames - this.malformed));
+    this.refused = stats.refusedConnections;
+    this.malformed = stats.malformedFrames;
   }
 }

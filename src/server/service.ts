@@ -10,6 +10,7 @@ import { assertNever } from '../util/assert.js';
 import { isKvError, KvError } from '../util/errors.js';
 import { requestTimeoutMs } from './config.js';
 import { forwardKeepAlive, forwardTimeToLive } from './leader-forward.js';
+import type { FetchFn } from '../util/tls-fetch.js';
 import { moveLeader } from './leader-transfer.js';
 import type { Member } from './member.js';
 import { decodeJson, encodeMessage, kvErrorFromBody, type ErrorBody } from '../api/json.js';
@@ -52,7 +53,14 @@ function toApiMember(m: MemberRecord): api.Member {
 export class MemberService implements api.KV {
   private readonly timeoutMs: number;
 
-  constructor(readonly member: Member) {
+  /**
+   * `forwardFetch` reaches the leader's client URL (lease keep-alive and time-to-live, member
+   * promote); under client TLS it carries the member's CA and certificate (tls-settings.ts).
+   */
+  constructor(
+    readonly member: Member,
+    private readonly forwardFetch: FetchFn = fetch,
+  ) {
     this.timeoutMs = requestTimeoutMs(member.config);
   }
 
@@ -125,13 +133,13 @@ export class MemberService implements api.KV {
         if (!isKvError(err, 'NotLeader') || this.member.leaderId === this.member.id) throw err;
       }
     }
-    const ttl = await forwardKeepAlive(this.leaderUrl(), req.id, this.timeoutMs, token);
+    const ttl = await forwardKeepAlive(this.leaderUrl(), req.id, this.timeoutMs, this.forwardFetch, token);
     return { header: this.currentHeader(), id: req.id, ttl };
   }
 
   async leaseTimeToLive(req: api.LeaseTimeToLiveRequest, token?: string): Promise<api.LeaseTimeToLiveResponse> {
     if (!this.member.isLeader) {
-      const r = await forwardTimeToLive(this.leaderUrl(), req.id, req.keys ?? false, this.timeoutMs, token);
+      const r = await forwardTimeToLive(this.leaderUrl(), req.id, req.keys ?? false, this.timeoutMs, this.forwardFetch, token);
       return { header: this.currentHeader(), id: req.id, ...r };
     }
     const r = this.member.leases.timeToLive(req.id, req.keys ?? false);
@@ -203,7 +211,7 @@ export class MemberService implements api.KV {
     const rpc = UNARY.memberPromote;
     let res: Response;
     try {
-      res = await fetch(new URL(rpc.path, this.leaderUrl()), {
+      res = await this.forwardFetch(new URL(rpc.path, this.leaderUrl()), {
         method: 'POST',
         body: encodeMessage(rpc.request, req),
         ...(token === undefined ? {} : { headers: { authorization: token } }),

@@ -14,6 +14,11 @@ export interface PeerTlsOptions {
   readonly rejectUnauthorized?: boolean;
   /** Ask dialers for a client certificate (etcd's --peer-client-cert-auth). */
   readonly requestCert?: boolean;
+  /** etcd's --peer-cert-allowed-cn: a dialer's verified certificate must carry this common name. */
+  readonly allowedCn?: string;
+  /** OpenSSL cipher list and minimum version (etcd's --cipher-suites, --tls-min-version). */
+  readonly ciphers?: string;
+  readonly minVersion?: tls.SecureVersion;
 }
 
 export interface PeerAddress {
@@ -72,6 +77,8 @@ function tlsClientOptions(o: PeerTlsOptions | undefined): tls.ConnectionOptions 
     cert: o?.cert,
     ca: o?.ca as tls.ConnectionOptions['ca'],
     rejectUnauthorized: o?.rejectUnauthorized ?? true,
+    ciphers: o?.ciphers,
+    minVersion: o?.minVersion,
   };
 }
 
@@ -82,5 +89,7 @@ export function tlsServerOptions(o: PeerTlsOptions | undefined): tls.TlsOptions 
     ca: o?.ca as tls.TlsOptions['ca'],
     requestCert: o?.requestCert ?? false,
     rejectUnauthorized: o?.requestCert === true ? (o.rejectUnauthorized ?? true) : false,
+    ciphers: o?.ciphers,
+    minVersion: o?.minVersion,
   };
 }

@@ -29,7 +29,8 @@ export interface PeerStreamOptions {
   readonly clock: Clock;
   readonly rng: Rng;
   readonly backoff: BackoffOptions;
-  readonly tls: PeerTlsOptions | undefined;
+  /** Read at each dial, so reloaded certificates (TcpTransport.reloadTls) take effect on the next connection. */
+  readonly tls: () => PeerTlsOptions | undefined;
   readonly dialTimeoutMs: number;
   readonly pingIntervalMs: number;
   readonly log: TransportLog;
@@ -113,7 +114,7 @@ export class PeerStream {
     let socket;
     try {
       if (url === undefined) throw new FrameError(`peer ${this.id.toString(16)} has no URL`);
-      socket = await dialPeer(parsePeerUrl(url), this.o.tls, this.o.dialTimeoutMs);
+      socket = await dialPeer(parsePeerUrl(url), this.o.tls(), this.o.dialTimeoutMs);
     } catch (err) {
       this.lost(err as KvError);
       return;

@@ -70,6 +70,8 @@ export class TcpTransport implements Transport {
   private readonly raftStreams = new Map<NodeId, InboundConnection>();
   private readonly snapshotConns = new Set<FramedSocket>();
   private server: net.Server | undefined;
+  /** The peer certificates in use; replaced by reloadTls. */
+  private tls: PeerTlsOptions | undefined;
   private stopped = false;
   private malformedFrames = 0;
   private refusedConnections = 0;
@@ -83,6 +85,7 @@ export class TcpTransport implements Transport {
     this.rng = o.rng ?? new SeededRng((Math.random() * 2 ** 32) >>> 0);
     this.log = o.log ?? (() => {});
     this.dialTimeoutMs = o.dialTimeoutMs ?? 1000;
+    this.tls = o.tls;
     this.overLimit = new LogThrottle(OVER_LIMIT_LOG_MS, () => this.clock.now());
     assert(o.id > 0, 'a transport needs a non-zero member id');
   }
@@ -96,16 +99,33 @@ export class TcpTransport implements Transport {
     return `${secure ? 'https' : 'http'}://${host}:${address.port}`;
   }
 
+  /**
+   * New peer certificates (rotated files): the listener presents and verifies with them from the
+   * next handshake, and every later dial uses them. Connections already up keep theirs.
+   */
+  reloadTls(options: PeerTlsOptions): void {
+    // setSecureContext throws on a certificate that does not match its key: nothing changes then.
+    if (this.server instanceof tls.Server) this.server.setSecureContext(tlsServerOptions(options));
+    this.tls = options;
+  }
+
   async start(): Promise<void> {
     assert(this.server === undefined && !this.stopped, 'transport started twice');
     const address = parsePeerUrl(this.o.listenUrl);
     const onSocket = (socket: net.Socket) => this.accept(socket);
     // A TLS handshake is bounded like ours (node's default would hold a silent stranger for 120 s).
-    const tlsOptions = { ...tlsServerOptions(this.o.tls), handshakeTimeout: this.handshakeTimeoutMs };
+    const tlsOptions = { ...tlsServerOptions(this.tls), handshakeTimeout: this.handshakeTimeoutMs };
     const server = address.secure ? tls.createServer(tlsOptions, onSocket) : net.createServer(onSocket);
-    server.on('tlsClientError', (err: Error, s: tls.TLSSocket) =>
-      this.noteInbound(new KvError('InvalidArgument', `cairn: TLS handshake with a peer failed: ${err.message}`), `${s.remoteAddress ?? '?'}:${s.remotePort ?? '?'}`),
-    );
+    // A failed handshake's TLS socket may already have lost its address; the TCP socket under it
+    // (node's `_parent`) is noted when accepted, so the refusal is logged with who it was.
+    const remotes = new WeakMap<net.Socket, string>();
+    server.on('connection', (raw: net.Socket) => remotes.set(raw, `${raw.remoteAddress ?? '?'}:${raw.remotePort ?? '?'}`));
+    server.on('tlsClientError', (err: Error, s: tls.TLSSocket) => {
+      this.refusedConnections++;
+      const raw = (s as unknown as { _parent?: net.Socket })._parent;
+      const remote = (raw !== undefined ? remotes.get(raw) : undefined) ?? `${s.remoteAddress ?? '?'}:${s.remotePort ?? '?'}`;
+      this.noteInbound(new KvError('InvalidArgument', `cairn: TLS handshake with a peer failed: ${err.message}`), remote);
+    });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(address.port, address.host, () => {
@@ -128,7 +148,7 @@ export class TcpTransport implements Transport {
         clock: this.clock,
         rng: this.rng,
         backoff: this.o.backoff ?? DEFAULT_BACKOFF,
-        tls: this.o.tls,
+        tls: () => this.tls,
         dialTimeoutMs: this.dialTimeoutMs,
         pingIntervalMs: this.o.pingIntervalMs ?? 1000,
         log: this.log,
@@ -183,7 +203,7 @@ export class TcpTransport implements Transport {
         self: { id: this.o.id, clusterId: this.o.clusterId },
         url,
         limits: this.limits,
-        tls: this.o.tls,
+        tls: this.tls,
         dialTimeoutMs: this.dialTimeoutMs,
         stallTimeoutMs: this.o.snapshotStallTimeoutMs ?? 60_000,
         clock: this.clock,
@@ -236,10 +256,18 @@ export class TcpTransport implements Transport {
       socket.destroy();
       return;
     }
+    const remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    const badCertificate = this.certificateRefusal(socket);
+    if (badCertificate !== undefined) {
+      this.refusedConnections++;
+      this.noteInbound(new KvError('InvalidArgument', badCertificate), remote);
+      socket.destroy();
+      return;
+    }
     let pending = 0;
     for (const c of this.inbound) if (c.handshaking) pending++;
     if (pending >= this.limits.maxPendingHandshakes) {
-      this.refuseOverLimit(`${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`);
+      this.refuseOverLimit(remote);
       socket.destroy();
       return;
     }
@@ -281,6 +309,16 @@ export class TcpTransport implements Transport {
       },
     });
     this.inbound.add(conn);
+  }
+
+  /** etcd's --peer-cert-allowed-cn: a verified certificate with exactly that common name, or why not. */
+  private certificateRefusal(socket: net.Socket): string | undefined {
+    const allowed = this.tls?.allowedCn;
+    if (allowed === undefined || allowed === '') return undefined;
+    const secure = socket as Partial<tls.TLSSocket>;
+    const cn = secure.getPeerCertificate?.()?.subject?.CN;
+    if (secure.authorized === true && cn === allowed) return undefined;
+    return `cairn: peer client certificate authentication failed: CN ${JSON.stringify(cn ?? '')} is not the allowed ${JSON.stringify(allowed)} (--peer-cert-allowed-cn)`;
   }
 
   /** Logs a new reason once (a peer retrying with the same fault does not flood the log). */

@@ -1,4 +1,4 @@
-/** Every error path of the gateway: decoding, routing, limits, CORS and service failures. */
+/** Every error path of the gateway: decoding, routing, limits and service failures (CORS: browser-guards.test.ts). */
 import { afterAll, describe, expect, it } from 'vitest';
 import { KvError } from '../../src/util/errors.js';
 import { b64, MEMBER } from '../api/examples.js';
@@ -91,37 +91,6 @@ describe('routing (§1.1)', () => {
   it('answers a URL the router cannot decode with Go\'s plain 400', async () => {
     const res = await post(app, '/v3/kv/%zz', '{}');
     expect([res.statusCode, res.body]).toEqual([400, 'Bad Request\n']);
-  });
-});
-
-describe('CORS (--cors, default *)', () => {
-  const cors = {
-    'access-control-allow-origin': '*',
-    'access-control-allow-methods': 'POST, GET, OPTIONS, PUT, DELETE',
-    'access-control-allow-headers': 'accept, content-type, authorization',
-  };
-
-  it('adds the headers to successes, errors and 404s; OPTIONS on any path is 200 and empty', async () => {
-    for (const res of [
-      await post(app, '/v3/kv/range', '{"key":"Zm9v"}'),
-      await post(app, '/v3/kv/range', '{bad'),
-      await post(app, '/nowhere'),
-      await app.inject({ method: 'OPTIONS', url: '/v3/kv/range' }),
-      await app.inject({ method: 'OPTIONS', url: '/anything/at/all' }),
-    ]) {
-      expect(res.headers).toMatchObject(cors);
-    }
-    const res = await app.inject({ method: 'OPTIONS', url: '/v3/watch' });
-    expect([res.statusCode, res.body]).toEqual([200, '']);
-  });
-
-  it('echoes a listed origin and adds nothing for others', async () => {
-    const { app: listed } = newApp({ cors: ['http://a.example'] });
-    const ok = await listed.inject({ method: 'POST', url: '/v3/kv/range', payload: '{"key":"YQ=="}', headers: { origin: 'http://a.example' } });
-    expect(ok.headers['access-control-allow-origin']).toBe('http://a.example');
-    const other = await listed.inject({ method: 'POST', url: '/v3/kv/range', payload: '{"key":"YQ=="}', headers: { origin: 'http://b.example' } });
-    expect(other.headers['access-control-allow-origin']).toBeUndefined();
-    await listed.close();
   });
 });
 

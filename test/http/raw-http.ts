@@ -52,6 +52,6 @@ export const closedWithin = (c: RawHttp, ms: number) => Promise.race([c.closed.t
 /** A whole `/v3/kv/put` request, as raw HTTP/1.1 text. */
 export const putRequest = (key: string, value: string) => {
   const body = JSON.stringify({ key: b64(key), value: b64(value) });
-  return `POST /v3/kv/put HTTP/1.1\r\nHost: t\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+  return `POST /v3/kv/put HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
 };
 

@@ -8,7 +8,8 @@ import { b64, H, clusterH } from '../api/examples.js';
 import { newApp, post, servedOverSocket } from './helpers.js';
 import type { LineStream } from './helpers.js';
 
-const { app, service } = newApp();
+// --cors '*' so the CORS header on a hijacked stream is checked below.
+const { app, service } = newApp({ cors: ['*'] });
 const server = servedOverSocket(app, { beforeAll, afterAll });
 
 function watch(): LineStream {

@@ -80,7 +80,7 @@ describe('a member under connection floods', () => {
     const m = await member(3);
     const kept = await RawHttp.connect(m.clientPort);
     cleanups.push(() => void kept.socket.destroy());
-    kept.write('GET /health HTTP/1.1\r\nHost: t\r\n\r\n');
+    kept.write('GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
     await kept.until(/"health":"true"/);
     const idle = [await RawHttp.connect(m.clientPort), await RawHttp.connect(m.clientPort)];
     cleanups.push(() => idle.forEach((c) => c.socket.destroy()));

@@ -3,7 +3,9 @@
  * CAIRN_<FLAG> or ETCDCTL_<FLAG>), its own parsed flags and arguments, a printer for
  * `--write-out`, a client, standard input, and a signal that fires on SIGINT.
  */
+import { readFileSync } from 'node:fs';
 import { Client } from '../../client/client.js';
+import { hasTlsOptions, type TlsClientOptions } from '../../util/tls-fetch.js';
 import { envName, type FlagSpec, type FlagValue } from '../flags.js';
 import { newPrinter, OUTPUT_FORMATS, type OutputFormat, type Printer, type Sink } from '../output/index.js';
 import { CliError, ExitCode, UsageError } from './cli-error.js';
@@ -19,6 +21,10 @@ export const GLOBAL_FLAGS: readonly FlagSpec[] = [
   { name: 'write-out', kind: 'string', help: 'set the output format (fields, json, simple, table) (default simple); -w for short' },
   { name: 'hex', kind: 'bool', help: 'print byte strings as hex encoded strings' },
   { name: 'insecure-transport', kind: 'bool', help: 'disable transport security for client connections (accepted)' },
+  { name: 'cacert', kind: 'string', help: 'verify certificates of TLS-enabled secure servers using this CA bundle' },
+  { name: 'cert', kind: 'string', help: 'identify secure client using this TLS certificate file' },
+  { name: 'key', kind: 'string', help: 'identify secure client using this TLS key file' },
+  { name: 'insecure-skip-tls-verify', kind: 'bool', help: 'skip server certificate verification (CAUTION: this option should be enabled only for testing purposes)' },
   { name: 'debug', kind: 'bool', help: 'enable client-side debug logging (accepted)' },
   { name: 'user', kind: 'string', help: 'username[:password] for authentication (prompt if password is not supplied)' },
   { name: 'password', kind: 'string', help: 'password for authentication (if this option is used, --user option shouldn\'t include password)' },
@@ -35,6 +41,8 @@ export interface Globals {
   readonly hex: boolean;
   /** etcdctl's --user name[:password] / --password; the password may still be prompted for. */
   readonly user?: { readonly name: string; readonly password?: string };
+  /** --cacert, --cert, --key, --insecure-skip-tls-verify, read once; undefined when none is given. */
+  readonly tls: TlsClientOptions | undefined;
 }
 
 export interface CliIo {
@@ -88,6 +96,7 @@ export function resolveGlobals(values: Map<string, FlagValue>, env: Readonly<Rec
     writeOut: writeOut as OutputFormat,
     hex: values.get('hex') === true,
     ...userOf(values),
+    tls: resolveTls(values),
   };
 }
 
@@ -110,6 +119,23 @@ export async function promptPassword(globals: Globals, io: CliIo): Promise<Globa
   return { ...globals, user: { name: globals.user.name, password: line } };
 }
 
+/** etcdctl's TLS flags; a file that cannot be read is Go's `open <path>: …` error. */
+function resolveTls(values: Map<string, FlagValue>): TlsClientOptions | undefined {
+  const read = (flag: string): Buffer | undefined => {
+    const path = values.get(flag) as string | undefined;
+    if (path === undefined || path === '') return undefined;
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      throw new CliError(`open ${path}: ${code === 'ENOENT' ? 'no such file or directory' : code === 'EACCES' ? 'permission denied' : (err as Error).message}`);
+    }
+  };
+  const tls = { ca: read('cacert'), cert: read('cert'), key: read('key'), insecureSkipVerify: values.get('insecure-skip-tls-verify') === true };
+  if ((tls.cert === undefined) !== (tls.key === undefined)) throw new UsageError('--cert and --key must be given together');
+  return hasTlsOptions(tls) ? tls : undefined;
+}
+
 export function makeContext(globals: Globals, io: CliIo, flags: Map<string, FlagValue>, args: string[], dashArgs: string[]): CommandContext {
   return {
     globals,
@@ -124,6 +150,7 @@ export function makeContext(globals: Globals, io: CliIo, flags: Map<string, Flag
         endpoints,
         timeoutMs: globals.commandTimeoutMs + globals.dialTimeoutMs,
         retryRounds: 2,
+        tls: globals.tls,
         ...(globals.user === undefined ? {} : { username: globals.user.name, password: globals.user.password ?? '' }),
       }),
   };
