@@ -111,22 +111,23 @@ export class RaftLoop {
     // crash, win that term again, and write different entries at the same index and term.
     const sendFirst = this.isLeader && !this.changesTermOrVote(rd.hardState);
     if (sendFirst) this.sendAll(rd.messages);
-    // A leader applies the committed entries already in its durable log (all of them: its own
-    // appends count toward commit only after advance) before this Ready's write, not after its
-    // fsync: otherwise, under load, every answer waits for the fsync of the proposals that came
-    // after it. Their backend writes ride this Ready's synced batch. A follower keeps persist →
-    // answer → apply: its acknowledgements, not its apply, are on the clients' path.
+    // Committed entries already in this member's durable log are applied while this Ready's
+    // write is in flight, not after its fsync: a leader's clients are answered without waiting
+    // for the fsync of the proposals made after theirs, and a follower's apply overlaps the write
+    // it acknowledges after. (A leader's committed entries are always durable here: its own
+    // appends count toward commit only after advance.) Their backend writes ride the next
+    // synced batch. Entries this Ready commits and writes at once are applied after the write.
     let toApply = rd.committedEntries;
-    if (this.isLeader && rd.snapshot === undefined && toApply.length > 0) {
-      const durable = durablePrefix(toApply, this.d.storage.lastIndex());
-      if (durable > 0) {
-        await this.d.apply(toApply.slice(0, durable));
-        toApply = toApply.slice(durable);
-        if (this.stopped) return;
-      }
-    }
     if (rd.snapshot !== undefined) await this.persistSnapshot(rd.snapshot, rd.hardState);
-    if (rd.entries.length > 0 || rd.hardState !== undefined) await this.persist(rd.hardState, rd.entries, rd.mustSync);
+    const durable = rd.snapshot === undefined && toApply.length > 0 ? durablePrefix(toApply, this.d.storage.lastIndex()) : 0;
+    const writing = rd.entries.length > 0 || rd.hardState !== undefined ? this.persist(rd.hardState, rd.entries, rd.mustSync) : undefined;
+    if (durable > 0) {
+      // The write's failure is awaited below (and fatal); keep it from counting as unhandled meanwhile.
+      writing?.catch(() => undefined);
+      await this.d.apply(toApply.slice(0, durable));
+      toApply = toApply.slice(durable);
+    }
+    await writing;
     if (rd.hardState !== undefined) this.d.storage.setHardState(rd.hardState);
     this.d.storage.append(rd.entries);
     // Followers and candidates answer only once what they promise is durable (votes, appends).

@@ -57,9 +57,9 @@ export const catalog: Mutation[] = [
   },
   {
     name: 'leader-applies-after-the-next-write',
-    why: `a leader answers what it has committed before the fsync of later proposals (issue 13: apply overlaps the next write)`,
+    why: `a member applies what it has committed while the next write is in flight (issue 13: a leader answers before the fsync of later proposals)`,
     file: 'src/server/raft-loop.ts',
-    find: '    if (this.isLeader && rd.snapshot === undefined && toApply.length > 0) {',
+    find: '    if (durable > 0) {',
     replace: '    if (false) {',
     tests: ['test/server/raft-loop.test.ts'],
   },

@@ -103,7 +103,7 @@ describe('RaftLoop: a leader sends before persisting only when its term and vote
 });
 
 describe('RaftLoop: a leader answers committed entries before the next write', () => {
-  it('applies what is committed and durable before the fsync of the entries proposed after it', async () => {
+  it('applies what is committed and durable while the entries proposed after it are being written', async () => {
     const events: Event[] = [];
     const { loop, idle } = startLoop(events);
     loop.submit((n) => n.campaign());
@@ -117,7 +117,7 @@ describe('RaftLoop: a leader answers committed entries before the next write', (
     loop.submit((n) => n.propose(new Uint8Array([2])));
     await idle();
     const appliedX = events.findIndex((e) => e.what === 'apply' && e.detail?.split(',').includes('3'));
-    const writeY = events.findIndex((e) => e.what === 'save-start' && e.detail === '4');
+    const writeY = events.findIndex((e) => e.what === 'save-done' && e.detail === '4');
     expect(appliedX, JSON.stringify(events)).toBeGreaterThan(-1);
     expect(writeY, JSON.stringify(events)).toBeGreaterThan(-1);
     expect(appliedX, `X waited for Y's write: ${JSON.stringify(events)}`).toBeLessThan(writeY);
