@@ -180,8 +180,8 @@ export async function startServer(flags: MemberConfig, o: StartServerOptions = {
     throw err;
   }
   log.info({ clientUrls, version: CAIRN_VERSION, maxConnections }, 'serving client requests');
-  // Auth (the auth module) adds `{ authEnabled }` here once it can answer.
-  for (const warning of exposureWarnings(clientUrls)) log.warn({}, warning);
+  // Auth state as this member's store holds it at start (replicated, so the same cluster-wide).
+  for (const warning of exposureWarnings(clientUrls, { authEnabled: member.auth.enabled })) log.warn({}, warning);
   return {
     member,
     clientUrls,
