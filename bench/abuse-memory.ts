@@ -173,6 +173,18 @@ class HealthWatch {
   }
 }
 
+/** cairn's V8 heap (used/total) and external memory from /metrics: where the RSS is, in MiB. */
+async function heapOf(m: Member): Promise<string> {
+  if (m.target !== 'cairn') return '';
+  try {
+    const text = await (await fetch(`${m.url}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+    const metric = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? NaN) / MiB;
+    return ` (heap ${metric('nodejs_heap_size_used_bytes').toFixed(0)}/${metric('nodejs_heap_size_total_bytes').toFixed(0)} MiB, external ${metric('nodejs_external_memory_bytes').toFixed(0)} MiB)`;
+  } catch {
+    return '';
+  }
+}
+
 async function post(url: string, path: string, body: object): Promise<Response> {
   return fetch(`${url}${path}`, { method: 'POST', body: JSON.stringify(body) });
 }
@@ -222,6 +234,7 @@ async function watchScenario(target: TargetName): Promise<Row> {
     }
     await sleep(1000);
     const baseline = procMiB(m.proc.pid!, 'VmRSS');
+    const heapBefore = await heapOf(m);
     const health = new HealthWatch(m.url);
     const t0 = performance.now();
     const idle = Array.from({ length: STREAMS }, () => watchStream(m.url, 'abuse/watch'));
@@ -239,6 +252,7 @@ async function watchScenario(target: TargetName): Promise<Row> {
     for (const r of [...idle, ...readers]) r.destroy();
     await sleep(15_000);
     const after = procMiB(m.proc.pid!, 'VmRSS');
+    const heapAfter = await heapOf(m);
     const healthy = m.exited ? '**no**: the member died' : await health.stop();
     const complete = got.filter((n) => n >= VALUES).length;
     return {
@@ -246,9 +260,9 @@ async function watchScenario(target: TargetName): Promise<Row> {
       scenario: `watch: ${VALUES} × ${VALUE_BYTES} B on one key, ${STREAMS} idle catch-up streams + ${READERS} readers`,
       baseline,
       peak,
-      after: `${after.toFixed(0)} MiB`,
+      after: `${after.toFixed(0)} MiB${heapAfter}`,
       healthy,
-      detail: `${complete}/${READERS} readers got all ${VALUES} revisions in ${readSeconds.toFixed(1)} s`,
+      detail: `${complete}/${READERS} readers got all ${VALUES} revisions in ${readSeconds.toFixed(1)} s; at baseline${heapBefore || ' -'}`,
     };
   } finally {
     await stopMember(m);

@@ -22,6 +22,7 @@ import type { DataDirWarning } from '../storage/data-dir-files.js';
 import { LevelKv } from '../storage/level-kv.js';
 import { addAccessLog } from './access-log.js';
 import { createLogger } from './log.js';
+import { startMemoryRelease } from './memory-release.js';
 import { listenMetrics } from './metrics-listener.js';
 import { openFileLimit } from './open-file-limit.js';
 import { openTestDataDir, testHooksRequested } from './test-hooks.js';
@@ -114,6 +115,10 @@ export async function startServer(config: MemberConfig, o: StartServerOptions = 
   collectDefaultMetrics({ register: member.metrics.registry });
   // One budget for every client listener and the gRPC API: the bound is the member's.
   const rangeBudget = new ByteBudget(RANGE_BYTES_IN_FLIGHT_FACTOR * config.maxResponseBytes);
+  const memoryRelease = startMemoryRelease(() => {
+    const hub = member.watchHub.stats();
+    return hub.catchUpBytes === 0 && hub.unsynced === 0 && hub.victims === 0 && rangeBudget.inUse === 0;
+  }, log);
   const version = { etcdserver: SERVER_VERSION, etcdcluster: CLUSTER_VERSION };
   const apps: FastifyInstance[] = [];
   const clientUrls: string[] = [];
@@ -122,6 +127,7 @@ export async function startServer(config: MemberConfig, o: StartServerOptions = 
   // etcd serves its gRPC API and the JSON gateway on the same client URLs.
   const grpc: GrpcServer = createGrpcServer(service, limitsFor(config.maxRequestBytes), rangeBudget, member.metrics.registry);
   const closeClients = async (): Promise<void> => {
+    memoryRelease.stop();
     grpc.close();
     for (const app of apps.splice(0)) await app.close();
   };
