@@ -13,8 +13,35 @@ import { runInNewContext } from 'node:vm';
 import type { Logger } from '../server/logger.js';
 
 const CHECK_EVERY_MS = 5_000;
-/** Growth of the used heap past the live size that is worth a collection. */
-const GROWTH_BYTES = 64 * 1024 * 1024;
+/** Growth of the used heap past the live size that is worth a full collection (~30-80 ms). */
+export const RELEASE_GROWTH_BYTES = 32 * 1024 * 1024;
+
+export interface MemoryReleaseDeps {
+  heapUsed(): number;
+  /** A full collection. */
+  collect(): void;
+  /** No client work in flight that a collection would only slow down. */
+  quiet(): boolean;
+}
+
+export class MemoryRelease {
+  /** The least heap seen in use since the last collection here: close to what is live. */
+  private live: number;
+
+  constructor(private readonly deps: MemoryReleaseDeps) {
+    this.live = deps.heapUsed();
+  }
+
+  /** Collects if it is worth it; returns the bytes freed, or undefined if it did not run. */
+  check(): number | undefined {
+    const now = this.deps.heapUsed();
+    this.live = Math.min(this.live, now);
+    if (now - this.live < RELEASE_GROWTH_BYTES || !this.deps.quiet()) return undefined;
+    this.deps.collect();
+    this.live = this.deps.heapUsed();
+    return now - this.live;
+  }
+}
 
 /** `gc()` without `node --expose-gc` (the flag may be set while running; V8 reads it when a context is made). */
 function exposedGc(): (() => void) | undefined {
@@ -31,17 +58,11 @@ function exposedGc(): (() => void) | undefined {
 export function startMemoryRelease(quiet: () => boolean, log: Logger): { stop(): void } {
   const gc = exposedGc();
   if (gc === undefined) return { stop: () => undefined };
-  const used = () => getHeapStatistics().used_heap_size;
-  /** The least heap seen in use since the last collection here: close to what is live. */
-  let live = used();
+  const release = new MemoryRelease({ heapUsed: () => getHeapStatistics().used_heap_size, collect: gc, quiet });
   const timer = setInterval(() => {
-    const now = used();
-    live = Math.min(live, now);
-    if (now - live < GROWTH_BYTES || !quiet()) return;
     const started = performance.now();
-    gc();
-    live = used();
-    log.info({ freedMiB: Math.round((now - live) / 2 ** 20), ms: Math.round(performance.now() - started) }, 'collected the garbage of finished client work');
+    const freed = release.check();
+    if (freed !== undefined) log.info({ freedMiB: Math.round(freed / 2 ** 20), ms: Math.round(performance.now() - started) }, 'collected the garbage of finished client work');
   }, CHECK_EVERY_MS);
   timer.unref();
   return { stop: () => clearInterval(timer) };
