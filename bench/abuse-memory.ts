@@ -5,13 +5,16 @@
  * - watch: V values of B bytes on one key, then S `POST /v3/watch` streams from revision 1 that
  *   never read and R that read everything; then all are closed and RSS is read again.
  * - range: K keys, then Q concurrent full ranges over them.
+ * - catchup: N revisions of one-key puts, then one watch from revision 1 that reads everything:
+ *   how long it takes and in how many responses (chaos finding F4).
  *
  * Each scenario runs in a fresh member (a child process on free ports and a temp data dir,
  * stopped by PID); `--targets cairn,etcd` runs the same against /usr/bin/etcd for reference.
  * Peak RSS is the kernel's VmHWM of the member process.
  *
  *   npm run bench:abuse -- [--streams 500] [--readers 20] [--values 300] [--value-bytes 100000]
- *                          [--keys 100000] [--ranges 16] [--targets cairn,etcd] [--scenarios watch,range]
+ *                          [--keys 100000] [--ranges 16] [--revisions 30000] [--targets cairn,etcd]
+ *                          [--scenarios watch,range,catchup]
  *                          [--no-write]
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -21,6 +24,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { Client } from '../src/client/index.js';
 import { machineFacts, writeSection } from './wal-report.js';
 
 const { values: args } = parseArgs({
@@ -31,8 +35,9 @@ const { values: args } = parseArgs({
     'value-bytes': { type: 'string', default: '100000' },
     keys: { type: 'string', default: '100000' },
     ranges: { type: 'string', default: '16' },
+    revisions: { type: 'string', default: '30000' },
     targets: { type: 'string', default: 'cairn' },
-    scenarios: { type: 'string', default: 'watch,range' },
+    scenarios: { type: 'string', default: 'watch,range,catchup' },
     'no-write': { type: 'boolean', default: false },
   },
 });
@@ -42,6 +47,7 @@ const VALUES = Number(args.values);
 const VALUE_BYTES = Number(args['value-bytes']);
 const KEYS = Number(args.keys);
 const RANGES = Number(args.ranges);
+const REVISIONS = Number(args.revisions);
 const MiB = 1024 * 1024;
 
 type TargetName = 'cairn' | 'etcd';
@@ -167,6 +173,18 @@ class HealthWatch {
   }
 }
 
+/** cairn's V8 heap (used/total) and external memory from /metrics: where the RSS is, in MiB. */
+async function heapOf(m: Member): Promise<string> {
+  if (m.target !== 'cairn') return '';
+  try {
+    const text = await (await fetch(`${m.url}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+    const metric = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? NaN) / MiB;
+    return ` (heap ${metric('nodejs_heap_size_used_bytes').toFixed(0)}/${metric('nodejs_heap_size_total_bytes').toFixed(0)} MiB, external ${metric('nodejs_external_memory_bytes').toFixed(0)} MiB)`;
+  } catch {
+    return '';
+  }
+}
+
 async function post(url: string, path: string, body: object): Promise<Response> {
   return fetch(`${url}${path}`, { method: 'POST', body: JSON.stringify(body) });
 }
@@ -182,7 +200,7 @@ interface Row {
 }
 
 /** Opens a watch from revision 1; `onLine` gets every response line (or none: never read). */
-function watchStream(url: string, key: string, onLine?: (line: string) => void): ClientRequest {
+function watchStream(url: string, key: string, onLine?: (line: string) => void, rangeEnd?: string): ClientRequest {
   const req = request(`${url}/v3/watch`, { method: 'POST', agent: false });
   req.on('error', () => undefined);
   req.on('response', (res) => {
@@ -202,7 +220,7 @@ function watchStream(url: string, key: string, onLine?: (line: string) => void):
     });
     res.on('error', () => undefined);
   });
-  req.write(JSON.stringify({ create_request: { key: b64(key), start_revision: '1' } }));
+  req.write(JSON.stringify({ create_request: { key: b64(key), range_end: rangeEnd, start_revision: '1' } }));
   return req;
 }
 
@@ -216,6 +234,7 @@ async function watchScenario(target: TargetName): Promise<Row> {
     }
     await sleep(1000);
     const baseline = procMiB(m.proc.pid!, 'VmRSS');
+    const heapBefore = await heapOf(m);
     const health = new HealthWatch(m.url);
     const t0 = performance.now();
     const idle = Array.from({ length: STREAMS }, () => watchStream(m.url, 'abuse/watch'));
@@ -233,6 +252,7 @@ async function watchScenario(target: TargetName): Promise<Row> {
     for (const r of [...idle, ...readers]) r.destroy();
     await sleep(15_000);
     const after = procMiB(m.proc.pid!, 'VmRSS');
+    const heapAfter = await heapOf(m);
     const healthy = m.exited ? '**no**: the member died' : await health.stop();
     const complete = got.filter((n) => n >= VALUES).length;
     return {
@@ -240,9 +260,9 @@ async function watchScenario(target: TargetName): Promise<Row> {
       scenario: `watch: ${VALUES} × ${VALUE_BYTES} B on one key, ${STREAMS} idle catch-up streams + ${READERS} readers`,
       baseline,
       peak,
-      after: `${after.toFixed(0)} MiB`,
+      after: `${after.toFixed(0)} MiB${heapAfter}`,
       healthy,
-      detail: `${complete}/${READERS} readers got all ${VALUES} revisions in ${readSeconds.toFixed(1)} s`,
+      detail: `${complete}/${READERS} readers got all ${VALUES} revisions in ${readSeconds.toFixed(1)} s; at baseline${heapBefore || ' -'}`,
     };
   } finally {
     await stopMember(m);
@@ -304,12 +324,86 @@ async function rangeScenario(target: TargetName): Promise<Row> {
   }
 }
 
+/** The same catch-up through cairn's own client (what the chaos harness reads history with). */
+async function catchUpWithClient(url: string, last: number): Promise<string> {
+  const client = new Client({ endpoints: [url], timeoutMs: 5000 });
+  const t0 = performance.now();
+  let reached = 0;
+  const watch = client.watchKey('abuse/catchup/', { prefix: true, startRevision: 1 });
+  const timer = setTimeout(() => void watch.return(undefined), 300_000);
+  try {
+    for await (const batch of watch) {
+      reached = batch.revision;
+      if (reached >= last) break;
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  return `reached ${reached} in ${seconds.toFixed(1)} s (${((reached - 1) / seconds).toFixed(0)} revisions/s)`;
+}
+
+async function catchUpScenario(target: TargetName): Promise<Row> {
+  const m = await startMember(target);
+  try {
+    const value = b64(Buffer.alloc(100, 3));
+    let next = 0;
+    // Sixteen writers, one key per put: one revision each, as the chaos workload writes.
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        for (let i = next++; i < REVISIONS; i = next++) {
+          const res = await post(m.url, '/v3/kv/put', { key: b64(`abuse/catchup/${i % 64}`), value });
+          if (res.status !== 200) throw new Error(`put ${i}: ${res.status} ${await res.text()}`);
+        }
+      }),
+    );
+    await sleep(1000);
+    const baseline = procMiB(m.proc.pid!, 'VmRSS');
+    const health = new HealthWatch(m.url);
+    const last = REVISIONS + 1; // revision 1 is the empty store
+    let responses = 0;
+    let events = 0;
+    let reached = 0;
+    const t0 = performance.now();
+    const stream = watchStream(m.url, 'abuse/catchup/', (line) => {
+      const result = (JSON.parse(line) as { result?: { events?: Array<{ kv: { mod_revision: string } }> } }).result;
+      const evs = result?.events ?? [];
+      if (evs.length === 0) return;
+      responses++;
+      events += evs.length;
+      reached = Number(evs[evs.length - 1]!.kv.mod_revision);
+    }, b64('abuse/catchup0'));
+    while (reached < last && performance.now() - t0 < 300_000 && !m.exited) await sleep(50);
+    const seconds = (performance.now() - t0) / 1000;
+    stream.destroy();
+    const viaClient = await catchUpWithClient(m.url, last);
+    const peak = procMiB(m.proc.pid!, 'VmHWM');
+    await sleep(5_000);
+    const after = procMiB(m.proc.pid!, 'VmRSS');
+    const healthy = m.exited ? '**no**: the member died' : await health.stop();
+    return {
+      target,
+      scenario: `catch-up: one watch from revision 1 over ${REVISIONS} one-key puts (100 B values)`,
+      baseline,
+      peak,
+      after: `${after.toFixed(0)} MiB`,
+      healthy,
+      detail:
+        `raw stream: reached ${reached} of ${last} in ${seconds.toFixed(1)} s (${(events / seconds).toFixed(0)} events/s), ` +
+        `${responses} responses (${(events / Math.max(1, responses)).toFixed(0)} events each); cairn's Client.watchKey: ${viaClient}`,
+    };
+  } finally {
+    await stopMember(m);
+  }
+}
+
 async function main(): Promise<void> {
   const targets = (args.targets ?? 'cairn').split(',') as TargetName[];
   const rows: Row[] = [];
   for (const target of targets) {
     const chosen = (args.scenarios ?? '').split(',');
-    for (const scenario of [...(chosen.includes('watch') ? [watchScenario] : []), ...(chosen.includes('range') ? [rangeScenario] : [])]) {
+    const scenarios = { watch: watchScenario, range: rangeScenario, catchup: catchUpScenario };
+    for (const scenario of Object.entries(scenarios).flatMap(([name, run]) => (chosen.includes(name) ? [run] : []))) {
       const row = await scenario(target);
       console.log(`${row.target} | ${row.scenario} | baseline ${row.baseline.toFixed(0)} MiB | peak ${row.peak.toFixed(0)} MiB | after ${row.after} | healthy ${row.healthy} | ${row.detail}`);
       rows.push(row);

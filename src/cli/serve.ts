@@ -32,6 +32,7 @@ import { clientTlsServerOptions, reloadCertificatesOnChange, watchCertificates }
 import type { PeerTlsOptions } from '../transport/dial.js';
 import { exposureWarnings, peerExposureWarnings } from './exposure.js';
 import { createLogger } from './log.js';
+import { startMemoryRelease } from './memory-release.js';
 import { listenMetrics } from './metrics-listener.js';
 import { openFileLimit } from './open-file-limit.js';
 import { openTestDataDir, testHooksRequested } from './test-hooks.js';
@@ -125,6 +126,10 @@ export async function startServer(flags: MemberConfig, o: StartServerOptions = {
   collectDefaultMetrics({ register: member.metrics.registry });
   // One budget for every client listener and the gRPC API: the bound is the member's.
   const rangeBudget = new ByteBudget(RANGE_BYTES_IN_FLIGHT_FACTOR * config.maxResponseBytes);
+  const memoryRelease = startMemoryRelease(() => {
+    const hub = member.watchHub.stats();
+    return hub.catchUpBytes === 0 && hub.unsynced === 0 && hub.victims === 0 && rangeBudget.inUse === 0;
+  }, log);
   const version = { etcdserver: SERVER_VERSION, etcdcluster: CLUSTER_VERSION };
   const apps: FastifyInstance[] = [];
   const clientUrls: string[] = [];
@@ -135,6 +140,7 @@ export async function startServer(flags: MemberConfig, o: StartServerOptions = {
   const stopReloads: Array<() => void> = [];
   const closeClients = async (): Promise<void> => {
     for (const stop of stopReloads.splice(0)) stop();
+    memoryRelease.stop();
     grpc.close();
     for (const app of apps.splice(0)) await app.close();
   };

@@ -7,7 +7,8 @@ import { RawNode } from '../raft/index.js';
 import { isLoneVoter } from './lone-voter.js';
 import type { MessageOf } from '../raft/messages.js';
 import type { ConfChangeV2, SoftState } from '../raft/types.js';
-import { KvStore } from '../store/kv-store.js';
+import { isTxnReadOnly, isTxnSerializable, KvStore } from '../store/kv-store.js';
+import { responseTooLarge } from '../store/range-size.js';
 import type {
   CompactResponse, DeleteRangeRequest, DeleteRangeResponse, HashKVResponse, PutRequest, PutResponse,
   RangeRequest, RangeResponse, TxnRequest, TxnResponse,
@@ -242,7 +243,7 @@ export class Member {
       minTtlSeconds: minLeaseTtlSeconds(o.config.heartbeatIntervalMs, o.config.electionTimeoutMs),
       rng: o.rng,
     });
-    const store = await KvStore.open(o.dataDir.backend, { maxTxnOps: o.config.maxTxnOps, leases: lessor });
+    const store = await KvStore.open(o.dataDir.backend, { maxTxnOps: o.config.maxTxnOps, maxResponseBytes: o.config.maxResponseBytes, leases: lessor });
     const electionTick = Math.max(2, Math.round(o.config.electionTimeoutMs / o.config.heartbeatIntervalMs));
     const node = new RawNode({
       id: recovered.selfId,
@@ -307,10 +308,24 @@ export class Member {
     return this.propose({ op: 'deleteRange', request: req }, auth) as Promise<DeleteRangeResponse>;
   }
 
+  /**
+   * etcd's Txn: one without writes is a read (no proposal). Ranges are bounded by --max-response-bytes;
+   * past it a write txn answers ResourceExhausted with its writes applied (docs/architecture.md).
+   */
   async txn(req: TxnRequest, auth?: AuthStamp): Promise<TxnResponse> {
-    this.refuseOnLearner();
     this.metrics.txnTotal.inc();
-    return this.propose({ op: 'txn', request: req }, auth) as Promise<TxnResponse>;
+    if (isTxnReadOnly(req)) {
+      this.checkRunning();
+      if (!isTxnSerializable(req)) {
+        this.refuseOnLearner();
+        await this.reads.wait();
+      }
+      return this.store.txn(req);
+    }
+    this.refuseOnLearner();
+    const res = (await this.propose({ op: 'txn', request: req }, auth)) as TxnResponse;
+    if (res.tooLarge !== undefined) throw responseTooLarge(res.tooLarge, this.config.maxResponseBytes);
+    return res;
   }
 
   /** Resolves once the compaction is agreed; `physical` resolves when the old revisions are gone. */

@@ -21,12 +21,12 @@ import { readHistory } from './history.js';
 import { WriteTxn } from './kv-txn.js';
 import { checkDeleteRange, checkPut, checkRange, checkTxn } from './kv-validate.js';
 import { executeRange } from './range.js';
-import type { RangeLimits } from './range-size.js';
+import { responseTooLarge, type RangeLimits } from './range-size.js';
 import { CommittedView, fetchValues } from './read-view.js';
 import { decodeUint64 } from './revision.js';
 import { rebuildIndex, type RebuiltIndex } from './index-rebuild.js';
 import { indexKey, keyBytes, TreeIndex } from './tree-index.js';
-import { applyTxn, checkLease, checkPath, txnPath } from './txn.js';
+import { applyTxn, checkLease, checkPath, TxnResponseBound, txnPath } from './txn.js';
 import type { CommitListener, Event, KeyValue, LeaseHooks, WatchSource } from './types.js';
 import type {
   CompactResponse, DeleteRangeRequest, DeleteRangeResponse, HashKVResponse, PutRequest, PutResponse,
@@ -36,6 +36,8 @@ import type {
 export interface KvStoreOptions {
   /** etcd's --max-txn-ops (128). */
   readonly maxTxnOps?: number;
+  /** cairn's --max-response-bytes: what one txn's ranges may return (unbounded if absent). */
+  readonly maxResponseBytes?: number;
   /** The lessor; without it a put with a lease fails with LeaseNotFound. */
   readonly leases?: LeaseHooks;
   /** Keys/records per compaction batch (1000). */
@@ -66,8 +68,14 @@ function isReadOnly(ops: readonly RequestOp[] | undefined): boolean {
   return (ops ?? []).every((op) => op.type === 'range' || (op.type === 'txn' && isTxnReadOnly(op.request)));
 }
 
-function isTxnReadOnly(r: TxnRequest): boolean {
+export function isTxnReadOnly(r: TxnRequest): boolean {
   return isReadOnly(r.success) && isReadOnly(r.failure);
+}
+
+/** etcd's isTxnSerializable: every range in it, nested ones included, is serializable. */
+export function isTxnSerializable(r: TxnRequest): boolean {
+  const ok = (op: RequestOp): boolean => (op.type === 'range' ? op.request.serializable === true : op.type !== 'txn' || isTxnSerializable(op.request));
+  return (r.success ?? []).every(ok) && (r.failure ?? []).every(ok);
 }
 
 export class KvStore implements WatchSource {
@@ -155,12 +163,15 @@ export class KvStore implements WatchSource {
     const run = async (txn: WriteTxn): Promise<TxnResponse> => {
       const path = await txnPath(txn, r);
       await checkPath(txn, r, path, this.leases);
-      return applyTxn(txn, r, path, false);
+      return applyTxn(txn, r, path, new TxnResponseBound(this.options.maxResponseBytes ?? Infinity));
     };
     if (extra.length === 0 && isTxnReadOnly(r)) {
-      // etcd serves read-only txns like ranges: no write, no apply-order constraint.
+      // etcd serves read-only txns like ranges: no write, no apply-order constraint, and a
+      // response too large is an error with nothing done.
       this.checkOpen();
-      return run(this.newTxn());
+      const res = await run(this.newTxn());
+      if (res.tooLarge !== undefined) throw responseTooLarge(res.tooLarge, this.options.maxResponseBytes ?? Infinity);
+      return res;
     }
     return this.write(extra, run);
   }

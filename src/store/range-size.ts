@@ -56,6 +56,13 @@ export function rangeResponseSize(kvsBytes: number, count: number, more: boolean
   return header + kvsBytes + (more ? 2 : 0) + intField(count);
 }
 
+/** gRPC's ResourceExhausted for a response above the limit; `size` is what it reached (at least). */
+export class ResponseTooLargeError extends KvError {
+  constructor(readonly size: number, readonly limit: number) {
+    super('ResponseTooLarge', `grpc: trying to send message larger than max (${size} vs. ${limit})`);
+  }
+}
+
 export function responseTooLarge(size: number, limit: number): KvError {
-  return new KvError('ResponseTooLarge', `grpc: trying to send message larger than max (${size} vs. ${limit})`);
+  return new ResponseTooLargeError(size, limit);
 }

@@ -114,6 +114,12 @@ export interface TxnResponse {
   readonly revision: number;
   readonly succeeded: boolean;
   readonly responses: ResponseOp[];
+  /**
+   * Set when the txn's ranges came to more than --max-response-bytes (the size they reached): the
+   * ranges were cut short, the writes were applied. The answering member turns it into gRPC's
+   * ResourceExhausted, as etcd fails to send such a response after applying the txn.
+   */
+  readonly tooLarge?: number;
 }
 
 export interface CompactResponse {

@@ -7,11 +7,12 @@
 import { KvError } from '../util/errors.js';
 import { assertNever } from '../util/assert.js';
 import { compareBytes } from '../util/bytes.js';
-import { readRevision, type ReadView } from './range.js';
+import { executeRange, readRevision, type ReadView } from './range.js';
+import { kvFieldSize, rangeResponseSize, ResponseTooLargeError } from './range-size.js';
 import { spanOf } from './tree-index.js';
 import type { WriteTxn } from './kv-txn.js';
 import type { KeyValue, LeaseHooks } from './types.js';
-import type { Compare, RequestOp, ResponseOp, TxnRequest, TxnResponse } from './requests.js';
+import type { Compare, RangeRequest, RangeResponse, RequestOp, ResponseOp, TxnRequest, TxnResponse } from './requests.js';
 
 /** Which branch each txn takes: this level's result, then one Path per nested txn in the branch. */
 export interface TxnPath {
@@ -109,14 +110,45 @@ export function checkLease(lease: number, leases: LeaseHooks | undefined): void 
   if (lease !== 0 && (leases === undefined || !leases.exists(lease))) throw new KvError('LeaseNotFound');
 }
 
+/**
+ * The bound on what one txn's ranges return, nested levels included (--max-response-bytes; issue
+ * 15: they were unbounded). Exceeding it never fails the apply: a range has no effect on state,
+ * so it and the ranges after it come back empty, the writes go on, and `exceeded` says how big
+ * the response got. Every member applies a write txn, each with its own bound, and the writes
+ * are the same whatever the bound: only the answer differs (see docs/architecture.md).
+ */
+export class TxnResponseBound {
+  private used = 0;
+  /** The size the ranges reached once they went past the limit. */
+  exceeded: number | undefined;
+
+  constructor(readonly maxBytes: number) {}
+
+  async range(view: ReadView, r: RangeRequest): Promise<RangeResponse> {
+    if (this.exceeded === undefined) {
+      try {
+        const res = await executeRange(view, r, { maxResponseBytes: this.maxBytes - this.used });
+        let kvsBytes = 0;
+        for (const kv of res.kvs) kvsBytes += kvFieldSize(kv, r.keysOnly ?? false);
+        this.used += rangeResponseSize(kvsBytes, res.count, res.more);
+        return res;
+      } catch (err) {
+        if (!(err instanceof ResponseTooLargeError)) throw err;
+        this.exceeded = this.used + err.size;
+      }
+    }
+    return { revision: view.rev, kvs: [], more: false, count: 0 };
+  }
+}
+
 /** Runs the chosen ops in order (etcd's applyTxn). Nested responses carry revision 0 (empty header). */
-export async function applyTxn(txn: WriteTxn, r: TxnRequest, path: TxnPath, nestedLevel: boolean): Promise<TxnResponse> {
+export async function applyTxn(txn: WriteTxn, r: TxnRequest, path: TxnPath, bound: TxnResponseBound, nestedLevel = false): Promise<TxnResponse> {
   const responses: ResponseOp[] = [];
   let nested = 0;
   for (const op of branch(r, path.succeeded)) {
     switch (op.type) {
       case 'range':
-        responses.push({ type: 'range', response: await txn.range(op.request) });
+        responses.push({ type: 'range', response: await bound.range(txn, op.request) });
         break;
       case 'put':
         responses.push({ type: 'put', response: await txn.put(op.request) });
@@ -125,11 +157,13 @@ export async function applyTxn(txn: WriteTxn, r: TxnRequest, path: TxnPath, nest
         responses.push({ type: 'deleteRange', response: await txn.deleteRange(op.request) });
         break;
       case 'txn':
-        responses.push({ type: 'txn', response: await applyTxn(txn, op.request, path.nested[nested++] as TxnPath, true) });
+        responses.push({ type: 'txn', response: await applyTxn(txn, op.request, path.nested[nested++] as TxnPath, bound, true) });
         break;
       default:
         assertNever(op, 'request op');
     }
   }
-  return { revision: nestedLevel ? 0 : txn.rev, succeeded: path.succeeded, responses };
+  if (nestedLevel) return { revision: 0, succeeded: path.succeeded, responses };
+  const tooLarge = bound.exceeded;
+  return { revision: txn.rev, succeeded: path.succeeded, responses, ...(tooLarge === undefined ? {} : { tooLarge }) };
 }

@@ -7,9 +7,9 @@
  */
 import { assert } from '../util/assert.js';
 import { compareBytes } from '../util/bytes.js';
-import { isKvError, KvError } from '../util/errors.js';
-import type { Event, KeyValue, WatchSource } from './types.js';
-import { fragmentResponse } from './watch-fragment.js';
+import { KvError } from '../util/errors.js';
+import type { WatchSource } from './types.js';
+import { ResponseShaper } from './watch-shape.js';
 import { CANCEL_REASON, INVALID_WATCH_ID, type WatchHubOptions, type WatchRequest, type WatchResponse } from './watch-types.js';
 import type { CatchUpRead } from './watch-budget.js';
 import { Watcher, type OutgoingEvents, type WatcherSink } from './watcher.js';
@@ -51,7 +51,8 @@ export class WatchStream implements WatcherSink, AsyncIterable<WatchResponse> {
   private queuedBytes = 0;
   /** When the consumer last took a response, or the buffer last filled from empty; undefined when empty. */
   private waitingSince: number | undefined;
-  private pieces: WatchResponse[] = [];
+  /** The response being shaped for the consumer, piece by piece (prev_kv, fragments). */
+  private shaping: ResponseShaper | undefined;
   private wake: (() => void) | undefined;
   private reading: Promise<unknown> = Promise.resolve();
   private closed = false;
@@ -154,9 +155,9 @@ export class WatchStream implements WatcherSink, AsyncIterable<WatchResponse> {
     return this.watchers.values();
   }
 
-  /** Responses waiting for the consumer (queued, plus fragments of one already taken). */
+  /** Responses waiting for the consumer (queued, plus the rest of one being shaped). */
   get buffered(): number {
-    return this.queued + this.pieces.length;
+    return this.queued + (this.shaping === undefined ? 0 : 1);
   }
 
   /** Takes every response available now without waiting for new ones (tests, batch writers). */
@@ -277,7 +278,7 @@ export class WatchStream implements WatcherSink, AsyncIterable<WatchResponse> {
     this.queue = [];
     this.head = 0;
     this.queuedBytes = 0;
-    this.pieces = [];
+    this.shaping = undefined;
     this.setWaiting(undefined);
   }
 
@@ -320,19 +321,29 @@ export class WatchStream implements WatcherSink, AsyncIterable<WatchResponse> {
 
   private async pull(): Promise<WatchResponse | undefined> {
     for (;;) {
-      const piece = this.pieces.shift();
-      if (piece !== undefined) return piece;
+      if (this.shaping !== undefined) {
+        const shaper = this.shaping;
+        let piece: WatchResponse | undefined;
+        try {
+          piece = await shaper.next();
+        } catch (err) {
+          // Too large to send whole: the stream ends as etcd's does when gRPC refuses the send.
+          if (!(err instanceof KvError) || err.code !== 'ResponseTooLarge') throw err;
+          this.shutDown(err);
+        }
+        // A stream closed while shaping delivers nothing more.
+        if (this.closed) return this.endOfStream();
+        if (this.shaping === shaper && shaper.done) this.shaping = undefined;
+        if (piece !== undefined) return piece;
+        continue;
+      }
       const item = this.dequeue();
       if (item !== undefined) {
         this.hub.onDrain(this);
         if (item.watcher === undefined) return item.response;
-        const shaped = await this.shape(item.watcher, item.response);
-        // A stream closed while shaping delivers nothing more.
-        if (this.closed) return this.endOfStream();
-        const [first, ...rest] = item.watcher.fragment ? fragmentResponse(shaped, this.hub.options.fragmentBytes) : [shaped];
-        assert(first !== undefined, 'fragmenting produced no response');
-        this.pieces = rest;
-        return first;
+        const { fragmentBytes, wholeResponseMaxBytes } = this.hub.options;
+        this.shaping = new ResponseShaper(this.hub.source, item.watcher, item.response, { fragmentBytes, maxBytes: wholeResponseMaxBytes });
+        continue;
       }
       if (this.closed) return this.endOfStream();
       await new Promise<void>((resolve) => (this.wake = resolve));
@@ -343,36 +354,4 @@ export class WatchStream implements WatcherSink, AsyncIterable<WatchResponse> {
     if (this.error !== undefined) throw this.error;
     return undefined;
   }
-
-  /** Attaches or strips prev_kv as the watcher asked (etcd looks it up at mod_revision − 1). */
-  private async shape(w: Watcher, resp: WatchResponse): Promise<WatchResponse> {
-    const events: Event[] = [];
-    for (const ev of resp.events) {
-      if (!w.prevKv) {
-        events.push(ev.prevKv === undefined ? ev : { type: ev.type, kv: ev.kv });
-        continue;
-      }
-      if (ev.prevKv !== undefined || isCreate(ev)) {
-        events.push(ev);
-        continue;
-      }
-      const prevKv = await this.lookupPrev(ev.kv);
-      events.push(prevKv === undefined ? ev : { type: ev.type, kv: ev.kv, prevKv });
-    }
-    return { ...resp, events };
-  }
-
-  private async lookupPrev(kv: KeyValue): Promise<KeyValue | undefined> {
-    try {
-      return await this.hub.source.getAt(kv.key, kv.modRevision - 1);
-    } catch (err) {
-      // Compacted meanwhile: etcd sends the event without prev_kv.
-      if (isKvError(err, 'Compacted')) return undefined;
-      throw err;
-    }
-  }
-}
-
-function isCreate(ev: Event): boolean {
-  return ev.type === 'PUT' && ev.kv.createRevision === ev.kv.modRevision;
 }

@@ -91,6 +91,13 @@ export interface WatchHubOptions {
   readonly progressNotifyIntervalMs: number;
   /** Responses above this many bytes are split for watchers with `fragment` (max-request-bytes + 512 KiB). */
   readonly fragmentBytes: number;
+  /**
+   * The largest response sent whole to a watcher without `fragment`: one revision with prev_kv
+   * above it ends the stream with ResourceExhausted, as etcd's gRPC send fails. Not
+   * --max-response-bytes: catch-up responses reach batchMaxBytes plus a revision, and a member
+   * with a small range bound must still serve watches.
+   */
+  readonly wholeResponseMaxBytes: number;
 }
 
 export const DEFAULT_WATCH_HUB_OPTIONS: WatchHubOptions = {
@@ -108,6 +115,7 @@ export const DEFAULT_WATCH_HUB_OPTIONS: WatchHubOptions = {
   syncIntervalMs: 100,
   progressNotifyIntervalMs: 10 * 60 * 1000,
   fragmentBytes: 1_572_864 + 512 * 1024,
+  wholeResponseMaxBytes: 64 * 1024 * 1024,
 };
 
 export const MIN_PROGRESS_NOTIFY_INTERVAL_MS = 100;

@@ -191,7 +191,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     const streams = watches.streams();
     watchEvents = streams.reduce((s, w) => s + w.responses.reduce((t, r) => t + r.events.length, 0), 0);
     const fullStream = streams[streams.length - 1];
-    if (fullStream !== undefined) problems.push(...checkAcknowledgedWrites(ops, fullStream));
+    // The read-back must reach the final put, the last write of the run in the watched prefix.
+    const target = tomb?.op === 'put' ? (tomb.revision ?? 0) : 0;
+    if (fullStream !== undefined) problems.push(...checkAcknowledgedWrites(ops, fullStream, target));
     const wr = validateWatches(streams);
     if (wr.violations.length > 0) problems.push(`watch guarantees violated:\n${wr.text}`);
   } catch (err) {

@@ -187,10 +187,10 @@ export const catalog: Mutation[] = [
   },
   {
     name: 'watch-fragment-drops-event',
-    file: 'src/store/watch-fragment.ts',
-    find: '      pieces.push({ ...resp, events: current, fragment: true });',
-    replace: '      pieces.push({ ...resp, events: current.slice(0, -1), fragment: true });',
-    tests: ['test/store/watch-hub.test.ts'],
+    file: 'src/store/watch-shape.ts',
+    find: '        return { ...this.response, events, fragment: true };',
+    replace: '        return { ...this.response, events: events.slice(0, -1), fragment: true };',
+    tests: ['test/store/watch-hub.test.ts', 'test/store/watch-prev-kv-bounds.test.ts'],
     why: 'store: splitting a large watch response loses no event at a fragment boundary',
   },
   {

@@ -89,6 +89,34 @@ describe('range responses above --max-response-bytes', () => {
   });
 });
 
+describe('ranges inside txns above --max-response-bytes', () => {
+  const all = { key: b64('r/'), range_end: b64('r0') };
+  const tooLarge = async (res: Response): Promise<void> => {
+    expect(res.status).toBe(429);
+    const body = (await res.json()) as { error: string; code: number };
+    expect(body.code).toBe(8);
+    expect(body.error).toMatch(new RegExp(`^grpc: trying to send message larger than max \\(\\d+ vs\\. ${MAX_RESPONSE_BYTES}\\)$`));
+  };
+
+  it('a read-only txn fails like a range, with nothing done', async () => {
+    const before = ((await (await post('/v3/kv/range', { key: b64('none') })).json()) as { header: { revision: string } }).header.revision;
+    await tooLarge(await post('/v3/kv/txn', { success: [{ request_range: all }] }));
+    // Two ranges of ~200 KB: each fits, together they do not.
+    await tooLarge(await post('/v3/kv/txn', { success: [{ request_range: { ...all, limit: 100 } }, { request_range: { ...all, limit: 100 } }] }));
+    const one = await post('/v3/kv/txn', { success: [{ request_range: { ...all, limit: 100 } }] });
+    expect(one.status).toBe(200);
+    const after = ((await one.json()) as { header: { revision: string } }).header.revision;
+    expect(after).toBe(before);
+  });
+
+  it('a write txn is applied, and answers ResourceExhausted (outcome: applied)', async () => {
+    await tooLarge(await post('/v3/kv/txn', { success: [{ request_put: { key: b64('txn-w'), value: b64('applied') } }, { request_range: all }] }));
+    const got = (await (await post('/v3/kv/range', { key: b64('txn-w') })).json()) as { kvs?: Array<{ value: string }> };
+    expect(got.kvs?.map((kv) => Buffer.from(kv.value, 'base64').toString())).toEqual(['applied']);
+    expect(await healthy()).toBe(true);
+  });
+});
+
 describe('catch-up watchers on large values', () => {
   const REVISIONS = 40;
   beforeAll(async () => {
