@@ -88,7 +88,7 @@ export class Client implements api.KV {
 
   // ---- Lease -----------------------------------------------------------------------------
   leaseGrant(req: api.LeaseGrantRequest): Promise<api.LeaseGrantResponse> {
-    return this.call('/v3/lease/grant', L.LeaseGrantRequestDesc, L.LeaseGrantResponseDesc, req, req.id !== undefined && req.id !== 0);
+    return this.call('/v3/lease/grant', L.LeaseGrantRequestDesc, L.LeaseGrantResponseDesc, req, req.id !== undefined && req.id !== 0n);
   }
   leaseRevoke(req: api.LeaseRevokeRequest): Promise<api.LeaseRevokeResponse> {
     return this.call('/v3/lease/revoke', L.LeaseRevokeRequestDesc, L.LeaseRevokeResponseDesc, req, true);
@@ -109,7 +109,7 @@ export class Client implements api.KV {
    * Keeps a lease alive every `intervalMs` (default a third of its TTL) until stopped; `onError`
    * hears failures (the lease may expire if they persist).
    */
-  keepAlive(id: number, ttlSeconds: number, onError?: (err: unknown) => void, intervalMs = Math.max(500, (ttlSeconds * 1000) / 3)): { stop(): void } {
+  keepAlive(id: bigint, ttlSeconds: number, onError?: (err: unknown) => void, intervalMs = Math.max(500, (ttlSeconds * 1000) / 3)): { stop(): void } {
     const timer = setInterval(() => {
       this.leaseKeepAlive({ id }).then(
         (r) => {

@@ -36,7 +36,7 @@ export function checkSize(ctx: GrpcContext, size: number): void {
 export async function requireLeader(ctx: GrpcContext, metadata: Metadata): Promise<void> {
   if (metadata.get('hasleader')[0] !== 'true') return;
   const status = await ctx.service.status().catch(() => undefined);
-  if (status === undefined || status.leader === 0) throw new KvError('NoLeader');
+  if (status === undefined || status.leader === 0n) throw new KvError('NoLeader');
 }
 
 export function decodeRequest<Req>(ctx: GrpcContext, rpc: Rpc<Req, unknown>, req: Sized): Req {

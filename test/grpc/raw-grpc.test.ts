@@ -84,6 +84,18 @@ function suite(name: string, start: () => Promise<Endpoints | undefined>): void 
       expect(absent['succeeded']).toBe(false);
     });
 
+    it('carries 64-bit IDs exactly: an unknown lease of 2^63-1 is echoed, IDs in headers are whole', async (ctx) => {
+      if (servers === undefined) return ctx.skip('etcd is not installed (the reason was printed)');
+      const lease = client('Lease');
+      const max = '9223372036854775807';
+      expect(await failure(unary(lease, 'LeaseRevoke', { ID: max }))).toEqual({ code: 5, details: 'etcdserver: requested lease not found' });
+      expect(await unary(lease, 'LeaseTimeToLive', { ID: max })).toMatchObject({ ID: max, TTL: '-1' });
+      const list = await unary(client('Cluster'), 'MemberList', {});
+      const members = list['members'] as Msg[];
+      expect((list['header'] as Msg)['member_id']).toBe(members.find((m) => m['name'] !== '')?.['ID']);
+      expect(await failure(unary(client('Cluster'), 'MemberRemove', { ID: '18446744073709551615' }))).toEqual({ code: 5, details: 'etcdserver: member not found' });
+    });
+
     it('keeps etcd watch-stream rules: ID assignment, duplicates, cancel, progress', async (ctx) => {
       if (servers === undefined) return ctx.skip('etcd is not installed (the reason was printed)');
       const md = new Metadata();

@@ -43,7 +43,7 @@ describe('maintenance routes', () => {
     expect((await post(app, '/v3/maintenance/transfer-leadership', `{"targetID":"${MEMBER}"}`)).body).toBe('{}');
     let res = await post(app, '/v3/maintenance/transfer-leadership', '{"targetID":"5"}');
     expect([res.statusCode, res.body]).toEqual([404, error('etcdserver: member not found', 5)]);
-    service.leader = 0;
+    service.leader = 0n;
     res = await post(app, '/v3/maintenance/transfer-leadership', `{"targetID":"${MEMBER}"}`);
     service.leader = MEMBER;
     expect([res.statusCode, res.body]).toEqual([400, error('etcdserver: not leader', 9)]);
