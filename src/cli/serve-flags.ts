@@ -4,6 +4,7 @@
  */
 import { defaultConfig, validateConfig, type MemberConfig, type TlsFiles } from '../server/config.js';
 import { soleMemberCluster } from '../server/config-complete.js';
+import { parseGoDuration } from './commands/duration.js';
 import { FlagError, parseFlags, type FlagSpec, type FlagValue } from './flags.js';
 import { PROCESS_FLAGS } from './process-flags.js';
 
@@ -42,6 +43,9 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
     kind: 'int',
     help: 'maximum concurrent client connections per listener, further ones are closed at once (0 = half of ulimit -n, at most 4096)',
   },
+  { name: 'grpc-keepalive-min-time', kind: 'string', help: 'minimum interval duration that a client should wait before pinging server (5s)' },
+  { name: 'grpc-keepalive-interval', kind: 'string', help: 'frequency duration of server-to-client ping to check if a connection is alive (0 to disable) (2h0m0s)' },
+  { name: 'grpc-keepalive-timeout', kind: 'string', help: 'additional duration of wait before closing a non-responsive connection (0 to disable) (20s)' },
   ...PROCESS_FLAGS,
 ];
 
@@ -49,6 +53,17 @@ const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'panic', 'fatal'] as const
 
 function pick<T extends FlagValue>(values: Map<string, FlagValue>, name: string): T | undefined {
   return values.get(name) as T | undefined;
+}
+
+/** A Go duration flag (`5s`, `2h0m0s`, `1m30s`) in milliseconds. */
+function durationMs(values: Map<string, FlagValue>, name: string): number | undefined {
+  const text = pick<string>(values, name);
+  if (text === undefined) return undefined;
+  try {
+    return parseGoDuration(text, name);
+  } catch {
+    throw new FlagError(`invalid value "${text}" for flag -${name}: time: invalid duration "${text}"`);
+  }
 }
 
 export function parseInitialCluster(entries: readonly string[]): Map<string, string[]> {
@@ -122,5 +137,8 @@ export function parseServeFlags(argv: readonly string[], env: Readonly<Record<st
     cors: pick<string[]>(values, 'cors') ?? d.cors,
     forceNewCluster: pick<boolean>(values, 'force-new-cluster') ?? d.forceNewCluster,
     maxConnections: pick<number>(values, 'max-connections') ?? d.maxConnections,
+    grpcKeepaliveMinTimeMs: durationMs(values, 'grpc-keepalive-min-time') ?? d.grpcKeepaliveMinTimeMs,
+    grpcKeepaliveIntervalMs: durationMs(values, 'grpc-keepalive-interval') ?? d.grpcKeepaliveIntervalMs,
+    grpcKeepaliveTimeoutMs: durationMs(values, 'grpc-keepalive-timeout') ?? d.grpcKeepaliveTimeoutMs,
   });
 }

@@ -120,7 +120,11 @@ export async function startServer(config: MemberConfig, o: StartServerOptions = 
   const metricsUrls: string[] = [];
   const maxConnections = config.maxConnections > 0 ? config.maxConnections : autoMaxConnections(openFileLimit());
   // etcd serves its gRPC API and the JSON gateway on the same client URLs.
-  const grpc: GrpcServer = createGrpcServer(service, limitsFor(config.maxRequestBytes), rangeBudget, member.metrics.registry);
+  const grpc: GrpcServer = createGrpcServer(service, limitsFor(config.maxRequestBytes), rangeBudget, member.metrics.registry, {
+    keepaliveIntervalMs: config.grpcKeepaliveIntervalMs,
+    keepaliveTimeoutMs: config.grpcKeepaliveTimeoutMs,
+    electionTimeoutMs: config.electionTimeoutMs,
+  });
   const closeClients = async (): Promise<void> => {
     grpc.close();
     for (const app of apps.splice(0)) await app.close();

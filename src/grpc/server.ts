@@ -14,6 +14,7 @@ import type { Limits } from '../http/limits.js';
 import type { ByteBudget } from '../util/byte-budget.js';
 import { budgetedRange, unary, type GrpcContext } from './calls.js';
 import { serviceDefinition, type Sized } from './definitions.js';
+import { LeaderMonitor } from './leader-monitor.js';
 import { grpcMetrics } from './metrics.js';
 import type { ProtoObject } from './proto-object.js';
 import { leaseKeepAliveCall, snapshotCall, watchCall } from './streams.js';
@@ -72,21 +73,33 @@ function implementations(ctx: GrpcContext): Record<string, UntypedServiceImpleme
 /** Every service registered, by its full proto name. */
 export const SERVED_SERVICES: readonly string[] = Object.keys(implementations({} as GrpcContext));
 
-/** `registry`, when given, gets etcd's grpc_server_* metrics. */
-export function createGrpcServer(service: KV, limits: Limits, rangeBudget: ByteBudget, registry?: Registry): GrpcServer {
+export interface GrpcServerOptions {
+  /** etcd's --grpc-keepalive-interval: the server pings an idle connection this often. */
+  readonly keepaliveIntervalMs: number;
+  /** etcd's --grpc-keepalive-timeout: a ping unanswered this long closes the connection. */
+  readonly keepaliveTimeoutMs: number;
+  /** The member's election timeout: how often `hasleader` streams' leader is checked. */
+  readonly electionTimeoutMs: number;
+}
+
+/** `registry`, when given, gets etcd's grpc_server_* metrics; `options` etcd's keepalive and leader monitoring. */
+export function createGrpcServer(service: KV, limits: Limits, rangeBudget: ByteBudget, registry?: Registry, options?: GrpcServerOptions): GrpcServer {
   const server = new Server({
     interceptors: registry === undefined ? [] : [grpcMetrics(registry)],
     // Requests up to twice etcd's limit are read so the handler can refuse them in etcd's words.
     'grpc.max_receive_message_length': 2 * limits.grpcMessageBytes,
     'grpc.max_send_message_length': -1,
+    ...(options === undefined ? {} : { 'grpc.keepalive_time_ms': options.keepaliveIntervalMs, 'grpc.keepalive_timeout_ms': options.keepaliveTimeoutMs }),
   });
-  for (const [name, impl] of Object.entries(implementations({ service, limits, rangeBudget }))) {
+  const leaderMonitor = options === undefined ? undefined : new LeaderMonitor(async () => (await service.status()).leader !== 0n, options.electionTimeoutMs);
+  for (const [name, impl] of Object.entries(implementations({ service, limits, rangeBudget, ...(leaderMonitor ? { leaderMonitor } : {}) }))) {
     server.addService(serviceDefinition(name), impl);
   }
   const injector = server.createConnectionInjector(ServerCredentials.createInsecure());
   return {
     injectConnection: (socket) => injector.injectConnection(socket),
     close: () => {
+      leaderMonitor?.stop();
       // Open streams (watches, keep-alives) would hold a graceful close open: cancel them now,
       // as the gateway's forceCloseConnections does.
       injector.drain(0);
