@@ -2,7 +2,8 @@
  * etcd's v3 gRPC API as a grpc-js server that owns no socket: the client listener hands it the
  * connections that open with the HTTP/2 preface (port-sharing.ts). Every RPC translates to one
  * call on the KV service, the same the JSON gateway makes (DESIGN.md: request logic lives once).
- * Auth, Lock and Election are not registered, so they answer code 12 as the gateway's 501 does.
+ * Auth and Election are not registered, so they answer code 12 as the gateway's 501 does; Lock
+ * runs clientv3's mutex recipe on the same service (lock.ts).
  */
 import type { Socket } from 'node:net';
 import { Server, ServerCredentials, status as grpcStatus } from '@grpc/grpc-js';
@@ -15,6 +16,7 @@ import type { ByteBudget } from '../util/byte-budget.js';
 import { budgetedRange, unary, type GrpcContext } from './calls.js';
 import { serviceDefinition, type Sized } from './definitions.js';
 import { LeaderMonitor } from './leader-monitor.js';
+import { lockService } from './lock.js';
 import { grpcMetrics } from './metrics.js';
 import type { ProtoObject } from './proto-object.js';
 import { leaseKeepAliveCall, snapshotCall, watchCall } from './streams.js';
@@ -60,6 +62,7 @@ function implementations(ctx: GrpcContext): Record<string, UntypedServiceImpleme
       Snapshot: snapshotCall(ctx),
       MoveLeader: unary(ctx, UNARY.moveLeader, (r) => s.moveLeader(r)),
     },
+    'v3lockpb.Lock': lockService(ctx),
     // etcd registers the standard health service: "" is SERVING, any other name is unknown.
     'grpc.health.v1.Health': {
       Check: ((call, callback) => {
