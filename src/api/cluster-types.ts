@@ -2,7 +2,7 @@
 import type { ResponseHeader } from './kv-types.js';
 
 export interface Member {
-  readonly id: number;
+  readonly id: bigint;
   /** Empty for a member that has not started yet. */
   readonly name: string;
   readonly peerUrls: readonly string[];
@@ -32,16 +32,16 @@ export interface MemberAddResponse {
 }
 
 export interface MemberRemoveRequest {
-  readonly id: number;
+  readonly id: bigint;
 }
 
 export interface MemberUpdateRequest {
-  readonly id: number;
+  readonly id: bigint;
   readonly peerUrls: readonly string[];
 }
 
 export interface MemberPromoteRequest {
-  readonly id: number;
+  readonly id: bigint;
 }
 
 /** Remove, update and promote all answer with the new member list. */

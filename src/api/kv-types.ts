@@ -5,8 +5,8 @@
 
 /** Every response's header (etcd's ResponseHeader); 0 means "not set" and is omitted on the wire. */
 export interface ResponseHeader {
-  readonly clusterId: number;
-  readonly memberId: number;
+  readonly clusterId: bigint;
+  readonly memberId: bigint;
   /** Store revision after the request (reads: the current revision). */
   readonly revision: number;
   readonly raftTerm: number;
@@ -19,7 +19,7 @@ export interface KeyValue {
   readonly version: number;
   readonly value: Uint8Array;
   /** Attached lease ID, 0 for none. */
-  readonly lease: number;
+  readonly lease: bigint;
 }
 
 export type EventType = 'PUT' | 'DELETE';
@@ -69,7 +69,7 @@ export interface RangeResponse {
 export interface PutRequest {
   readonly key: Uint8Array;
   readonly value: Uint8Array;
-  readonly lease?: number;
+  readonly lease?: bigint;
   readonly prevKv?: boolean;
   readonly ignoreValue?: boolean;
   readonly ignoreLease?: boolean;
@@ -111,7 +111,7 @@ export interface Compare {
   readonly createRevision?: number;
   readonly modRevision?: number;
   readonly value?: Uint8Array;
-  readonly lease?: number;
+  readonly lease?: bigint;
 }
 
 

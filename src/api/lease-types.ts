@@ -4,12 +4,12 @@ import type { ResponseHeader } from './kv-types.js';
 export interface LeaseGrantRequest {
   readonly ttl: number;
   /** 0/absent: the server picks a positive ID. */
-  readonly id?: number;
+  readonly id?: bigint;
 }
 
 export interface LeaseGrantResponse {
   readonly header: ResponseHeader;
-  readonly id: number;
+  readonly id: bigint;
   /** The granted TTL (raised to the minimum TTL). */
   readonly ttl: number;
   /** Unused by etcd; kept for wire compatibility. */
@@ -17,7 +17,7 @@ export interface LeaseGrantResponse {
 }
 
 export interface LeaseRevokeRequest {
-  readonly id: number;
+  readonly id: bigint;
 }
 
 export interface LeaseRevokeResponse {
@@ -25,24 +25,24 @@ export interface LeaseRevokeResponse {
 }
 
 export interface LeaseKeepAliveRequest {
-  readonly id: number;
+  readonly id: bigint;
 }
 
 export interface LeaseKeepAliveResponse {
   readonly header: ResponseHeader;
-  readonly id: number;
+  readonly id: bigint;
   /** The granted TTL after renewal; 0 when the lease is unknown or expired (not an error). */
   readonly ttl: number;
 }
 
 export interface LeaseTimeToLiveRequest {
-  readonly id: number;
+  readonly id: bigint;
   readonly keys?: boolean;
 }
 
 export interface LeaseTimeToLiveResponse {
   readonly header: ResponseHeader;
-  readonly id: number;
+  readonly id: bigint;
   /** Remaining seconds; -1 when the lease is unknown or expired. */
   readonly ttl: number;
   readonly grantedTtl: number;
@@ -50,7 +50,7 @@ export interface LeaseTimeToLiveResponse {
 }
 
 export interface LeaseStatus {
-  readonly id: number;
+  readonly id: bigint;
 }
 
 export interface LeaseLeasesResponse {

@@ -7,12 +7,12 @@ export type AlarmAction = 'GET' | 'ACTIVATE' | 'DEACTIVATE';
 export interface AlarmRequest {
   readonly action: AlarmAction;
   /** Target of ACTIVATE/DEACTIVATE; GET lists every member's alarms. */
-  readonly memberId?: number;
+  readonly memberId?: bigint;
   readonly alarm?: AlarmType;
 }
 
 export interface AlarmMember {
-  readonly memberId: number;
+  readonly memberId: bigint;
   readonly alarm: AlarmType;
 }
 
@@ -27,7 +27,7 @@ export interface StatusResponse {
   readonly version: string;
   readonly dbSize: number;
   /** Leader's member ID, 0 when there is none. */
-  readonly leader: number;
+  readonly leader: bigint;
   readonly raftIndex: number;
   readonly raftTerm: number;
   readonly raftAppliedIndex: number;
@@ -59,7 +59,7 @@ export interface DefragmentResponse {
 }
 
 export interface MoveLeaderRequest {
-  readonly targetId: number;
+  readonly targetId: bigint;
 }
 
 export interface MoveLeaderResponse {

@@ -4,6 +4,7 @@
  */
 import { defaultConfig, validateConfig, type MemberConfig, type TlsFiles } from '../server/config.js';
 import { soleMemberCluster } from '../server/config-complete.js';
+import { parseGoDuration } from './commands/duration.js';
 import { FlagError, parseFlags, type FlagSpec, type FlagValue } from './flags.js';
 import { PROCESS_FLAGS } from './process-flags.js';
 
@@ -56,6 +57,9 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
     help: 'maximum concurrent client connections per listener, further ones are closed at once (0 = half of ulimit -n, at most 4096)',
   },
   { name: 'no-ui', kind: 'bool', help: 'do not serve the web dashboard at /ui on the client URLs (cairn only)' },
+  { name: 'grpc-keepalive-min-time', kind: 'string', help: 'minimum interval duration that a client should wait before pinging server (5s)' },
+  { name: 'grpc-keepalive-interval', kind: 'string', help: 'frequency duration of server-to-client ping to check if a connection is alive (0 to disable) (2h0m0s)' },
+  { name: 'grpc-keepalive-timeout', kind: 'string', help: 'additional duration of wait before closing a non-responsive connection (0 to disable) (20s)' },
   ...PROCESS_FLAGS,
 ];
 
@@ -75,6 +79,17 @@ function authFlags(values: Map<string, FlagValue>): Pick<MemberConfig, 'authToke
 
 function pick<T extends FlagValue>(values: Map<string, FlagValue>, name: string): T | undefined {
   return values.get(name) as T | undefined;
+}
+
+/** A Go duration flag (`5s`, `2h0m0s`, `1m30s`) in milliseconds. */
+function durationMs(values: Map<string, FlagValue>, name: string): number | undefined {
+  const text = pick<string>(values, name);
+  if (text === undefined) return undefined;
+  try {
+    return parseGoDuration(text, name);
+  } catch {
+    throw new FlagError(`invalid value "${text}" for flag -${name}: time: invalid duration "${text}"`);
+  }
 }
 
 export function parseInitialCluster(entries: readonly string[]): Map<string, string[]> {
@@ -155,5 +170,8 @@ export function parseServeFlags(argv: readonly string[], env: Readonly<Record<st
     maxConnections: pick<number>(values, 'max-connections') ?? d.maxConnections,
     ui: pick<boolean>(values, 'no-ui') === true ? false : d.ui,
     ...authFlags(values),
+    grpcKeepaliveMinTimeMs: durationMs(values, 'grpc-keepalive-min-time') ?? d.grpcKeepaliveMinTimeMs,
+    grpcKeepaliveIntervalMs: durationMs(values, 'grpc-keepalive-interval') ?? d.grpcKeepaliveIntervalMs,
+    grpcKeepaliveTimeoutMs: durationMs(values, 'grpc-keepalive-timeout') ?? d.grpcKeepaliveTimeoutMs,
   });
 }

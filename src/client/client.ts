@@ -17,7 +17,7 @@ import { callUnary, RoundRobinEndpoints, type EndpointPool } from './unary.js';
 import { HttpWatchStream } from './watch-stream.js';
 import { AUTH, type Rpc } from '../api/rpcs.js';
 import { AuthSession } from './auth-session.js';
-import { tlsFetch, type FetchFn, type TlsClientOptions } from '../util/tls-fetch.js';
+import type { TlsClientOptions } from '../util/tls-options.js';
 
 export interface ClientOptions {
   /** Client URLs, e.g. `http://127.0.0.1:2379`; bare `host:port` gets `http://`. */
@@ -53,7 +53,6 @@ export class Client implements api.KV, api.Auth {
   private readonly rounds: number;
   private readonly session: AuthSession | undefined;
   private readonly tls: TlsClientOptions | undefined;
-  private readonly fetch: FetchFn;
 
   constructor(options: ClientOptions) {
     this.pool = new RoundRobinEndpoints(options.endpoints.map(normalizeEndpoint));
@@ -62,12 +61,11 @@ export class Client implements api.KV, api.Auth {
     const { username, password } = options;
     this.session = username === undefined ? undefined : new AuthSession(async () => (await this.authenticate({ name: username, password: password ?? '' })).token);
     this.tls = options.tls;
-    this.fetch = tlsFetch(options.tls);
   }
 
   private call<Req, Res>(path: string, reqDesc: MessageDesc<Req>, resDesc: MessageDesc<Res>, req: Req, idempotent: boolean): Promise<Res> {
     const send = (headers?: Record<string, string>): Promise<Res> =>
-      callUnary(this.pool, path, reqDesc, resDesc, req, { idempotent, timeoutMs: this.timeoutMs, rounds: this.rounds, fetch: this.fetch, ...(headers ? { headers } : {}) });
+      callUnary(this.pool, path, reqDesc, resDesc, req, { idempotent, timeoutMs: this.timeoutMs, rounds: this.rounds, tls: this.tls, ...(headers ? { headers } : {}) });
     return this.session === undefined || path === AUTH.authenticate.path ? send() : this.session.run(send);
   }
 
@@ -110,7 +108,7 @@ export class Client implements api.KV, api.Auth {
 
   // ---- Lease -----------------------------------------------------------------------------
   leaseGrant(req: api.LeaseGrantRequest): Promise<api.LeaseGrantResponse> {
-    return this.call('/v3/lease/grant', L.LeaseGrantRequestDesc, L.LeaseGrantResponseDesc, req, req.id !== undefined && req.id !== 0);
+    return this.call('/v3/lease/grant', L.LeaseGrantRequestDesc, L.LeaseGrantResponseDesc, req, req.id !== undefined && req.id !== 0n);
   }
   leaseRevoke(req: api.LeaseRevokeRequest): Promise<api.LeaseRevokeResponse> {
     return this.call('/v3/lease/revoke', L.LeaseRevokeRequestDesc, L.LeaseRevokeResponseDesc, req, true);
@@ -131,7 +129,7 @@ export class Client implements api.KV, api.Auth {
    * Keeps a lease alive every `intervalMs` (default a third of its TTL) until stopped; `onError`
    * hears failures (the lease may expire if they persist).
    */
-  keepAlive(id: number, ttlSeconds: number, onError?: (err: unknown) => void, intervalMs = Math.max(500, (ttlSeconds * 1000) / 3)): { stop(): void } {
+  keepAlive(id: bigint, ttlSeconds: number, onError?: (err: unknown) => void, intervalMs = Math.max(500, (ttlSeconds * 1000) / 3)): { stop(): void } {
     const timer = setInterval(() => {
       this.leaseKeepAlive({ id }).then(
         (r) => {

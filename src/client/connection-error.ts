@@ -1,6 +1,7 @@
 /**
  * Why a request never got an answer: refused, reset, TLS, DNS, unreachable or out of time.
- * fetch() reports all of them as `TypeError: fetch failed` with the socket error as `cause`;
+ * node:http (unary calls, http-post.ts) reports the socket error itself; fetch() (snapshot
+ * download) wraps it as `TypeError: fetch failed` with the socket error as `cause`. Either way
  * this names the cause in the words etcdctl (gRPC's transport) prints, so an operator reads
  * "connection refused" and not "no leader". `NoLeader` is kept for a member that said so.
  */

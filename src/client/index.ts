@@ -6,4 +6,4 @@ export { ConnectionError, type ConnectionFailure } from './connection-error.js';
 export type { WatchBatch, ResumableWatchOptions } from './resumable-watch.js';
 export type * from '../api/kv.js';
 export { KvError, isKvError } from '../util/errors.js';
-export type { TlsClientOptions } from '../util/tls-fetch.js';
+export type { TlsClientOptions } from '../util/tls-options.js';

@@ -5,7 +5,7 @@
  * A compaction past the resume point ends it with the compacted error, since a gap would
  * otherwise be silent.
  */
-import type { TlsClientOptions } from '../util/tls-fetch.js';
+import type { TlsClientOptions } from '../util/tls-options.js';
 import type { Event, WatchCreateRequest } from '../api/kv.js';
 import { KvError } from '../util/errors.js';
 import type { EndpointPool } from './unary.js';

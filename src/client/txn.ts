@@ -15,12 +15,12 @@ export const compare = {
   version: (key: Bytes, op: Op, version: number): Compare => ({ key: b(key), target: 'VERSION', result: RESULT[op], version }),
   createRevision: (key: Bytes, op: Op, createRevision: number): Compare => ({ key: b(key), target: 'CREATE', result: RESULT[op], createRevision }),
   modRevision: (key: Bytes, op: Op, modRevision: number): Compare => ({ key: b(key), target: 'MOD', result: RESULT[op], modRevision }),
-  lease: (key: Bytes, op: Op, lease: number): Compare => ({ key: b(key), target: 'LEASE', result: RESULT[op], lease }),
+  lease: (key: Bytes, op: Op, lease: bigint): Compare => ({ key: b(key), target: 'LEASE', result: RESULT[op], lease }),
 };
 
 export const op = {
   get: (key: Bytes, rangeEnd?: Bytes): RequestOp => ({ type: 'range', request: { key: b(key), ...(rangeEnd !== undefined ? { rangeEnd: b(rangeEnd) } : {}) } }),
-  put: (key: Bytes, value: Bytes, lease?: number): RequestOp => ({ type: 'put', request: { key: b(key), value: b(value), ...(lease !== undefined ? { lease } : {}) } }),
+  put: (key: Bytes, value: Bytes, lease?: bigint): RequestOp => ({ type: 'put', request: { key: b(key), value: b(value), ...(lease !== undefined ? { lease } : {}) } }),
   delete: (key: Bytes, rangeEnd?: Bytes): RequestOp => ({ type: 'deleteRange', request: { key: b(key), ...(rangeEnd !== undefined ? { rangeEnd: b(rangeEnd) } : {}) } }),
 };
 

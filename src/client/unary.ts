@@ -5,8 +5,9 @@
  */
 import { decodeJson, encodeMessage, kvErrorFromBody, type ErrorBody, type MessageDesc } from '../api/json.js';
 import { KvError } from '../util/errors.js';
-import type { FetchFn } from '../util/tls-fetch.js';
+import type { TlsClientOptions } from '../util/tls-options.js';
 import { connectionError, neverSent, type ConnectionError } from './connection-error.js';
+import { postText, type PostAnswer } from './http-post.js';
 import { AppliedUnreadableError, MAYBE_APPLIED, NOT_APPLIED, OutcomeUnknownError } from './errors.js';
 
 export interface EndpointPool {
@@ -37,8 +38,8 @@ export interface CallOptions {
   /** Rounds over every endpoint before giving up on "not applied" answers (e.g. an election). */
   readonly rounds: number;
   readonly headers?: Record<string, string>;
-  /** fetch with the client's TLS options (tls-fetch.ts); the global fetch by default. */
-  readonly fetch?: FetchFn;
+  /** For https endpoints: the client's trust and identity (etcdctl's --cacert, --cert, --key). */
+  readonly tls?: TlsClientOptions;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -59,22 +60,16 @@ export async function callUnary<Req, Res>(
   for (let round = 0; round < o.rounds; round++) {
     if (round > 0) await sleep(Math.min(1000, 50 * 2 ** round));
     for (const endpoint of pool.order()) {
-      let res: Response;
-      let text: string;
+      let res: PostAnswer;
       try {
-        res = await (o.fetch ?? fetch)(new URL(path, endpoint), {
-          method: 'POST',
-          body,
-          headers: { 'content-type': 'application/json', ...o.headers },
-          signal: AbortSignal.timeout(o.timeoutMs),
-        });
-        text = await res.text();
+        res = await postText(new URL(path, endpoint), body, { 'content-type': 'application/json', ...o.headers }, o.timeoutMs, o.tls);
       } catch (err) {
         connectFailure = connectionError(err, endpoint, o.timeoutMs);
         if (neverSent(connectFailure) || o.idempotent) continue;
         throw new OutcomeUnknownError(connectFailure, endpoint);
       }
-      if (res.ok) {
+      const text = res.text;
+      if (res.status >= 200 && res.status < 300) {
         pool.prefer(endpoint);
         try {
           return decodeJson(resDesc, text);

@@ -10,7 +10,7 @@ import { decodeMessage, encodeMessage, JsonStreamReader, kvErrorFromBody } from 
 import { WatchRequestDesc, WatchResponseDesc } from '../api/json/messages-watch.js';
 import type { JsonValue } from '../api/json/parse.js';
 import { KvError } from '../util/errors.js';
-import { tlsConnectOptions, type TlsClientOptions } from '../util/tls-fetch.js';
+import { tlsConnectOptions, type TlsClientOptions } from '../util/tls-options.js';
 
 const MAX_BUFFERED_RESPONSES = 1024;
 const MAX_MESSAGE_CHARS = 64 * 1024 * 1024;

@@ -11,6 +11,7 @@ import type { Limits } from '../http/limits.js';
 import { KvError } from '../util/errors.js';
 import type { ByteBudget } from '../util/byte-budget.js';
 import type { Sized } from './definitions.js';
+import type { LeaderMonitor } from './leader-monitor.js';
 import { fromProto, toProto, type ProtoObject } from './proto-object.js';
 
 export interface GrpcContext {
@@ -23,6 +24,8 @@ export interface GrpcContext {
   readonly limits: Limits;
   /** Bytes of range responses in flight, shared with the gateway's listeners (byte-budget.ts). */
   readonly rangeBudget: ByteBudget;
+  /** Ends `hasleader` streams once the member has had no leader for a while (absent: never). */
+  readonly leaderMonitor?: LeaderMonitor;
 }
 
 /** A failure as the status grpc-js sends: etcd's code and its message text. */
@@ -41,7 +44,7 @@ export function checkSize(ctx: GrpcContext, size: number): void {
 export async function requireLeader(ctx: GrpcContext, metadata: Metadata): Promise<void> {
   if (metadata.get('hasleader')[0] !== 'true') return;
   const status = await ctx.service.status().catch(() => undefined);
-  if (status === undefined || status.leader === 0) throw new KvError('NoLeader');
+  if (status === undefined || status.leader === 0n) throw new KvError('NoLeader');
 }
 
 export function decodeRequest<Req>(ctx: GrpcContext, rpc: Rpc<Req, unknown>, req: Sized): Req {
@@ -113,4 +116,13 @@ export async function send(call: OutStream, message: ProtoObject): Promise<void>
 export function failStream(call: OutStream, err: unknown): void {
   if (call.cancelled || call.destroyed) return;
   call.emit('error', toStatus(err));
+}
+
+/**
+ * A stream that asked for a leader (`hasleader: true`) is ended by `end` once the member has had
+ * none for three election timeouts (leader-monitor.ts); returns the function that stops that.
+ */
+export function endWithoutLeader(ctx: GrpcContext, metadata: Metadata, end: (err: KvError) => void): () => void {
+  if (ctx.leaderMonitor === undefined || metadata.get('hasleader')[0] !== 'true') return () => undefined;
+  return ctx.leaderMonitor.track(end);
 }

@@ -12,8 +12,12 @@ import { KvError } from '../util/errors.js';
 /** A message as proto-loader reads and writes it. */
 export type ProtoObject = Record<string, unknown>;
 
-/** int64/uint64 arrive as decimal strings; cairn keeps them as safe-integer numbers. */
-function integer(v: unknown, f: FieldDesc): number {
+/**
+ * int64/uint64 arrive as decimal strings: IDs become bigints (exact over 64 bits), other
+ * integers safe-integer numbers.
+ */
+function integer(v: unknown, f: FieldDesc): number | bigint {
+  if (f.id) return BigInt(v as string | number);
   const n = typeof v === 'number' ? v : Number(v);
   if (!Number.isSafeInteger(n)) {
     throw new KvError('InvalidArgument', `etcdserver: ${f.proto} ${String(v)} is out of range: cairn accepts integers up to 2^53-1`);
@@ -65,7 +69,9 @@ function wireToProto(desc: MessageDesc, wire: WireObject): ProtoObject {
     if (v === undefined || v === null) continue;
     const t = f.type;
     if (typeof t !== 'function') {
-      out[f.proto] = v;
+      // A 64-bit value as the decimal string proto-loader itself reads it as (longs: String); a
+      // bigint reaches the wire intact only through `long`'s bigint support (bare protobufjs writes 0).
+      out[f.proto] = f.id ? (f.repeated ? (v as readonly bigint[]).map(String) : String(v)) : v;
       continue;
     }
     const sub = t();

@@ -2,7 +2,8 @@
  * etcd's v3 gRPC API as a grpc-js server that owns no socket: the client listener hands it the
  * connections that open with the HTTP/2 preface (port-sharing.ts). Every RPC translates to one
  * call on the KV service, the same the JSON gateway makes (DESIGN.md: request logic lives once).
- * Auth, Lock and Election are not registered, so they answer code 12 as the gateway's 501 does.
+ * Auth and Election are not registered, so they answer code 12 as the gateway's 501 does; Lock
+ * runs clientv3's mutex recipe on the same service (lock.ts).
  */
 import type { Socket } from 'node:net';
 import { Server, ServerCredentials, status as grpcStatus } from '@grpc/grpc-js';
@@ -15,6 +16,8 @@ import type { Limits } from '../http/limits.js';
 import type { ByteBudget } from '../util/byte-budget.js';
 import { budgetedRange, credentialsOf, unary, type GrpcContext } from './calls.js';
 import { serviceDefinition, type Sized } from './definitions.js';
+import { LeaderMonitor } from './leader-monitor.js';
+import { lockService } from './lock.js';
 import { grpcMetrics } from './metrics.js';
 import type { ProtoObject } from './proto-object.js';
 import { leaseKeepAliveCall, snapshotCall, watchCall } from './streams.js';
@@ -74,6 +77,7 @@ function implementations(ctx: GrpcContext): Record<string, UntypedServiceImpleme
       MoveLeader: unary(ctx, UNARY.moveLeader, (r, s) => s.moveLeader(r)),
     },
     'etcdserverpb.Auth': authImplementations(ctx),
+    'v3lockpb.Lock': lockService(ctx),
     // etcd registers the standard health service: "" is SERVING, any other name is unknown.
     'grpc.health.v1.Health': {
       Check: ((call, callback) => {
@@ -87,21 +91,34 @@ function implementations(ctx: GrpcContext): Record<string, UntypedServiceImpleme
 /** Every service registered, by its full proto name. */
 export const SERVED_SERVICES: readonly string[] = Object.keys(implementations({} as GrpcContext));
 
+export interface GrpcServerOptions {
+  /** etcd's --grpc-keepalive-interval: the server pings an idle connection this often. */
+  readonly keepaliveIntervalMs: number;
+  /** etcd's --grpc-keepalive-timeout: a ping unanswered this long closes the connection. */
+  readonly keepaliveTimeoutMs: number;
+  /** The member's election timeout: how often `hasleader` streams' leader is checked. */
+  readonly electionTimeoutMs: number;
+}
+
 /**
- * `registry`, when given, gets etcd's grpc_server_* metrics. `caller`, when given, is the member
- * as one caller sees it (auth checked there); each call builds one from its `token` metadata.
+ * `registry`, when given, gets etcd's grpc_server_* metrics; `options` etcd's keepalive and leader
+ * monitoring. `caller`, when given, is the member as one caller sees it (auth checked there); each
+ * call builds one from its `token` metadata.
  */
-export function createGrpcServer(service: KV, limits: Limits, rangeBudget: ByteBudget, registry?: Registry, caller?: (credentials: Credentials) => KV & Auth): GrpcServer {
+export function createGrpcServer(service: KV, limits: Limits, rangeBudget: ByteBudget, registry?: Registry, options?: GrpcServerOptions, caller?: (credentials: Credentials) => KV & Auth): GrpcServer {
   const server = new Server({
     interceptors: registry === undefined ? [] : [grpcMetrics(registry)],
     // Requests up to twice etcd's limit are read so the handler can refuse them in etcd's words.
     'grpc.max_receive_message_length': 2 * limits.grpcMessageBytes,
     'grpc.max_send_message_length': -1,
+    ...(options === undefined ? {} : { 'grpc.keepalive_time_ms': options.keepaliveIntervalMs, 'grpc.keepalive_timeout_ms': options.keepaliveTimeoutMs }),
   });
+  const leaderMonitor = options === undefined ? undefined : new LeaderMonitor(async () => (await service.status()).leader !== 0n, options.electionTimeoutMs);
   for (const [name, impl] of Object.entries(implementations({
     service,
     limits,
     rangeBudget,
+    ...(leaderMonitor ? { leaderMonitor } : {}),
     serviceFor: caller === undefined ? () => service : (metadata) => caller(credentialsOf(metadata)),
     authFor: (metadata) => {
       if (caller === undefined) throw new KvError('Unimplemented', 'unknown service etcdserverpb.Auth');
@@ -114,6 +131,7 @@ export function createGrpcServer(service: KV, limits: Limits, rangeBudget: ByteB
   return {
     injectConnection: (socket) => injector.injectConnection(socket),
     close: () => {
+      leaderMonitor?.stop();
       // Open streams (watches, keep-alives) would hold a graceful close open: cancel them now,
       // as the gateway's forceCloseConnections does.
       injector.drain(0);

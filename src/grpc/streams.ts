@@ -7,7 +7,7 @@ import type { handleBidiStreamingCall, handleServerStreamingCall } from '@grpc/g
 import type { LeaseKeepAliveRequest, WatchStream } from '../api/kv.js';
 import { STREAMING } from '../api/rpcs.js';
 import { snapshotChunks } from '../http/routes/maintenance.js';
-import { decodeRequest, failStream, requireLeader, send, type GrpcContext } from './calls.js';
+import { decodeRequest, endWithoutLeader, failStream, requireLeader, send, type GrpcContext } from './calls.js';
 import type { Sized } from './definitions.js';
 import { toProto, type ProtoObject } from './proto-object.js';
 
@@ -34,6 +34,10 @@ export function watchCall(ctx: GrpcContext): Bidi {
           stream.close();
         }
       });
+      const untrack = endWithoutLeader(ctx, call.metadata, (err) => {
+        failStream(call, err);
+        stream.close();
+      });
       call.on('cancelled', () => stream.close());
       call.on('close', () => stream.close());
       // The client may have gone while the leader check ran: its 'cancelled' has been emitted.
@@ -47,6 +51,7 @@ export function watchCall(ctx: GrpcContext): Bidi {
       } catch (err) {
         failStream(call, err);
       } finally {
+        untrack();
         stream.close();
       }
     })();
@@ -73,9 +78,15 @@ export function leaseKeepAliveCall(ctx: GrpcContext): Bidi {
     call.on('end', () => {
       if (!call.cancelled && !call.destroyed) call.end();
     });
+    const untrack = endWithoutLeader(ctx, call.metadata, (err) => failStream(call, err));
+    call.on('close', untrack);
+    call.on('cancelled', untrack);
     requireLeader(ctx, call.metadata).then(
       () => call.resume(),
-      (err: unknown) => failStream(call, err),
+      (err: unknown) => {
+        untrack();
+        failStream(call, err);
+      },
     );
   };
 }

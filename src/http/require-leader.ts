@@ -13,7 +13,7 @@ export function requireLeaderHook(service: KV) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
     if (request.headers['grpc-metadata-hasleader'] !== 'true' || !request.url.startsWith('/v3/')) return undefined;
     const status = await service.status().catch(() => undefined);
-    if (status !== undefined && status.leader !== 0) return undefined;
+    if (status !== undefined && status.leader !== 0n) return undefined;
     return sendError(reply, new KvError('NoLeader'));
   };
 }

@@ -11,6 +11,7 @@ import type { ConfChangeV2, ConfState, Entry } from '../raft/types.js';
 import type { Backend, BackendOp } from '../storage/backend.js';
 import type { KvStore } from '../store/kv-store.js';
 import { assert, assertNever } from '../util/assert.js';
+import type { Clock } from '../util/clock.js';
 import { KvError } from '../util/errors.js';
 import { appliedStateOp } from './applied-state.js';
 import type { Cluster, Member } from './membership.js';
@@ -27,6 +28,9 @@ export interface ConfChangeContext {
 }
 
 const packr = new Packr({ useRecords: false });
+
+/** etcd's warnApplyDuration: an apply slower than this counts in etcd_server_slow_apply_total. */
+export const SLOW_APPLY_MS = 100;
 
 export function encodeConfChangeContext(ctx: ConfChangeContext): Uint8Array {
   return packr.pack(ctx);
@@ -55,6 +59,8 @@ export interface ApplierDeps {
   readonly extensions?: ApplyExtensions;
   /** Refuses a request at apply time (e.g. NOSPACE); every member decides alike from replicated state. */
   readonly admit?: (request: InternalRequest, auth: AuthStamp | undefined) => void;
+  /** Times each request's apply; one slower than etcd's 100 ms warning is reported. */
+  readonly slowApply?: { readonly clock: Clock; onSlow(op: InternalRequest['op'], ms: number): void };
   /** Membership changed (the member updates its transport peers and metrics). */
   onMembership(cluster: Cluster): void;
   /** This member was removed from the cluster. */
@@ -133,6 +139,7 @@ export class Applier {
   private async applyRequest(e: Entry): Promise<void> {
     const { id, request, auth } = decodeRequest(e.data);
     const extra = [this.appliedOp(e)];
+    const started = this.d.slowApply?.clock.now();
     let result: ApplyResult;
     try {
       this.d.admit?.(request, auth);
@@ -142,6 +149,10 @@ export class Applier {
       // A rejected request consumed no revision, but the entry is applied: record that alone.
       await this.d.backend.write(extra);
       result = { ok: false, error: err };
+    }
+    if (started !== undefined) {
+      const ms = (this.d.slowApply?.clock.now() ?? started) - started;
+      if (ms > SLOW_APPLY_MS) this.d.slowApply?.onSlow(request.op, ms);
     }
     this.d.waits.trigger(id, result);
   }

@@ -78,6 +78,12 @@ export interface MemberConfig {
   readonly authTokenTtlSeconds?: number;
   /** etcd's --bcrypt-cost (4–31, default 10), used as scrypt's cost (src/server/auth/password.ts). */
   readonly bcryptCost?: number;
+  /** etcd's --grpc-keepalive-min-time: accepted and checked; grpc-js enforces no ping policy (docs/grpc.md). */
+  readonly grpcKeepaliveMinTimeMs: number;
+  /** etcd's --grpc-keepalive-interval: how often the server pings an idle gRPC connection. */
+  readonly grpcKeepaliveIntervalMs: number;
+  /** etcd's --grpc-keepalive-timeout: how long a server ping may go unanswered. */
+  readonly grpcKeepaliveTimeoutMs: number;
 }
 
 export const DEFAULT_QUOTA_BACKEND_BYTES = 2 * 1024 * 1024 * 1024;
@@ -125,6 +131,10 @@ export function defaultConfig(name = 'default'): MemberConfig {
     forceNewCluster: false,
     maxConnections: 0,
     ui: true,
+    // etcd's defaults: 5s, 2h, 20s.
+    grpcKeepaliveMinTimeMs: 5_000,
+    grpcKeepaliveIntervalMs: 2 * 60 * 60 * 1000,
+    grpcKeepaliveTimeoutMs: 20_000,
   };
 }
 
@@ -175,6 +185,10 @@ export function validateConfig(c: MemberConfig): MemberConfig {
   if (!Number.isSafeInteger(c.maxResponseBytes) || c.maxResponseBytes <= 0) throw invalid('--max-response-bytes must be positive');
   if (c.quotaBackendBytes < 0) throw invalid('--quota-backend-bytes must not be negative');
   if (c.maxConnections < 0) throw invalid('--max-connections must not be negative');
+  // 0 disables the server's pings, as in etcd.
+  if (c.grpcKeepaliveMinTimeMs < 0 || c.grpcKeepaliveIntervalMs < 0 || c.grpcKeepaliveTimeoutMs < 0) {
+    throw invalid('--grpc-keepalive-min-time, --grpc-keepalive-interval and --grpc-keepalive-timeout must not be negative');
+  }
   if (c.initialCluster.size === 0) throw invalid('--initial-cluster must name at least one member');
   const own = c.initialCluster.get(c.name);
   if (own === undefined) {

@@ -14,6 +14,10 @@ import type { Logger } from './logger.js';
 import { membershipDiff, type Cluster, type Member as MemberRecord } from './membership.js';
 import type { MemberMetrics } from './metrics.js';
 import type { PeerMetrics } from './peers.js';
+import type { Clock } from '../util/clock.js';
+import type { InternalRequest } from './requests.js';
+import { HeartbeatWatch } from './heartbeat-watch.js';
+import type { SnapshotSaveTiming } from './snapshot-policy.js';
 
 /** etcd logs what --force-new-cluster did: an operator must know which members were dropped. */
 export function logForcedNewCluster(log: Logger, memberId: number, clusterId: number, f: ForcedNewCluster): void {
@@ -55,6 +59,29 @@ export function logStorageFailure(log: Logger, memberId: number, err: unknown): 
   );
 }
 
+/** etcd's warnOfExpensiveRequest on apply: counted in etcd_server_slow_apply_total and logged. */
+export function slowApplyReport(metrics: MemberMetrics, log: Logger, clock: Clock) {
+  return {
+    clock,
+    onSlow: (op: InternalRequest['op'], ms: number): void => {
+      metrics.slowApplies.inc();
+      log.warn({ op, took: `${ms.toFixed(1)}ms`, expectedDuration: '100ms' }, 'apply request took too long');
+    },
+  };
+}
+
+/** A late leader heartbeat: etcd_server_heartbeat_send_failures_total, with etcd's warning. */
+export function heartbeatReport(metrics: MemberMetrics, log: Logger, clock: Clock, heartbeatIntervalMs: number): HeartbeatWatch {
+  return new HeartbeatWatch(clock, heartbeatIntervalMs, (to, gapMs) => {
+    metrics.heartbeatSendFailures.inc();
+    log.warn({ to: to.toString(16), heartbeatInterval: `${heartbeatIntervalMs}ms`, expectedDuration: `${2 * heartbeatIntervalMs}ms`, exceededDuration: `${(gapMs - 2 * heartbeatIntervalMs).toFixed(1)}ms` }, 'leader failed to send out heartbeat on time; took too long, leader is overloaded likely from slow disk');
+  });
+}
+
+export function snapshotSaveReport(metrics: MemberMetrics, clock: Clock): SnapshotSaveTiming {
+  return { clock, onSaved: (seconds) => metrics.snapshotSaveSeconds.observe(seconds) };
+}
+
 /** One synced WAL write took `seconds`. */
 export function observeWalSync(metrics: MemberMetrics, log: Logger, seconds: number): void {
   metrics.walFsyncSeconds.observe(seconds);
@@ -84,6 +111,7 @@ export async function refreshGauges(s: GaugeSources): Promise<number> {
   // cairn reports no free pages (LevelDB reclaims space itself): in use is the whole size, as status says.
   s.metrics.dbInUseSizeBytes.set(dbSize);
   s.metrics.keysTotal.set(s.store.indexedKeys());
+  s.metrics.compactRevision.set(s.store.compactedRevision());
   s.metrics.proposalsCommitted.set(s.node.status().hardState.commit);
   s.metrics.isLearner.set(s.cluster.get(s.id)?.isLearner === true ? 1 : 0);
   const watch = s.watchHub.stats();

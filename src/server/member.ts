@@ -27,7 +27,8 @@ import { effectiveQuotaBytes, requestTimeoutMs, type MemberConfig } from './conf
 import type { Logger } from './logger.js';
 import { silentLogger } from './logger.js';
 import { Cluster, type Member as MemberRecord } from './membership.js';
-import { logForcedNewCluster, logStorageFailure, MembershipLog, observeWalSync, refreshGauges } from './member-reports.js';
+import type { HeartbeatWatch } from './heartbeat-watch.js';
+import { heartbeatReport, logForcedNewCluster, logStorageFailure, MembershipLog, observeWalSync, refreshGauges, slowApplyReport, snapshotSaveReport } from './member-reports.js';
 import { MemberMetrics } from './metrics.js';
 import { RaftLoop } from './raft-loop.js';
 import { ReadIndexBatcher } from './read-index.js';
@@ -72,6 +73,7 @@ export class Member {
   private leader = 0;
   private readonly peers: PeerSet;
   private readonly peerMetrics: PeerMetrics;
+  private readonly heartbeats: HeartbeatWatch;
   readonly autoCompactor: AutoCompactor;
   private readonly membershipLog: MembershipLog;
   private term = 0;
@@ -150,6 +152,7 @@ export class Member {
           this.auth.admit(stamp);
           if (addsData(request) && alarms.has('NOSPACE')) throw new KvError('NoSpace');
         },
+        slowApply: slowApplyReport(this.metrics, this.log, o.clock),
         selfId: id,
         onMembership: (c) => {
           this.membershipLog.changed(c);
@@ -162,7 +165,8 @@ export class Member {
       snapshot.confState,
       snapshot.term,
     );
-    this.snapshotPolicy = new SnapshotPolicy(o.config, storage, o.dataDir.wal, snapshot.index);
+    this.snapshotPolicy = new SnapshotPolicy(o.config, storage, o.dataDir.wal, snapshot.index, snapshotSaveReport(this.metrics, o.clock));
+    this.heartbeats = heartbeatReport(this.metrics, this.log, o.clock, o.config.heartbeatIntervalMs);
     const handler: PeerHandler = {
       ...peerHandler(() => this.loop, this.stage, this.log),
       answerJoin: (peerUrls) => answerJoin(cluster, peerUrls),
@@ -189,7 +193,10 @@ export class Member {
       clock: o.clock,
       tickMs: o.config.heartbeatIntervalMs,
       maxQueued: MAX_PENDING_PROPOSALS,
-      send: (messages) => this.transport.send(messages),
+      send: (messages) => {
+        this.heartbeats.observe(messages);
+        this.transport.send(messages);
+      },
       sendSnapshot: (msg) => this.sendSnapshot(msg),
       installSnapshot: async (snap) => {
         const { index, term, confState } = snap.metadata;
@@ -483,6 +490,7 @@ export class Member {
     this.term = this.node.status().hardState.term;
     this.metrics.hasLeader.set(s.lead !== 0 ? 1 : 0);
     this.metrics.isLeader.set(s.raftState === 'leader' ? 1 : 0);
+    if (s.raftState !== 'leader') this.heartbeats.reset();
     // etcd extends every lease by an election timeout on promotion, so none expires for lack of a leader.
     this.leases.onLeadership(s.raftState === 'leader', this.o.config.electionTimeoutMs);
     if (s.lead !== 0) this.proposer.onLeader();

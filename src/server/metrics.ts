@@ -37,7 +37,7 @@ export class MemberMetrics {
   readonly deleteTotal: Counter;
   readonly rangeTotal: Counter;
   readonly txnTotal: Counter;
-  readonly compactionsTotal: Counter;
+  readonly compactRevision: Gauge;
   readonly leasesGranted: Counter;
   readonly leasesRevoked: Counter;
   readonly leasesRenewed: Counter;
@@ -80,7 +80,7 @@ export class MemberMetrics {
     this.deleteTotal = counter('etcd_mvcc_delete_total', 'Total number of deletes seen by this member.');
     this.rangeTotal = counter('etcd_mvcc_range_total', 'Total number of ranges seen by this member.');
     this.txnTotal = counter('etcd_mvcc_txn_total', 'Total number of txns seen by this member.');
-    this.compactionsTotal = counter('etcd_debugging_mvcc_compact_revision_total', 'Total number of compactions.');
+    this.compactRevision = gauge('etcd_debugging_mvcc_compact_revision', 'The revision of the last compaction in store.');
     this.leasesGranted = counter('etcd_debugging_lease_granted_total', 'The total number of granted leases.');
     this.leasesRevoked = counter('etcd_debugging_lease_revoked_total', 'The total number of revoked leases.');
     this.leasesRenewed = counter('etcd_debugging_lease_renewed_total', 'The number of renewed leases seen by the leader.');

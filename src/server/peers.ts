@@ -62,7 +62,7 @@ export class PeerSet {
 
 /** Turns the transport's running totals into etcd's peer counters (labelled by hex member ID). */
 export class PeerMetrics {
-  private readonly last = new Map<number, { sent: number; received: number }>();
+  private readonly last = new Map<number, { sent: number; received: number; dropped: number }>();
   private refused = 0;
   private malformed = 0;
 
@@ -71,12 +71,14 @@ export class PeerMetrics {
   update(stats: TransportStats): void {
     for (const p of stats.peers) {
       const label = p.id.toString(16);
-      const prev = this.last.get(p.id) ?? { sent: 0, received: 0 };
+      const prev = this.last.get(p.id) ?? { sent: 0, received: 0, dropped: 0 };
       // Counters only go up; a peer re-added starts from zero again.
       if (p.sentBytes >= prev.sent) this.metrics.peerSentBytes.inc({ To: label }, p.sentBytes - prev.sent);
       if (p.receivedBytes >= prev.received) this.metrics.peerReceivedBytes.inc({ From: label }, p.receivedBytes - prev.received);
+      // etcd counts each message rafthttp could not send (queue full, connection down or lost).
+      if (p.droppedMessages >= prev.dropped) this.metrics.peerSentFailures.inc({ To: label }, p.droppedMessages - prev.dropped);
       if (p.rttMs !== undefined) this.metrics.peerRoundTripSeconds.observe({ To: label }, p.rttMs / 1000);
-      this.last.set(p.id, { sent: p.sentBytes, received: p.receivedBytes });
+      this.last.set(p.id, { sent: p.sentBytes, received: p.receivedBytes, dropped: p.droppedMessages });
     }
     this.metrics.peerRejected.inc({ reason: 'handshake' }, Math.max(0, stats.refusedConnections - this.refused));
     this.metrics.peerRejected.inc({ reason: 'protocol' }, Math.max(0, stats.malformedFrames - this.malformed));

@@ -4,7 +4,7 @@
  * carry only their revision, as etcd's do.
  */
 import type * as api from '../api/kv.js';
-import type { ResponseOp as StoreResponseOp, TxnResponse as StoreTxnResponse } from '../store/requests.js';
+import type { PutResponse as StorePutResponse, ResponseOp as StoreResponseOp, TxnResponse as StoreTxnResponse } from '../store/requests.js';
 import type { WatchResponse as StoreWatchResponse } from '../store/watch-types.js';
 import { assertNever } from '../util/assert.js';
 import { isKvError, KvError } from '../util/errors.js';
@@ -18,23 +18,25 @@ import { UNARY } from '../api/rpcs.js';
 import { addMember, promoteMember, removeMember, updateMember } from './membership-changes.js';
 import type { Member as MemberRecord } from './membership.js';
 
+import { apiId, localId, localLeaseId, localMemberId, toApiKv, toApiKvs, toApiEvent, toStorePut, toStoreTxn } from './api-ids.js';
+import type { AlarmMember as StoreAlarm } from './alarms.js';
 import { CAIRN_VERSION, SERVER_VERSION } from './version.js';
 import type { AuthStamp } from './auth/auth-requests.js';
 
 export { CAIRN_VERSION };
 
 function subHeader(revision: number): api.ResponseHeader {
-  return { clusterId: 0, memberId: 0, revision, raftTerm: 0 };
+  return { clusterId: 0n, memberId: 0n, revision, raftTerm: 0 };
 }
 
 function mapOp(op: StoreResponseOp): api.ResponseOp {
   switch (op.type) {
     case 'range':
-      return { type: 'range', response: { ...op.response, header: subHeader(op.response.revision) } };
+      return { type: 'range', response: { ...op.response, kvs: toApiKvs(op.response.kvs), header: subHeader(op.response.revision) } };
     case 'put':
-      return { type: 'put', response: { ...op.response, header: subHeader(op.response.revision) } };
+      return { type: 'put', response: withPrevKv(op.response, subHeader(op.response.revision)) };
     case 'deleteRange':
-      return { type: 'deleteRange', response: { ...op.response, header: subHeader(op.response.revision) } };
+      return { type: 'deleteRange', response: { ...op.response, prevKvs: toApiKvs(op.response.prevKvs), header: subHeader(op.response.revision) } };
     case 'txn':
       return { type: 'txn', response: mapTxn(op.response, subHeader(0)) };
     default:
@@ -42,12 +44,20 @@ function mapOp(op: StoreResponseOp): api.ResponseOp {
   }
 }
 
+function withPrevKv(r: StorePutResponse, header: api.ResponseHeader): api.PutResponse {
+  return r.prevKv === undefined ? { header } : { header, prevKv: toApiKv(r.prevKv) };
+}
+
+function toApiAlarm(a: StoreAlarm): api.AlarmMember {
+  return { memberId: apiId(a.memberId), alarm: a.alarm };
+}
+
 function mapTxn(r: StoreTxnResponse, header: api.ResponseHeader): api.TxnResponse {
   return { header, succeeded: r.succeeded, responses: r.responses.map(mapOp) };
 }
 
 function toApiMember(m: MemberRecord): api.Member {
-  return { id: m.id, name: m.name, peerUrls: m.peerUrls, clientUrls: m.clientUrls, isLearner: m.isLearner };
+  return { id: apiId(m.id), name: m.name, peerUrls: m.peerUrls, clientUrls: m.clientUrls, isLearner: m.isLearner };
 }
 
 export class MemberService implements api.KV {
@@ -65,7 +75,7 @@ export class MemberService implements api.KV {
   }
 
   private header(revision: number): api.ResponseHeader {
-    return { clusterId: this.member.cluster.clusterId, memberId: this.member.id, revision, raftTerm: this.member.raftTerm };
+    return { clusterId: apiId(this.member.cluster.clusterId), memberId: apiId(this.member.id), revision, raftTerm: this.member.raftTerm };
   }
 
   currentHeader(): api.ResponseHeader {
@@ -74,22 +84,22 @@ export class MemberService implements api.KV {
 
   async range(req: api.RangeRequest, opts?: api.RangeCallOptions): Promise<api.RangeResponse> {
     const r = await this.member.range(req, opts?.charge);
-    return { ...r, header: this.header(r.revision) };
+    return { ...r, kvs: toApiKvs(r.kvs), header: this.header(r.revision) };
   }
 
   /** `auth` (writes): the caller's stamp from the auth check (auth/caller-service.ts). */
   async put(req: api.PutRequest, auth?: AuthStamp): Promise<api.PutResponse> {
-    const r = await this.member.put(req, auth);
-    return { ...r, header: this.header(r.revision) };
+    const r = await this.member.put(toStorePut(req), auth);
+    return withPrevKv(r, this.header(r.revision));
   }
 
   async deleteRange(req: api.DeleteRangeRequest, auth?: AuthStamp): Promise<api.DeleteRangeResponse> {
     const r = await this.member.deleteRange(req, auth);
-    return { ...r, header: this.header(r.revision) };
+    return { ...r, prevKvs: toApiKvs(r.prevKvs), header: this.header(r.revision) };
   }
 
   async txn(req: api.TxnRequest, auth?: AuthStamp): Promise<api.TxnResponse> {
-    const r = await this.member.txn(req, auth);
+    const r = await this.member.txn(toStoreTxn(req), auth);
     return mapTxn(r, this.header(r.revision));
   }
 
@@ -101,13 +111,16 @@ export class MemberService implements api.KV {
 
   async leaseGrant(req: api.LeaseGrantRequest): Promise<api.LeaseGrantResponse> {
     this.member.refuseOnLearner();
-    const r = await this.member.leases.grant(req.id ?? 0, req.ttl);
-    return { header: this.currentHeader(), id: r.id, ttl: r.ttl };
+    // cairn issues lease IDs below 2^53 (docs/embedding.md): a larger requested ID is refused.
+    const wanted = localId(req.id ?? 0n);
+    if (wanted === undefined) throw new KvError('InvalidArgument', `etcdserver: lease ID ${req.id} is out of range: cairn grants lease IDs up to 2^53-1`);
+    const r = await this.member.leases.grant(wanted, req.ttl);
+    return { header: this.currentHeader(), id: apiId(r.id), ttl: r.ttl };
   }
 
   async leaseRevoke(req: api.LeaseRevokeRequest): Promise<api.LeaseRevokeResponse> {
     this.member.refuseOnLearner();
-    await this.member.leases.revoke(req.id);
+    await this.member.leases.revoke(localLeaseId(req.id));
     return { header: this.currentHeader() };
   }
 
@@ -121,9 +134,12 @@ export class MemberService implements api.KV {
   /** `token`: the caller's, sent along when a follower forwards to the leader (auth on). */
   async leaseKeepAlive(req: api.LeaseKeepAliveRequest, token?: string): Promise<api.LeaseKeepAliveResponse> {
     this.member.refuseOnLearner();
+    // No lease that large exists here: etcd answers an unknown lease's keep-alive with TTL 0.
+    const id = localId(req.id);
+    if (id === undefined) return { header: this.currentHeader(), id: req.id, ttl: 0 };
     if (this.member.isLeader) {
       try {
-        const ttl = await this.member.leases.renew(req.id);
+        const ttl = await this.member.leases.renew(id);
         return { header: this.currentHeader(), id: req.id, ttl };
       } catch (err) {
         // etcd answers a keep-alive for an unknown lease with TTL 0, not an error.
@@ -133,21 +149,24 @@ export class MemberService implements api.KV {
         if (!isKvError(err, 'NotLeader') || this.member.leaderId === this.member.id) throw err;
       }
     }
-    const ttl = await forwardKeepAlive(this.leaderUrl(), req.id, this.timeoutMs, this.forwardFetch, token);
+    const ttl = await forwardKeepAlive(this.leaderUrl(), id, this.timeoutMs, this.forwardFetch, token);
     return { header: this.currentHeader(), id: req.id, ttl };
   }
 
   async leaseTimeToLive(req: api.LeaseTimeToLiveRequest, token?: string): Promise<api.LeaseTimeToLiveResponse> {
+    const id = localId(req.id);
+    // etcd answers TTL -1 for a lease it does not know (not an error).
+    if (id === undefined) return { header: this.currentHeader(), id: req.id, ttl: -1, grantedTtl: 0 };
     if (!this.member.isLeader) {
-      const r = await forwardTimeToLive(this.leaderUrl(), req.id, req.keys ?? false, this.timeoutMs, this.forwardFetch, token);
-      return { header: this.currentHeader(), id: req.id, ...r };
+      const r = await forwardTimeToLive(this.leaderUrl(), id, req.keys ?? false, this.timeoutMs, this.forwardFetch, token);
+      return { header: this.currentHeader(), ...r, id: req.id };
     }
-    const r = this.member.leases.timeToLive(req.id, req.keys ?? false);
-    return { header: this.currentHeader(), ...r };
+    const r = this.member.leases.timeToLive(id, req.keys ?? false);
+    return { header: this.currentHeader(), ...r, id: req.id };
   }
 
   async leaseLeases(): Promise<api.LeaseLeasesResponse> {
-    return { header: this.currentHeader(), leases: this.member.leases.list().map((id) => ({ id })) };
+    return { header: this.currentHeader(), leases: this.member.leases.list().map((id) => ({ id: apiId(id) })) };
   }
 
   /** `refuse` answers a create the caller may not make (etcd: created, canceled, the reason). */
@@ -174,8 +193,8 @@ export class MemberService implements api.KV {
       close: () => stream.close(),
       [Symbol.asyncIterator]: async function* () {
         for await (const r of stream) {
-          const { headerRevision: _ignored, ...rest } = r;
-          yield { ...rest, header: header(r) };
+          const { headerRevision: _ignored, events, ...rest } = r;
+          yield { ...rest, events: events.map(toApiEvent), header: header(r) };
         }
       },
     };
@@ -191,19 +210,19 @@ export class MemberService implements api.KV {
   }
 
   async memberRemove(req: api.MemberRemoveRequest): Promise<api.MemberRemoveResponse> {
-    const members = await removeMember(this.member, req.id);
+    const members = await removeMember(this.member, localMemberId(req.id));
     return { header: this.currentHeader(), members: members.map(toApiMember) };
   }
 
   async memberUpdate(req: api.MemberUpdateRequest): Promise<api.MemberUpdateResponse> {
-    const members = await updateMember(this.member, req.id, req.peerUrls);
+    const members = await updateMember(this.member, localMemberId(req.id), req.peerUrls);
     return { header: this.currentHeader(), members: members.map(toApiMember) };
   }
 
   /** Only the leader knows whether the learner has caught up: a follower forwards, as etcd does. */
   async memberPromote(req: api.MemberPromoteRequest, token?: string): Promise<api.MemberPromoteResponse> {
     if (!this.member.isLeader) return this.forwardPromote(req, token);
-    const members = await promoteMember(this.member, req.id);
+    const members = await promoteMember(this.member, localMemberId(req.id));
     return { header: this.currentHeader(), members: members.map(toApiMember) };
   }
 
@@ -240,7 +259,7 @@ export class MemberService implements api.KV {
       version: SERVER_VERSION,
       dbSize: s.dbSize,
       dbSizeInUse: s.dbSize,
-      leader: s.leader,
+      leader: apiId(s.leader),
       raftIndex: s.raftIndex,
       raftTerm: s.raftTerm,
       raftAppliedIndex: s.raftAppliedIndex,
@@ -263,22 +282,22 @@ export class MemberService implements api.KV {
   async alarm(req: api.AlarmRequest): Promise<api.AlarmResponse> {
     if (req.action === 'GET') {
       const all = this.member.alarms.list();
-      const wanted = all.filter((a) => (req.memberId ?? 0) === 0 || a.memberId === req.memberId).filter((a) => (req.alarm ?? 'NONE') === 'NONE' || a.alarm === req.alarm);
-      return { header: this.currentHeader(), alarms: wanted };
+      const wanted = all.filter((a) => (req.memberId ?? 0n) === 0n || apiId(a.memberId) === req.memberId).filter((a) => (req.alarm ?? 'NONE') === 'NONE' || a.alarm === req.alarm);
+      return { header: this.currentHeader(), alarms: wanted.map(toApiAlarm) };
     }
     if (req.alarm === undefined || req.alarm === 'NONE') {
       // etcd's `alarm disarm` deactivates every active alarm, one request each.
       const changed: api.AlarmMember[] = [];
       for (const a of this.member.alarms.list()) {
         const action = req.action === 'ACTIVATE' ? 'activate' : 'deactivate';
-        changed.push(...((await this.member.propose({ op: 'alarm', action, memberId: a.memberId, alarm: a.alarm })) as api.AlarmMember[]));
+        changed.push(...((await this.member.propose({ op: 'alarm', action, memberId: a.memberId, alarm: a.alarm })) as StoreAlarm[]).map(toApiAlarm));
       }
       return { header: this.currentHeader(), alarms: changed };
     }
     const action = req.action === 'ACTIVATE' ? 'activate' : 'deactivate';
-    const memberId = req.memberId ?? this.member.id;
-    const changed = (await this.member.propose({ op: 'alarm', action, memberId, alarm: req.alarm })) as api.AlarmMember[];
-    return { header: this.currentHeader(), alarms: changed };
+    const memberId = req.memberId === undefined ? this.member.id : localMemberId(req.memberId);
+    const changed = (await this.member.propose({ op: 'alarm', action, memberId, alarm: req.alarm })) as StoreAlarm[];
+    return { header: this.currentHeader(), alarms: changed.map(toApiAlarm) };
   }
 
   async defragment(): Promise<api.DefragmentResponse> {
@@ -287,7 +306,9 @@ export class MemberService implements api.KV {
   }
 
   async moveLeader(req: api.MoveLeaderRequest): Promise<api.MoveLeaderResponse> {
-    await moveLeader(this.member, req.targetId, this.member.clock, this.timeoutMs, this.member.config.heartbeatIntervalMs);
+    const target = localId(req.targetId);
+    if (target === undefined) throw new KvError('BadLeaderTransferee');
+    await moveLeader(this.member, target, this.member.clock, this.timeoutMs, this.member.config.heartbeatIntervalMs);
     return { header: this.currentHeader() };
   }
 

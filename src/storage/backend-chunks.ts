@@ -60,7 +60,9 @@ export async function* decodeChunks(pieces: AsyncIterable<Uint8Array>): AsyncIte
     }
     pending = bytes.subarray(consumed);
     if (pending.length > MAX_PENDING_BYTES) throw new KvError('StorageCorrupt', `cairn: backend snapshot chunk larger than ${MAX_PENDING_BYTES} bytes`);
-    for (const value of values) yield checkChunk(value);
+    // msgpack nils between or after chunks are padding (a snapshot file padded to etcd's
+    // 512-byte alignment, src/http/routes/maintenance.ts): skipped.
+    for (const value of values) if (value !== null) yield checkChunk(value);
   }
   if (pending.length > 0) throw new KvError('StorageCorrupt', `cairn: backend snapshot stream ends inside a chunk (${pending.length} bytes left over)`);
 }

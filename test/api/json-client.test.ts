@@ -21,7 +21,7 @@ describe('errors back from the wire', () => {
 
   it('decodes stream lines: results, and error chunks as KvErrors', () => {
     const line = parseJsonBody(`{"result":{"header":${H(15)},"ID":"777","TTL":"30"}}`)!;
-    expect(decodeStreamItem(STREAMING.leaseKeepAlive.response, line)).toMatchObject({ id: 777, ttl: 30 });
+    expect(decodeStreamItem(STREAMING.leaseKeepAlive.response, line)).toMatchObject({ id: 777n, ttl: 30 });
     const chunk = parseJsonBody(streamErrorJson(14, 'etcdserver: no leader', 'Service Unavailable'))!;
     let err: unknown;
     try {

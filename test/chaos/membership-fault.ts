@@ -12,9 +12,9 @@ import type { ChaosCluster, ChaosMember } from './cluster.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function idOf(m: ChaosMember): number {
+function idOf(m: ChaosMember): bigint {
   if (m.id === undefined) throw new Error(`${m.name} has no known member id`);
-  return Number.parseInt(m.id, 16);
+  return BigInt(`0x${m.id}`);
 }
 
 /** Retries `attempt` until it returns true or `ms` pass; the last error goes into the failure. */

@@ -80,7 +80,7 @@ describe('get', () => {
     const r = await n.cli(['get', 'g/b', '-w', 'json']);
     const j = JSON.parse(r.stdout);
     const kv = (await n.node.range({ key: enc('g/b') })).kvs[0];
-    expect(j.header.cluster_id).toBe((await n.node.status()).header.clusterId);
+    expect(j.header.cluster_id).toBe(Number((await n.node.status()).header.clusterId));
     expect(j.header.member_id).toBe(n.node.member.id);
     expect(typeof j.header.revision).toBe('number');
     expect(j.kvs).toEqual([{ key: 'Zy9i', create_revision: kv?.createRevision, mod_revision: kv?.modRevision, version: 1, value: 'MjI=' }]);

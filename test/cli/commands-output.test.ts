@@ -9,7 +9,7 @@ import { newPrinter } from '../../src/cli/output/index.js';
 import { renderTable } from '../../src/cli/output/table.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
-const header = { clusterId: 0x1234, memberId: 0x8e9e05c52164694d % 2 ** 52, revision: 0, raftTerm: 2 };
+const header = { clusterId: 0x1234n, memberId: 0x8e9e05c52164694dn, revision: 0, raftTerm: 2 };
 
 function capture(format: 'simple' | 'json' | 'fields' | 'table', hex = false) {
   const out = { stdout: '', stderr: '' };
@@ -23,7 +23,8 @@ describe('Go formatting', () => {
     expect(goQuote(new Uint8Array([0, 0x7f, 0xff]))).toBe('"\\x00\\x7f\\xff"');
     expect(goQuote(enc('héllo ✓'))).toBe('"héllo ✓"');
     expect(hexEscaped(enc('ab'))).toBe('\\x61\\x62');
-    expect(hexId16(0x694d77aa9e38260f % 2 ** 50)).toHaveLength(16);
+    expect(hexId16(0x694d77aa9e38260fn)).toBe('694d77aa9e38260f');
+    expect(hexId16(0x38260fn)).toBe('000000000038260f');
     expect(hexId16(255)).toBe('00000000000000ff');
     expect(hexIdPadded(255)).toBe('              ff');
   });
@@ -46,7 +47,7 @@ describe('Go formatting', () => {
 describe('tables and printers', () => {
   it('draws the member table exactly as etcd\'s documentation shows it', () => {
     const { p, out } = capture('table');
-    p.memberList({ header, members: [{ id: 0x8e9e05c52164, name: 'default', peerUrls: ['http://localhost:2380'], clientUrls: ['http://localhost:2379'] }] });
+    p.memberList({ header, members: [{ id: 0x8e9e05c52164n, name: 'default', peerUrls: ['http://localhost:2380'], clientUrls: ['http://localhost:2379'] }] });
     expect(out.stdout).toBe(
       [
         '+--------------+---------+---------+-----------------------+-----------------------+------------+',
@@ -62,16 +63,16 @@ describe('tables and printers', () => {
 
   it('shows an unstarted member and learners as etcdctl does', () => {
     const { p, out } = capture('simple');
-    p.memberList({ header, members: [{ id: 0xabc, name: '', peerUrls: ['http://a:1', 'http://b:2'], clientUrls: [], isLearner: true }] });
+    p.memberList({ header, members: [{ id: 0xabcn, name: '', peerUrls: ['http://a:1', 'http://b:2'], clientUrls: [], isLearner: true }] });
     expect(out.stdout).toBe('abc, unstarted, , http://a:1,http://b:2, , true\n');
   });
 
   it('prints alarms, member changes and move-leader in etcdctl\'s words', () => {
     const { p, out } = capture('simple');
-    p.alarm({ alarms: [{ memberId: 123, alarm: 'NOSPACE' }] });
-    p.memberAdd({ header, member: { id: 0xbeef, name: '', peerUrls: ['http://x:1'], clientUrls: [], isLearner: true }, members: [] });
-    p.memberRemove(0xbeef, { header, members: [] });
-    p.moveLeader(0xa, 0xb, {});
+    p.alarm({ alarms: [{ memberId: 123n, alarm: 'NOSPACE' }] });
+    p.memberAdd({ header, member: { id: 0xbeefn, name: '', peerUrls: ['http://x:1'], clientUrls: [], isLearner: true }, members: [] });
+    p.memberRemove(0xbeefn, { header, members: [] });
+    p.moveLeader(0xan, 0xbn, {});
     expect(out.stdout).toBe(
       'memberID:123 alarm:NOSPACE \n' +
         `Member             beef added as learner to cluster             1234\n` +
@@ -79,12 +80,12 @@ describe('tables and printers', () => {
         'Leadership transferred from a to b\n',
     );
     const j = capture('json');
-    j.p.alarm({ alarms: [{ memberId: 123, alarm: 'NOSPACE' }] });
+    j.p.alarm({ alarms: [{ memberId: 123n, alarm: 'NOSPACE' }] });
     expect(JSON.parse(j.out.stdout)).toEqual({ alarms: [{ memberID: 123, alarm: 1 }] });
   });
 
   it('prints a DELETE watch event with an empty value line; fields show the event type', () => {
-    const kv = { key: enc('k'), createRevision: 0, modRevision: 9, version: 0, value: new Uint8Array(), lease: 0 };
+    const kv = { key: enc('k'), createRevision: 0, modRevision: 9, version: 0, value: new Uint8Array(), lease: 0n };
     const s = capture('simple');
     s.p.watch({ header: { ...header, revision: 9 }, watchId: 0, events: [{ type: 'DELETE', kv }] });
     expect(s.out.stdout).toBe('DELETE\nk\n\n');
@@ -95,7 +96,7 @@ describe('tables and printers', () => {
 
   it('refuses what a format cannot show', () => {
     expect(() => capture('table').p.put({ header })).toThrow('table not supported as output format');
-    expect(() => capture('fields').p.moveLeader(1, 2, {})).toThrow('fields not supported as output format');
+    expect(() => capture('fields').p.moveLeader(1n, 2n, {})).toThrow('fields not supported as output format');
   });
 });
 
@@ -110,7 +111,7 @@ describe('txn language', () => {
     expect(parseCompare('create("k") = "0"')).toMatchObject({ target: 'CREATE', result: 'EQUAL', createRevision: 0 });
     expect(parseCompare('ver("k") < "3"')).toMatchObject({ target: 'VERSION', result: 'LESS', version: 3 });
     expect(parseCompare('val("k") != "x y"')).toMatchObject({ target: 'VALUE', result: 'NOT_EQUAL', value: enc('x y') });
-    expect(parseCompare('lease("k") = "ff"')).toMatchObject({ target: 'LEASE', lease: 255 });
+    expect(parseCompare('lease("k") = "ff"')).toMatchObject({ target: 'LEASE', lease: 255n });
     expect(() => parseCompare('mod("k") >= "1"')).toThrow('invalid txn compare request');
     expect(() => parseCompare('mod("k") > "x"')).toThrow('invalid txn compare request: mod("k") > "x"');
   });
@@ -118,7 +119,7 @@ describe('txn language', () => {
   it('parses ops with their flags', () => {
     expect(parseRequestOp('get a --prefix')).toMatchObject({ type: 'range', request: { key: enc('a'), rangeEnd: enc('b') } });
     expect(parseRequestOp('del a c')).toMatchObject({ type: 'deleteRange', request: { key: enc('a'), rangeEnd: enc('c') } });
-    expect(parseRequestOp('put a b --lease=10')).toMatchObject({ type: 'put', request: { key: enc('a'), value: enc('b'), lease: 16 } });
+    expect(parseRequestOp('put a b --lease=10')).toMatchObject({ type: 'put', request: { key: enc('a'), value: enc('b'), lease: 16n } });
     expect(() => parseRequestOp('put a')).toThrow('invalid txn request: put a');
   });
 });

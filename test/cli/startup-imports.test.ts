@@ -4,8 +4,11 @@
  * server (raft, storage, store, transport, http) and none of its heavy libraries. The server
  * loads through `await import()` only for `serve`, `repair` and `snapshot restore`.
  */
-import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const SRC = resolve(import.meta.dirname, '../../src');
@@ -46,4 +49,29 @@ describe('cairn CLI start-up', () => {
     expect(relative.filter((f) => SERVER_ONLY.test(f))).toEqual([]);
     expect([...packages].filter((p) => HEAVY_LIBS.some((h) => p === h || p.startsWith(`${h}/`)))).toEqual([]);
   });
+
+  it('a client command never starts fetch(): undici and its WebAssembly parser stay unloaded', async () => {
+    const server = createServer((_req, res) => res.end('{"header":{"revision":"2"},"kvs":[{"key":"Zm9v","value":"YmFy","create_revision":"2","mod_revision":"2","version":"1"}],"count":"1"}'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const dir = mkdtempSync(join(tmpdir(), 'cairn-startup-'));
+    // Node's own list of the built-in modules this process loaded, printed as it exits.
+    const hook = join(dir, 'modules.mjs');
+    writeFileSync(hook, "process.on('exit', () => process.stderr.write(`MODULES ${JSON.stringify(process.moduleLoadList)}\\n`));\n");
+    try {
+      const port = (server.address() as { port: number }).port;
+      const child = spawn(process.execPath, ['--import', hook, resolve(SRC, '../bin/cairn.mjs'), 'get', 'foo', `--endpoints=127.0.0.1:${port}`]);
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+      const code = await new Promise((r) => child.on('exit', r));
+      expect([code, out]).toEqual([0, 'foo\nbar\n']);
+      const loaded = JSON.parse(/^MODULES (.*)$/m.exec(err)?.[1] ?? '[]') as string[];
+      expect(loaded.some((m) => m.includes('internal/http'))).toBe(true);
+      expect(loaded.filter((m) => m.includes('undici'))).toEqual([]);
+    } finally {
+      server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
 });

@@ -1,7 +1,8 @@
 /**
  * etcd's `hasleader: true` metadata (etcdctl's watch and keep-alive, clientv3's
  * WithRequireLeader): while the member knows no leader, calls and streams carrying it fail at
- * once with 14 `etcdserver: no leader` instead of waiting for a timeout.
+ * once with 14 `etcdserver: no leader` instead of waiting for a timeout; streams already open
+ * with it end so once the member has had no leader for three election timeouts (monitorLeader).
  */
 import { credentials, loadPackageDefinition, Metadata, type Client, type ServiceError } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
@@ -64,4 +65,31 @@ it('refuses hasleader calls and streams with 14 "etcdserver: no leader" while th
   expect(await streamStatus(w)).toEqual({ code: 14, details: 'etcdserver: no leader' });
   const k = (lease as unknown as { LeaseKeepAlive(md: Metadata): NodeJS.EventEmitter }).LeaseKeepAlive(requireLeader());
   expect(await streamStatus(k)).toEqual({ code: 14, details: 'etcdserver: no leader' });
+}, 30_000);
+
+it('ends open hasleader streams after three election timeouts without a leader, and only those', async () => {
+  await cluster?.stop();
+  cluster = await startCairn(3);
+  const host = cluster.hosts[0] as string;
+  const watch = new (pb['Watch'] as Ctor)(host, credentials.createInsecure());
+  const lease = new (pb['Lease'] as Ctor)(host, credentials.createInsecure());
+  clients.push(watch, lease);
+  type Duplex = NodeJS.EventEmitter & { write(m: object): void };
+  const open = (client: Client, method: string, md: Metadata): Duplex => (client as unknown as Record<string, (md: Metadata) => Duplex>)[method]?.(md) as Duplex;
+  const guarded = open(watch, 'Watch', requireLeader());
+  const plain = open(watch, 'Watch', new Metadata());
+  const keepAlive = open(lease, 'LeaseKeepAlive', requireLeader());
+  for (const w of [guarded, plain]) w.write({ create_request: { key: Buffer.from('a') } });
+  const ended = [streamStatus(guarded), streamStatus(keepAlive)];
+  let plainEnded = false;
+  void streamStatus(plain).then(() => (plainEnded = true));
+  await new Promise((r) => setTimeout(r, 300)); // opened with a leader: nothing ends
+  await cluster.stopMember(1);
+  await cluster.stopMember(2);
+  const stoppedAt = Date.now();
+  for (const status of ended) expect(await status).toEqual({ code: 14, details: 'etcdserver: no leader' });
+  // 200 ms election timeout: the leader is lost within a few, then three checks without one.
+  expect(Date.now() - stoppedAt).toBeGreaterThanOrEqual(3 * 200);
+  expect(plainEnded).toBe(false);
+  (plain as unknown as { cancel(): void }).cancel();
 }, 30_000);

@@ -41,7 +41,7 @@ async function serve(range: KV['range'], budget: ByteBudget): Promise<(req: Reco
   return (req) => new Promise((resolve, reject) => call['Range']?.(req, (err, res) => (err ? reject(err) : resolve(res))));
 }
 
-const empty = (): RangeResponse => ({ header: { clusterId: 1, memberId: 1, revision: 1, raftTerm: 1 }, kvs: [], more: false, count: 0 });
+const empty = (): RangeResponse => ({ header: { clusterId: 1n, memberId: 1n, revision: 1, raftTerm: 1 }, kvs: [], more: false, count: 0 });
 
 describe('gRPC Range and the member-wide range budget', () => {
   it('charges the budget while reading and releases it once answered', async () => {

@@ -1,7 +1,8 @@
 /**
  * cairn's gRPC answers checked message by message with a raw grpc-js client built from the
  * project's .proto files: status codes and texts, the watch stream's ID rules, keep-alive of an
- * unknown lease, the health service, unknown services, etcd's receive limit. Every check runs
+ * unknown lease, the health service, unknown services, etcd's receive limit, the v3lock service
+ * (exclusive until Unlock, the second Lock waits, a 60 s lease when none is given). Every check runs
  * against a real etcd 3.4 too where one is installed, which also proves the .proto files'
  * field numbers against etcd's.
  */
@@ -14,8 +15,8 @@ type Msg = Record<string, unknown>;
 type Ctor = new (address: string, creds: ReturnType<typeof credentials.createInsecure>) => Client;
 
 const def = loadPackageDefinition(
-  loadSync(['rpc.proto', 'health.proto'], { includeDirs: [new URL('../../proto/', import.meta.url).pathname], keepCase: true, longs: String, enums: String, defaults: true }),
-) as unknown as { etcdserverpb: Record<string, Ctor>; grpc: { health: { v1: { Health: Ctor } } } };
+  loadSync(['rpc.proto', 'health.proto', 'v3lock.proto'], { includeDirs: [new URL('../../proto/', import.meta.url).pathname], keepCase: true, longs: String, enums: String, defaults: true }),
+) as unknown as { etcdserverpb: Record<string, Ctor>; grpc: { health: { v1: { Health: Ctor } } }; v3lockpb: { Lock: Ctor } };
 
 function unary(client: Client, method: string, req: Msg, md = new Metadata()): Promise<Msg> {
   return new Promise((resolve, reject) => {
@@ -39,7 +40,7 @@ function suite(name: string, start: () => Promise<Endpoints | undefined>): void 
     let servers: Endpoints | undefined;
     const clients: Client[] = [];
     const client = (service: string): Client => {
-      const Ctor = service === 'Health' ? def.grpc.health.v1.Health : (def.etcdserverpb[service] as Ctor);
+      const Ctor = service === 'Health' ? def.grpc.health.v1.Health : service === 'Lock' ? def.v3lockpb.Lock : (def.etcdserverpb[service] as Ctor);
       const c = new Ctor(servers?.hosts[0] as string, credentials.createInsecure());
       clients.push(c);
       return c;
@@ -82,6 +83,18 @@ function suite(name: string, start: () => Promise<Endpoints | undefined>): void 
       expect(((range['kvs'] as Msg[])[0]?.['value'] as Buffer).toString()).toBe('1');
       const absent = await unary(kv, 'Txn', { compare: [{ target: 'CREATE', key: Buffer.from('z'), create_revision: 0 }] });
       expect(absent['succeeded']).toBe(false);
+    });
+
+    it('carries 64-bit IDs exactly: an unknown lease of 2^63-1 is echoed, IDs in headers are whole', async (ctx) => {
+      if (servers === undefined) return ctx.skip('etcd is not installed (the reason was printed)');
+      const lease = client('Lease');
+      const max = '9223372036854775807';
+      expect(await failure(unary(lease, 'LeaseRevoke', { ID: max }))).toEqual({ code: 5, details: 'etcdserver: requested lease not found' });
+      expect(await unary(lease, 'LeaseTimeToLive', { ID: max })).toMatchObject({ ID: max, TTL: '-1' });
+      const list = await unary(client('Cluster'), 'MemberList', {});
+      const members = list['members'] as Msg[];
+      expect((list['header'] as Msg)['member_id']).toBe(members.find((m) => m['name'] !== '')?.['ID']);
+      expect(await failure(unary(client('Cluster'), 'MemberRemove', { ID: '18446744073709551615' }))).toEqual({ code: 5, details: 'etcdserver: member not found' });
     });
 
     it('keeps etcd watch-stream rules: ID assignment, duplicates, cancel, progress', async (ctx) => {
@@ -174,6 +187,37 @@ function suite(name: string, start: () => Promise<Endpoints | undefined>): void 
       expect(value(`grpc_server_msg_received_total{grpc_method="Range",${kv},grpc_type="unary"}`)).toBeGreaterThanOrEqual(1);
       expect(value(`grpc_server_msg_sent_total{grpc_method="Range",${kv},grpc_type="unary"}`)).toBeGreaterThanOrEqual(1);
       expect(value(`grpc_server_handled_total{grpc_code="OK",grpc_method="Range",${kv},grpc_type="unary"}`)).toBeGreaterThanOrEqual(1);
+    });
+
+    it('v3lock: holds a lock until Unlock; a second Lock on the name waits for it', async (ctx) => {
+      if (servers === undefined) return ctx.skip('etcd is not installed (the reason was printed)');
+      const lock = client('Lock');
+      const leases = client('Lease');
+      const granted = await unary(leases, 'LeaseGrant', { TTL: 30 });
+      const first = await unary(lock, 'Lock', { name: Buffer.from('L'), lease: granted['ID'] });
+      expect((first['key'] as Buffer).toString()).toBe(`L/${BigInt(granted['ID'] as string).toString(16)}`);
+      let secondDone = false;
+      const second = unary(lock, 'Lock', { name: Buffer.from('L') }).then((r) => {
+        secondDone = true;
+        return r;
+      });
+      await new Promise((r) => setTimeout(r, 500));
+      expect(secondDone).toBe(false);
+      await unary(lock, 'Unlock', { key: first['key'] });
+      const got = await second;
+      // No lease in the request: the server granted one (60 s), named in the key.
+      const key = (got['key'] as Buffer).toString();
+      expect(key).toMatch(/^L\/[0-9a-f]+$/);
+      const ttl = await unary(leases, 'LeaseTimeToLive', { ID: BigInt(`0x${key.slice(2)}`).toString() });
+      expect(Number(ttl['grantedTTL'])).toBe(60);
+      await unary(lock, 'Unlock', { key: got['key'] });
+    });
+
+    it('v3lock: answers failures with code 2 and the text', async (ctx) => {
+      if (servers === undefined) return ctx.skip('etcd is not installed (the reason was printed)');
+      const lock = client('Lock');
+      expect(await failure(unary(lock, 'Unlock', {}))).toEqual({ code: 2, details: 'etcdserver: key is not provided' });
+      expect(await failure(unary(lock, 'Lock', { name: Buffer.from('M'), lease: '12345' }))).toEqual({ code: 2, details: 'etcdserver: requested lease not found' });
     });
 
     it('serves the JSON gateway on the same port', async (ctx) => {

@@ -153,7 +153,7 @@ describe('service errors keep their etcd code and status', () => {
   it('answers Grpc-Metadata-Hasleader: true with 503 "no leader" while there is none', async () => {
     const headers = { 'grpc-metadata-hasleader': 'true' };
     expect((await post(app, '/v3/kv/range', '{"key":"Zm9v"}', headers)).statusCode).toBe(200);
-    service.leader = 0;
+    service.leader = 0n;
     try {
       const res = await post(app, '/v3/kv/range', '{"key":"Zm9v"}', headers);
       expect([res.statusCode, body(res)]).toEqual([503, { error: 'etcdserver: no leader', code: 14, message: 'etcdserver: no leader' }]);

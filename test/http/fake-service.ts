@@ -23,8 +23,8 @@ import { KvError } from '../../src/util/errors.js';
 import { FakeStore } from './fake-store.js';
 import { FakeWatchStream } from './fake-watch.js';
 
-export const CLUSTER_ID = 8_119_415_600_579_143;
-export const MEMBER_ID = 1_731_595_256_941_151;
+export const CLUSTER_ID = 8_119_415_600_579_143n;
+export const MEMBER_ID = 1_731_595_256_941_151n;
 export const RAFT_TERM = 2;
 
 function compareHolds(c: Compare, kv: KeyValue | undefined): boolean {
@@ -36,7 +36,7 @@ function compareHolds(c: Compare, kv: KeyValue | undefined): boolean {
     case 'VERSION': d = (kv?.version ?? 0) - (c.version ?? 0); break;
     case 'CREATE': d = (kv?.createRevision ?? 0) - (c.createRevision ?? 0); break;
     case 'MOD': d = (kv?.modRevision ?? 0) - (c.modRevision ?? 0); break;
-    case 'LEASE': d = (kv?.lease ?? 0) - (c.lease ?? 0); break;
+    case 'LEASE': d = Number((kv?.lease ?? 0n) - (c.lease ?? 0n)); break;
     case 'VALUE': d = compareBytes(kv?.value ?? new Uint8Array(0), c.value ?? new Uint8Array(0)); break;
   }
   switch (c.result ?? 'EQUAL') {
@@ -49,7 +49,7 @@ function compareHolds(c: Compare, kv: KeyValue | undefined): boolean {
 
 /** etcd stamps every op header of a txn with the txn's revision; nested txn headers stay empty. */
 function withRevision(responses: readonly ResponseOp[], revision: number): ResponseOp[] {
-  const header = { clusterId: 0, memberId: 0, raftTerm: 0, revision };
+  const header = { clusterId: 0n, memberId: 0n, raftTerm: 0, revision };
   return responses.map((op): ResponseOp => {
     if (op.type !== 'txn') return { ...op, response: { ...op.response, header } } as ResponseOp;
     return { type: 'txn', response: { ...op.response, responses: withRevision(op.response.responses, revision) } };
@@ -69,7 +69,7 @@ export class FakeService implements KV {
   alarms: AlarmMember[] = [];
   leader = MEMBER_ID;
   snapshotBytes: Uint8Array = new Uint8Array(70_000).map((_, i) => (i * 7) % 251);
-  private nextMemberId = 100;
+  private nextMemberId = 100n;
   private failure: { method: keyof KV; err: Error } | undefined;
 
   failNext(method: keyof KV, err: Error): void {
@@ -131,7 +131,7 @@ export class FakeService implements KV {
       const kvs = this.store.kvsAt(this.store.revision, c);
       return kvs.length === 0 ? compareHolds(c, undefined) : kvs.every((kv) => compareHolds(c, kv));
     });
-    const inner = { clusterId: 0, memberId: 0, raftTerm: 0 };
+    const inner = { clusterId: 0n, memberId: 0n, raftTerm: 0 };
     const responses = (succeeded ? (req.success ?? []) : (req.failure ?? [])).map((op): ResponseOp => {
       switch (op.type) {
         case 'range':
@@ -185,7 +185,7 @@ export class FakeService implements KV {
 
   async leaseLeases() {
     this.check('leaseLeases');
-    return { header: this.header(), leases: [...this.store.leases.keys()].sort((a, b) => a - b).map((id) => ({ id })) };
+    return { header: this.header(), leases: [...this.store.leases.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map((id) => ({ id })) };
   }
 
   watch(): FakeWatchStream {
@@ -195,7 +195,7 @@ export class FakeService implements KV {
     return stream;
   }
 
-  private member(id: number): Member {
+  private member(id: bigint): Member {
     const m = this.members.find((x) => x.id === id);
     if (m === undefined) throw new KvError('MemberNotFound');
     return m;
@@ -269,7 +269,7 @@ export class FakeService implements KV {
 
   async alarm(req: AlarmRequest) {
     this.check('alarm');
-    const target = { memberId: req.memberId ?? 0, alarm: req.alarm ?? 'NONE' };
+    const target = { memberId: req.memberId ?? 0n, alarm: req.alarm ?? 'NONE' };
     const same = (a: AlarmMember) => a.memberId === target.memberId && a.alarm === target.alarm;
     switch (req.action) {
       case 'GET':

@@ -17,7 +17,7 @@ export function inRange(key: Uint8Array, start: Uint8Array, end: Uint8Array | un
 }
 
 export interface Lease {
-  readonly id: number;
+  readonly id: bigint;
   readonly ttl: number;
   readonly keys: Set<string>;
 }
@@ -29,9 +29,9 @@ export class FakeStore {
   compacted = 0;
   readonly live = new Map<string, KeyValue>();
   readonly log: Array<{ revision: number; events: Event[] }> = [];
-  readonly leases = new Map<number, Lease>();
+  readonly leases = new Map<bigint, Lease>();
   readonly listeners = new Set<CommitListener>();
-  private nextLeaseId = 7_000_000_000_000_001;
+  private nextLeaseId = 7_000_000_000_000_001n;
 
   /** The keys in [key, rangeEnd) at `rev`, sorted by key. */
   kvsAt(rev: number, req: { key: Uint8Array; rangeEnd?: Uint8Array }): KeyValue[] {
@@ -87,8 +87,8 @@ export class FakeStore {
     if ((req.ignoreValue || req.ignoreLease) && prev === undefined) throw new KvError('KeyNotFound');
     if (req.ignoreValue && req.value.length > 0) throw new KvError('ValueProvided');
     if (req.ignoreLease && req.lease) throw new KvError('LeaseProvided');
-    const lease = req.ignoreLease ? (prev?.lease ?? 0) : (req.lease ?? 0);
-    if (lease !== 0 && !this.leases.has(lease)) throw new KvError('LeaseNotFound');
+    const lease = req.ignoreLease ? (prev?.lease ?? 0n) : (req.lease ?? 0n);
+    if (lease !== 0n && !this.leases.has(lease)) throw new KvError('LeaseNotFound');
     const kv: KeyValue = {
       key: req.key,
       createRevision: prev?.createRevision ?? rev,
@@ -111,7 +111,7 @@ export class FakeStore {
       const id = toHex(prev.key);
       this.live.delete(id);
       if (prev.lease) this.leases.get(prev.lease)?.keys.delete(id);
-      const kv: KeyValue = { key: prev.key, createRevision: 0, modRevision: rev, version: 0, value: EMPTY, lease: 0 };
+      const kv: KeyValue = { key: prev.key, createRevision: 0, modRevision: rev, version: 0, value: EMPTY, lease: 0n };
       events.push({ type: 'DELETE', kv, prevKv: prev });
     }
     return gone;
@@ -135,7 +135,7 @@ export class FakeStore {
     this.compacted = revision;
   }
 
-  grantLease(ttl: number, id: number | undefined): Lease {
+  grantLease(ttl: number, id: bigint | undefined): Lease {
     if (ttl > 9_000_000_000) throw new KvError('LeaseTTLTooLarge');
     const leaseId = id || this.nextLeaseId++;
     if (this.leases.has(leaseId)) throw new KvError('LeaseExists');
@@ -145,7 +145,7 @@ export class FakeStore {
     return lease;
   }
 
-  revokeLease(id: number): number {
+  revokeLease(id: bigint): number {
     const lease = this.leases.get(id);
     if (lease === undefined) throw new KvError('LeaseNotFound');
     const { revision } = this.write((rev, events) => {

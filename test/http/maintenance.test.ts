@@ -43,22 +43,26 @@ describe('maintenance routes', () => {
     expect((await post(app, '/v3/maintenance/transfer-leadership', `{"targetID":"${MEMBER}"}`)).body).toBe('{}');
     let res = await post(app, '/v3/maintenance/transfer-leadership', '{"targetID":"5"}');
     expect([res.statusCode, res.body]).toEqual([404, error('etcdserver: member not found', 5)]);
-    service.leader = 0;
+    service.leader = 0n;
     res = await post(app, '/v3/maintenance/transfer-leadership', `{"targetID":"${MEMBER}"}`);
     service.leader = MEMBER;
     expect([res.statusCode, res.body]).toEqual([400, error('etcdserver: not leader', 9)]);
   });
 
-  it('snapshot streams 32 KiB blobs with remaining_bytes, then the SHA-256 of what was sent', async () => {
+  it('snapshot streams 32 KiB blobs with remaining_bytes, nil padding to 512-byte pages, then the SHA-256 of what was sent', async () => {
     const res = await post(app, '/v3/maintenance/snapshot', '{}');
     expect(res.statusCode).toBe(200);
     const lines = res.body.split('\n').filter((l) => l !== '');
     const messages = lines.map((l) => JSON.parse(l).result as { remaining_bytes?: string; blob: string });
     const blobs = messages.map((m) => Buffer.from(m.blob, 'base64'));
-    expect(blobs.map((b) => b.length)).toEqual([32768, 32768, 70000 - 65536, 32]);
-    expect(messages.map((m) => m.remaining_bytes)).toEqual([String(70000 - 32768), String(70000 - 65536), undefined, undefined]);
+    // 70000 bytes pad to 70144 = 137 pages of 512: etcdctl's size check is (size - 32) % 512 == 0.
+    const padded = 137 * 512;
+    expect(blobs.map((b) => b.length)).toEqual([32768, 32768, 70000 - 65536, padded - 70000, 32]);
+    expect(messages.map((m) => m.remaining_bytes)).toEqual([String(padded - 32768), String(padded - 65536), String(padded - 70000), undefined, undefined]);
     const data = Buffer.concat(blobs.slice(0, -1));
-    expect(data.equals(Buffer.from(service.snapshotBytes))).toBe(true);
+    expect(data.subarray(0, 70000).equals(Buffer.from(service.snapshotBytes))).toBe(true);
+    expect([...data.subarray(70000)].every((b) => b === 0xc0)).toBe(true);
+    expect((data.length + 32) % 512).toBe(32);
     expect(blobs.at(-1)!.equals(createHash('sha256').update(data).digest())).toBe(true);
   });
 

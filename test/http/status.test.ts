@@ -24,7 +24,7 @@ describe('/health', () => {
     service.alarms = [{ memberId: MEMBER, alarm: 'NOSPACE' }];
     expect((await health()).slice(0, 2)).toEqual([503, '{"health":"false","reason":"ALARM NOSPACE"}']);
     service.alarms = [];
-    service.leader = 0;
+    service.leader = 0n;
     expect((await health()).slice(0, 2)).toEqual([503, '{"health":"false","reason":"RAFT NO LEADER"}']);
     service.leader = MEMBER;
     service.failNext('range', new KvError('Timeout'));

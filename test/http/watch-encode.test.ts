@@ -5,8 +5,8 @@ import { encodeMessage } from '../../src/api/json.js';
 import { WatchResponseDesc } from '../../src/api/json/messages-watch.js';
 import { watchResponseJson } from '../../src/http/watch-encode.js';
 
-const header = { clusterId: 1, memberId: 2, revision: 9, raftTerm: 3 };
-const kv = (k: string, rev: number) => ({ key: Buffer.from(k), value: Buffer.from(`v${rev}`), createRevision: 2, modRevision: rev, version: rev - 1, lease: 0 });
+const header = { clusterId: 1n, memberId: 2n, revision: 9, raftTerm: 3 };
+const kv = (k: string, rev: number) => ({ key: Buffer.from(k), value: Buffer.from(`v${rev}`), createRevision: 2, modRevision: rev, version: rev - 1, lease: 0n });
 const events: Event[] = [
   { type: 'PUT', kv: kv('a', 8) },
   { type: 'DELETE', kv: { ...kv('b', 8), value: Buffer.alloc(0), createRevision: 0, version: 0 } },

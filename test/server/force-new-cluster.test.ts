@@ -21,7 +21,7 @@ describe('--force-new-cluster', () => {
   it('turns the survivor of a lost quorum into a one-member cluster keeping keys, revisions and leases', async () => {
     cluster = await startCluster(3);
     const leader = new MemberService(await cluster.leader());
-    const lease = await leader.leaseGrant({ id: 0, ttl: 600 });
+    const lease = await leader.leaseGrant({ id: 0n, ttl: 600 });
     for (let i = 0; i < 5; i++) await leader.put({ key: enc(`k${i}`), value: enc(`v${i}`) });
     await leader.put({ key: enc('leased'), value: enc('x'), lease: lease.id });
     const m1 = cluster.members.get('m1');

@@ -296,9 +296,9 @@ describe('move-leader', () => {
     cluster = await startCluster(3);
     const leader = await cluster.leader();
     const target = [...cluster.members.values()].find((m) => m !== leader)!;
-    await expect(new MemberService(target).moveLeader({ targetId: leader.id })).rejects.toSatisfy((e: unknown) => isKvError(e, 'NotLeader'));
-    await expect(new MemberService(leader).moveLeader({ targetId: 12345 })).rejects.toSatisfy((e: unknown) => isKvError(e, 'BadLeaderTransferee'));
-    await new MemberService(leader).moveLeader({ targetId: target.id });
+    await expect(new MemberService(target).moveLeader({ targetId: BigInt(leader.id) })).rejects.toSatisfy((e: unknown) => isKvError(e, 'NotLeader'));
+    await expect(new MemberService(leader).moveLeader({ targetId: 12345n })).rejects.toSatisfy((e: unknown) => isKvError(e, 'BadLeaderTransferee'));
+    await new MemberService(leader).moveLeader({ targetId: BigInt(target.id) });
     expect(target.isLeader).toBe(true);
     expect(leader.isLeader).toBe(false);
     await target.put({ key: utf8('after-transfer'), value: utf8('1') });

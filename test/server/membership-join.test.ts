@@ -77,7 +77,7 @@ describe('member add, join, promote', () => {
     expect(added.members.map((m) => m.id)).toContain(added.member.id);
 
     const m4 = await startJoiner(c, 'm4');
-    expect(m4.id).toBe(added.member.id);
+    expect(BigInt(m4.id)).toBe(added.member.id);
     expect(m4.cluster.clusterId).toBe(leader.cluster.clusterId);
     await eventually(async () => {
       expect(m4.appliedIndex).toBeGreaterThanOrEqual(leader.appliedIndex);
@@ -91,8 +91,8 @@ describe('member add, join, promote', () => {
     await expect(m4.put({ key: new TextEncoder().encode('x'), value: new Uint8Array(0) })).rejects.toThrow(/rpc not supported for learner/);
     await expect(m4.range({ key: new TextEncoder().encode('x') })).rejects.toThrow(/rpc not supported for learner/);
 
-    const promoted = await eventually(() => new MemberService(leader).memberPromote({ id: m4.id }));
-    expect(promoted.members.find((m) => m.id === m4.id)?.isLearner).toBe(false);
+    const promoted = await eventually(() => new MemberService(leader).memberPromote({ id: BigInt(m4.id) }));
+    expect(promoted.members.find((m) => m.id === BigInt(m4.id))?.isLearner).toBe(false);
     await eventually(() => expect(m4.cluster.get(m4.id)?.isLearner).toBe(false));
 
     // Four voters need three: with one original member gone, the new one is needed to commit.
@@ -127,14 +127,14 @@ describe('member add, join, promote', () => {
     await expectCode(service.memberAdd({ peerUrls: ['http://m5:2380/raft'] }), 'InvalidPeerURLs');
     await expectCode(service.memberAdd({ peerUrls: ['http://m5:2380?x=1'], isLearner: true }), 'InvalidPeerURLs');
     await expectCode(service.memberAdd({ peerUrls: ['http://m5'] }), 'InvalidPeerURLs');
-    await expectCode(service.memberUpdate({ id: leader.id, peerUrls: ['http://m1:2380/x'] }), 'InvalidPeerURLs');
-    await expectCode(service.memberUpdate({ id: leader.id, peerUrls: ['http://m1:2380#f'] }), 'InvalidPeerURLs');
+    await expectCode(service.memberUpdate({ id: BigInt(leader.id), peerUrls: ['http://m1:2380/x'] }), 'InvalidPeerURLs');
+    await expectCode(service.memberUpdate({ id: BigInt(leader.id), peerUrls: ['http://m1:2380#f'] }), 'InvalidPeerURLs');
     const learner = await service.memberAdd({ peerUrls: ['http://m5:2380'], isLearner: true });
     await expectCode(service.memberAdd({ peerUrls: ['http://m6:2380'], isLearner: true }), 'TooManyLearners');
     // Never started: it cannot be in sync with the leader.
     await expectCode(service.memberPromote({ id: learner.member.id }), 'LearnerNotReady');
-    await expectCode(service.memberPromote({ id: leader.id }), 'MemberNotLearner');
-    await expectCode(service.memberPromote({ id: 12345 }), 'MemberNotFound');
+    await expectCode(service.memberPromote({ id: BigInt(leader.id) }), 'MemberNotLearner');
+    await expectCode(service.memberPromote({ id: 12345n }), 'MemberNotFound');
     await service.memberRemove({ id: learner.member.id });
 
     // etcd refuses a voter while this member is not connected to every voter.
@@ -164,14 +164,14 @@ describe('member add, join, promote', () => {
     await leader.put({ key: enc('k'), value: enc('v') });
     const added = await new MemberService(leader).memberAdd({ peerUrls: ['http://m4:2380'], isLearner: true });
     const disk = new MemoryKvDir('m4');
-    c.network.isolate(added.member.id); // its raft traffic is cut: no snapshot arrives
+    c.network.isolate(Number(added.member.id)); // its raft traffic is cut: no snapshot arrives
     const first = await startJoiner(c, 'm4', disk);
     await new Promise((r) => setTimeout(r, 100));
     expect(first.appliedIndex).toBe(0);
     await first.stop();
     extra.splice(extra.indexOf(first), 1);
     const again = await startJoiner(c, 'm4', disk);
-    expect(again.id).toBe(added.member.id);
+    expect(BigInt(again.id)).toBe(added.member.id);
     expect(again.appliedIndex).toBe(0);
     c.network.heal();
     await eventually(async () => expect((await again.hashKV()).hash).toBe((await leader.hashKV()).hash));
@@ -208,7 +208,7 @@ describe('a removed member', () => {
     const victim = c.members.get(victimName) as Member;
     // Cut off, it never sees the removal entry; only its peers' refusals can tell it.
     c.network.isolate(victim.id);
-    await new MemberService(leader).memberRemove({ id: victim.id });
+    await new MemberService(leader).memberRemove({ id: BigInt(victim.id) });
     c.network.heal();
     await eventually(async () => {
       const err = await victim.put({ key: enc('x'), value: enc('y') }).then(

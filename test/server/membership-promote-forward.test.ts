@@ -47,7 +47,7 @@ describe('member promote on a follower', () => {
     expect(refused).toBeInstanceOf(KvError);
     expect((refused as KvError).message).toBe('etcdserver: can only promote a learner member which is in sync with leader');
 
-    const notLearner = await new MemberService(follower).memberPromote({ id: leader.id }).catch((e: unknown) => e);
+    const notLearner = await new MemberService(follower).memberPromote({ id: BigInt(leader.id) }).catch((e: unknown) => e);
     expect((notLearner as KvError).message).toBe('etcdserver: can only promote a learner member');
   });
 });

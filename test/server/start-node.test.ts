@@ -29,7 +29,7 @@ describe('startNode', () => {
     await node.put({ key: enc('embedded'), value: enc('yes') });
     const r = await node.range({ key: enc('embedded') });
     expect(new TextDecoder().decode(r.kvs[0]?.value)).toBe('yes');
-    expect(r.header.memberId).toBe(node.member.id);
+    expect(r.header.memberId).toBe(BigInt(node.member.id));
     await node.close();
     node = await startNode({ dataDir, heartbeatIntervalMs: 10, electionTimeoutMs: 100 });
     expect((await node.range({ key: enc('embedded') })).kvs).toHaveLength(1);

@@ -90,11 +90,11 @@ describe('/ui/api/cluster', () => {
     });
     service.members = [
       ...service.members,
-      { id: 7, name: 'peer-up', peerUrls: ['http://127.0.0.1:2381'], clientUrls: ['http://127.0.0.1:2380'] },
-      { id: 8, name: 'peer-down', peerUrls: ['http://127.0.0.1:2382'], clientUrls: ['http://127.0.0.1:2479'] },
-      { id: 9, name: '', peerUrls: ['http://127.0.0.1:2383'], clientUrls: [], isLearner: true },
+      { id: 7n, name: 'peer-up', peerUrls: ['http://127.0.0.1:2381'], clientUrls: ['http://127.0.0.1:2380'] },
+      { id: 8n, name: 'peer-down', peerUrls: ['http://127.0.0.1:2382'], clientUrls: ['http://127.0.0.1:2479'] },
+      { id: 9n, name: '', peerUrls: ['http://127.0.0.1:2383'], clientUrls: [], isLearner: true },
     ];
-    service.alarms = [{ memberId: 7, alarm: 'NOSPACE' }];
+    service.alarms = [{ memberId: 7n, alarm: 'NOSPACE' }];
     const r = await app.inject({ url: '/ui/api/cluster' });
     expect(r.statusCode).toBe(200);
     expect(r.headers['cache-control']).toBe('no-store');

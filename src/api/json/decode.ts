@@ -32,8 +32,11 @@ const INT_RANGES: Record<'int64' | 'uint64' | 'int32' | 'uint32', readonly [bigi
 };
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
-/** jsonpb strips the quotes of a quoted integer and decodes the rest as a JSON number. */
-function decodeInteger(v: JsonValue, type: keyof typeof INT_RANGES): number {
+/**
+ * jsonpb strips the quotes of a quoted integer and decodes the rest as a JSON number. An ID
+ * field decodes to a bigint over its whole range; any other integer to a number.
+ */
+function decodeInteger(v: JsonValue, type: keyof typeof INT_RANGES, id: boolean): number | bigint {
   let literal: JsonValue | undefined = v;
   if (typeof v === 'string') {
     try {
@@ -50,6 +53,7 @@ function decodeInteger(v: JsonValue, type: keyof typeof INT_RANGES): number {
   const big = BigInt(text);
   const [lo, hi] = INT_RANGES[type];
   if (big < lo || big > hi) throw cannotUnmarshal(`number ${text}`, type);
+  if (id) return big;
   // cairn keeps revisions and IDs as JS numbers; anything past 2^53 would silently round.
   if (big > MAX_SAFE || big < -MAX_SAFE) {
     throw new KvError('InvalidArgument', `json: cannot unmarshal number ${text} into Go value of type ${type}: cairn accepts integers up to 2^53-1`);
@@ -57,13 +61,13 @@ function decodeInteger(v: JsonValue, type: keyof typeof INT_RANGES): number {
   return Number(big);
 }
 
-function decodeScalar(v: JsonValue, type: ScalarType): unknown {
+function decodeScalar(v: JsonValue, type: ScalarType, id: boolean): unknown {
   switch (type) {
     case 'int64':
     case 'uint64':
     case 'int32':
     case 'uint32':
-      return decodeInteger(v, type);
+      return decodeInteger(v, type, id);
     case 'bool':
       if (typeof v !== 'boolean') throw cannotUnmarshal(jsonKind(v), 'bool');
       return v;
@@ -98,7 +102,7 @@ function decodeValue(v: JsonValue, f: FieldDesc): unknown {
   const t = f.type;
   if (typeof t === 'function') return decodeMessage(t(), v);
   if (typeof t === 'object') return decodeEnum(v, t);
-  return decodeScalar(v, t);
+  return decodeScalar(v, t, f.id);
 }
 
 function decodeField(v: JsonValue, f: FieldDesc): unknown {

@@ -44,6 +44,11 @@ export interface FieldDesc {
   readonly repeated: boolean;
   /** Present in the decoded TS object even when absent on the wire (with its zero value). */
   readonly fill: boolean;
+  /**
+   * A 64-bit ID (member, cluster, lease): a bigint in TS, so an ID from a real etcd (random
+   * 64-bit) round-trips exactly. Other int64 fields (revisions, counts, TTLs) stay numbers.
+   */
+  readonly id: boolean;
 }
 
 function lowerCamel(proto: string): string {
@@ -61,6 +66,7 @@ export interface FieldOptions {
   readonly repeated?: boolean;
   readonly fill?: boolean;
   readonly ts?: string;
+  readonly id?: boolean;
 }
 
 export function field(no: number, proto: string, type: FieldType, opts: FieldOptions = {}): FieldDesc {
@@ -72,6 +78,7 @@ export function field(no: number, proto: string, type: FieldType, opts: FieldOpt
     type,
     repeated: opts.repeated ?? false,
     fill: opts.fill ?? false,
+    id: opts.id ?? false,
   };
 }
 
@@ -89,6 +96,7 @@ export function zeroOf(f: FieldDesc): unknown {
   const t = f.type;
   if (typeof t === 'function') return undefined;
   if (typeof t === 'object') return t.names[0];
+  if (f.id) return 0n;
   switch (t) {
     case 'bool': return false;
     case 'string': return '';

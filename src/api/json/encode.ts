@@ -22,8 +22,8 @@ function encodeScalar(v: unknown, f: FieldDesc): string {
   switch (t) {
     case 'int64':
     case 'uint64':
-      if (!Number.isSafeInteger(v)) invalid(f, 'a safe integer');
-      return `"${v as number}"`;
+      if (f.id ? typeof v !== 'bigint' : !Number.isSafeInteger(v)) invalid(f, f.id ? 'a bigint ID' : 'a safe integer');
+      return `"${v as number | bigint}"`;
     case 'int32':
     case 'uint32':
       if (!Number.isInteger(v)) invalid(f, 'an integer');
@@ -43,7 +43,7 @@ function isZero(v: unknown, f: FieldDesc): boolean {
   const t = f.type;
   if (typeof t === 'function') return false;
   if (typeof t === 'object') return v === t.names[0];
-  return v === 0 || v === false || v === '' || (v instanceof Uint8Array && v.length === 0);
+  return v === 0 || v === 0n || v === false || v === '' || (v instanceof Uint8Array && v.length === 0);
 }
 
 /** The proto-shaped object (after the descriptor's adapter) as JSON text. */

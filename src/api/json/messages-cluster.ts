@@ -15,7 +15,7 @@ import { must, ResponseHeaderDesc } from './messages-kv.js';
 const header = () => ResponseHeaderDesc;
 
 export const MemberDesc = message<Member>('etcdserverpb.Member', [
-  must(1, 'ID', 'uint64'),
+  must(1, 'ID', 'uint64', { id: true }),
   must(2, 'name', 'string'),
   must(3, 'peerURLs', 'string', { repeated: true }),
   must(4, 'clientURLs', 'string', { repeated: true }),
@@ -44,16 +44,16 @@ export const MemberAddResponseDesc = message<MemberAddResponse>('etcdserverpb.Me
 ]);
 
 export const MemberRemoveRequestDesc = message<MemberRemoveRequest>('etcdserverpb.MemberRemoveRequest', [
-  must(1, 'ID', 'uint64'),
+  must(1, 'ID', 'uint64', { id: true }),
 ]);
 
 export const MemberUpdateRequestDesc = message<MemberUpdateRequest>('etcdserverpb.MemberUpdateRequest', [
-  must(1, 'ID', 'uint64'),
+  must(1, 'ID', 'uint64', { id: true }),
   must(2, 'peerURLs', 'string', { repeated: true }),
 ]);
 
 export const MemberPromoteRequestDesc = message<MemberPromoteRequest>('etcdserverpb.MemberPromoteRequest', [
-  must(1, 'ID', 'uint64'),
+  must(1, 'ID', 'uint64', { id: true }),
 ]);
 
 /** Remove, update and promote responses share the list response's shape and field numbers. */

@@ -27,8 +27,8 @@ export const must = (no: number, proto: string, type: FieldType, opts: FieldOpti
   field(no, proto, type, { fill: true, ...opts });
 
 export const ResponseHeaderDesc = message<ResponseHeader>('etcdserverpb.ResponseHeader', [
-  must(1, 'cluster_id', 'uint64'),
-  must(2, 'member_id', 'uint64'),
+  must(1, 'cluster_id', 'uint64', { id: true }),
+  must(2, 'member_id', 'uint64', { id: true }),
   must(3, 'revision', 'int64'),
   must(4, 'raft_term', 'uint64'),
 ]);
@@ -40,7 +40,7 @@ export const KeyValueDesc = message<KeyValue>('mvccpb.KeyValue', [
   must(3, 'mod_revision', 'int64'),
   must(4, 'version', 'int64'),
   must(5, 'value', 'bytes'),
-  must(6, 'lease', 'int64'),
+  must(6, 'lease', 'int64', { id: true }),
 ]);
 const kv = () => KeyValueDesc;
 
@@ -76,7 +76,7 @@ export const RangeResponseDesc = message<RangeResponse>('etcdserverpb.RangeRespo
 export const PutRequestDesc = message<PutRequest>('etcdserverpb.PutRequest', [
   must(1, 'key', 'bytes'),
   must(2, 'value', 'bytes'),
-  field(3, 'lease', 'int64'),
+  field(3, 'lease', 'int64', { id: true }),
   field(4, 'prev_kv', 'bool'),
   field(5, 'ignore_value', 'bool'),
   field(6, 'ignore_lease', 'bool'),
@@ -108,7 +108,7 @@ export const CompareDesc = message<Compare>('etcdserverpb.Compare', [
   field(5, 'create_revision', 'int64'),
   field(6, 'mod_revision', 'int64'),
   field(7, 'value', 'bytes'),
-  field(8, 'lease', 'int64'),
+  field(8, 'lease', 'int64', { id: true }),
   field(64, 'range_end', 'bytes'),
 ]);
 

@@ -17,18 +17,18 @@ const header = () => ResponseHeaderDesc;
 
 export const LeaseGrantRequestDesc = message<LeaseGrantRequest>('etcdserverpb.LeaseGrantRequest', [
   must(1, 'TTL', 'int64'),
-  field(2, 'ID', 'int64'),
+  field(2, 'ID', 'int64', { id: true }),
 ]);
 
 export const LeaseGrantResponseDesc = message<LeaseGrantResponse>('etcdserverpb.LeaseGrantResponse', [
   must(1, 'header', header),
-  must(2, 'ID', 'int64'),
+  must(2, 'ID', 'int64', { id: true }),
   must(3, 'TTL', 'int64'),
   field(4, 'error', 'string'),
 ]);
 
 export const LeaseRevokeRequestDesc = message<LeaseRevokeRequest>('etcdserverpb.LeaseRevokeRequest', [
-  must(1, 'ID', 'int64'),
+  must(1, 'ID', 'int64', { id: true }),
 ]);
 
 export const LeaseRevokeResponseDesc = message<LeaseRevokeResponse>('etcdserverpb.LeaseRevokeResponse', [
@@ -36,23 +36,23 @@ export const LeaseRevokeResponseDesc = message<LeaseRevokeResponse>('etcdserverp
 ]);
 
 export const LeaseKeepAliveRequestDesc = message<LeaseKeepAliveRequest>('etcdserverpb.LeaseKeepAliveRequest', [
-  must(1, 'ID', 'int64'),
+  must(1, 'ID', 'int64', { id: true }),
 ]);
 
 export const LeaseKeepAliveResponseDesc = message<LeaseKeepAliveResponse>('etcdserverpb.LeaseKeepAliveResponse', [
   must(1, 'header', header),
-  must(2, 'ID', 'int64'),
+  must(2, 'ID', 'int64', { id: true }),
   must(3, 'TTL', 'int64'),
 ]);
 
 export const LeaseTimeToLiveRequestDesc = message<LeaseTimeToLiveRequest>('etcdserverpb.LeaseTimeToLiveRequest', [
-  must(1, 'ID', 'int64'),
+  must(1, 'ID', 'int64', { id: true }),
   field(2, 'keys', 'bool'),
 ]);
 
 export const LeaseTimeToLiveResponseDesc = message<LeaseTimeToLiveResponse>('etcdserverpb.LeaseTimeToLiveResponse', [
   must(1, 'header', header),
-  must(2, 'ID', 'int64'),
+  must(2, 'ID', 'int64', { id: true }),
   must(3, 'TTL', 'int64'),
   must(4, 'grantedTTL', 'int64'),
   field(5, 'keys', 'bytes', { repeated: true }),
@@ -60,7 +60,7 @@ export const LeaseTimeToLiveResponseDesc = message<LeaseTimeToLiveResponse>('etc
 
 export const LeaseLeasesRequestDesc = message<Record<string, never>>('etcdserverpb.LeaseLeasesRequest', []);
 
-const LeaseStatusDesc = message('etcdserverpb.LeaseStatus', [must(1, 'ID', 'int64')]);
+const LeaseStatusDesc = message('etcdserverpb.LeaseStatus', [must(1, 'ID', 'int64', { id: true })]);
 
 export const LeaseLeasesResponseDesc = message<LeaseLeasesResponse>('etcdserverpb.LeaseLeasesResponse', [
   must(1, 'header', header),

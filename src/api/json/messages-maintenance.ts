@@ -23,11 +23,11 @@ const AlarmType = enumDesc('etcdserverpb.AlarmType', ['NONE', 'NOSPACE', 'CORRUP
 
 export const AlarmRequestDesc = message<AlarmRequest>('etcdserverpb.AlarmRequest', [
   must(1, 'action', enumDesc('etcdserverpb.AlarmRequest_AlarmAction', ['GET', 'ACTIVATE', 'DEACTIVATE'])),
-  field(2, 'memberID', 'uint64'),
+  field(2, 'memberID', 'uint64', { id: true }),
   field(3, 'alarm', AlarmType),
 ]);
 
-const AlarmMemberDesc = message('etcdserverpb.AlarmMember', [must(1, 'memberID', 'uint64'), must(2, 'alarm', AlarmType)]);
+const AlarmMemberDesc = message('etcdserverpb.AlarmMember', [must(1, 'memberID', 'uint64', { id: true }), must(2, 'alarm', AlarmType)]);
 
 export const AlarmResponseDesc = message<AlarmResponse>('etcdserverpb.AlarmResponse', [
   field(1, 'header', header),
@@ -38,7 +38,7 @@ export const StatusResponseDesc = message<StatusResponse>('etcdserverpb.StatusRe
   must(1, 'header', header),
   must(2, 'version', 'string'),
   must(3, 'dbSize', 'int64'),
-  must(4, 'leader', 'uint64'),
+  must(4, 'leader', 'uint64', { id: true }),
   must(5, 'raftIndex', 'uint64'),
   must(6, 'raftTerm', 'uint64'),
   must(7, 'raftAppliedIndex', 'uint64'),
@@ -65,7 +65,7 @@ export const DefragmentResponseDesc = message<DefragmentResponse>('etcdserverpb.
 ]);
 
 export const MoveLeaderRequestDesc = message<MoveLeaderRequest>('etcdserverpb.MoveLeaderRequest', [
-  must(1, 'targetID', 'uint64'),
+  must(1, 'targetID', 'uint64', { id: true }),
 ]);
 
 export const MoveLeaderResponseDesc = message<MoveLeaderResponse>('etcdserverpb.MoveLeaderResponse', [

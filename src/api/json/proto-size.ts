@@ -7,9 +7,13 @@
 import type { FieldDesc, MessageDesc, WireObject } from './descriptor.js';
 import { toWire } from './encode.js';
 
-export function varintSize(n: number): number {
+export function varintSize(n: number | bigint): number {
   if (n < 0) return 10; // negative int64/int32 are sign-extended to ten bytes
   let size = 1;
+  if (typeof n === 'bigint') {
+    for (; n >= 128n; n >>= 7n) size++;
+    return size;
+  }
   while (n >= 128) {
     n = Math.floor(n / 128);
     size++;
@@ -29,7 +33,7 @@ function valueSize(v: unknown, f: FieldDesc): { size: number; delimited: boolean
     case 'uint64':
     case 'int32':
     case 'uint32':
-      return { size: varintSize(v as number), delimited: false };
+      return { size: varintSize(v as number | bigint), delimited: false };
     case 'bool':
       return { size: 1, delimited: false };
     case 'string':
@@ -42,7 +46,7 @@ function valueSize(v: unknown, f: FieldDesc): { size: number; delimited: boolean
 function isDefault(v: unknown, f: FieldDesc): boolean {
   if (typeof f.type === 'function') return false;
   if (typeof f.type === 'object') return v === f.type.names[0];
-  return v === 0 || v === false || v === '' || (v instanceof Uint8Array && v.length === 0);
+  return v === 0 || v === 0n || v === false || v === '' || (v instanceof Uint8Array && v.length === 0);
 }
 
 function wireSize(desc: MessageDesc, wire: WireObject): number {

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Client } from '../../client/client.js';
-import { hasTlsOptions, type TlsClientOptions } from '../../util/tls-fetch.js';
+import { hasTlsOptions, type TlsClientOptions } from '../../util/tls-options.js';
 import { envName, type FlagSpec, type FlagValue } from '../flags.js';
 import { newPrinter, OUTPUT_FORMATS, type OutputFormat, type Printer, type Sink } from '../output/index.js';
 import { CliError, ExitCode, UsageError } from './cli-error.js';
@@ -168,12 +168,16 @@ export const flagInt = (ctx: CommandContext, name: string, dflt = 0): number => 
 };
 export const flagList = (ctx: CommandContext, name: string): string[] => (ctx.flags.get(name) as string[] | undefined) ?? [];
 
-/** etcdctl's hex IDs (`strconv.ParseInt(s, 16, 64)`); `what` names the argument in the error. */
-export function parseHexId(text: string, what: string): number {
-  if (!/^[0-9a-fA-F]{1,16}$/.test(text)) throw new CliError(`bad ${what} (${text}), expecting ID in Hex`, ExitCode.BadArgs);
-  const n = BigInt(`0x${text}`);
-  if (n > BigInt(Number.MAX_SAFE_INTEGER)) throw new CliError(`bad ${what} (${text}): cairn IDs are below 2^53`, ExitCode.BadArgs);
-  return Number(n);
+const MAX_INT64 = 2n ** 63n - 1n;
+
+/**
+ * etcdctl's hex IDs, all 64 bits (a real etcd's member and lease IDs use them): lease IDs are
+ * `strconv.ParseInt(s, 16, 64)`, member IDs `ParseUint`. `what` names the argument in the error.
+ */
+export function parseHexId(text: string, what: string, signed = false): bigint {
+  const n = /^[0-9a-fA-F]{1,16}$/.test(text) ? BigInt(`0x${text}`) : undefined;
+  if (n === undefined || (signed && n > MAX_INT64)) throw new CliError(`bad ${what} (${text}), expecting ID in Hex`, ExitCode.BadArgs);
+  return n;
 }
 
 /** A decimal int64 argument (strconv.ParseInt), or undefined when it is not one cairn can hold. */

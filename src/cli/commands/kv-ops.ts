@@ -70,11 +70,11 @@ export function putRequest(f: Flags, args: readonly string[], stdinValue?: strin
     value = v;
   }
   const lease = str(f, 'lease', '0');
-  const id = lease === '0' ? 0 : parseHexId(lease, 'lease ID');
+  const id = lease === '0' ? 0n : parseHexId(lease, 'lease ID', true);
   return {
     key: utf8(key),
     value: utf8(value),
-    ...(id !== 0 ? { lease: id } : {}),
+    ...(id !== 0n ? { lease: id } : {}),
     ...(bool(f, 'prev-kv') ? { prevKv: true } : {}),
     ...(ignoreValue ? { ignoreValue: true } : {}),
     ...(bool(f, 'ignore-lease') ? { ignoreLease: true } : {}),

@@ -5,9 +5,9 @@ import { sleep } from './abortable.js';
 import { CliError, ExitCode, UsageError } from './cli-error.js';
 import { flagBool, parseDecimal, parseHexId, type Command } from './context.js';
 
-function leaseArg(args: readonly string[], verb: string): number {
+function leaseArg(args: readonly string[], verb: string): bigint {
   if (args.length !== 1) throw new UsageError(`lease ${verb} command needs 1 argument`);
-  return parseHexId(args[0] as string, 'lease ID');
+  return parseHexId(args[0] as string, 'lease ID', true);
 }
 
 export const leaseGrantCommand: Command = {

@@ -3,7 +3,7 @@ import { goQuoteString } from '../output/format.js';
 import { CliError, ExitCode, UsageError } from './cli-error.js';
 import { flagBool, flagList, flagString, parseHexId, type Command, type CommandContext } from './context.js';
 
-function memberIdArg(ctx: CommandContext): number {
+function memberIdArg(ctx: CommandContext): bigint {
   const text = ctx.args[0];
   if (text === undefined) throw new UsageError('member ID is not provided');
   if (!/^[0-9a-fA-F]{1,16}$/.test(text)) throw new CliError(`bad member ID arg (${text}), expecting ID in Hex`, ExitCode.BadArgs);

@@ -3,7 +3,6 @@
  * checks the trailing SHA-256 chunk against the bytes before it, then renames the file.
  * As with etcdctl, the saved file keeps that 32-byte hash at its end (restore checks it).
  */
-import { tlsFetch } from '../../util/tls-fetch.js';
 import { createHash } from 'node:crypto';
 import { open, readFile, rename, rm } from 'node:fs/promises';
 import type { BackendRecord } from '../../storage/backend-chunks.js';
@@ -34,6 +33,8 @@ export const snapshotSaveCommand: Command = {
     const file = ctx.args[0] as string;
     const part = `${file}.part`;
     const base = /^https?:\/\//.test(endpoints[0] as string) ? (endpoints[0] as string) : `http://${endpoints[0]}`;
+    // Loaded here: undici (behind tlsFetch) costs every other command's start-up time.
+    const { tlsFetch } = await import('../../util/tls-fetch.js');
     const res = await tlsFetch(ctx.globals.tls)(new URL('/v3/maintenance/snapshot', base), { method: 'POST', body: '{}', signal: ctx.io.signal });
     if (!res.ok || res.body === null) throw new CliError(`snapshot request failed: ${res.status} ${(await res.text()).slice(0, 200)}`);
     // etcdctl writes snapshots 0600 (fileutil.PrivateFileMode): the file holds every key. fchmod

@@ -72,7 +72,7 @@ export function parseCompare(line: string): Compare {
     case 'value':
       return { ...base, target: 'VALUE', value: utf8(val) };
     case 'lease':
-      return { ...base, target: 'LEASE', lease: val === '0' ? 0 : parseHexId(val, 'lease ID') };
+      return { ...base, target: 'LEASE', lease: val === '0' ? 0n : parseHexId(val, 'lease ID', true) };
     default:
       throw malformed(` (unknown target ${target})`);
   }

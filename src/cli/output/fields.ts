@@ -12,7 +12,7 @@ export class FieldsPrinter extends UnsupportedPrinter {
     super('fields');
   }
 
-  private f(name: string, value: string | number | boolean): void {
+  private f(name: string, value: string | number | bigint | boolean): void {
     this.sink.out(`"${name}" : ${value}\n`);
   }
   private blank(): void {
@@ -20,7 +20,7 @@ export class FieldsPrinter extends UnsupportedPrinter {
   }
 
   private hdr(h: api.ResponseHeader | undefined): void {
-    const header = h ?? { clusterId: 0, memberId: 0, revision: 0, raftTerm: 0 };
+    const header = h ?? { clusterId: 0n, memberId: 0n, revision: 0, raftTerm: 0 };
     this.f('ClusterID', this.hex ? hexId(header.clusterId) : header.clusterId);
     this.f('MemberID', this.hex ? hexId(header.memberId) : header.memberId);
     // Only key-value answers carry a revision; etcdctl hides a zero one.
@@ -79,7 +79,7 @@ export class FieldsPrinter extends UnsupportedPrinter {
     this.f('ID', r.id);
     this.f('TTL', r.ttl);
   }
-  override revoke(_id: number, r: api.LeaseRevokeResponse): void {
+  override revoke(_id: bigint, r: api.LeaseRevokeResponse): void {
     this.hdr(r.header);
   }
   override keepAlive(r: api.LeaseKeepAliveResponse): void {
@@ -108,9 +108,9 @@ export class FieldsPrinter extends UnsupportedPrinter {
     this.blank();
     this.members(r.members);
   }
-  override memberRemove(_id: number, r: api.MemberRemoveResponse): void { this.memberList(r); }
-  override memberUpdate(_id: number, r: api.MemberUpdateResponse): void { this.memberList(r); }
-  override memberPromote(_id: number, r: api.MemberPromoteResponse): void { this.memberList(r); }
+  override memberRemove(_id: bigint, r: api.MemberRemoveResponse): void { this.memberList(r); }
+  override memberUpdate(_id: bigint, r: api.MemberUpdateResponse): void { this.memberList(r); }
+  override memberPromote(_id: bigint, r: api.MemberPromoteResponse): void { this.memberList(r); }
   override memberList(r: api.MemberListResponse): void {
     this.hdr(r.header);
     this.members(r.members);

@@ -4,11 +4,11 @@
  */
 
 /** `%x` of an unsigned ID. */
-export const hexId = (id: number): string => id.toString(16);
+export const hexId = (id: number | bigint): string => id.toString(16);
 /** `%016x`: lease IDs. */
-export const hexId16 = (id: number): string => id.toString(16).padStart(16, '0');
+export const hexId16 = (id: number | bigint): string => id.toString(16).padStart(16, '0');
 /** `%16x`: member IDs in member add/remove/update/promote (space padded). */
-export const hexIdPadded = (id: number): string => id.toString(16).padStart(16, ' ');
+export const hexIdPadded = (id: number | bigint): string => id.toString(16).padStart(16, ' ');
 
 const ESCAPES: Record<number, string> = { 7: '\\a', 8: '\\b', 9: '\\t', 10: '\\n', 11: '\\v', 12: '\\f', 13: '\\r', 34: '\\"', 92: '\\\\' };
 const hex2 = (b: number): string => `\\x${b.toString(16).padStart(2, '0')}`;

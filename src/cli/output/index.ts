@@ -17,7 +17,7 @@ export interface PrinterOptions {
 export function newPrinter(format: OutputFormat, sink: Sink, o: PrinterOptions): Printer {
   switch (format) {
     case 'simple': return new SimplePrinter(sink, { hex: o.hex, valueOnly: o.valueOnly === true });
-    case 'json': return new JsonPrinter(sink, o.hex);
+    case 'json': return new JsonPrinter(sink);
     case 'fields': return new FieldsPrinter(sink, o.hex);
     case 'table': return new TablePrinter(sink);
   }

@@ -7,16 +7,19 @@
 import type * as api from '../../api/kv.js';
 import { encodeBase64 } from '../../api/json/base64.js';
 import { assertNever } from '../../util/assert.js';
-import { hexId } from './format.js';
 import { UnsupportedPrinter, type EpHashKV, type EpHealth, type EpStatus, type Sink } from './printer.js';
 
 type Json = { [k: string]: unknown };
+
+/** Brackets a bigint's digits inside the string JSON.stringify writes; then unquoted. */
+const BIG = '\u{10FFFF}';
+const BIG_NUMBER = /"\u{10FFFF}(-?\d+)\u{10FFFF}"/gu;
 
 /** Drops zero values, as `omitempty` does. */
 function omitEmpty(o: Json): Json {
   const out: Json = {};
   for (const [k, v] of Object.entries(o)) {
-    if (v === undefined || v === 0 || v === false || v === '' || (Array.isArray(v) && v.length === 0)) continue;
+    if (v === undefined || v === 0 || v === 0n || v === false || v === '' || (Array.isArray(v) && v.length === 0)) continue;
     out[k] = v;
   }
   return out;
@@ -64,15 +67,19 @@ const statusJson = (s: api.StatusResponse): Json =>
     raftAppliedIndex: s.raftAppliedIndex, errors: [...s.errors], dbSizeInUse: s.dbSizeInUse, isLearner: s.isLearner,
   });
 
-/** Go's encoding/json escapes <, > and & for HTML safety. */
+/**
+ * Go's encoding/json: a 64-bit ID (bigint) is a bare JSON number with every digit (JSON.stringify
+ * refuses bigints), and <, > and & are escaped for HTML safety.
+ */
 export const goJson = (v: unknown): string =>
-  JSON.stringify(v).replace(/[<>&]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`);
+  JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? `${BIG}${x}${BIG}` : x))
+    .replace(BIG_NUMBER, '$1')
+    .replace(/[<>&]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`);
 
 export class JsonPrinter extends UnsupportedPrinter {
-  constructor(
-    private readonly sink: Sink,
-    private readonly hex: boolean,
-  ) {
+  // `--hex` changes nothing here: etcdctl 3.4.23 prints member list IDs in decimal even with
+  // it (hex JSON member lists came with 3.5), seen against it in test/compat/etcd-ids.test.ts.
+  constructor(private readonly sink: Sink) {
     super('json');
   }
   private print(v: unknown): void {
@@ -95,7 +102,7 @@ export class JsonPrinter extends UnsupportedPrinter {
 
   // clientv3's lease responses embed *pb.ResponseHeader untagged: its fields come first, flat.
   override grant(r: api.LeaseGrantResponse): void { this.print({ ...headerJson(r.header), ID: r.id, TTL: r.ttl, Error: r.error ?? '' }); }
-  override revoke(_id: number, r: api.LeaseRevokeResponse): void { this.print(omitEmpty({ header: headerJson(r.header) })); }
+  override revoke(_id: bigint, r: api.LeaseRevokeResponse): void { this.print(omitEmpty({ header: headerJson(r.header) })); }
   override keepAlive(r: api.LeaseKeepAliveResponse): void { this.print({ ...headerJson(r.header), ID: r.id, TTL: r.ttl }); }
   override timeToLive(r: api.LeaseTimeToLiveResponse): void {
     const keys = r.keys === undefined || r.keys.length === 0 ? null : r.keys.map((k) => encodeBase64(k));
@@ -106,19 +113,11 @@ export class JsonPrinter extends UnsupportedPrinter {
   override memberAdd(r: api.MemberAddResponse): void {
     this.print(omitEmpty({ header: headerJson(r.header), member: memberJson(r.member), members: r.members.map(memberJson) }));
   }
-  override memberRemove(_id: number, r: api.MemberRemoveResponse): void { this.memberList(r); }
-  override memberUpdate(_id: number, r: api.MemberUpdateResponse): void { this.memberList(r); }
-  override memberPromote(_id: number, r: api.MemberPromoteResponse): void { this.memberList(r); }
+  override memberRemove(_id: bigint, r: api.MemberRemoveResponse): void { this.memberList(r); }
+  override memberUpdate(_id: bigint, r: api.MemberUpdateResponse): void { this.memberList(r); }
+  override memberPromote(_id: bigint, r: api.MemberPromoteResponse): void { this.memberList(r); }
   override memberList(r: api.MemberListResponse): void {
-    if (!this.hex) {
-      this.print(omitEmpty({ header: headerJson(r.header), members: r.members.map(memberJson) }));
-      return;
-    }
-    // printMemberListWithHexJSON: IDs as hex strings.
-    this.print({
-      header: { cluster_id: hexId(r.header.clusterId), member_id: hexId(r.header.memberId), raft_term: r.header.raftTerm },
-      members: r.members.map((m) => ({ ...memberJson(m), ID: hexId(m.id) })),
-    });
+    this.print(omitEmpty({ header: headerJson(r.header), members: r.members.map(memberJson) }));
   }
 
   override endpointHealth(list: readonly EpHealth[]): void {
@@ -131,7 +130,7 @@ export class JsonPrinter extends UnsupportedPrinter {
     const compacted = (r: api.HashKVResponse) => (r.compactRevision === 0 ? -1 : r.compactRevision);
     this.print(list.map((h) => ({ Endpoint: h.ep, HashKV: { ...omitEmpty({ header: headerJson(h.resp.header), hash: h.resp.hash }), compact_revision: compacted(h.resp) } })));
   }
-  override moveLeader(_l: number, _t: number, r: api.MoveLeaderResponse): void { this.print(omitEmpty({ header: headerJson(r.header) })); }
+  override moveLeader(_l: bigint, _t: bigint, r: api.MoveLeaderResponse): void { this.print(omitEmpty({ header: headerJson(r.header) })); }
   override alarm(r: api.AlarmResponse): void {
     this.print(omitEmpty({ header: headerJson(r.header), alarms: r.alarms.map((a) => omitEmpty({ memberID: a.memberId, alarm: ALARM_TYPE[a.alarm] })) }));
   }

@@ -38,21 +38,21 @@ export interface Printer {
   watch(r: api.WatchResponse): void;
 
   grant(r: api.LeaseGrantResponse): void;
-  revoke(id: number, r: api.LeaseRevokeResponse): void;
+  revoke(id: bigint, r: api.LeaseRevokeResponse): void;
   keepAlive(r: api.LeaseKeepAliveResponse): void;
   timeToLive(r: api.LeaseTimeToLiveResponse, keys: boolean): void;
   leases(r: api.LeaseLeasesResponse): void;
 
   memberAdd(r: api.MemberAddResponse): void;
-  memberRemove(id: number, r: api.MemberRemoveResponse): void;
-  memberUpdate(id: number, r: api.MemberUpdateResponse): void;
-  memberPromote(id: number, r: api.MemberPromoteResponse): void;
+  memberRemove(id: bigint, r: api.MemberRemoveResponse): void;
+  memberUpdate(id: bigint, r: api.MemberUpdateResponse): void;
+  memberPromote(id: bigint, r: api.MemberPromoteResponse): void;
   memberList(r: api.MemberListResponse): void;
 
   endpointHealth(r: readonly EpHealth[]): void;
   endpointStatus(r: readonly EpStatus[]): void;
   endpointHashKV(r: readonly EpHashKV[]): void;
-  moveLeader(leader: number, target: number, r: api.MoveLeaderResponse): void;
+  moveLeader(leader: bigint, target: bigint, r: api.MoveLeaderResponse): void;
   alarm(r: api.AlarmResponse): void;
 }
 
@@ -72,18 +72,18 @@ export class UnsupportedPrinter implements Printer {
   txn(_r: api.TxnResponse): void { this.fail(); }
   watch(_r: api.WatchResponse): void { this.fail(); }
   grant(_r: api.LeaseGrantResponse): void { this.fail(); }
-  revoke(_id: number, _r: api.LeaseRevokeResponse): void { this.fail(); }
+  revoke(_id: bigint, _r: api.LeaseRevokeResponse): void { this.fail(); }
   keepAlive(_r: api.LeaseKeepAliveResponse): void { this.fail(); }
   timeToLive(_r: api.LeaseTimeToLiveResponse, _keys: boolean): void { this.fail(); }
   leases(_r: api.LeaseLeasesResponse): void { this.fail(); }
   memberAdd(_r: api.MemberAddResponse): void { this.fail(); }
-  memberRemove(_id: number, _r: api.MemberRemoveResponse): void { this.fail(); }
-  memberUpdate(_id: number, _r: api.MemberUpdateResponse): void { this.fail(); }
-  memberPromote(_id: number, _r: api.MemberPromoteResponse): void { this.fail(); }
+  memberRemove(_id: bigint, _r: api.MemberRemoveResponse): void { this.fail(); }
+  memberUpdate(_id: bigint, _r: api.MemberUpdateResponse): void { this.fail(); }
+  memberPromote(_id: bigint, _r: api.MemberPromoteResponse): void { this.fail(); }
   memberList(_r: api.MemberListResponse): void { this.fail(); }
   endpointHealth(_r: readonly EpHealth[]): void { this.fail(); }
   endpointStatus(_r: readonly EpStatus[]): void { this.fail(); }
   endpointHashKV(_r: readonly EpHashKV[]): void { this.fail(); }
-  moveLeader(_leader: number, _target: number, _r: api.MoveLeaderResponse): void { this.fail(); }
+  moveLeader(_leader: bigint, _target: bigint, _r: api.MoveLeaderResponse): void { this.fail(); }
   alarm(_r: api.AlarmResponse): void { this.fail(); }
 }

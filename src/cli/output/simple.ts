@@ -67,7 +67,7 @@ export class SimplePrinter implements Printer {
   grant(r: api.LeaseGrantResponse): void {
     this.line(`lease ${hexId16(r.id)} granted with TTL(${r.ttl}s)`);
   }
-  revoke(id: number): void {
+  revoke(id: bigint): void {
     this.line(`lease ${hexId16(id)} revoked`);
   }
   keepAlive(r: api.LeaseKeepAliveResponse): void {
@@ -91,13 +91,13 @@ export class SimplePrinter implements Printer {
     const asLearner = r.member.isLearner === true ? ' as learner ' : ' ';
     this.line(`Member ${hexIdPadded(r.member.id)} added${asLearner}to cluster ${hexIdPadded(r.header.clusterId)}`);
   }
-  memberRemove(id: number, r: api.MemberRemoveResponse): void {
+  memberRemove(id: bigint, r: api.MemberRemoveResponse): void {
     this.line(`Member ${hexIdPadded(id)} removed from cluster ${hexIdPadded(r.header.clusterId)}`);
   }
-  memberUpdate(id: number, r: api.MemberUpdateResponse): void {
+  memberUpdate(id: bigint, r: api.MemberUpdateResponse): void {
     this.line(`Member ${hexIdPadded(id)} updated in cluster ${hexIdPadded(r.header.clusterId)}`);
   }
-  memberPromote(id: number, r: api.MemberPromoteResponse): void {
+  memberPromote(id: bigint, r: api.MemberPromoteResponse): void {
     this.line(`Member ${hexIdPadded(id)} promoted in cluster ${hexIdPadded(r.header.clusterId)}`);
   }
   memberList(r: api.MemberListResponse): void {
@@ -117,7 +117,7 @@ export class SimplePrinter implements Printer {
   endpointHashKV(list: readonly EpHashKV[]): void {
     for (const row of endpointHashKVTable(list).rows) this.line(row.join(', '));
   }
-  moveLeader(leader: number, target: number): void {
+  moveLeader(leader: bigint, target: bigint): void {
     this.line(`Leadership transferred from ${hexId(leader)} to ${hexId(target)}`);
   }
   alarm(r: api.AlarmResponse): void {

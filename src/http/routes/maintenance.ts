@@ -32,14 +32,33 @@ async function* blobs(snapshot: Snapshot): AsyncGenerator<Uint8Array> {
   if (pending.length > 0) yield pending;
 }
 
-/** etcd's snapshot stream: the blobs with the bytes still to come, then the SHA-256 of them all. */
+/** etcd's bolt page size: etcdctl takes a snapshot as pages plus a 32-byte SHA-256. */
+const PAGE_BYTES = 512;
+/** msgpack's nil: the backend's chunk reader skips it (src/storage/backend-chunks.ts). */
+const MSGPACK_NIL = 0xc0;
+
+const paddingFor = (bytes: number): number => (PAGE_BYTES - (bytes % PAGE_BYTES)) % PAGE_BYTES;
+
+/**
+ * etcd's snapshot stream: the blobs with the bytes still to come, then the SHA-256 of them all.
+ * The bytes are padded with msgpack nils to a multiple of 512: `etcdctl snapshot save` refuses
+ * a file whose length is not 32 more than a multiple of 512 ("sha256 checksum not found").
+ */
 export async function* snapshotChunks(snapshot: Snapshot): AsyncGenerator<SnapshotChunk> {
   const sha = createHash('sha256');
+  const total = snapshot.totalBytes + paddingFor(snapshot.totalBytes);
   let sent = 0;
   for await (const blob of blobs(snapshot)) {
     sha.update(blob);
     sent += blob.length;
-    yield { remainingBytes: Math.max(0, snapshot.totalBytes - sent), blob };
+    yield { remainingBytes: Math.max(0, total - sent), blob };
+  }
+  const padding = paddingFor(sent);
+  if (padding > 0) {
+    const blob = new Uint8Array(padding).fill(MSGPACK_NIL);
+    sha.update(blob);
+    sent += padding;
+    yield { remainingBytes: Math.max(0, total - sent), blob };
   }
   yield { remainingBytes: 0, blob: new Uint8Array(sha.digest()) };
 }

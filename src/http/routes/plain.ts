@@ -88,7 +88,7 @@ async function getKey(ctx: HttpContext, reply: FastifyReply, raw: IncomingMessag
 async function putKey(ctx: HttpContext, reply: FastifyReply, raw: IncomingMessage, req: PlainRequest): Promise<FastifyReply> {
   if (req.key.length === 0) throw new KvError('EmptyKey');
   const value = new Uint8Array(await readBody(raw, ctx.limits.grpcMessageBytes));
-  const put: PutRequest = { key: req.key, value, lease: intParam(req.query, 'lease'), prevKv: true };
+  const put: PutRequest = { key: req.key, value, lease: BigInt(intParam(req.query, 'lease')), prevKv: true };
   if (raftRequestSize(protoSize(PutRequestDesc, put)) > ctx.limits.maxRequestBytes) throw new KvError('RequestTooLarge');
   const cond = conditionOf(raw);
   let header: ResponseHeader;

@@ -41,7 +41,7 @@ async function checkHealth(service: KV, serializable: boolean, timeoutMs: number
     const active = alarms.filter((a) => a.alarm !== 'NONE');
     if (active.length > 0) return { health: 'false', reason: active.map((a) => `ALARM ${a.alarm}`).join(',') };
     const status = await withTimeout(service.status(), timeoutMs);
-    if (status.leader === 0) return { health: 'false', reason: 'RAFT NO LEADER' };
+    if (status.leader === 0n) return { health: 'false', reason: 'RAFT NO LEADER' };
     await withTimeout(service.range({ key: utf8('health'), serializable }), timeoutMs);
     return { health: 'true', reason: '' };
   } catch (err) {

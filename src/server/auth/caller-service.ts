@@ -11,6 +11,7 @@ import { GrpcCode, KvError } from '../../util/errors.js';
 import type { MemberService } from '../service.js';
 import { AuthCalls } from './auth-calls.js';
 import type { Authority, Caller } from './authority.js';
+import { localId } from '../api-ids.js';
 
 const GRPC_NAMES = Object.fromEntries(Object.entries(GrpcCode).map(([name, code]) => [code, name])) as Record<number, string>;
 
@@ -183,7 +184,7 @@ export class CallerService extends AuthCalls implements api.KV {
   private checkPut(caller: Caller | undefined, req: api.PutRequest): void {
     this.authority.requireWrite(caller, req.key);
     if (req.prevKv === true) this.authority.requireRead(caller, req.key);
-    if (req.lease !== undefined && req.lease !== 0 && !this.authority.isAdmin(caller)) {
+    if (req.lease !== undefined && req.lease !== 0n && !this.authority.isAdmin(caller)) {
       for (const key of this.leaseKeys(req.lease)) this.authority.requireWrite(caller, key);
     }
   }
@@ -214,14 +215,16 @@ export class CallerService extends AuthCalls implements api.KV {
   }
 
   /** Revoke and keep-alive: authenticated, and WRITE on every key the lease holds (etcd 3.5.28+). */
-  private checkLeaseWrite(caller: Caller | undefined, id: number): void {
+  private checkLeaseWrite(caller: Caller | undefined, id: bigint): void {
     this.authority.requireUser(caller);
     if (this.authority.isAdmin(caller)) return;
     for (const key of this.leaseKeys(id)) this.authority.requireWrite(caller, key);
   }
 
-  private leaseKeys(id: number): readonly Uint8Array[] {
-    return this.inner.member.leases.timeToLive(id, true).keys ?? [];
+  /** The keys attached to a lease (none for an ID above what this member issues: no such lease). */
+  private leaseKeys(id: bigint | number): readonly Uint8Array[] {
+    const local = typeof id === 'bigint' ? localId(id) : id;
+    return local === undefined ? [] : (this.inner.member.leases.timeToLive(local, true).keys ?? []);
   }
 
   /** What a follower sends the leader when it forwards a call (simple tokens and JWTs resolve there too). */

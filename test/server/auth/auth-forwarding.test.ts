@@ -41,12 +41,12 @@ describe('forwarded calls with auth on', () => {
     await eventually(() => expect(follower.leases.list()).toContain(Number(lease)));
 
     const viaFollower = new CallerService(new MemberService(follower), follower.auth, { token: t.alice });
-    expect((await viaFollower.leaseKeepAlive({ id: Number(lease) })).ttl).toBe(30);
-    expect((await viaFollower.leaseTimeToLive({ id: Number(lease) })).grantedTtl).toBe(30);
+    expect((await viaFollower.leaseKeepAlive({ id: BigInt(lease) })).ttl).toBe(30);
+    expect((await viaFollower.leaseTimeToLive({ id: BigInt(lease) })).grantedTtl).toBe(30);
     const asRoot = new CallerService(new MemberService(follower), follower.auth, { token: t.root });
-    const refused = await asRoot.memberPromote({ id: leader.id }).catch((e: unknown) => e);
+    const refused = await asRoot.memberPromote({ id: BigInt(leader.id) }).catch((e: unknown) => e);
     expect((refused as KvError).message).toBe('etcdserver: can only promote a learner member'); // the leader's verdict, not an auth error
-    const asAlice = await viaFollower.memberPromote({ id: leader.id }).catch((e: unknown) => e);
+    const asAlice = await viaFollower.memberPromote({ id: BigInt(leader.id) }).catch((e: unknown) => e);
     expect((asAlice as KvError).message).toBe('etcdserver: permission denied');
   });
 });
