@@ -312,7 +312,10 @@ export class Member {
   async deleteRange(req: DeleteRangeRequest, auth?: AuthStamp): Promise<DeleteRangeResponse> {
     this.refuseOnLearner();
     this.metrics.deleteTotal.inc();
-    return this.propose({ op: 'deleteRange', request: req }, auth) as Promise<DeleteRangeResponse>;
+    const res = (await this.propose({ op: 'deleteRange', request: req }, auth)) as DeleteRangeResponse;
+    // Past --max-response-bytes the deletes are applied and only the answer fails, as etcd's does.
+    if (res.tooLarge !== undefined) throw responseTooLarge(res.tooLarge, this.config.maxResponseBytes);
+    return res;
   }
 
   /**

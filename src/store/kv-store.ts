@@ -145,7 +145,7 @@ export class KvStore implements WatchSource {
 
   async deleteRange(r: DeleteRangeRequest, extra: readonly BackendOp[] = []): Promise<DeleteRangeResponse> {
     checkDeleteRange(r);
-    return this.write(extra, (txn) => txn.deleteRange(r));
+    return this.write(extra, (txn) => txn.deleteRange(r, this.options.maxResponseBytes ?? Infinity));
   }
 
   /**

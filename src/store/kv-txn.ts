@@ -10,10 +10,14 @@ import { KvError } from '../util/errors.js';
 import { encodeRecord, tombstoneKv } from './records.js';
 import { encodeRevKey } from './revision.js';
 import { executeRange, type ReadView } from './range.js';
+import { kvFieldSize } from './range-size.js';
 import { fetchValues, type Pending } from './read-view.js';
 import { indexKey, keyBytes, spanOf, type RangeEntry, type TreeIndex } from './tree-index.js';
 import type { Event, KeyValue } from './types.js';
 import type { DeleteRangeRequest, DeleteRangeResponse, PutRequest, PutResponse, RangeRequest, RangeResponse } from './requests.js';
+
+/** Previous values read at a time for a bounded prev_kv delete. */
+const PREV_KV_CHUNK = 256;
 
 const EMPTY = new Uint8Array(0);
 
@@ -86,9 +90,15 @@ export class WriteTxn implements ReadView {
     return r.prevKv && prev !== undefined ? { revision: main, prevKv: prev } : { revision: main };
   }
 
-  async deleteRange(r: DeleteRangeRequest): Promise<DeleteRangeResponse> {
+  /**
+   * `maxPrevBytes` bounds the prev_kv answer (issue 15): values are read a chunk at a time and
+   * dropped once they pass it, so a delete of a huge range never holds them all. The deletes do
+   * not depend on it: every member applies the same ones whatever its bound.
+   */
+  async deleteRange(r: DeleteRangeRequest, maxPrevBytes = Infinity): Promise<DeleteRangeResponse> {
     const { entries } = this.index.range(spanOf(r.key, r.rangeEnd), this.rev);
-    const prevKvs = r.prevKv ? await this.fetch(entries) : [];
+    const prev = r.prevKv ? await this.fetchBounded(entries, maxPrevBytes) : { kvs: [] };
+    const prevKvs = prev.kvs;
     const main = this.beginRev + 1;
     for (const e of entries) {
       const revision = { main, sub: this.events.length };
@@ -100,7 +110,21 @@ export class WriteTxn implements ReadView {
       this.events.push({ type: 'DELETE', kv });
       if (lease !== 0) this.leaseChanges.push({ type: 'detach', lease, key: kv.key });
     }
-    return { revision: this.rev, deleted: entries.length, prevKvs };
+    return { revision: this.rev, deleted: entries.length, prevKvs, ...(prev.tooLarge === undefined ? {} : { tooLarge: prev.tooLarge }) };
+  }
+
+  private async fetchBounded(entries: readonly RangeEntry[], maxBytes: number): Promise<{ kvs: KeyValue[]; tooLarge?: number }> {
+    if (maxBytes === Infinity) return { kvs: await this.fetch(entries) };
+    const kvs: KeyValue[] = [];
+    let bytes = 0;
+    for (let i = 0; i < entries.length; i += PREV_KV_CHUNK) {
+      for (const kv of await this.fetch(entries.slice(i, i + PREV_KV_CHUNK))) {
+        bytes += kvFieldSize(kv, false);
+        if (bytes > maxBytes) return { kvs: [], tooLarge: bytes };
+        kvs.push(kv);
+      }
+    }
+    return { kvs };
   }
 
   /**

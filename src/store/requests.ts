@@ -66,6 +66,12 @@ export interface DeleteRangeResponse {
   readonly deleted: number;
   /** Only with prevKv: the deleted pairs, in key order. */
   readonly prevKvs: KeyValue[];
+  /**
+   * Set when the deleted pairs came to more than the bound given (the size they had reached):
+   * prevKvs is then empty, the deletes were applied. The answering member turns it into
+   * ResourceExhausted, as etcd fails to send such a response after applying the delete.
+   */
+  readonly tooLarge?: number;
 }
 
 export type CompareResult = 'EQUAL' | 'GREATER' | 'LESS' | 'NOT_EQUAL';

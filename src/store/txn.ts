@@ -12,7 +12,7 @@ import { kvFieldSize, rangeResponseSize, ResponseTooLargeError } from './range-s
 import { spanOf } from './tree-index.js';
 import type { WriteTxn } from './kv-txn.js';
 import type { KeyValue, LeaseHooks } from './types.js';
-import type { Compare, RangeRequest, RangeResponse, RequestOp, ResponseOp, TxnRequest, TxnResponse } from './requests.js';
+import type { Compare, DeleteRangeRequest, DeleteRangeResponse, RangeRequest, RangeResponse, RequestOp, ResponseOp, TxnRequest, TxnResponse } from './requests.js';
 
 /** Which branch each txn takes: this level's result, then one Path per nested txn in the branch. */
 export interface TxnPath {
@@ -139,6 +139,17 @@ export class TxnResponseBound {
     }
     return { revision: view.rev, kvs: [], more: false, count: 0 };
   }
+
+  /** A delete inside the txn: its prev_kv answer counts toward the same bound. */
+  async deleteRange(txn: WriteTxn, r: DeleteRangeRequest): Promise<DeleteRangeResponse> {
+    const res = await txn.deleteRange(r, this.exceeded === undefined ? this.maxBytes - this.used : 0);
+    if (res.tooLarge !== undefined) {
+      this.exceeded ??= this.used + res.tooLarge;
+      return { revision: res.revision, deleted: res.deleted, prevKvs: [] };
+    }
+    for (const kv of res.prevKvs) this.used += kvFieldSize(kv, false);
+    return res;
+  }
 }
 
 /** Runs the chosen ops in order (etcd's applyTxn). Nested responses carry revision 0 (empty header). */
@@ -154,7 +165,7 @@ export async function applyTxn(txn: WriteTxn, r: TxnRequest, path: TxnPath, boun
         responses.push({ type: 'put', response: await txn.put(op.request) });
         break;
       case 'deleteRange':
-        responses.push({ type: 'deleteRange', response: await txn.deleteRange(op.request) });
+        responses.push({ type: 'deleteRange', response: await bound.deleteRange(txn, op.request) });
         break;
       case 'txn':
         responses.push({ type: 'txn', response: await applyTxn(txn, op.request, path.nested[nested++] as TxnPath, bound, true) });

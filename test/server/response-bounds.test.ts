@@ -115,6 +115,13 @@ describe('ranges inside txns above --max-response-bytes', () => {
     expect(got.kvs?.map((kv) => Buffer.from(kv.value, 'base64').toString())).toEqual(['applied']);
     expect(await healthy()).toBe(true);
   });
+
+  it('a delete with prev_kv past the bound is applied, and answers ResourceExhausted (outcome: applied)', async () => {
+    await tooLarge(await post('/v3/kv/deleterange', { ...all, prev_kv: true }));
+    const left = (await (await post('/v3/kv/range', { ...all, count_only: true })).json()) as { count?: string };
+    expect(left.count ?? '0').toBe('0');
+    expect(await healthy()).toBe(true);
+  });
 });
 
 describe('catch-up watchers on large values', () => {

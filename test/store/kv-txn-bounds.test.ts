@@ -54,4 +54,36 @@ describe('ranges inside txns above --max-response-bytes', () => {
     expect(await small.store.hash()).toEqual(await unbounded.store.hash());
     expect((await small.store.range({ key: b('w/'), rangeEnd: b('w0') })).kvs.map((kv) => Buffer.from(kv.value).toString())).toEqual(['a', 'b']);
   });
+
+  it('a delete with prev_kv past the bound deletes the same everywhere and answers only its size', async () => {
+    const small = await storeWith(40_000);
+    const unbounded = await storeWith();
+    const del = { key: b('r/'), rangeEnd: b('r0'), prevKv: true };
+    const [s, u] = [await small.store.deleteRange(del), await unbounded.store.deleteRange(del)];
+    expect(s.tooLarge).toBeGreaterThan(40_000);
+    expect(s.prevKvs).toEqual([]);
+    expect(u.tooLarge).toBeUndefined();
+    expect(u.prevKvs).toHaveLength(50);
+    expect(s.deleted).toBe(50);
+    expect(await small.store.hash()).toEqual(await unbounded.store.hash());
+    expect((await small.store.range({ key: b('r/'), rangeEnd: b('r0') })).count).toBe(0);
+    // Within the bound, prev_kv answers as before.
+    const fits = await storeWith(40_000);
+    const few = await fits.store.deleteRange({ key: b('r/00'), rangeEnd: b('r/10'), prevKv: true });
+    expect(few.tooLarge).toBeUndefined();
+    expect(few.prevKvs).toHaveLength(10);
+  });
+
+  it('a delete with prev_kv inside a write txn counts toward the txn bound', async () => {
+    const small = await storeWith(40_000);
+    const large = await storeWith(1_000_000);
+    const txn: TxnRequest = { success: [range('r/', 'r0', 30), { type: 'deleteRange', request: { key: b('r/'), rangeEnd: b('r0'), prevKv: true } }] };
+    const [s, l] = [await small.store.txn(txn), await large.store.txn(txn)];
+    expect(s.tooLarge).toBeGreaterThan(40_000);
+    expect(l.tooLarge).toBeUndefined();
+    const deleted = (r: typeof s) => r.responses.flatMap((x) => (x.type === 'deleteRange' ? [x.response.deleted, x.response.prevKvs.length] : []));
+    expect(deleted(s)).toEqual([50, 0]);
+    expect(deleted(l)).toEqual([50, 50]);
+    expect(await small.store.hash()).toEqual(await large.store.hash());
+  });
 });
