@@ -142,11 +142,12 @@ export async function startServer(flags: MemberConfig, o: StartServerOptions = {
   const metricsUrls: string[] = [];
   const maxConnections = config.maxConnections > 0 ? config.maxConnections : autoMaxConnections(openFileLimit());
   // etcd serves its gRPC API and the JSON gateway on the same client URLs.
+  // Only TLS connections carry a certificate, and every https:// client URL has the same --client-cert-auth.
   const grpc: GrpcServer = createGrpcServer(service, limitsFor(config.maxRequestBytes), rangeBudget, member.metrics.registry, {
     keepaliveIntervalMs: config.grpcKeepaliveIntervalMs,
     keepaliveTimeoutMs: config.grpcKeepaliveTimeoutMs,
     electionTimeoutMs: config.electionTimeoutMs,
-  }, caller);
+  }, caller, config.clientTls.clientCertAuth);
   const stopReloads: Array<() => void> = [];
   const closeClients = async (): Promise<void> => {
     for (const stop of stopReloads.splice(0)) stop();

@@ -3,9 +3,10 @@
  * the request translated to the API's types, failures answered with etcd's status code and text
  * (the rpctypes table lives once, in src/util/errors.ts).
  */
-import type { Metadata, ServerDuplexStream, ServerWritableStream, ServiceError, handleUnaryCall } from '@grpc/grpc-js';
+import type { Metadata, ServerDuplexStream, ServerUnaryCall, ServerWritableStream, ServiceError, handleUnaryCall } from '@grpc/grpc-js';
 import type { Auth, Credentials, KV } from '../api/kv.js';
 import { UNARY, type Rpc } from '../api/rpcs.js';
+import { commonNameOf } from '../http/client-cert.js';
 import { toKvError } from '../http/errors.js';
 import type { Limits } from '../http/limits.js';
 import { KvError } from '../util/errors.js';
@@ -14,13 +15,16 @@ import type { Sized } from './definitions.js';
 import type { LeaderMonitor } from './leader-monitor.js';
 import { fromProto, toProto, type ProtoObject } from './proto-object.js';
 
+/** What says who a call's caller is: its metadata, and the TLS connection it came on. */
+export type CallInfo = Pick<ServerUnaryCall<Sized, ProtoObject>, 'metadata' | 'getAuthContext'>;
+
 export interface GrpcContext {
   /** The member without a caller (the `hasleader` check). Calls go through `serviceFor`. */
   readonly service: KV;
-  /** The member as the caller of a call with this metadata sees it (auth checked there). */
-  serviceFor(metadata: Metadata): KV;
-  /** The Auth service for the caller of a call with this metadata (unimplemented without one). */
-  authFor(metadata: Metadata): Auth;
+  /** The member as the caller of this call sees it (auth checked there). */
+  serviceFor(call: CallInfo): KV;
+  /** The Auth service for the caller of this call (unimplemented without one). */
+  authFor(call: CallInfo): Auth;
   readonly limits: Limits;
   /** Bytes of range responses in flight, shared with the gateway's listeners (byte-budget.ts). */
   readonly rangeBudget: ByteBudget;
@@ -59,16 +63,27 @@ export function credentialsOf(metadata: Metadata): Credentials {
   return { token: /^bearer /i.test(value) ? value.slice('bearer '.length).trim() : value };
 }
 
+/**
+ * The call's token and, with --client-cert-auth (`certIdentity`), the CN of the verified client
+ * certificate of its TLS connection: etcd's AuthInfoFromTLS, used when no token is sent (a token
+ * wins, etcd-auth-tls §6). grpc-js reports a certificate only for an authorized TLS socket.
+ */
+export function callCredentials(call: CallInfo, certIdentity: boolean): Credentials {
+  const fromMetadata = credentialsOf(call.metadata);
+  const commonName = certIdentity ? commonNameOf(call.getAuthContext().sslPeerCertificate) : undefined;
+  return commonName === undefined ? fromMetadata : { ...fromMetadata, commonName };
+}
+
 /** One unary RPC served by `call`, given the member as the call's caller sees it. */
 export function unary<Req, Res>(
   ctx: GrpcContext,
   rpc: Rpc<Req, Res>,
-  call: (req: Req, service: KV, metadata: Metadata) => Promise<Res>,
+  call: (req: Req, service: KV, info: CallInfo) => Promise<Res>,
 ): handleUnaryCall<Sized, ProtoObject> {
   return (c, callback) => {
     void (async () => {
       await requireLeader(ctx, c.metadata);
-      const res = await call(decodeRequest(ctx, rpc, c.request), ctx.serviceFor(c.metadata), c.metadata);
+      const res = await call(decodeRequest(ctx, rpc, c.request), ctx.serviceFor(c), c);
       callback(null, toProto(rpc.response, res));
     })().catch((err: unknown) => callback(toStatus(err)));
   };
@@ -84,7 +99,7 @@ export function budgetedRange(ctx: GrpcContext): handleUnaryCall<Sized, ProtoObj
       await requireLeader(ctx, c.metadata);
       const lease = ctx.rangeBudget.lease();
       try {
-        const res = await ctx.serviceFor(c.metadata).range(decodeRequest(ctx, UNARY.range, c.request), { charge: (bytes) => lease.charge(bytes) });
+        const res = await ctx.serviceFor(c).range(decodeRequest(ctx, UNARY.range, c.request), { charge: (bytes) => lease.charge(bytes) });
         callback(null, toProto(UNARY.range.response, res));
       } finally {
         lease.release();

@@ -74,9 +74,10 @@ function fail(callback: Parameters<Unary>[1], err: unknown): void {
 }
 
 export function lockService(ctx: GrpcContext): Record<string, Unary> {
-  const s = ctx.service;
   return {
     Lock: (call, callback) => {
+      // As the caller: with auth on, the lock's put, ranges and watches need its permissions.
+      const s = ctx.serviceFor(call);
       const req = call.request.message;
       void (async () => {
         let lease = BigInt((req['lease'] as string | undefined) ?? '0');
@@ -86,6 +87,7 @@ export function lockService(ctx: GrpcContext): Record<string, Unary> {
       })().catch((err: unknown) => fail(callback, err));
     },
     Unlock: (call, callback) => {
+      const s = ctx.serviceFor(call);
       const key = bytesOf(call.request.message['key']);
       void (async () => {
         if (key.length === 0) throw new KvError('EmptyKey');

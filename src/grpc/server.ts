@@ -14,7 +14,7 @@ import { AUTH, UNARY, type Rpc } from '../api/rpcs.js';
 import { KvError } from '../util/errors.js';
 import type { Limits } from '../http/limits.js';
 import type { ByteBudget } from '../util/byte-budget.js';
-import { budgetedRange, credentialsOf, unary, type GrpcContext } from './calls.js';
+import { budgetedRange, callCredentials, unary, type GrpcContext } from './calls.js';
 import { serviceDefinition, type Sized } from './definitions.js';
 import { LeaderMonitor } from './leader-monitor.js';
 import { lockService } from './lock.js';
@@ -35,8 +35,8 @@ function authImplementations(ctx: GrpcContext): UntypedServiceImplementation {
   for (const method of Object.keys(AUTH) as (keyof typeof AUTH)[]) {
     const grpcName = `${method.charAt(0).toUpperCase()}${method.slice(1)}`;
     const rpc = AUTH[method] as Rpc<unknown, unknown>;
-    out[grpcName] = unary(ctx, rpc, (r, _s, metadata) => {
-      const auth = ctx.authFor(metadata);
+    out[grpcName] = unary(ctx, rpc, (r, _s, call) => {
+      const auth = ctx.authFor(call);
       return (auth[method] as (req: unknown) => Promise<unknown>).call(auth, r);
     });
   }
@@ -103,9 +103,18 @@ export interface GrpcServerOptions {
 /**
  * `registry`, when given, gets etcd's grpc_server_* metrics; `options` etcd's keepalive and leader
  * monitoring. `caller`, when given, is the member as one caller sees it (auth checked there); each
- * call builds one from its `token` metadata.
+ * call builds one from its `token` metadata, or with `clientCertIdentity` (--client-cert-auth)
+ * from its verified client certificate's CN.
  */
-export function createGrpcServer(service: KV, limits: Limits, rangeBudget: ByteBudget, registry?: Registry, options?: GrpcServerOptions, caller?: (credentials: Credentials) => KV & Auth): GrpcServer {
+export function createGrpcServer(
+  service: KV,
+  limits: Limits,
+  rangeBudget: ByteBudget,
+  registry?: Registry,
+  options?: GrpcServerOptions,
+  caller?: (credentials: Credentials) => KV & Auth,
+  clientCertIdentity = false,
+): GrpcServer {
   const server = new Server({
     interceptors: registry === undefined ? [] : [grpcMetrics(registry)],
     // Requests up to twice etcd's limit are read so the handler can refuse them in etcd's words.
@@ -119,10 +128,10 @@ export function createGrpcServer(service: KV, limits: Limits, rangeBudget: ByteB
     limits,
     rangeBudget,
     ...(leaderMonitor ? { leaderMonitor } : {}),
-    serviceFor: caller === undefined ? () => service : (metadata) => caller(credentialsOf(metadata)),
-    authFor: (metadata) => {
+    serviceFor: caller === undefined ? () => service : (call) => caller(callCredentials(call, clientCertIdentity)),
+    authFor: (call) => {
       if (caller === undefined) throw new KvError('Unimplemented', 'unknown service etcdserverpb.Auth');
-      return caller(credentialsOf(metadata));
+      return caller(callCredentials(call, clientCertIdentity));
     },
   }))) {
     server.addService(serviceDefinition(name), impl);

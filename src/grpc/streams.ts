@@ -19,7 +19,7 @@ export function watchCall(ctx: GrpcContext): Bidi {
       let stream: WatchStream;
       try {
         await requireLeader(ctx, call.metadata);
-        stream = ctx.serviceFor(call.metadata).watch();
+        stream = ctx.serviceFor(call).watch();
       } catch (err) {
         failStream(call, err);
         return;
@@ -61,7 +61,7 @@ export function watchCall(ctx: GrpcContext): Bidi {
 export function leaseKeepAliveCall(ctx: GrpcContext): Bidi {
   return (call) => {
     const rpc = STREAMING.leaseKeepAlive;
-    const service = ctx.serviceFor(call.metadata);
+    const service = ctx.serviceFor(call);
     // One request at a time, as etcd's receive loop: answers stay in order and a client that
     // sends faster than renewals complete is held back by HTTP/2 flow control, not buffered.
     call.pause();
@@ -96,7 +96,7 @@ export function snapshotCall(ctx: GrpcContext): handleServerStreamingCall<Sized,
     void (async () => {
       try {
         decodeRequest(ctx, STREAMING.snapshot, call.request);
-        for await (const chunk of snapshotChunks(await ctx.serviceFor(call.metadata).snapshot())) {
+        for await (const chunk of snapshotChunks(await ctx.serviceFor(call).snapshot())) {
           if (call.cancelled || call.destroyed) return;
           await send(call, toProto(STREAMING.snapshot.response, chunk));
         }

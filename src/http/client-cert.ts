@@ -6,7 +6,7 @@
  * user of a request that carries no token.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { TLSSocket } from 'node:tls';
+import type { PeerCertificate, TLSSocket } from 'node:tls';
 
 const DECORATION = 'cairnClientCertIdentity';
 
@@ -20,6 +20,11 @@ export function clientCertCommonName(request: FastifyRequest): string | undefine
   if ((request.server as unknown as Record<string, unknown>)[DECORATION] !== true) return undefined;
   const socket = request.raw.socket as Partial<TLSSocket>;
   if (socket.encrypted !== true || socket.authorized !== true || socket.getPeerCertificate === undefined) return undefined;
-  const cn = socket.getPeerCertificate().subject?.CN;
+  return commonNameOf(socket.getPeerCertificate());
+}
+
+/** A verified certificate's subject CN; none for a CN-less one (etcd: `permission denied`, not an identity). */
+export function commonNameOf(certificate: Partial<PeerCertificate> | undefined): string | undefined {
+  const cn = certificate?.subject?.CN;
   return typeof cn === 'string' && cn !== '' ? cn : undefined;
 }

@@ -4,6 +4,8 @@
  * call), and the etcd3 npm client logs in with a user and is held to its permissions.
  */
 import { execFile } from 'node:child_process';
+import { credentials, loadPackageDefinition, Metadata, type Client } from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
 import { existsSync } from 'node:fs';
 import { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -70,6 +72,47 @@ describe('auth over gRPC', () => {
       asBob.close();
       asRoot.close();
       anonymous.close();
+      await fresh.stop();
+    }
+  });
+
+  it('the Lock service runs as the caller: a user without write permission on the name cannot lock', async () => {
+    type Ctor = new (address: string, creds: ReturnType<typeof credentials.createInsecure>) => Client;
+    const def = loadPackageDefinition(
+      loadSync(['rpc.proto', 'auth.proto', 'v3lock.proto'], { includeDirs: [new URL('../../proto/', import.meta.url).pathname], keepCase: true, longs: String, defaults: true }),
+    ) as unknown as { etcdserverpb: Record<string, Ctor>; v3lockpb: { Lock: Ctor } };
+    const fresh = await startCairn(1);
+    const host = fresh.hosts[0] as string;
+    const call = (client: Client, method: string, req: object, md = new Metadata()): Promise<Record<string, unknown>> =>
+      new Promise((resolve, reject) => {
+        (client as unknown as Record<string, (r: object, m: Metadata, cb: (e: Error | null, v: Record<string, unknown>) => void) => void>)[method]?.call(client, req, md, (e, v) => (e ? reject(e) : resolve(v)));
+      });
+    const admin = new Etcd3({ hosts: [host] });
+    const authClient = new def.etcdserverpb['Auth']!(host, credentials.createInsecure());
+    const lock = new def.v3lockpb.Lock(host, credentials.createInsecure());
+    try {
+      await admin.user('root').create('rootpw');
+      await admin.role('root').create();
+      await admin.user('root').addRole('root');
+      const carol = await admin.user('carol').create('carolpw');
+      const locker = await admin.role('locker').create();
+      await locker.grant({ permission: 'Readwrite', range: admin.range({ prefix: 'locks/ok/' }) });
+      await carol.addRole('locker');
+      await admin.auth.authEnable();
+      const token = (await call(authClient, 'Authenticate', { name: 'carol', password: 'carolpw' }))['token'] as string;
+      const md = new Metadata();
+      md.set('token', token);
+      const leaseClient = new def.etcdserverpb['Lease']!(host, credentials.createInsecure());
+      const lease = (await call(leaseClient, 'LeaseGrant', { TTL: 30 }, md))['ID'] as string;
+      leaseClient.close();
+      const held = await call(lock, 'Lock', { name: Buffer.from('locks/ok/a'), lease }, md);
+      expect(Buffer.from(held['key'] as Uint8Array).toString()).toMatch(/^locks\/ok\/a\//);
+      await expect(call(lock, 'Lock', { name: Buffer.from('locks/other/a'), lease }, md)).rejects.toThrow(/permission denied/);
+      await expect(call(lock, 'Lock', { name: Buffer.from('locks/ok/b') })).rejects.toThrow(/user name is empty/);
+    } finally {
+      admin.close();
+      authClient.close();
+      lock.close();
       await fresh.stop();
     }
   });

@@ -21,6 +21,8 @@ export interface TestPki {
   readonly alice: Pem;
   /** CN=alice, signed by `ca`, expired yesterday. */
   readonly expired: Pem;
+  /** No CN (only O=cairn-test), signed by `ca`. */
+  readonly nameless: Pem;
   /** CN=mallory, signed by `otherCa`. */
   readonly stranger: Pem;
   readonly otherCa: Pem;
@@ -71,6 +73,7 @@ export function testPki(): Promise<TestPki> {
       member: await make('member', { ca, hosts: true }),
       alice: await make('alice', { ca }),
       expired: await make('alice', { ca, expired: true }),
+      nameless: await make('nameless', { ca, commonNameLess: true }),
       stranger: await make('mallory', { ca: otherCa }),
       otherCa,
       otherMember: await make('member', { ca: otherCa, hosts: true }),
