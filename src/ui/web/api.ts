@@ -1,9 +1,10 @@
 /**
  * Every request the dashboard makes, to the member that served it (same origin, relative
  * URLs): the v3 JSON gateway, the plain /kv/ API, /metrics and /ui/api/cluster. When the member
- * answers 401 (auth enabled), the login form asks for a user and password, trades them for a
- * token at etcd's `/v3/auth/authenticate`, and the token goes in `Authorization` as etcd's
- * gateway expects; the member checks it on every request exactly as for any other client.
+ * does not know the caller (auth enabled; see needsLogin), the login form asks for a user and
+ * password, trades them for a token at etcd's `/v3/auth/authenticate`, and the token goes in
+ * `Authorization` as etcd's gateway expects; the member checks it on every request exactly as
+ * for any other client.
  */
 import { fromBase64, toBase64, utf8 } from './bytes.js';
 
@@ -19,6 +20,7 @@ export class ApiError extends Error {
 }
 
 const TOKEN_KEY = 'cairn-token';
+const USER_KEY = 'cairn-user';
 let token: string | null = sessionStorage.getItem(TOKEN_KEY);
 let askLogin: (() => Promise<void>) | undefined;
 let pendingLogin: Promise<void> | undefined;
@@ -34,9 +36,27 @@ export async function login(name: string, password: string): Promise<void> {
   if (!res.ok || body.token === undefined) throw new ApiError(res.status, body.code, body.message ?? `login failed (HTTP ${res.status})`);
   token = body.token;
   sessionStorage.setItem(TOKEN_KEY, token);
+  sessionStorage.setItem(USER_KEY, name);
 }
 
-/** fetch with the token; a 401 asks for a login once and retries. */
+/**
+ * etcd's gateway answers a caller it does not know with 400 (no token: "user name is empty"; a
+ * simple token issued before an auth change: "revision of auth store is old", both
+ * InvalidArgument) or 401 ("invalid auth token", Unauthenticated), and /ui/api/cluster answers as
+ * the gateway does; the plain /kv/ API and its SSE watch answer 401 for all three. Any of these
+ * means: log in (again).
+ * "permission denied" (403) does not: a new login as the same user would be refused again.
+ */
+const LOGIN_AGAIN = new Set(['etcdserver: user name is empty', 'etcdserver: revision of auth store is old', 'etcdserver: invalid auth token']);
+
+async function needsLogin(res: Response): Promise<boolean> {
+  if (res.status === 401) return true;
+  if (res.status !== 400) return false;
+  const body = (await res.clone().json().catch(() => ({}))) as { message?: unknown };
+  return typeof body.message === 'string' && LOGIN_AGAIN.has(body.message);
+}
+
+/** fetch with the token; an unknown caller is asked to log in once, and the request retried. */
 export async function request(path: string, init: RequestInit = {}): Promise<Response> {
   const send = (): Promise<Response> => {
     const headers = new Headers(init.headers);
@@ -44,9 +64,10 @@ export async function request(path: string, init: RequestInit = {}): Promise<Res
     return fetch(path, { ...init, headers });
   };
   const res = await send();
-  if (res.status !== 401 || askLogin === undefined) return res;
+  if (askLogin === undefined || !(await needsLogin(res))) return res;
   token = null;
   sessionStorage.removeItem(TOKEN_KEY);
+  sessionStorage.removeItem(USER_KEY);
   pendingLogin ??= askLogin().finally(() => (pendingLogin = undefined));
   await pendingLogin;
   return send();
@@ -111,8 +132,15 @@ export interface GwTxn {
 export const b64 = (s: string | Uint8Array): string => toBase64(typeof s === 'string' ? utf8(s) : s);
 export const bytesOf = fromBase64;
 
+/** gRPC's PermissionDenied, etcd's "permission denied". */
+const PERMISSION_DENIED = 7;
+
 /** Turns an ApiError into what an operator should read. */
 export function describe(err: unknown): string {
+  if (err instanceof ApiError && (err.status === 403 || err.code === PERMISSION_DENIED)) {
+    const user = sessionStorage.getItem(USER_KEY);
+    return `Permission denied: ${user === null ? 'you are' : `user "${user}" is`} not allowed to do this (${err.message}). An administrator grants it with \`cairn role grant-permission\`.`;
+  }
   if (err instanceof ApiError) return err.code === undefined ? `${err.message} (HTTP ${err.status})` : err.message;
   return err instanceof Error ? err.message : String(err);
 }
