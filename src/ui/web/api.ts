@@ -1,11 +1,12 @@
 /**
  * Every request the dashboard makes, to the member that served it (same origin, relative
  * URLs): the v3 JSON gateway, the plain /kv/ API, /metrics and /ui/api/cluster. When the member
- * does not know the caller (auth enabled; see needsLogin), the login form asks for a user and
+ * does not know the caller (auth enabled; auth-answers.ts), the login form asks for a user and
  * password, trades them for a token at etcd's `/v3/auth/authenticate`, and the token goes in
  * `Authorization` as etcd's gateway expects; the member checks it on every request exactly as
  * for any other client.
  */
+import { asksForLogin, isPermissionDenied } from './auth-answers.js';
 import { fromBase64, toBase64, utf8 } from './bytes.js';
 
 export class ApiError extends Error {
@@ -39,21 +40,10 @@ export async function login(name: string, password: string): Promise<void> {
   sessionStorage.setItem(USER_KEY, name);
 }
 
-/**
- * etcd's gateway answers a caller it does not know with 400 (no token: "user name is empty"; a
- * simple token issued before an auth change: "revision of auth store is old", both
- * InvalidArgument) or 401 ("invalid auth token", Unauthenticated), and /ui/api/cluster answers as
- * the gateway does; the plain /kv/ API and its SSE watch answer 401 for all three. Any of these
- * means: log in (again).
- * "permission denied" (403) does not: a new login as the same user would be refused again.
- */
-const LOGIN_AGAIN = new Set(['etcdserver: user name is empty', 'etcdserver: revision of auth store is old', 'etcdserver: invalid auth token']);
-
 async function needsLogin(res: Response): Promise<boolean> {
-  if (res.status === 401) return true;
-  if (res.status !== 400) return false;
+  if (res.status !== 400) return asksForLogin(res.status, undefined);
   const body = (await res.clone().json().catch(() => ({}))) as { message?: unknown };
-  return typeof body.message === 'string' && LOGIN_AGAIN.has(body.message);
+  return asksForLogin(res.status, body.message);
 }
 
 /** fetch with the token; an unknown caller is asked to log in once, and the request retried. */
@@ -132,12 +122,9 @@ export interface GwTxn {
 export const b64 = (s: string | Uint8Array): string => toBase64(typeof s === 'string' ? utf8(s) : s);
 export const bytesOf = fromBase64;
 
-/** gRPC's PermissionDenied, etcd's "permission denied". */
-const PERMISSION_DENIED = 7;
-
 /** Turns an ApiError into what an operator should read. */
 export function describe(err: unknown): string {
-  if (err instanceof ApiError && (err.status === 403 || err.code === PERMISSION_DENIED)) {
+  if (err instanceof ApiError && isPermissionDenied(err.status, err.code)) {
     const user = sessionStorage.getItem(USER_KEY);
     return `Permission denied: ${user === null ? 'you are' : `user "${user}" is`} not allowed to do this (${err.message}). An administrator grants it with \`cairn role grant-permission\`.`;
   }
