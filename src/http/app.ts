@@ -71,7 +71,7 @@ export interface AppOptions {
    */
   readonly rangeBudget?: ByteBudget;
   /** The dashboard at /ui (src/ui, docs/ui.md); not served when absent (`--no-ui`). */
-  readonly ui?: Omit<UiRouteOptions, 'service'>;
+  readonly ui?: Omit<UiRouteOptions, 'callerFor'>;
 }
 
 export const DEFAULT_VERSION: VersionInfo = { etcdserver: SERVER_VERSION, etcdcluster: CLUSTER_VERSION };
@@ -143,7 +143,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   app.register(async (area) => unimplementedRoutes(area, ctx, caller !== undefined));
   app.register(async (area) => plainRoutes(area, ctx, opts.sseHeartbeatMs ?? 15_000));
   const ui = opts.ui;
-  if (ui !== undefined) app.register(async (area) => uiRoutes(area, { ...ui, service: opts.service }));
+  if (ui !== undefined) app.register(async (area) => uiRoutes(area, { ...ui, callerFor: (request) => ({ service: ctx.serviceFor(request), token: credentialsOf(request.headers).token }) }));
   app.register(async (area) =>
     statusRoutes(area, {
       service: opts.service,

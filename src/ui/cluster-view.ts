@@ -14,17 +14,19 @@ export const PEER_STATUS_TIMEOUT_MS = 1_000;
 /** Bound on the fan-out: etcd clusters have 3, 5 or 7 voters plus a few learners. */
 export const MAX_MEMBERS_ASKED = 16;
 
-export type StatusFetcher = (clientUrl: string) => Promise<MemberStatusView>;
+/** `token`: the caller's, so each peer checks the same identity (auth on); undefined otherwise. */
+export type StatusFetcher = (clientUrl: string, token: string | undefined) => Promise<MemberStatusView>;
 
 function str(v: unknown): string {
   return typeof v === 'string' || typeof v === 'number' ? String(v) : '0';
 }
 
 /** A peer's `/v3/maintenance/status` over the gateway (int64 as strings, zero values left out). */
-export const fetchPeerStatus: StatusFetcher = async (clientUrl) => {
+export const fetchPeerStatus: StatusFetcher = async (clientUrl, token) => {
   const res = await fetch(new URL('/v3/maintenance/status', clientUrl), {
     method: 'POST',
     body: '{}',
+    ...(token === undefined ? {} : { headers: { authorization: token } }),
     signal: AbortSignal.timeout(PEER_STATUS_TIMEOUT_MS),
   });
   const body = (await res.json()) as Record<string, unknown>;
@@ -47,7 +49,8 @@ function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-export async function clusterView(service: KV, fetchStatus: StatusFetcher = fetchPeerStatus): Promise<ClusterView> {
+/** `service` is the member as the caller sees it; `token` goes along to the peers. */
+export async function clusterView(service: KV, token: string | undefined, fetchStatus: StatusFetcher = fetchPeerStatus): Promise<ClusterView> {
   // Serializable: a member cut off from the leader still shows what it knows.
   const [list, own, alarms] = await Promise.all([service.memberList({ linearizable: false }), service.status(), service.alarm({ action: 'GET' })]);
   const selfId = own.header.memberId;
@@ -67,7 +70,7 @@ export async function clusterView(service: KV, fetchStatus: StatusFetcher = fetc
       const url = m.clientUrls[0];
       if (url === undefined) return { ...base, error: 'not started (no client URL yet)' };
       try {
-        return { ...base, status: await fetchStatus(url) };
+        return { ...base, status: await fetchStatus(url, token) };
       } catch (err) {
         return { ...base, error: errorText(err) };
       }

@@ -2,9 +2,12 @@
  * `/ui`: the dashboard, served by the member on its client port. It adds no way in: the page is
  * static files, and everything it does goes through the member's existing APIs (the v3 gateway,
  * `/kv/`, `/metrics`) from the same origin, so whatever checks those APIs make apply to the UI
- * too. The one route of its own, `/ui/api/cluster`, only reads (member list and status).
+ * too. The one route of its own, `/ui/api/cluster`, only reads (member list and status), as the
+ * caller: with auth on it needs the caller's token like the gateway's member list and status
+ * (etcd's answers: 400 "user name is empty" without one, 401 "invalid auth token"), and asks the
+ * peers' status with that same token.
  */
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { KV } from '../api/kv.js';
 import type { UiAsset } from './assets.js';
 import { clusterView, type StatusFetcher } from './cluster-view.js';
@@ -12,7 +15,8 @@ import { clusterView, type StatusFetcher } from './cluster-view.js';
 export const UI_PREFIX = '/ui';
 
 export interface UiRouteOptions {
-  readonly service: KV;
+  /** The member as this request's caller sees it (auth checked there), and the caller's token. */
+  readonly callerFor: (request: FastifyRequest) => { readonly service: KV; readonly token: string | undefined };
   /** From loadUiAssets; undefined when the build has not run (the page says so). */
   readonly assets: ReadonlyMap<string, UiAsset> | undefined;
   /** How peers' status is asked (tests inject). */
@@ -57,8 +61,9 @@ export async function uiRoutes(app: FastifyInstance, opts: UiRouteOptions): Prom
   };
   app.get(UI_PREFIX, async (_request, reply) => secure(reply).redirect(`${UI_PREFIX}/`, 301));
   app.get(`${UI_PREFIX}/`, async (_request, reply) => send(reply, 'index.html'));
-  app.get(`${UI_PREFIX}/api/cluster`, async (_request, reply) => {
-    const view = await clusterView(opts.service, opts.fetchStatus);
+  app.get(`${UI_PREFIX}/api/cluster`, async (request, reply) => {
+    const { service, token } = opts.callerFor(request);
+    const view = await clusterView(service, token, opts.fetchStatus);
     return secure(reply).header('content-type', 'application/json').header('cache-control', 'no-store').send(JSON.stringify(view));
   });
   app.get(`${UI_PREFIX}/*`, async (request, reply) => {

@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 // @ts-expect-error: a plain .mjs build script without type declarations.
 import { buildUi, newest, UI_OUT, UI_SOURCE } from '../../scripts/build-ui.mjs';
 
@@ -71,4 +71,12 @@ export async function launchBrowser(): Promise<Browser> {
       rmSync(profile, { recursive: true, force: true });
     },
   };
+}
+
+/** Opens the Keys page of the member at `url` and submits its Create form (callers check the outcome). */
+export async function createKeyInForm(page: Page, url: string, key: string, value: string): Promise<void> {
+  await page.goto(`${url}/ui/#keys`);
+  await page.getByLabel('Key', { exact: true }).fill(key);
+  await page.getByLabel('Value (text)', { exact: true }).fill(value);
+  await page.getByRole('button', { name: 'Create' }).click();
 }

@@ -10,7 +10,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadUiAssets, MAX_UI_FILES } from '../../src/ui/assets.js';
 import type { ClusterView, MemberStatusView } from '../../src/ui/cluster-view.js';
 import { UI_CSP } from '../../src/ui/routes.js';
-import { MEMBER_ID } from '../http/fake-service.js';
+import type { Auth, Credentials, KV } from '../../src/api/kv.js';
+import { buildApp } from '../../src/http/app.js';
+import { KvError } from '../../src/util/errors.js';
+import { FakeService, MEMBER_ID } from '../http/fake-service.js';
 import { newApp } from '../http/helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cairn-ui-assets-'));
@@ -111,9 +114,27 @@ describe('/ui/api/cluster', () => {
     await app.close();
   });
 
+  it('with auth on, answers as the caller: no token is refused as the gateway refuses it, a token goes to the peers', async () => {
+    const tokens: Array<string | undefined> = [];
+    const service = new FakeService();
+    service.members = [...service.members, { id: 7, name: 'peer', peerUrls: ['http://127.0.0.1:2381'], clientUrls: ['http://127.0.0.1:2380'] }];
+    // The member as each caller sees it; the real one (CallerService) refuses an unknown caller so.
+    const refusing = new Proxy(service, { get: (t, k) => (k === 'memberList' ? () => Promise.reject(new KvError('UserEmpty')) : Reflect.get(t, k)) });
+    const caller = (creds: Credentials): KV & Auth => (creds.token === undefined ? refusing : service) as unknown as KV & Auth;
+    const fetchStatus = async (_url: string, token: string | undefined): Promise<MemberStatusView> => (tokens.push(token), peerStatus);
+    const app = buildApp({ service, caller, ui: { assets: undefined, fetchStatus } });
+    const refused = await app.inject({ url: '/ui/api/cluster' });
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json()).toMatchObject({ code: 3, message: 'etcdserver: user name is empty' });
+    expect(tokens).toEqual([]);
+    const ok = await app.inject({ url: '/ui/api/cluster', headers: { authorization: 'tok.12' } });
+    expect(ok.statusCode).toBe(200);
+    expect(tokens).toEqual(['tok.12']);
+    await app.close();
+  });
+
   it("fails with etcd's error body when the member cannot answer", async () => {
     const { app, service } = newApp({ ui: { assets: undefined } });
-    const { KvError } = await import('../../src/util/errors.js');
     service.failNext('status', new KvError('Stopped'));
     const r = await app.inject({ url: '/ui/api/cluster' });
     expect(r.statusCode).toBe(503);

@@ -1,9 +1,10 @@
 /**
  * The dashboard's pure helpers, run in node: Prometheus parsing and histogram_quantile between
- * two scrapes (the Metrics page's p99s), and the byte helpers behind keys (prefix range end,
- * /kv/ paths, base64, hex dump).
+ * two scrapes (the Metrics page's p99s), the byte helpers behind keys (prefix range end,
+ * /kv/ paths, base64, hex dump), and which of the member's refusals bring the login form.
  */
 import { describe, expect, it } from 'vitest';
+import { asksForLogin, isPermissionDenied } from '../../src/ui/web/auth-answers.js';
 import { fromBase64, hexDump, keyPath, prefixEnd, showBytes, toBase64 } from '../../src/ui/web/bytes.js';
 import { buckets, parseMetrics, quantileBetween, total } from '../../src/ui/web/prom.js';
 
@@ -56,5 +57,29 @@ describe('bytes', () => {
     expect(showBytes(bin)).toBe('\\x00\\x01\\xfe\\xff');
     expect(showBytes(new TextEncoder().encode('grüß'))).toBe('grüß');
     expect(hexDump(new Uint8Array([0x41, 0x00]))).toBe(`00000000  ${'41 00'.padEnd(47)}  A.`);
+  });
+});
+
+describe('auth answers', () => {
+  it("asks for a login on each of etcd's 'who are you' answers, and on no other", () => {
+    // The gateway's answers (the browser test meets the first live; the second needs an auth
+    // change between a request's check and its apply, or a JWT from before one).
+    expect(asksForLogin(400, 'etcdserver: user name is empty')).toBe(true);
+    expect(asksForLogin(400, 'etcdserver: revision of auth store is old')).toBe(true);
+    expect(asksForLogin(401, 'etcdserver: invalid auth token')).toBe(true);
+    // /kv/ and SSE: 401 with a text body.
+    expect(asksForLogin(401, undefined)).toBe(true);
+    // Refusals a new login would not change.
+    expect(asksForLogin(403, 'etcdserver: permission denied')).toBe(false);
+    expect(asksForLogin(400, 'etcdserver: authentication failed, invalid user ID or password')).toBe(false);
+    expect(asksForLogin(400, 'etcdserver: mvcc: required revision has been compacted')).toBe(false);
+    expect(asksForLogin(400, undefined)).toBe(false);
+  });
+
+  it('tells permission denied apart, from the gateway (code 7) and from /kv/ (403)', () => {
+    expect(isPermissionDenied(403, 7)).toBe(true);
+    expect(isPermissionDenied(403, undefined)).toBe(true);
+    expect(isPermissionDenied(400, 3)).toBe(false);
+    expect(isPermissionDenied(401, 16)).toBe(false);
   });
 });

@@ -1,10 +1,12 @@
 /**
  * Every request the dashboard makes, to the member that served it (same origin, relative
  * URLs): the v3 JSON gateway, the plain /kv/ API, /metrics and /ui/api/cluster. When the member
- * answers 401 (auth enabled), the login form asks for a user and password, trades them for a
- * token at etcd's `/v3/auth/authenticate`, and the token goes in `Authorization` as etcd's
- * gateway expects; the member checks it on every request exactly as for any other client.
+ * does not know the caller (auth enabled; auth-answers.ts), the login form asks for a user and
+ * password, trades them for a token at etcd's `/v3/auth/authenticate`, and the token goes in
+ * `Authorization` as etcd's gateway expects; the member checks it on every request exactly as
+ * for any other client.
  */
+import { asksForLogin, isPermissionDenied } from './auth-answers.js';
 import { fromBase64, toBase64, utf8 } from './bytes.js';
 
 export class ApiError extends Error {
@@ -19,6 +21,7 @@ export class ApiError extends Error {
 }
 
 const TOKEN_KEY = 'cairn-token';
+const USER_KEY = 'cairn-user';
 let token: string | null = sessionStorage.getItem(TOKEN_KEY);
 let askLogin: (() => Promise<void>) | undefined;
 let pendingLogin: Promise<void> | undefined;
@@ -34,9 +37,16 @@ export async function login(name: string, password: string): Promise<void> {
   if (!res.ok || body.token === undefined) throw new ApiError(res.status, body.code, body.message ?? `login failed (HTTP ${res.status})`);
   token = body.token;
   sessionStorage.setItem(TOKEN_KEY, token);
+  sessionStorage.setItem(USER_KEY, name);
 }
 
-/** fetch with the token; a 401 asks for a login once and retries. */
+async function needsLogin(res: Response): Promise<boolean> {
+  if (res.status !== 400) return asksForLogin(res.status, undefined);
+  const body = (await res.clone().json().catch(() => ({}))) as { message?: unknown };
+  return asksForLogin(res.status, body.message);
+}
+
+/** fetch with the token; an unknown caller is asked to log in once, and the request retried. */
 export async function request(path: string, init: RequestInit = {}): Promise<Response> {
   const send = (): Promise<Response> => {
     const headers = new Headers(init.headers);
@@ -44,9 +54,10 @@ export async function request(path: string, init: RequestInit = {}): Promise<Res
     return fetch(path, { ...init, headers });
   };
   const res = await send();
-  if (res.status !== 401 || askLogin === undefined) return res;
+  if (askLogin === undefined || !(await needsLogin(res))) return res;
   token = null;
   sessionStorage.removeItem(TOKEN_KEY);
+  sessionStorage.removeItem(USER_KEY);
   pendingLogin ??= askLogin().finally(() => (pendingLogin = undefined));
   await pendingLogin;
   return send();
@@ -113,6 +124,10 @@ export const bytesOf = fromBase64;
 
 /** Turns an ApiError into what an operator should read. */
 export function describe(err: unknown): string {
+  if (err instanceof ApiError && isPermissionDenied(err.status, err.code)) {
+    const user = sessionStorage.getItem(USER_KEY);
+    return `Permission denied: ${user === null ? 'you are' : `user "${user}" is`} not allowed to do this (${err.message}). An administrator grants it with \`cairn role grant-permission\`.`;
+  }
   if (err instanceof ApiError) return err.code === undefined ? `${err.message} (HTTP ${err.status})` : err.message;
   return err instanceof Error ? err.message : String(err);
 }
