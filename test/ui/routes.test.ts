@@ -117,7 +117,7 @@ describe('/ui/api/cluster', () => {
   it('with auth on, answers as the caller: no token is refused as the gateway refuses it, a token goes to the peers', async () => {
     const tokens: Array<string | undefined> = [];
     const service = new FakeService();
-    service.members = [...service.members, { id: 7, name: 'peer', peerUrls: ['http://127.0.0.1:2381'], clientUrls: ['http://127.0.0.1:2380'] }];
+    service.members = [...service.members, { id: 7n, name: 'peer', peerUrls: ['http://127.0.0.1:2381'], clientUrls: ['http://127.0.0.1:2380'] }];
     // The member as each caller sees it; the real one (CallerService) refuses an unknown caller so.
     const refusing = new Proxy(service, { get: (t, k) => (k === 'memberList' ? () => Promise.reject(new KvError('UserEmpty')) : Reflect.get(t, k)) });
     const caller = (creds: Credentials): KV & Auth => (creds.token === undefined ? refusing : service) as unknown as KV & Auth;
