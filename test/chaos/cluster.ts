@@ -27,6 +27,8 @@ export interface ChaosMember {
   proc: ChildProcess | undefined;
   stopped: boolean;
   log: WriteStream;
+  /** The last few KB its current process wrote (why a start failed). */
+  output?: string;
   /** Removed and re-added (membership fault): starts with `--initial-cluster-state existing`. */
   joinExisting: boolean;
 }
@@ -115,8 +117,13 @@ export class ChaosCluster {
     m.proc = proc;
     m.stopped = false;
     m.log.write(`\n=== ${new Date().toISOString()} start pid ${proc.pid} (disk ${m.disk})\n`);
-    proc.stdout?.on('data', (d: Buffer) => m.log.write(d));
-    proc.stderr?.on('data', (d: Buffer) => m.log.write(d));
+    m.output = '';
+    const keep = (d: Buffer) => {
+      m.log.write(d);
+      m.output = ((m.output ?? '') + d.toString()).slice(-4096);
+    };
+    proc.stdout?.on('data', keep);
+    proc.stderr?.on('data', keep);
     proc.once('exit', (code, signal) => {
       live.delete(proc);
       m.log.write(`=== ${new Date().toISOString()} exit pid ${proc.pid} code ${code} signal ${signal}\n`);

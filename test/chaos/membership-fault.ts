@@ -65,7 +65,7 @@ export async function replaceMember(cluster: ChaosCluster, victim: ChaosMember, 
       throw err;
     }
   });
-  await cluster.start(victim);
+  await startJoining(cluster, victim);
   if (!asLearner) return;
   const newId = idOf(victim);
   // A learner is promoted only once it is in sync with the leader (etcd's rule): retry.
@@ -88,5 +88,23 @@ export async function transferLeader(leader: ChaosMember, target: ChaosMember): 
     return 'done';
   } catch (err) {
     return `refused: ${(err as Error).message}`;
+  }
+}
+
+/**
+ * Starts a member joining the cluster. Like etcd, a joiner whose join query no peer answered in
+ * time exits (a peer stopped or slowed by another fault); an operator starts it again, and so
+ * does the harness, a few times, from a wiped data dir. Any other failure to start stands.
+ */
+async function startJoining(cluster: ChaosCluster, victim: ChaosMember): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await cluster.start(victim);
+      return;
+    } catch (err) {
+      if (attempt >= 5 || !(victim.output ?? '').includes('cannot join the cluster')) throw err;
+      cluster.wipe(victim);
+      await new Promise((r) => setTimeout(r, 1000 * attempt));
+    }
   }
 }
