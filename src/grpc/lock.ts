@@ -13,31 +13,20 @@ import { KvError } from '../util/errors.js';
 import type { GrpcContext } from './calls.js';
 import type { Sized } from './definitions.js';
 import { toProto, type ProtoObject } from './proto-object.js';
+import { waitDeletes } from './recipes.js';
 
-/** etcd's lock server grants this TTL when the request names no lease. */
+/** etcd's lock and election servers grant this TTL when the request names no lease. */
 const DEFAULT_LEASE_TTL_S = 60;
 
 type Unary = handleUnaryCall<Sized, ProtoObject>;
 
-const bytesOf = (v: unknown): Uint8Array => (v instanceof Uint8Array ? v : new Uint8Array(0));
-const headerProto = (h: ResponseHeader): ProtoObject => toProto(ResponseHeaderDesc, h);
+export const bytesOf = (v: unknown): Uint8Array => (v instanceof Uint8Array ? v : new Uint8Array(0));
+export const headerProto = (h: ResponseHeader): ProtoObject => toProto(ResponseHeaderDesc, h);
 
-/** Resolves once `key` is deleted at or after `fromRevision`, or rejects when the call goes away. */
-async function waitDelete(service: KV, key: Uint8Array, fromRevision: number, call: ServerUnaryCall<Sized, ProtoObject>): Promise<void> {
-  const stream = service.watch();
-  const cancelled = () => stream.close();
-  call.on('cancelled', cancelled);
-  try {
-    stream.send({ type: 'create', request: { key, startRevision: fromRevision } });
-    for await (const wr of stream) {
-      if (wr.canceled) throw new KvError('WatchCanceled', wr.cancelReason || undefined);
-      if ((wr.events ?? []).some((e) => e.type === 'DELETE')) return;
-    }
-    throw new KvError('WatchCanceled', 'context canceled');
-  } finally {
-    call.off('cancelled', cancelled);
-    stream.close();
-  }
+/** The request's lease, or (for 0) a fresh lease of 60 s that nobody keeps alive, as etcd's session. */
+export async function leaseOrGrant(service: KV, requested: unknown): Promise<bigint> {
+  const lease = BigInt((requested as string | undefined) ?? '0');
+  return lease === 0n ? (await service.leaseGrant({ ttl: DEFAULT_LEASE_TTL_S })).id : lease;
 }
 
 /** clientv3's Mutex.Lock: returns the held key and the header of the last read. */
@@ -57,30 +46,23 @@ async function acquire(service: KV, name: Uint8Array, lease: bigint, call: Serve
   if (!t.succeeded && ownRange?.type === 'range') myRev = ownRange.response.kvs[0]?.createRevision ?? myRev;
   let header = t.header;
   if (owner?.type === 'range' && owner.response.kvs.length > 0 && owner.response.kvs[0]?.createRevision !== myRev) {
-    // Wait for each older key to go, newest first (concurrency.waitDeletes).
-    for (;;) {
-      const older = await service.range({ key: prefix, rangeEnd, maxCreateRevision: myRev - 1, sortOrder: 'DESCEND', sortTarget: 'CREATE', limit: 1 });
-      header = older.header;
-      const last = older.kvs[0];
-      if (last === undefined) break;
-      await waitDelete(service, last.key, older.header.revision, call);
-    }
+    header = await waitDeletes(service, prefix, rangeEnd, myRev - 1, call);
   }
   return { key, header };
 }
 
-function fail(callback: Parameters<Unary>[1], err: unknown): void {
+/** Every failure of the lock and election services is code 2 (Unknown) with its text, as etcd's. */
+export function fail(callback: Parameters<Unary>[1], err: unknown): void {
   callback({ code: grpcStatus.UNKNOWN, details: err instanceof Error ? err.message : String(err) });
 }
 
 export function lockService(ctx: GrpcContext): Record<string, Unary> {
-  const s = ctx.service;
   return {
     Lock: (call, callback) => {
       const req = call.request.message;
       void (async () => {
-        let lease = BigInt((req['lease'] as string | undefined) ?? '0');
-        if (lease === 0n) lease = (await s.leaseGrant({ ttl: DEFAULT_LEASE_TTL_S })).id;
+        const s = ctx.serviceFor(call.metadata);
+        const lease = await leaseOrGrant(s, req['lease']);
         const { key, header } = await acquire(s, bytesOf(req['name']), lease, call);
         callback(null, { header: headerProto(header), key: Buffer.from(key) });
       })().catch((err: unknown) => fail(callback, err));
@@ -89,7 +71,7 @@ export function lockService(ctx: GrpcContext): Record<string, Unary> {
       const key = bytesOf(call.request.message['key']);
       void (async () => {
         if (key.length === 0) throw new KvError('EmptyKey');
-        const r = await s.deleteRange({ key });
+        const r = await ctx.serviceFor(call.metadata).deleteRange({ key });
         callback(null, { header: headerProto(r.header) });
       })().catch((err: unknown) => fail(callback, err));
     },
