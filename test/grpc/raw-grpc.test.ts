@@ -258,6 +258,24 @@ function suite(name: string, start: () => Promise<Endpoints | undefined>): void 
       await unary(election, 'Resign', { leader: next });
     });
 
+    it('v3election: a Campaign abandoned while waiting withdraws its key', async (ctx) => {
+      if (servers === undefined) return ctx.skip('etcd is not installed (the reason was printed)');
+      const election = client('Election');
+      const leases = client('Lease');
+      const a = await unary(leases, 'LeaseGrant', { TTL: 30 });
+      const b = await unary(leases, 'LeaseGrant', { TTL: 30 });
+      const held = (await unary(election, 'Campaign', { name: Buffer.from('C'), lease: a['ID'], value: Buffer.from('a') }))['leader'] as Msg;
+      const waiting = new Promise<ServiceError | null>((resolve) => {
+        const campaign = (election as unknown as Record<string, (r: Msg, m: Metadata, o: { deadline: number }, cb: (e: ServiceError | null) => void) => void>)['Campaign'];
+        campaign?.call(election, { name: Buffer.from('C'), lease: b['ID'], value: Buffer.from('b') }, new Metadata(), { deadline: Date.now() + 500 }, resolve);
+      });
+      expect((await waiting)?.code).toBe(4);
+      const candidates = async () => Number((await unary(client('KV'), 'Range', { key: Buffer.from('C/'), range_end: Buffer.from('C0'), count_only: true }))['count'] ?? 0);
+      for (let i = 0; i < 50 && (await candidates()) > 1; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(await candidates()).toBe(1);
+      await unary(election, 'Resign', { leader: held });
+    });
+
     it('v3election: answers failures with code 2 and the text', async (ctx) => {
       if (servers === undefined) return ctx.skip('etcd is not installed (the reason was printed)');
       const election = client('Election');
