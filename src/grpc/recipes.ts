@@ -1,54 +1,61 @@
 /**
- * The waiting half of clientv3's concurrency recipes (concurrency/key.go), run server-side as
- * etcd's v3lock and v3election services run them: watch a key or prefix on the member's own KV
- * service until the awaited change, giving up when the gRPC call goes away.
+ * etcd's v3lock and v3election services over gRPC: the recipes of src/api/recipes run as the
+ * caller of each call (so auth applies), as the gateway's /v3/lock and /v3/election paths run
+ * them. A call that goes away aborts its wait. Every failure is code 2 with its text, as etcd's.
  */
-import type { KV, ResponseHeader, WatchCreateRequest, WatchResponse } from '../api/kv.js';
-import { KvError } from '../util/errors.js';
+import type { handleServerStreamingCall, handleUnaryCall, ServerUnaryCall, ServerWritableStream } from '@grpc/grpc-js';
+import type { KV } from '../api/kv.js';
+import { RECIPES, type Rpc } from '../api/rpcs.js';
+import { campaign, leader, observe, proclaim, resign } from '../api/recipes/election.js';
+import { lock, recipeFailure, unlock } from '../api/recipes/lock.js';
+import { decodeRequest, failStream, send, toStatus, type GrpcContext } from './calls.js';
+import type { Sized } from './definitions.js';
+import { toProto, type ProtoObject } from './proto-object.js';
 
-/** The gRPC call a wait belongs to: its 'cancelled' event ends the wait. */
-export interface CallScope {
-  on(event: 'cancelled', listener: () => void): unknown;
-  off(event: 'cancelled', listener: () => void): unknown;
+type Unary = handleUnaryCall<Sized, ProtoObject>;
+type ServerStream = handleServerStreamingCall<Sized, ProtoObject>;
+
+/** Aborts when the client cancels the call or its deadline passes. */
+function signalOf(call: ServerUnaryCall<Sized, ProtoObject> | ServerWritableStream<Sized, ProtoObject>): AbortSignal {
+  const controller = new AbortController();
+  call.once('cancelled', () => controller.abort());
+  if (call.cancelled) controller.abort();
+  return controller.signal;
 }
 
-/**
- * The responses of one watch until the caller stops iterating; throws when the watch is
- * cancelled (e.g. compacted) or the call goes away.
- */
-export async function* watchResponses(service: KV, request: WatchCreateRequest, call: CallScope): AsyncGenerator<WatchResponse> {
-  const stream = service.watch();
-  const cancelled = (): void => stream.close();
-  call.on('cancelled', cancelled);
-  try {
-    stream.send({ type: 'create', request });
-    for await (const wr of stream) {
-      if (wr.canceled) throw new KvError('WatchCanceled', wr.cancelReason || undefined);
-      yield wr;
-    }
-    throw new KvError('WatchCanceled', 'context canceled');
-  } finally {
-    call.off('cancelled', cancelled);
-    stream.close();
-  }
+function recipe<Req, Res>(ctx: GrpcContext, rpc: Rpc<Req, Res>, run: (s: KV, req: Req, signal: AbortSignal) => Promise<Res>): Unary {
+  return (call, callback) => {
+    void (async () => {
+      const res = await run(ctx.serviceFor(call.metadata), decodeRequest(ctx, rpc, call.request), signalOf(call));
+      callback(null, toProto(rpc.response, res));
+    })().catch((err: unknown) => callback(toStatus(recipeFailure(err))));
+  };
 }
 
-/** Resolves once `key` is deleted at or after `fromRevision` (concurrency.waitDelete). */
-async function waitDelete(service: KV, key: Uint8Array, fromRevision: number, call: CallScope): Promise<void> {
-  for await (const wr of watchResponses(service, { key, startRevision: fromRevision }, call)) {
-    if ((wr.events ?? []).some((e) => e.type === 'DELETE')) return;
-  }
+export function lockService(ctx: GrpcContext): Record<string, Unary> {
+  return {
+    Lock: recipe(ctx, RECIPES.lock, lock),
+    Unlock: recipe(ctx, RECIPES.unlock, (s, req) => unlock(s, req)),
+  };
 }
 
-/**
- * concurrency.waitDeletes: waits until no key in [prefix, rangeEnd) was created at or before
- * `maxCreateRevision`, deleting the newest first; returns the header of the last read.
- */
-export async function waitDeletes(service: KV, prefix: Uint8Array, rangeEnd: Uint8Array, maxCreateRevision: number, call: CallScope): Promise<ResponseHeader> {
-  for (;;) {
-    const older = await service.range({ key: prefix, rangeEnd, maxCreateRevision, sortOrder: 'DESCEND', sortTarget: 'CREATE', limit: 1 });
-    const last = older.kvs[0];
-    if (last === undefined) return older.header;
-    await waitDelete(service, last.key, older.header.revision, call);
-  }
+export function electionService(ctx: GrpcContext): Record<string, Unary | ServerStream> {
+  return {
+    Campaign: recipe(ctx, RECIPES.campaign, campaign),
+    Proclaim: recipe(ctx, RECIPES.proclaim, (s, req) => proclaim(s, req)),
+    Leader: recipe(ctx, RECIPES.leader, (s, req) => leader(s, req)),
+    Resign: recipe(ctx, RECIPES.resign, (s, req) => resign(s, req)),
+    Observe: ((call) => {
+      void (async () => {
+        try {
+          const req = decodeRequest(ctx, RECIPES.observe, call.request);
+          for await (const res of observe(ctx.serviceFor(call.metadata), req, signalOf(call))) {
+            await send(call, toProto(RECIPES.observe.response, res));
+          }
+        } catch (err) {
+          failStream(call, recipeFailure(err));
+        }
+      })();
+    }) satisfies ServerStream,
+  };
 }

@@ -3,7 +3,7 @@
  * connections that open with the HTTP/2 preface (port-sharing.ts). Every RPC translates to one
  * call on the KV service, the same the JSON gateway makes (DESIGN.md: request logic lives once).
  * Lock and Election run clientv3's mutex and election recipes on the same service, as the caller
- * sees it (lock.ts, election.ts).
+ * sees it (src/api/recipes, recipes.ts).
  */
 import type { Socket } from 'node:net';
 import { Server, ServerCredentials, status as grpcStatus } from '@grpc/grpc-js';
@@ -17,9 +17,8 @@ import type { ByteBudget } from '../util/byte-budget.js';
 import { budgetedRange, credentialsOf, unary, type GrpcContext } from './calls.js';
 import { serviceDefinition, type Sized } from './definitions.js';
 import { LeaderMonitor } from './leader-monitor.js';
-import { electionService } from './election.js';
-import { lockService } from './lock.js';
 import { grpcMetrics } from './metrics.js';
+import { electionService, lockService } from './recipes.js';
 import type { ProtoObject } from './proto-object.js';
 import { leaseKeepAliveCall, snapshotCall, watchCall } from './streams.js';
 
