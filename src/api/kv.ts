@@ -58,6 +58,7 @@ export type * from './cluster-types.js';
 export type * from './kv-types.js';
 export type * from './lease-types.js';
 export type * from './maintenance-types.js';
+export type * from './recipe-types.js';
 export type * from './watch-types.js';
 
 export interface KV {

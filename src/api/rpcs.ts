@@ -51,6 +51,7 @@ import {
   SnapshotChunkDesc,
   StatusResponseDesc,
 } from './json/messages-maintenance.js';
+import * as recipes from './json/messages-recipes.js';
 import { WatchRequestDesc, WatchResponseDesc } from './json/messages-watch.js';
 import * as auth from './json/messages-auth.js';
 
@@ -119,4 +120,18 @@ export const AUTH = {
   roleDelete: rpc('/v3/auth/role/delete', auth.AuthRoleDeleteRequestDesc, auth.AuthHeaderResponseDesc),
   roleGrantPermission: rpc('/v3/auth/role/grant', auth.AuthRoleGrantPermissionRequestDesc, auth.AuthHeaderResponseDesc),
   roleRevokePermission: rpc('/v3/auth/role/revoke', auth.AuthRoleRevokePermissionRequestDesc, auth.AuthHeaderResponseDesc),
+} as const;
+
+/**
+ * etcd's v3lock and v3election services (`/v3/lock/*`, `/v3/election/*`); Observe is a server
+ * stream (`{"result":…}` lines), the others unary.
+ */
+export const RECIPES = {
+  lock: rpc('/v3/lock/lock', recipes.LockRequestDesc, recipes.LockResponseDesc),
+  unlock: rpc('/v3/lock/unlock', recipes.UnlockRequestDesc, recipes.headerOnlyDesc('v3lockpb.UnlockResponse')),
+  campaign: rpc('/v3/election/campaign', recipes.CampaignRequestDesc, recipes.CampaignResponseDesc),
+  proclaim: rpc('/v3/election/proclaim', recipes.ProclaimRequestDesc, recipes.headerOnlyDesc('v3electionpb.ProclaimResponse')),
+  leader: rpc('/v3/election/leader', recipes.LeaderRequestDesc, recipes.LeaderResponseDesc),
+  resign: rpc('/v3/election/resign', recipes.ResignRequestDesc, recipes.headerOnlyDesc('v3electionpb.ResignResponse')),
+  observe: rpc('/v3/election/observe', recipes.LeaderRequestDesc, recipes.LeaderResponseDesc),
 } as const;

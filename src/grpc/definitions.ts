@@ -29,7 +29,7 @@ function protoDir(): string {
 let loaded: PackageDefinition | undefined;
 
 function packageDefinition(): PackageDefinition {
-  loaded ??= loadSync(['rpc.proto', 'auth.proto', 'health.proto', 'v3lock.proto'], {
+  loaded ??= loadSync(['rpc.proto', 'auth.proto', 'health.proto', 'v3lock.proto', 'v3election.proto'], {
     includeDirs: [protoDir()],
     keepCase: true,
     longs: String,

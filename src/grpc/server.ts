@@ -2,8 +2,8 @@
  * etcd's v3 gRPC API as a grpc-js server that owns no socket: the client listener hands it the
  * connections that open with the HTTP/2 preface (port-sharing.ts). Every RPC translates to one
  * call on the KV service, the same the JSON gateway makes (DESIGN.md: request logic lives once).
- * Auth and Election are not registered, so they answer code 12 as the gateway's 501 does; Lock
- * runs clientv3's mutex recipe on the same service (lock.ts).
+ * Lock and Election run clientv3's mutex and election recipes on the same service, as the caller
+ * sees it (src/api/recipes, recipes.ts).
  */
 import type { Socket } from 'node:net';
 import { Server, ServerCredentials, status as grpcStatus } from '@grpc/grpc-js';
@@ -17,8 +17,8 @@ import type { ByteBudget } from '../util/byte-budget.js';
 import { budgetedRange, callCredentials, unary, type GrpcContext } from './calls.js';
 import { serviceDefinition, type Sized } from './definitions.js';
 import { LeaderMonitor } from './leader-monitor.js';
-import { lockService } from './lock.js';
 import { grpcMetrics } from './metrics.js';
+import { electionService, lockService } from './recipes.js';
 import type { ProtoObject } from './proto-object.js';
 import { leaseKeepAliveCall, snapshotCall, watchCall } from './streams.js';
 
@@ -78,6 +78,7 @@ function implementations(ctx: GrpcContext): Record<string, UntypedServiceImpleme
     },
     'etcdserverpb.Auth': authImplementations(ctx),
     'v3lockpb.Lock': lockService(ctx),
+    'v3electionpb.Election': electionService(ctx),
     // etcd registers the standard health service: "" is SERVING, any other name is unknown.
     'grpc.health.v1.Health': {
       Check: ((call, callback) => {

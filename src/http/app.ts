@@ -27,6 +27,7 @@ import { PLAIN_PREFIX, routedPlainUrl } from './routes/plain-request.js';
 import { statusRoutes } from './routes/status.js';
 import { addRpcMetrics } from './rpc-metrics.js';
 import type { VersionInfo } from './routes/status.js';
+import { recipeRoutes } from './routes/recipes.js';
 import { unimplementedRoutes } from './routes/unimplemented.js';
 import { watchRoutes } from './routes/watch.js';
 import { KvError } from '../util/errors.js';
@@ -140,6 +141,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   app.register(async (area) => clusterRoutes(area, ctx));
   app.register(async (area) => maintenanceRoutes(area, ctx));
   if (caller !== undefined) app.register(async (area) => authRoutes(area, ctx));
+  app.register(async (area) => recipeRoutes(area, ctx));
   app.register(async (area) => unimplementedRoutes(area, ctx, caller !== undefined));
   app.register(async (area) => plainRoutes(area, ctx, opts.sseHeartbeatMs ?? 15_000));
   const ui = opts.ui;

@@ -42,7 +42,7 @@ export function unaryRoute<Req, Res>(
   ctx: HttpContext,
   rpc: Rpc<Req, Res>,
   /** `service` is the member as this request's caller sees it (ctx.serviceFor). */
-  call: (req: Req, service: KV, request: FastifyRequest) => Promise<Res>,
+  call: (req: Req, service: KV, request: FastifyRequest, reply: FastifyReply) => Promise<Res>,
   proposes?: (req: Req) => boolean,
   send: (reply: FastifyReply, res: Res) => Promise<unknown> = async (reply, res) => sendJson(reply, 200, encodeMessage(rpc.response, res)),
 ): void {
@@ -51,7 +51,7 @@ export function unaryRoute<Req, Res>(
     app.post(path, async (request, reply) => {
       try {
         const req = await readRequest(ctx, request.raw, rpc.request, proposes);
-        const res = await call(req, ctx.serviceFor(request), request);
+        const res = await call(req, ctx.serviceFor(request), request, reply);
         return await send(reply, res);
       } catch (err) {
         // A refused body may be only partly read: do not reuse the connection.

@@ -2,7 +2,8 @@
  * cairn's gRPC answers checked message by message with a raw grpc-js client built from the
  * project's .proto files: status codes and texts, the watch stream's ID rules, keep-alive of an
  * unknown lease, the health service, unknown services, etcd's receive limit, the v3lock service
- * (exclusive until Unlock, the second Lock waits, a 60 s lease when none is given). Every check runs
+ * (exclusive until Unlock, the second Lock waits, a 60 s lease when none is given), the v3election
+ * service (Campaign waits its turn, Leader, Observe's stream, Proclaim, Resign). Every check runs
  * against a real etcd 3.4 too where one is installed, which also proves the .proto files'
  * field numbers against etcd's.
  */
@@ -15,8 +16,8 @@ type Msg = Record<string, unknown>;
 type Ctor = new (address: string, creds: ReturnType<typeof credentials.createInsecure>) => Client;
 
 const def = loadPackageDefinition(
-  loadSync(['rpc.proto', 'health.proto', 'v3lock.proto'], { includeDirs: [new URL('../../proto/', import.meta.url).pathname], keepCase: true, longs: String, enums: String, defaults: true }),
-) as unknown as { etcdserverpb: Record<string, Ctor>; grpc: { health: { v1: { Health: Ctor } } }; v3lockpb: { Lock: Ctor } };
+  loadSync(['rpc.proto', 'health.proto', 'v3lock.proto', 'v3election.proto'], { includeDirs: [new URL('../../proto/', import.meta.url).pathname], keepCase: true, longs: String, enums: String, defaults: true }),
+) as unknown as { etcdserverpb: Record<string, Ctor>; grpc: { health: { v1: { Health: Ctor } } }; v3lockpb: { Lock: Ctor }; v3electionpb: { Election: Ctor } };
 
 function unary(client: Client, method: string, req: Msg, md = new Metadata()): Promise<Msg> {
   return new Promise((resolve, reject) => {
@@ -40,7 +41,7 @@ function suite(name: string, start: () => Promise<Endpoints | undefined>): void 
     let servers: Endpoints | undefined;
     const clients: Client[] = [];
     const client = (service: string): Client => {
-      const Ctor = service === 'Health' ? def.grpc.health.v1.Health : service === 'Lock' ? def.v3lockpb.Lock : (def.etcdserverpb[service] as Ctor);
+      const Ctor = service === 'Health' ? def.grpc.health.v1.Health : service === 'Lock' ? def.v3lockpb.Lock : service === 'Election' ? def.v3electionpb.Election : (def.etcdserverpb[service] as Ctor);
       const c = new Ctor(servers?.hosts[0] as string, credentials.createInsecure());
       clients.push(c);
       return c;
@@ -218,6 +219,78 @@ function suite(name: string, start: () => Promise<Endpoints | undefined>): void 
       const lock = client('Lock');
       expect(await failure(unary(lock, 'Unlock', {}))).toEqual({ code: 2, details: 'etcdserver: key is not provided' });
       expect(await failure(unary(lock, 'Lock', { name: Buffer.from('M'), lease: '12345' }))).toEqual({ code: 2, details: 'etcdserver: requested lease not found' });
+    });
+
+    it('v3election: Campaign waits its turn; Leader, Observe, Proclaim and Resign follow the leader', async (ctx) => {
+      if (servers === undefined) return ctx.skip('etcd is not installed (the reason was printed)');
+      const election = client('Election');
+      const leases = client('Lease');
+      const a = await unary(leases, 'LeaseGrant', { TTL: 30 });
+      const won = await unary(election, 'Campaign', { name: Buffer.from('E'), lease: a['ID'], value: Buffer.from('a1') });
+      const leader = won['leader'] as Msg;
+      expect((leader['key'] as Buffer).toString()).toBe(`E/${BigInt(a['ID'] as string).toString(16)}`);
+      expect(leader['lease']).toBe(a['ID']);
+      expect(leader['rev']).toBe((won['header'] as Msg)['revision']);
+      const seen: string[] = [];
+      const observe = (election as unknown as Record<string, (r: Msg) => NodeJS.ReadableStream & { cancel(): void }>)['Observe']?.({ name: Buffer.from('E') });
+      observe?.on('data', (r: Msg) => seen.push(((r['kv'] as Msg)['value'] as Buffer).toString()));
+      observe?.on('error', () => undefined);
+      let secondDone = false;
+      const b = await unary(leases, 'LeaseGrant', { TTL: 30 });
+      const second = unary(election, 'Campaign', { name: Buffer.from('E'), lease: b['ID'], value: Buffer.from('b1') }).then((r) => {
+        secondDone = true;
+        return r;
+      });
+      await new Promise((r) => setTimeout(r, 500));
+      expect(secondDone).toBe(false);
+      const current = await unary(election, 'Leader', { name: Buffer.from('E') });
+      expect(((current['kv'] as Msg)['value'] as Buffer).toString()).toBe('a1');
+      await unary(election, 'Proclaim', { leader, value: Buffer.from('a2') });
+      expect((((await unary(election, 'Leader', { name: Buffer.from('E') }))['kv'] as Msg)['value'] as Buffer).toString()).toBe('a2');
+      await unary(election, 'Resign', { leader });
+      const next = (await second)['leader'] as Msg;
+      expect((next['key'] as Buffer).toString()).toBe(`E/${BigInt(b['ID'] as string).toString(16)}`);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(seen).toEqual(['a1', 'a2', 'b1']);
+      observe?.cancel();
+      // The resigned key is stale now: proclaiming with it fails.
+      expect(await failure(unary(election, 'Proclaim', { leader, value: Buffer.from('x') }))).toEqual({ code: 2, details: 'election: not leader' });
+      await unary(election, 'Resign', { leader: next });
+    });
+
+    it('v3election: a Campaign abandoned while waiting withdraws its key', async (ctx) => {
+      if (servers === undefined) return ctx.skip('etcd is not installed (the reason was printed)');
+      const election = client('Election');
+      const leases = client('Lease');
+      const a = await unary(leases, 'LeaseGrant', { TTL: 30 });
+      const b = await unary(leases, 'LeaseGrant', { TTL: 30 });
+      const held = (await unary(election, 'Campaign', { name: Buffer.from('C'), lease: a['ID'], value: Buffer.from('a') }))['leader'] as Msg;
+      const waiting = new Promise<ServiceError | null>((resolve) => {
+        const campaign = (election as unknown as Record<string, (r: Msg, m: Metadata, o: { deadline: number }, cb: (e: ServiceError | null) => void) => void>)['Campaign'];
+        campaign?.call(election, { name: Buffer.from('C'), lease: b['ID'], value: Buffer.from('b') }, new Metadata(), { deadline: Date.now() + 500 }, resolve);
+      });
+      expect((await waiting)?.code).toBe(4);
+      const candidates = async () => Number((await unary(client('KV'), 'Range', { key: Buffer.from('C/'), range_end: Buffer.from('C0'), count_only: true }))['count'] ?? 0);
+      for (let i = 0; i < 50 && (await candidates()) > 1; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(await candidates()).toBe(1);
+      await unary(election, 'Resign', { leader: held });
+    });
+
+    it('v3election: answers failures with code 2 and the text', async (ctx) => {
+      if (servers === undefined) return ctx.skip('etcd is not installed (the reason was printed)');
+      const election = client('Election');
+      expect(await failure(unary(election, 'Leader', { name: Buffer.from('nobody') }))).toEqual({ code: 2, details: 'election: no leader' });
+      expect(await failure(unary(election, 'Proclaim', { value: Buffer.from('v') }))).toEqual({ code: 2, details: '"leader" field must be provided' });
+      expect(await failure(unary(election, 'Resign', {}))).toEqual({ code: 2, details: '"leader" field must be provided' });
+      expect(await failure(unary(election, 'Campaign', { name: Buffer.from('N'), lease: '12345', value: Buffer.from('v') }))).toEqual({ code: 2, details: 'etcdserver: requested lease not found' });
+      // Resign with a LeaderKey that no longer holds is a no-op answered OK (concurrency's Resign).
+      const c = await unary(client('Lease'), 'LeaseGrant', { TTL: 30 });
+      const held = (await unary(election, 'Campaign', { name: Buffer.from('S'), lease: c['ID'], value: Buffer.from('s') }))['leader'] as Msg;
+      const resigned = await unary(election, 'Resign', { leader: { ...held, rev: '1' } });
+      expect((resigned['header'] as Msg)['revision']).toBe(held['rev']);
+      expect((((await unary(election, 'Leader', { name: Buffer.from('S') }))['kv'] as Msg)['value'] as Buffer).toString()).toBe('s');
+      await unary(election, 'Resign', { leader: held });
+      expect(await failure(unary(election, 'Leader', { name: Buffer.from('S') }))).toEqual({ code: 2, details: 'election: no leader' });
     });
 
     it('serves the JSON gateway on the same port', async (ctx) => {

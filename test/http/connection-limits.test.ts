@@ -73,6 +73,34 @@ describe('client connection limits', () => {
     expect(watch.ended).toBe(false);
   });
 
+  it('lets a waiting Lock and an Observe stream stay quiet past the idle timeout', async () => {
+    const s = await served(short);
+    const held = await s.raw();
+    const body = (o: unknown) => JSON.stringify(o);
+    const post = (path: string, o: unknown) => `POST ${path} HTTP/1.1\r\nHost: t\r\nContent-Length: ${Buffer.byteLength(body(o))}\r\n\r\n${body(o)}`;
+    const lease = async (): Promise<string> => {
+      const c = await s.raw();
+      c.write(post('/v3/lease/grant', { TTL: 60 }));
+      await c.until(/"ID":"(\d+)"/);
+      return /"ID":"(\d+)"/.exec(c.text)?.[1] as string;
+    };
+    held.write(post('/v3/lock/lock', { name: b64('L'), lease: await lease() }));
+    await held.until(/"key":"([^"]+)"/);
+    const key = /"key":"([^"]+)"/.exec(held.text)?.[1] as string;
+    const waiting = await s.raw();
+    waiting.write(post('/v3/lock/lock', { name: b64('L'), lease: await lease() }));
+    const observe = s.stream('POST', '/v3/election/observe');
+    observe.send(body({ name: b64('E') }));
+    observe.endBody();
+    await sleep(1000); // > 3 × every timeout, both quiet all along
+    const unlock = await s.raw();
+    unlock.write(post('/v3/lock/unlock', { key }));
+    await waiting.until(/^HTTP\/1\.1 200 [\s\S]*"key":/, 3000);
+    const campaign = await s.raw();
+    campaign.write(post('/v3/election/campaign', { name: b64('E'), lease: await lease(), value: b64('v') }));
+    expect(await observe.nextJson()).toMatchObject({ result: { kv: { value: b64('v') } } });
+  });
+
   it('answers 408 to headers that do not finish in time, even when they trickle in', async () => {
     const s = await served(short);
     const c = await s.raw();

@@ -1,6 +1,5 @@
 /**
- * Gateway paths of etcd services cairn does not implement yet (lock, election, 3.5's
- * downgrade; auth when the app is built without a caller service). They answer as a gRPC server without that service would: code 12, HTTP 501, so
+ * Gateway paths of etcd services cairn does not implement yet (3.5's downgrade; auth when the app is built without a caller service). They answer as a gRPC server without that service would: code 12, HTTP 501, so
  * clients learn "not supported" rather than "no such path".
  */
 import type { FastifyInstance } from 'fastify';
@@ -17,8 +16,6 @@ const UNIMPLEMENTED: ReadonlyArray<readonly [string, readonly string[]]> = [
       ...['add', 'get', 'list', 'delete', 'grant', 'revoke'].map((m) => `auth/role/${m}`),
     ],
   ],
-  ['unknown service v3lockpb.Lock', ['lock/lock', 'lock/unlock']],
-  ['unknown service v3electionpb.Election', ['campaign', 'proclaim', 'leader', 'resign', 'observe'].map((m) => `election/${m}`)],
   ['unknown method Downgrade for service etcdserverpb.Maintenance', ['maintenance/downgrade']],
 ];
 
