@@ -3,9 +3,9 @@
  * proposed through raft and answered once applied here; linearizable reads wait for a shared
  * ReadIndex round; serializable reads are local. Construction wires; `Member.start` recovers.
  */
-import { RawNode } from '../raft/index.js';
+import type { RawNode } from '../raft/index.js';
+import { newRaftNode } from './raft-node.js';
 import { isLoneVoter } from './lone-voter.js';
-import type { MessageOf } from '../raft/messages.js';
 import type { ConfChangeV2, SoftState } from '../raft/types.js';
 import { isTxnReadOnly, isTxnSerializable, KvStore } from '../store/kv-store.js';
 import { responseTooLarge } from '../store/range-size.js';
@@ -16,7 +16,7 @@ import type {
 import { Lessor, minLeaseTtlSeconds } from '../store/lessor.js';
 import { WatchHub } from '../store/watch-hub.js';
 import type { WatchStream } from '../store/watch-stream.js';
-import { REMOVED_MESSAGE, type PeerHandler } from '../transport/handshake.js';
+import type { PeerHandler } from '../transport/handshake.js';
 import type { Transport } from '../transport/transport.js';
 import type { Clock, Timer } from '../util/clock.js';
 import { KvError } from '../util/errors.js';
@@ -28,12 +28,13 @@ import type { Logger } from './logger.js';
 import { silentLogger } from './logger.js';
 import { Cluster, type Member as MemberRecord } from './membership.js';
 import type { HeartbeatWatch } from './heartbeat-watch.js';
-import { heartbeatReport, logForcedNewCluster, logStorageFailure, MembershipLog, observeWalSync, refreshGauges, slowApplyReport, snapshotSaveReport } from './member-reports.js';
+import { heartbeatReport, logForcedNewCluster, MembershipLog, observeWalSync, refreshGauges, slowApplyReport, snapshotSaveReport } from './member-reports.js';
 import { MemberMetrics } from './metrics.js';
 import { RaftLoop } from './raft-loop.js';
 import { ReadIndexBatcher } from './read-index.js';
 import { encodeRequest, RequestIdGenerator, type InternalRequest } from './requests.js';
-import { SnapshotStage, backendCopy, sendMergedSnapshot } from './snapshots.js';
+import { SnapshotStage, backendCopy, sendSnapshotTo } from './snapshots.js';
+import { MemberFate } from './member-fate.js';
 import { WaitRegistry } from './wait.js';
 import { SnapshotPolicy } from './snapshot-policy.js';
 import { MemberLeases } from './leases.js';
@@ -80,14 +81,9 @@ export class Member {
   /** Backend size as last measured (refreshed every second) for the quota check. */
   private dbSize = 0;
   private stopped = false;
-  private fatal: unknown;
   /** Set once this member learns it was removed: every request then fails with etcd's error. */
-  private removed: KvError | undefined;
   private statusTimer: Timer | undefined;
-  private signalRemoved: () => void = () => undefined;
-  private readonly removedPromise = new Promise<void>((resolve) => (this.signalRemoved = resolve));
-  private signalFailed: (err: Error) => void = () => undefined;
-  private readonly failedPromise = new Promise<Error>((resolve) => (this.signalFailed = resolve));
+  private readonly fate: MemberFate;
 
   private constructor(
     private readonly o: MemberOptions,
@@ -110,6 +106,15 @@ export class Member {
       appliedIndex: () => this.applier.appliedIndex,
     });
     this.log = o.logger ?? silentLogger;
+    this.fate = new MemberFate({
+      log: this.log,
+      memberId: id,
+      stopped: () => this.stopped,
+      halt: () => {
+        this.reads.stop();
+        this.waits.failAll(new KvError('Stopped'));
+      },
+    });
     this.membershipLog = new MembershipLog(this.log, cluster);
     this.metrics = o.metrics ?? new MemberMetrics();
     registerAuthMetrics(this.metrics.registry, authStore);
@@ -158,7 +163,7 @@ export class Member {
           this.membershipLog.changed(c);
           this.peers.sync(c);
         },
-        onRemoved: () => this.onRemoved(),
+        onRemoved: () => this.fate.removed(),
       },
       snapshot.index,
       backendApplied.index,
@@ -171,7 +176,7 @@ export class Member {
       ...peerHandler(() => this.loop, this.stage, this.log),
       answerJoin: (peerUrls) => answerJoin(cluster, peerUrls),
       isRemoved: (peer) => cluster.isRemoved(peer),
-      onRemoved: () => this.onRemoved(),
+      onRemoved: () => this.fate.removed(),
     };
     this.transport = o.transport(handler, { memberId: id, clusterId: cluster.clusterId });
     this.peers = new PeerSet(id, this.transport);
@@ -197,7 +202,8 @@ export class Member {
         this.heartbeats.observe(messages);
         this.transport.send(messages);
       },
-      sendSnapshot: (msg) => this.sendSnapshot(msg),
+      sendSnapshot: (msg) =>
+        sendSnapshotTo(msg, this.applier, { backend: o.dataDir.backend, transport: this.transport, log: this.log, metrics: this.metrics }, (to) => this.loop.submitQuietly((n) => n.reportSnapshot(to, 'failure'))),
       installSnapshot: async (snap) => {
         const { index, term, confState } = snap.metadata;
         // This member's own records go into the staged store before the switch (never replicated).
@@ -227,7 +233,7 @@ export class Member {
       onReadStates: (states) => {
         for (const rs of states) this.reads.onReadState(rs);
       },
-      onFatal: (err) => this.onFatal(err),
+      onFatal: (err) => this.fate.failed(err),
       onWalSync: (s) => observeWalSync(this.metrics, this.log, s),
     });
     this.proposer = new Proposer({
@@ -251,20 +257,7 @@ export class Member {
       rng: o.rng,
     });
     const store = await KvStore.open(o.dataDir.backend, { maxTxnOps: o.config.maxTxnOps, maxResponseBytes: o.config.maxResponseBytes, leases: lessor });
-    const electionTick = Math.max(2, Math.round(o.config.electionTimeoutMs / o.config.heartbeatIntervalMs));
-    const node = new RawNode({
-      id: recovered.selfId,
-      electionTick,
-      heartbeatTick: 1,
-      storage: recovered.storage,
-      rng: o.rng,
-      applied: recovered.snapshot.index,
-      maxSizePerMsg: 1024 * 1024,
-      maxInflightMsgs: 256,
-      maxUncommittedEntriesSize: 1 << 30,
-      checkQuorum: true,
-      preVote: true,
-    });
+    const node = newRaftNode(o.config, recovered, o.rng);
     const alarms = await Alarms.load(o.dataDir.backend);
     const member = new Member(o, recovered.selfId, recovered.cluster, node, store, lessor, alarms, await AuthStore.load(o.dataDir.backend), recovered);
     if (recovered.forced !== undefined) logForcedNewCluster(member.log, member.id, member.cluster.clusterId, recovered.forced);
@@ -285,7 +278,7 @@ export class Member {
     if (isLoneVoter(this.applier.currentConfState, this.id)) this.loop.submit((n) => n.campaign());
     this.leases.startExpiryLoop(this.o.clock);
     this.autoCompactor.start();
-    void publishSelf(this, this.o.clock, () => this.stopped || this.fatal !== undefined);
+    void publishSelf(this, this.o.clock, () => this.stopped || this.fate.ended);
     this.log.info({ member: this.id.toString(16), cluster: this.cluster.clusterId.toString(16), fresh }, 'member started');
   }
 
@@ -374,7 +367,7 @@ export class Member {
       raftAppliedIndex: this.applier.appliedIndex,
       isLearner: this.cluster.get(this.id)?.isLearner ?? false,
       dbSize: await this.o.dataDir.backend.sizeBytes(),
-      errors: this.fatal === undefined ? [] : [String((this.fatal as Error).message ?? this.fatal)],
+      errors: this.fate.cause === undefined ? [] : [String((this.fate.cause as Error).message ?? this.fate.cause)],
     };
   }
 
@@ -426,23 +419,19 @@ export class Member {
     if (this.cluster.get(this.id)?.isLearner === true) throw new KvError('NotSupportedForLearner');
   }
 
-  /** Resolves when this member learns it was removed from the cluster (`cairn serve` then exits). */
+  /** See MemberFate.whenRemoved. */
   whenRemoved(): Promise<void> {
-    return this.removedPromise;
+    return this.fate.whenRemoved;
   }
 
-  /**
-   * Resolves (never rejects: an unobserved failure must not end an embedding process) with the
-   * error that stopped this member: its storage failed, so it can no longer promise durability.
-   * `cairn serve` then exits non-zero; an embedding host decides for itself.
-   */
+  /** See MemberFate.whenFailed. */
   whenFailed(): Promise<Error> {
-    return this.failedPromise;
+    return this.fate.whenFailed;
   }
 
   private checkRunning(): void {
-    if (this.removed !== undefined) throw this.removed;
-    if (this.stopped || this.fatal !== undefined) throw new KvError('Stopped');
+    this.fate.check();
+    if (this.stopped) throw new KvError('Stopped');
   }
 
   /** Runs `fn` against the raft node at the loop's next safe point (between Readies). */
@@ -501,41 +490,6 @@ export class Member {
       this.metrics.leaderChanges.inc();
       this.log.info({ member: this.id.toString(16), leader: s.lead.toString(16), term: this.term }, 'leader elected');
     }
-  }
-
-  /** etcd stops a member removed from the cluster: it may no longer serve or vote. */
-  private onRemoved(): void {
-    if (this.fatal !== undefined || this.stopped) return;
-    this.log.warn({ member: this.id.toString(16) }, 'the member has been permanently removed from the cluster');
-    this.removed = new KvError('Stopped', REMOVED_MESSAGE);
-    this.signalRemoved();
-    this.fatal = this.removed;
-    this.reads.stop();
-    this.waits.failAll(new KvError('Stopped'));
-  }
-
-  /**
-   * etcd treats a failed WAL write as fatal (it cannot promise what it acknowledges): stop
-   * serving, name the errno and path, and fail the waiting writes with "server stopped", which
-   * clients read as "may or may not have been applied" (client/errors.ts MAYBE_APPLIED): an
-   * entry may already be committed by the others, or even applied here before the failure.
-   */
-  private onFatal(err: unknown): void {
-    if (this.fatal !== undefined) return;
-    this.fatal = err;
-    logStorageFailure(this.log, this.id, err);
-    this.reads.stop();
-    this.waits.failAll(new KvError('Stopped'));
-    this.signalFailed(err instanceof Error ? err : new Error(String(err)));
-  }
-
-  private sendSnapshot(msg: MessageOf<'MsgSnap'>): void {
-    const applied = { index: this.applier.appliedIndex, term: this.applier.appliedTermValue, confState: this.applier.currentConfState };
-    this.log.info({ to: msg.to.toString(16), index: applied.index }, 'sending snapshot');
-    void sendMergedSnapshot(msg, this.o.dataDir.backend, applied, this.transport).then(() => this.metrics.snapshotsSent.inc({ To: msg.to.toString(16) })).catch((err: unknown) => {
-      this.log.warn({ to: msg.to.toString(16), err: String(err) }, 'snapshot send failed');
-      this.loop.submitQuietly((n) => n.reportSnapshot(msg.to, 'failure'));
-    });
   }
 
   private async refreshSizeMetrics(): Promise<void> {

@@ -15,6 +15,7 @@ import type { KvStore } from '../store/kv-store.js';
 import { KvError } from '../util/errors.js';
 import type { Transport } from '../transport/transport.js';
 import type { Logger } from './logger.js';
+import type { MemberMetrics } from './metrics.js';
 
 type MsgSnap = MessageOf<'MsgSnap'>;
 
@@ -41,6 +42,27 @@ export async function sendMergedSnapshot(
   } finally {
     await copy.release();
   }
+}
+
+/**
+ * Sends a snapshot a raft leader asked for, as of the applied point now, in the background;
+ * a failure is logged and reported back (`onFailed`) so raft probes the follower again.
+ */
+export function sendSnapshotTo(
+  msg: MsgSnap,
+  applier: { readonly appliedIndex: number; readonly appliedTermValue: number; readonly currentConfState: ConfState },
+  d: { readonly backend: Backend; readonly transport: Transport; readonly log: Logger; readonly metrics: MemberMetrics },
+  onFailed: (to: number) => void,
+): void {
+  const applied = { index: applier.appliedIndex, term: applier.appliedTermValue, confState: applier.currentConfState };
+  const to = msg.to.toString(16);
+  d.log.info({ to, index: applied.index }, 'sending snapshot');
+  void sendMergedSnapshot(msg, d.backend, applied, d.transport)
+    .then(() => d.metrics.snapshotsSent.inc({ To: to }))
+    .catch((err: unknown) => {
+      d.log.warn({ to, err: String(err) }, 'snapshot send failed');
+      onFailed(msg.to);
+    });
 }
 
 /** What a stage needs of the data dir. */
