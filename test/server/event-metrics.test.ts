@@ -82,6 +82,8 @@ describe('etcd_server_heartbeat_send_failures_total', () => {
   it('a leader whose loop stalls counts its late heartbeats', async () => {
     cluster = await startCluster(3);
     const leader = await cluster.leader();
+    // The first heartbeat to a peer only starts the detector's clock: let a few go out first.
+    await new Promise((r) => setTimeout(r, 50));
     // Block the event loop (the member's loop with it) for 15 heartbeat intervals.
     const until = performance.now() + 150;
     while (performance.now() < until) { /* stall */ }
