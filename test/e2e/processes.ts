@@ -1,6 +1,6 @@
 /**
- * Real `cairn serve` processes on 127.0.0.1 for end-to-end tests. Ports come from the OS (bound
- * and released just before use); every process is stopped by its own PID.
+ * Real `cairn serve` processes on 127.0.0.1 for end-to-end tests. Ports come from a reserved range
+ * (see freePort); every process is stopped by its own PID.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -10,15 +10,33 @@ import { join, resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
-export async function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
+/**
+ * Reserved loopback ports for servers a test starts by address (a cluster's members must know each
+ * other's URLs before any of them listens). They lie below the kernel's ephemeral range
+ * (32768-60999 on Linux), so no outgoing connection's local port can take one between this probe
+ * and the server's own bind: asking the OS for port 0 and releasing it did race that way (CI
+ * failed once on EADDRINUSE). Each vitest worker draws from its own slice, so parallel files
+ * never hand out the same port; the probe skips ports something else holds.
+ */
+const RESERVED_FIRST = 20_000;
+const SLICE = 700;
+const workerSlot = (Number(process.env['VITEST_POOL_ID'] ?? process.env['VITEST_WORKER_ID'] ?? '0') || 0) % 16;
+let nextOffset = Math.floor(Math.random() * SLICE);
+
+function bindable(port: number): Promise<boolean> {
+  return new Promise((ok) => {
     const srv = createServer();
-    srv.once('error', fail);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => ok(port));
-    });
+    srv.once('error', () => ok(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => ok(true)));
   });
+}
+
+export async function freePort(): Promise<number> {
+  for (let tried = 0; tried < SLICE; tried++) {
+    const port = RESERVED_FIRST + workerSlot * SLICE + (nextOffset++ % SLICE);
+    if (await bindable(port)) return port;
+  }
+  throw new Error(`no free port in the reserved slice of worker ${workerSlot}`);
 }
 
 export interface ProcMember {
