@@ -7,9 +7,21 @@
  *   generations: {1.0, 2.0, 3.0(t)}, {4.0, 5.0(t)}, {empty}
  *
  * Only revisions live here; values live in the backend under their revision. The index is most
- * of the store's heap, so a generation is one flat number array,
- * `[version, createdMain, createdSub, main0, sub0, main1, sub1, …]`, sized exactly while short
- * (a push onto a short array grows its backing store to 17+ slots; concat does not).
+ * of the store's heap, and most keys have no history (one generation, one revision), so a key
+ * has two forms:
+ *
+ * - compact (`gens` undefined): at most one generation holding at most one revision, its numbers
+ *   inline on the object. Node here has no pointer compression: each small array costs 56–88 B,
+ *   and the two a one-revision key needed were most of its 250 B (bench/RESULTS.md, issue 18).
+ * - grown: every generation as one flat number array,
+ *   `[version, createdMain, createdSub, main0, sub0, main1, sub1, …]`, sized exactly while short
+ *   (a push onto a short array grows its backing store to 17+ slots; concat does not).
+ *
+ * A key grows on its second revision or its first tombstone and settles back into the compact
+ * form whenever a change (compaction, revert) leaves it one generation of at most one revision,
+ * so equal histories have equal objects whichever way they were reached (open rebuilds the index
+ * and tests compare it to the one kept in memory). test/store/key-index-forms.test.ts checks
+ * both forms against the array-only implementation on random histories.
  */
 import { assert } from '../util/assert.js';
 import { ZERO_REV } from './revision.js';
@@ -56,11 +68,62 @@ function appended<T>(list: T[], ...items: T[]): T[] {
 }
 
 export class KeyIndex {
-  generations: Generation[] = [emptyGeneration()];
-  /** Lease of the live value (etcd asks its lessor; keeping it here lets a put detach the old one). */
-  lease = 0;
+  // The compact form's one revision (all 0 while the key has none). Unused once grown.
+  private ver = 0;
+  private cMain = 0;
+  private cSub = 0;
+  private mMain = 0;
+  private mSub = 0;
+  /** The grown form's generations; undefined while the compact form holds the key. */
+  private gens: Generation[] | undefined = undefined;
+  /**
+   * Lease IDs are 53-bit, beyond V8's small integers: a number-only field would turn into a boxed
+   * double on every key once one key had a lease. Starting it as null keeps it a tagged field,
+   * where 0 and small IDs stay inline.
+   */
+  private leaseId: number | null = null;
 
-  constructor(readonly key: string) {}
+  /** Lease of the live value (etcd asks its lessor; keeping it here lets a put detach the old one). */
+  get lease(): number {
+    return this.leaseId ?? 0;
+  }
+
+  set lease(id: number) {
+    this.leaseId = id === 0 ? null : id;
+  }
+
+  /** The grown form's generations, growing a compact key into it first. */
+  private get generations(): Generation[] {
+    if (this.gens === undefined) {
+      this.gens = [this.mMain === 0 ? emptyGeneration() : [this.ver, this.cMain, this.cSub, this.mMain, this.mSub]];
+      this.setInline(0, 0, 0, 0, 0);
+    }
+    return this.gens;
+  }
+
+  private set generations(gens: Generation[]) {
+    this.gens = gens;
+  }
+
+  private setInline(ver: number, cMain: number, cSub: number, mMain: number, mSub: number): void {
+    this.ver = ver;
+    this.cMain = cMain;
+    this.cSub = cSub;
+    this.mMain = mMain;
+    this.mSub = mSub;
+  }
+
+  /** Back to the compact form if the history fits it (one generation, at most one revision). */
+  private settle(): void {
+    const gens = this.gens;
+    if (gens === undefined || gens.length !== 1) return;
+    const g = gens[0] as Generation;
+    const n = count(g);
+    if (n > 1) return;
+    if (n === 0) this.setInline(0, 0, 0, 0, 0);
+    else this.setInline(g[VER] as number, g[CREATED_MAIN] as number, g[CREATED_SUB] as number, mainAt(g, 0), subAt(g, 0));
+    this.gens = undefined;
+  }
 
   private get lastIdx(): number {
     return this.generations.length - 1;
@@ -72,6 +135,7 @@ export class KeyIndex {
 
   /** Newest revision of the key, tombstones included (ZERO_REV if none). */
   get modified(): Revision {
+    if (this.gens === undefined) return this.mMain === 0 ? ZERO_REV : { main: this.mMain, sub: this.mSub };
     for (let i = this.lastIdx; i >= 0; i--) {
       const g = this.generations[i] as Generation;
       const n = count(g);
@@ -83,6 +147,10 @@ export class KeyIndex {
   put(r: Revision): void {
     const m = this.modified;
     assert(r.main > m.main || (r.main === m.main && r.sub > m.sub), () => `key index: put at ${r.main}.${r.sub} is not after ${m.main}.${m.sub}`);
+    if (this.gens === undefined && this.mMain === 0) {
+      this.setInline(1, r.main, r.sub, r.main, r.sub);
+      return;
+    }
     let g = this.last();
     if (count(g) === 0) {
       g[CREATED_MAIN] = r.main;
@@ -96,7 +164,8 @@ export class KeyIndex {
   /** Rebuilds the first surviving revision of a compacted key from its record (etcd's keyIndex.restore). */
   restore(created: Revision, modified: Revision, version: number): void {
     assert(this.isEmpty(), 'key index: restore into a non-empty index');
-    this.generations = [[version, created.main, created.sub, modified.main, modified.sub]];
+    this.gens = undefined;
+    this.setInline(version, created.main, created.sub, modified.main, modified.sub);
   }
 
   tombstone(r: Revision): void {
@@ -108,21 +177,28 @@ export class KeyIndex {
 
   /** True if the newest generation holds a value (the key exists now). */
   isLive(): boolean {
+    if (this.gens === undefined) return this.mMain !== 0;
     return count(this.last()) > 0;
   }
 
   /** Whether the live generation's version and creation match the record just applied (open's check). */
   liveMatches(version: number, createdMain: number): boolean {
+    if (this.gens === undefined) return this.mMain !== 0 && this.ver === version && this.cMain === createdMain;
     const g = this.last();
     return count(g) > 0 && g[VER] === version && g[CREATED_MAIN] === createdMain;
   }
 
   isEmpty(): boolean {
+    if (this.gens === undefined) return this.mMain === 0;
     return this.generations.length === 1 && count(this.last()) === 0;
   }
 
   /** The key's state at `atRev`, or undefined if it did not exist then (etcd's keyIndex.get). */
   get(atRev: number): IndexHit | undefined {
+    if (this.gens === undefined) {
+      if (this.mMain === 0 || this.mMain > atRev) return undefined;
+      return { modified: { main: this.mMain, sub: this.mSub }, created: { main: this.cMain, sub: this.cSub }, version: this.ver };
+    }
     const gi = this.findGeneration(atRev);
     if (gi < 0) return undefined;
     const g = this.generations[gi] as Generation;
@@ -141,6 +217,7 @@ export class KeyIndex {
 
   /** Whether the key existed at `atRev`, without allocating (for counting ranges). */
   existsAt(atRev: number): boolean {
+    if (this.gens === undefined) return this.mMain !== 0 && this.mMain <= atRev;
     return this.findGeneration(atRev) >= 0;
   }
 
@@ -158,6 +235,7 @@ export class KeyIndex {
   }
 
   hasRevision(r: Revision): boolean {
+    if (this.gens === undefined) return this.mMain !== 0 && this.mMain === r.main && this.mSub === r.sub;
     for (const g of this.generations) {
       for (let i = 0, n = count(g); i < n; i++) {
         const m = mainAt(g, i);
@@ -170,6 +248,7 @@ export class KeyIndex {
 
   /** Every generation's revisions, oldest first (tests and debugging). */
   revisions(): Revision[][] {
+    if (this.gens === undefined) return [this.mMain === 0 ? [] : [{ main: this.mMain, sub: this.mSub }]];
     return this.generations.map((g) => Array.from({ length: count(g) }, (_, i) => ({ main: mainAt(g, i), sub: subAt(g, i) })));
   }
 
@@ -181,6 +260,8 @@ export class KeyIndex {
    * tombstone below `atRev` goes with its generation. Reads at >= atRev see no change.
    */
   compact(atRev: number): void {
+    // One generation of one revision: it is the newest at or below atRev, or after it; kept either way.
+    if (this.gens === undefined) return;
     let genIdx = 0;
     // Skip generations whose tombstone is below atRev: the key was deleted before it.
     while (genIdx < this.lastIdx && lastMain(this.generations[genIdx] as Generation) < atRev) genIdx++;
@@ -196,6 +277,7 @@ export class KeyIndex {
     if (keepFrom === n - 1 && genIdx !== this.lastIdx) this.generations[genIdx] = loneTombstone(mainAt(g, keepFrom), subAt(g, keepFrom));
     else if (keepFrom > 0) this.generations[genIdx] = g.slice(0, HEAD).concat(g.slice(HEAD + 2 * keepFrom));
     if (genIdx > 0) this.generations = this.generations.slice(genIdx);
+    this.settle();
   }
 
   /**
@@ -205,6 +287,7 @@ export class KeyIndex {
    */
   restoreTombstone(r: Revision): void {
     assert(this.isEmpty(), 'key index: restore into a non-empty index');
+    this.setInline(0, 0, 0, 0, 0);
     this.generations = [loneTombstone(r.main, r.sub), emptyGeneration()];
   }
 
@@ -214,6 +297,11 @@ export class KeyIndex {
    * a compaction batch ran in between.
    */
   revertMain(main: number, lease: number): void {
+    if (this.gens === undefined) {
+      if (this.mMain === main) this.setInline(0, 0, 0, 0, 0);
+      this.lease = lease;
+      return;
+    }
     for (;;) {
       const g = this.last();
       if (count(g) === 0) {
@@ -234,6 +322,7 @@ export class KeyIndex {
       }
       this.generations[this.lastIdx] = rest;
     }
+    this.settle();
     this.lease = lease;
   }
 }

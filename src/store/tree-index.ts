@@ -65,7 +65,7 @@ export class TreeIndex {
   getOrCreate(key: string): KeyIndex {
     let ki = this.tree.get(key);
     if (ki === undefined) {
-      ki = new KeyIndex(key);
+      ki = new KeyIndex();
       this.tree.set(key, ki);
     }
     return ki;
@@ -79,26 +79,26 @@ export class TreeIndex {
     return this.tree.get(key)?.get(atRev);
   }
 
-  /** Calls `fn` for each key index in the span, in key order (live or not); no allocation per key. */
-  visit(span: KeySpan, fn: (ki: KeyIndex) => void): void {
+  /** Calls `fn` for each key in the span, in key order (live or not); no allocation per key. */
+  visit(span: KeySpan, fn: (key: string, ki: KeyIndex) => void): void {
     if (span.end === undefined) {
       const ki = this.tree.get(span.start);
-      if (ki !== undefined) fn(ki);
+      if (ki !== undefined) fn(span.start, ki);
       return;
     }
     if (span.end === '') {
       const max = this.tree.maxKey();
-      if (max !== undefined && max >= span.start) this.tree.forRange(span.start, max, true, (_k, ki) => fn(ki));
+      if (max !== undefined && max >= span.start) this.tree.forRange(span.start, max, true, fn);
       return;
     }
-    if (span.end > span.start) this.tree.forRange(span.start, span.end, false, (_k, ki) => fn(ki));
+    if (span.end > span.start) this.tree.forRange(span.start, span.end, false, fn);
   }
 
   /** Keys alive at `atRev` in the span; collects the first `collect` (Infinity for all). */
   range(span: KeySpan, atRev: number, collect = Infinity): RangeResult {
     const entries: RangeEntry[] = [];
     let total = 0;
-    this.visit(span, (ki) => {
+    this.visit(span, (key, ki) => {
       if (entries.length >= collect) {
         if (ki.existsAt(atRev)) total++;
         return;
@@ -106,7 +106,7 @@ export class TreeIndex {
       const hit = ki.get(atRev);
       if (hit === undefined) return;
       total++;
-      entries.push({ key: ki.key, modified: hit.modified, created: hit.created, version: hit.version });
+      entries.push({ key, modified: hit.modified, created: hit.created, version: hit.version });
     });
     return { entries, total };
   }

@@ -8,7 +8,7 @@ import { rev } from '../../src/store/revision.js';
  *   {2.0, 4.0, 6.0(t)}, {8.0, 10.0, 12.0(t)}, {14.0, 14.1, 16.0(t)}, {empty}
  */
 function testKeyIndex(): KeyIndex {
-  const ki = new KeyIndex('foo');
+  const ki = new KeyIndex();
   ki.put(rev(2));
   ki.put(rev(4));
   ki.tombstone(rev(6));
@@ -58,7 +58,7 @@ describe('KeyIndex', () => {
   });
 
   it('restore starts from a compacted record, keeping its create revision and version', () => {
-    const ki = new KeyIndex('k');
+    const ki = new KeyIndex();
     ki.restore(rev(3), rev(9), 5);
     ki.put(rev(11));
     expect(ki.get(11)).toEqual({ modified: rev(11), created: rev(3), version: 6 });
@@ -80,7 +80,7 @@ describe('KeyIndex', () => {
     expect(ki.get(19)).toEqual({ modified: rev(18), created: rev(17), version: 2 });
     expect(ki.modified).toEqual(rev(18));
     expect(ki.lease).toBe(7);
-    const fresh = new KeyIndex('new');
+    const fresh = new KeyIndex();
     fresh.put(rev(5));
     fresh.revertMain(5, 0);
     expect(fresh.isEmpty()).toBe(true);

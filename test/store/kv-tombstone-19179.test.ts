@@ -54,7 +54,7 @@ describe('etcd #19179: tombstone at the compaction revision', () => {
 
   it('the key index rebuilt on open equals the compacted one, and so do reads, events and HashKV', async () => {
     const { store, backend } = await deletedAtCompaction();
-    const compactedInMemory = new KeyIndex(indexKey(b('k')));
+    const compactedInMemory = new KeyIndex();
     compactedInMemory.put(rev(2));
     compactedInMemory.tombstone(rev(3));
     compactedInMemory.compact(3);
