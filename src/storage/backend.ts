@@ -37,11 +37,37 @@ export interface BackendSnapshot {
   release(): Promise<void>;
 }
 
+/** Records per batch where a backend has no batch iteration of its own. */
+const FALLBACK_BATCH = 256;
+
+/** `backend.iterateBatches` where it has one, else `iterate` grouped into batches. */
+export async function* iterateBatches(backend: Backend, bucket: BucketName, options?: IterateOptions): AsyncIterable<Array<[Uint8Array, Uint8Array]>> {
+  if (backend.iterateBatches !== undefined) {
+    yield* backend.iterateBatches(bucket, options);
+    return;
+  }
+  let batch: Array<[Uint8Array, Uint8Array]> = [];
+  for await (const entry of backend.iterate(bucket, options)) {
+    batch.push(entry);
+    if (batch.length >= FALLBACK_BATCH) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length > 0) yield batch;
+}
+
 export interface Backend {
   get(bucket: BucketName, key: Uint8Array): Promise<Uint8Array | undefined>;
   /** `get` for several keys of one bucket, answered in order (a range's values in one read). */
   getMany(bucket: BucketName, keys: readonly Uint8Array[]): Promise<Array<Uint8Array | undefined>>;
   iterate(bucket: BucketName, options?: IterateOptions): AsyncIterable<[Uint8Array, Uint8Array]>;
+  /**
+   * `iterate`, a batch of records at a time (fewer async steps per record for whole-bucket
+   * passes such as open's index rebuild); optional, see `iterateBatches` below. The caller may
+   * overwrite a batch's entries.
+   */
+  iterateBatches?(bucket: BucketName, options?: IterateOptions): AsyncIterable<Array<[Uint8Array, Uint8Array]>>;
   write(ops: readonly BackendOp[], options?: WriteOptions): Promise<void>;
   /** Resolves once every earlier write has reached the store durably (no-op unless buffered). */
   flush(): Promise<void>;

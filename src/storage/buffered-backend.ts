@@ -17,7 +17,7 @@
  * every later call throws, and the member stops.
  */
 import { KvError } from '../util/errors.js';
-import type { Backend, BackendOp, BackendSnapshot, BucketName, IterateOptions, WriteOptions } from './backend.js';
+import { iterateBatches, type Backend, type BackendOp, type BackendSnapshot, type BucketName, type IterateOptions, type WriteOptions } from './backend.js';
 
 const MAX_PENDING_OPS = 10_000;
 const MAX_PENDING_BYTES = 16 << 20;
@@ -140,6 +140,17 @@ export class BufferedBackend implements Backend {
     return (async function* () {
       await flushed;
       yield* inner.iterate(bucket, options);
+    })();
+  }
+
+  iterateBatches(bucket: BucketName, options?: IterateOptions): AsyncIterable<Array<[Uint8Array, Uint8Array]>> {
+    this.check();
+    const flushed = this.flush();
+    flushed.catch(() => undefined);
+    const inner = this.inner;
+    return (async function* () {
+      await flushed;
+      yield* iterateBatches(inner, bucket, options);
     })();
   }
 

@@ -13,7 +13,7 @@
 import { type Backend, type BackendOp, type BackendSnapshot, type BucketName, type IterateOptions, type WriteOptions } from './backend.js';
 import { decodeChunks, recordsToChunks, type BackendRecord } from './backend-chunks.js';
 import { BACKEND_RANGE, RESTORING_KEY, bucketKey, bucketOfPrefix, bucketPrefix, isLocalRecord } from './keys.js';
-import { getMany, type KvOp, type KvReader, type OrderedKv } from './kv.js';
+import { getMany, iterateBatches, type KvOp, type KvReader, type OrderedKv } from './kv.js';
 import { assert } from '../util/assert.js';
 import { toHex } from '../util/bytes.js';
 import { openValue, sealValue } from './codec.js';
@@ -54,6 +54,18 @@ async function getOpened(kv: KvReader, label: string, bucket: BucketName, key: U
 
 async function* iterateBucket(kv: KvReader, label: string, bucket: BucketName, o: IterateOptions = {}): AsyncIterable<[Uint8Array, Uint8Array]> {
   for await (const [k, v] of kv.iterate(bucketBounds(bucket, o))) yield [k.subarray(1), opened(label, k, v)];
+}
+
+/** Batches of a bucket's records, checked and stripped in place (no new entry per record). */
+async function* bucketBatches(kv: KvReader, label: string, bucket: BucketName, o: IterateOptions = {}): AsyncIterable<Array<[Uint8Array, Uint8Array]>> {
+  for await (const batch of iterateBatches(kv, bucketBounds(bucket, o))) {
+    for (const entry of batch) {
+      const [k, v] = entry;
+      entry[1] = opened(label, k, v);
+      entry[0] = k.subarray(1);
+    }
+    yield batch;
+  }
 }
 
 async function* allRecords(kv: KvReader, label: string): AsyncIterable<BackendRecord> {
@@ -100,6 +112,11 @@ export class KvBackend implements Backend {
   iterate(bucket: BucketName, options?: IterateOptions): AsyncIterable<[Uint8Array, Uint8Array]> {
     this.checkOpen();
     return iterateBucket(this.kv, this.kv.label, bucket, options);
+  }
+
+  iterateBatches(bucket: BucketName, options?: IterateOptions): AsyncIterable<Array<[Uint8Array, Uint8Array]>> {
+    this.checkOpen();
+    return bucketBatches(this.kv, this.kv.label, bucket, options);
   }
 
   async write(ops: readonly BackendOp[], options?: WriteOptions): Promise<void> {

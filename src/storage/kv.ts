@@ -25,6 +25,31 @@ export interface KvReader {
   iterate(options: IterateOptions): AsyncIterable<[Uint8Array, Uint8Array]>;
   /** Like `iterate`, without reading values. */
   keys(options: IterateOptions): AsyncIterable<Uint8Array>;
+  /**
+   * Like `iterate`, a batch at a time (LevelDB: one native call each, the next read ahead while
+   * the caller works on this one); optional. The caller may overwrite a batch's entries.
+   */
+  iterateBatches?(options: IterateOptions): AsyncIterable<Array<[Uint8Array, Uint8Array]>>;
+}
+
+/** Entries per batch where the store has no batch iteration of its own. */
+const FALLBACK_BATCH = 256;
+
+/** `kv.iterateBatches` where the store has it, else `iterate` grouped into batches. */
+export async function* iterateBatches(kv: KvReader, options: IterateOptions): AsyncIterable<Array<[Uint8Array, Uint8Array]>> {
+  if (kv.iterateBatches !== undefined) {
+    yield* kv.iterateBatches(options);
+    return;
+  }
+  let batch: Array<[Uint8Array, Uint8Array]> = [];
+  for await (const entry of kv.iterate(options)) {
+    batch.push(entry);
+    if (batch.length >= FALLBACK_BATCH) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length > 0) yield batch;
 }
 
 /** `kv.getMany` where the store has it, else one `get` per key. */

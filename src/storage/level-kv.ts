@@ -19,6 +19,8 @@ type LevelSnapshot = ReturnType<Db['snapshot']>;
 const ITERATE_BATCH = 256;
 /** Keys are small (the WAL's are 9 bytes): fetch more per call when values are not read. */
 const KEYS_BATCH = 1024;
+/** Per native call for batch scans (open's pass over the key bucket: ~300 B records, ~300 KB a batch). */
+const SCAN_BATCH = 1024;
 
 function levelRange(o: IterateOptions, snapshot: LevelSnapshot | undefined): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -43,6 +45,36 @@ async function* drain<T>(it: { nextv(size: number): Promise<T[]>; close(): Promi
   } finally {
     await it.close();
   }
+}
+
+/**
+ * Yields the iterator's batches as LevelDB returns them, asking for the next one before handing
+ * out the current: the read runs on libuv's pool while the caller works (it was ~30% of open's
+ * wall time spent idle, waiting for the next batch). Always closes the iterator.
+ */
+async function* readAhead<T>(it: { nextv(size: number): Promise<T[]>; close(): Promise<void> }, size: number): AsyncIterable<T[]> {
+  let next: Promise<T[]> | undefined;
+  try {
+    next = it.nextv(size);
+    for (;;) {
+      const batch = await next;
+      next = undefined;
+      if (batch.length === 0) return;
+      next = it.nextv(size);
+      // Settled on a later await, or here if the caller stops: never an unhandled rejection.
+      next.catch(() => undefined);
+      yield batch;
+    }
+  } finally {
+    // classic-level closes an iterator only after its pending read settles.
+    if (next !== undefined) await next.catch(() => undefined);
+    await it.close();
+  }
+}
+
+async function* batchesOfDb(db: Db, o: IterateOptions, snapshot?: LevelSnapshot): AsyncIterable<Array<[Uint8Array, Uint8Array]>> {
+  if (o.limit !== undefined && o.limit <= 0) return;
+  yield* readAhead(db.iterator(levelRange(o, snapshot)), SCAN_BATCH);
 }
 
 async function* iterateDb(db: Db, o: IterateOptions, snapshot?: LevelSnapshot): AsyncIterable<[Uint8Array, Uint8Array]> {
@@ -97,6 +129,10 @@ export class LevelKv implements OrderedKv {
 
   keys(options: IterateOptions): AsyncIterable<Uint8Array> {
     return keysOfDb(this.db, options);
+  }
+
+  iterateBatches(options: IterateOptions): AsyncIterable<Array<[Uint8Array, Uint8Array]>> {
+    return batchesOfDb(this.db, options);
   }
 
   async batch(ops: readonly KvOp[], options: { readonly sync: boolean }): Promise<void> {

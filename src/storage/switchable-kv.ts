@@ -4,7 +4,7 @@
  * the WAL's queue, with the backend's buffer flushed, so no write straddles the switch.
  */
 import type { IterateOptions } from './backend.js';
-import { getMany, type KvOp, type KvSnapshot, type OrderedKv } from './kv.js';
+import { getMany, iterateBatches, type KvOp, type KvSnapshot, type OrderedKv } from './kv.js';
 
 export class SwitchableKv implements OrderedKv {
   constructor(private current: OrderedKv) {}
@@ -34,6 +34,10 @@ export class SwitchableKv implements OrderedKv {
 
   keys(options: IterateOptions): AsyncIterable<Uint8Array> {
     return this.current.keys(options);
+  }
+
+  iterateBatches(options: IterateOptions): AsyncIterable<Array<[Uint8Array, Uint8Array]>> {
+    return iterateBatches(this.current, options);
   }
 
   batch(ops: readonly KvOp[], options: { readonly sync: boolean }): Promise<void> {

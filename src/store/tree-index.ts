@@ -3,6 +3,7 @@
  * Keys are held as latin1 strings, one char per byte, so JS string order is byte order and the
  * native comparison does the work; values are never held here (they live in the backend).
  */
+import { assert } from '../util/assert.js';
 import { newBTree } from '../util/btree.js';
 import { KeyIndex, type IndexHit } from './key-index.js';
 import type { Revision } from './types.js';
@@ -68,6 +69,13 @@ export class TreeIndex {
       ki = new KeyIndex();
       this.tree.set(key, ki);
     }
+    return ki;
+  }
+
+  /** A new, empty KeyIndex for a key not in the index yet (one B-tree pass instead of getOrCreate's two). */
+  add(key: string): KeyIndex {
+    const ki = new KeyIndex();
+    assert(this.tree.set(key, ki, false), 'key index: add of a key already indexed');
     return ki;
   }
 

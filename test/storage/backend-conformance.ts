@@ -3,7 +3,7 @@
  * (backend.test.ts).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Backend, BackendOp, BucketName, IterateOptions } from '../../src/storage/backend.js';
+import { iterateBatches, type Backend, type BackendOp, type BucketName, type IterateOptions } from '../../src/storage/backend.js';
 import { utf8 } from '../../src/util/bytes.js';
 import { collect, type BackendFactory } from './harness.js';
 
@@ -55,6 +55,28 @@ export function backendConformance(name: string, factories: { make: BackendFacto
       expect(await keys(backend, 'key', { gte: utf8('bb'), limit: 2 })).toEqual(['c', 'd']);
       expect(await keys(backend, 'key', { limit: 0 })).toEqual([]);
       expect(await keys(backend, 'key', { gt: utf8('e') })).toEqual([]);
+    });
+
+    it('iterates in batches exactly what it iterates one by one, and stops cleanly when the caller does', async () => {
+      // Past LevelDB's scan batch (1024), so several batches are read, each ahead of its use.
+      const many = Array.from({ length: 2500 }, (_, i) => put('lease', `k${String(i).padStart(5, '0')}`, `v${i}`));
+      await backend.write(many);
+      const flat = async (o?: IterateOptions): Promise<string[]> => {
+        const out: string[] = [];
+        for await (const batch of iterateBatches(backend, 'lease', o)) for (const [k, v] of batch) out.push(`${Buffer.from(k).toString()}=${Buffer.from(v).toString()}`);
+        return out;
+      };
+      const one = async (o?: IterateOptions): Promise<string[]> => (await collect(backend.iterate('lease', o))).map(([k, v]) => `${Buffer.from(k).toString()}=${Buffer.from(v).toString()}`);
+      const all = await flat();
+      expect(all.length).toBe(2500);
+      expect(all).toEqual(await one());
+      for (const o of [{ gte: utf8('k01000'), lt: utf8('k02100') }, { reverse: true, limit: 1500 }, { gt: utf8('k02499') }, { limit: 0 }]) expect(await flat(o)).toEqual(await one(o));
+      for await (const batch of iterateBatches(backend, 'lease')) {
+        expect(batch.length).toBeGreaterThan(0);
+        break;
+      }
+      await backend.write([put('lease', 'after', 'break')]);
+      expect(text(await backend.get('lease', utf8('after')))).toBe('break');
     });
 
     it('keys are raw bytes ordered bytewise, including 0x00 and 0xff', async () => {

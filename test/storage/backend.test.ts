@@ -4,6 +4,7 @@ import type { BufferedBackend } from '../../src/storage/buffered-backend.js';
 import { MemoryDataDir, openDataDir } from '../../src/storage/data-dir.js';
 import { RESTORING_KEY, SELF_ID_KEY, bucketKey } from '../../src/storage/keys.js';
 import { decodeChunks } from '../../src/storage/backend-chunks.js';
+import { iterateBatches } from '../../src/storage/backend.js';
 import { MemoryBackend } from '../../src/storage/memory-backend.js';
 import { MemoryKv } from '../../src/storage/memory-kv.js';
 import { SeededRng } from '../../src/util/rng.js';
@@ -56,6 +57,7 @@ describe('backend durability', () => {
       const expected = { code: 'StorageCorrupt', message: expect.stringContaining(`${h.label}: backend key record 6b31: crc mismatch`) };
       await expect(dd.backend.get('key', utf8('k1'))).rejects.toMatchObject(expected);
       await expect(collect(dd.backend.iterate('key'))).rejects.toMatchObject(expected);
+      await expect(collect(iterateBatches(dd.backend, 'key'))).rejects.toMatchObject(expected);
       const snap = await dd.backend.snapshot();
       await expect(collect(snap.chunks())).rejects.toMatchObject(expected);
       await snap.release();
