@@ -21,9 +21,15 @@ const ITERATE_BATCH = 256;
 const KEYS_BATCH = 1024;
 /** Per native call for batch scans (open's pass over the key bucket: ~300 B records, ~300 KB a batch). */
 const SCAN_BATCH = 1024;
+/**
+ * Bytes one native call may gather before it returns. classic-level's default, 16 KiB, cut every
+ * batch short: ~55 key records or a single 35 KB WAL entry per thread hop, the main thread idle
+ * in between (open's WAL scan and index rebuild). Memory stays bounded: this plus one entry.
+ */
+const BATCH_BYTES = 1 << 20;
 
 function levelRange(o: IterateOptions, snapshot: LevelSnapshot | undefined): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
+  const out: Record<string, unknown> = { highWaterMarkBytes: BATCH_BYTES };
   if (o.gt !== undefined) out.gt = o.gt;
   if (o.gte !== undefined) out.gte = o.gte;
   if (o.lt !== undefined) out.lt = o.lt;

@@ -8,7 +8,7 @@ import { EMPTY_HARD_STATE, type Entry, type HardState, type SnapshotMetadata } f
 import { KvError } from '../util/errors.js';
 import { decodeEntry, decodeHardState, decodeIndex, decodeSnapshotMeta, type Decoded } from './codec.js';
 import { ENTRY_RANGE, FIRST_INDEX_KEY, HARD_STATE_KEY, SNAPSHOT_KEY, TRIM_INDEX_KEY, entryIndexOf, entryKey } from './keys.js';
-import type { KvReader } from './kv.js';
+import { iterateBatches, type KvReader } from './kv.js';
 
 export interface WalMeta {
   readonly hardState: HardState;
@@ -86,15 +86,18 @@ export async function scanWal(kv: KvReader, label: string): Promise<WalScan> {
   let expected = meta.first;
   let prevTerm = 0;
   let problem: LogProblem | undefined;
-  for await (const [key, value] of kv.iterate({ gte: entryKey(meta.first), lt: ENTRY_RANGE.lt })) {
-    const checked = checkEntry(key, value, expected, prevTerm, meta);
-    if (!checked.ok) {
-      problem = { index: expected, key, message: `wal entry ${expected}: ${checked.message}` };
-      break;
+  // In batches, each read ahead while the one before is checked: open waited on every entry's read.
+  scan: for await (const batch of iterateBatches(kv, { gte: entryKey(meta.first), lt: ENTRY_RANGE.lt })) {
+    for (const [key, value] of batch) {
+      const checked = checkEntry(key, value, expected, prevTerm, meta);
+      if (!checked.ok) {
+        problem = { index: expected, key, message: `wal entry ${expected}: ${checked.message}` };
+        break scan;
+      }
+      prevTerm = checked.entry.term;
+      if (expected > snapIndex) entries.push(checked.entry);
+      expected++;
     }
-    prevTerm = checked.entry.term;
-    if (expected > snapIndex) entries.push(checked.entry);
-    expected++;
   }
   return { ...meta, entries, lastValid: expected - 1, problem };
 }
