@@ -178,6 +178,22 @@ export const catalog: Mutation[] = [
     why: 'store: compacting at or below the compacted revision is ErrCompacted (etcd mvcc)',
   },
   {
+    name: 'key-index-compact-read-before-creation',
+    file: 'src/store/key-index.ts',
+    find: '      if (this.mMain === 0 || this.mMain > atRev) return undefined;',
+    replace: '      if (this.mMain === 0) return undefined;',
+    tests: ['test/store/key-index-forms.test.ts'],
+    why: 'store: a key kept in the compact form (one revision inline) does not exist at revisions before it (issue 18)',
+  },
+  {
+    name: 'record-header-trailing-bytes',
+    file: 'src/store/record-header.ts',
+    find: '  if (!odd && pos === bytes.length) {',
+    replace: '  if (!odd && pos <= bytes.length) {',
+    tests: ['test/store/record-header.test.ts'],
+    why: 'store: open reads a key record in place only if it is exactly what the full decoder accepts; damaged bytes are StorageCorrupt',
+  },
+  {
     name: 'watch-from-compacted-revision',
     file: 'src/store/watch-hub.ts',
     find: '      } else if (w.minRev < compactRev) {',
