@@ -19,13 +19,13 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { request, type ClientRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client } from '../src/client/index.js';
 import { machineFacts, writeSection } from './wal-report.js';
+import { openWatchStream } from './watch-client.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -199,31 +199,6 @@ interface Row {
   readonly detail: string;
 }
 
-/** Opens a watch from revision 1; `onLine` gets every response line (or none: never read). */
-function watchStream(url: string, key: string, onLine?: (line: string) => void, rangeEnd?: string): ClientRequest {
-  const req = request(`${url}/v3/watch`, { method: 'POST', agent: false });
-  req.on('error', () => undefined);
-  req.on('response', (res) => {
-    if (onLine === undefined) {
-      res.pause();
-      return;
-    }
-    let text = '';
-    res.setEncoding('utf8');
-    res.on('data', (chunk: string) => {
-      text += chunk;
-      let nl: number;
-      while ((nl = text.indexOf('\n')) >= 0) {
-        onLine(text.slice(0, nl));
-        text = text.slice(nl + 1);
-      }
-    });
-    res.on('error', () => undefined);
-  });
-  req.write(JSON.stringify({ create_request: { key: b64(key), range_end: rangeEnd, start_revision: '1' } }));
-  return req;
-}
-
 async function watchScenario(target: TargetName): Promise<Row> {
   const m = await startMember(target);
   try {
@@ -237,10 +212,10 @@ async function watchScenario(target: TargetName): Promise<Row> {
     const heapBefore = await heapOf(m);
     const health = new HealthWatch(m.url);
     const t0 = performance.now();
-    const idle = Array.from({ length: STREAMS }, () => watchStream(m.url, 'abuse/watch'));
+    const idle = Array.from({ length: STREAMS }, () => openWatchStream(m.url, [{ key: 'abuse/watch', startRevision: 1 }]));
     const got = new Array<number>(READERS).fill(0);
     const readers = got.map((_, i) =>
-      watchStream(m.url, 'abuse/watch', (line) => {
+      openWatchStream(m.url, [{ key: 'abuse/watch', startRevision: 1 }], (line) => {
         const events = (JSON.parse(line) as { result?: { events?: unknown[] } }).result?.events;
         got[i]! += events?.length ?? 0;
       }),
@@ -365,14 +340,14 @@ async function catchUpScenario(target: TargetName): Promise<Row> {
     let events = 0;
     let reached = 0;
     const t0 = performance.now();
-    const stream = watchStream(m.url, 'abuse/catchup/', (line) => {
+    const stream = openWatchStream(m.url, [{ key: 'abuse/catchup/', rangeEnd: 'abuse/catchup0', startRevision: 1 }], (line) => {
       const result = (JSON.parse(line) as { result?: { events?: Array<{ kv: { mod_revision: string } }> } }).result;
       const evs = result?.events ?? [];
       if (evs.length === 0) return;
       responses++;
       events += evs.length;
       reached = Number(evs[evs.length - 1]!.kv.mod_revision);
-    }, b64('abuse/catchup0'));
+    });
     while (reached < last && performance.now() - t0 < 300_000 && !m.exited) await sleep(50);
     const seconds = (performance.now() - t0) / 1000;
     stream.destroy();

@@ -5,12 +5,14 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { Agent, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort } from '../test/e2e/processes.js';
 import type { Kind } from './clusters.js';
 
-const ROOT = resolve(import.meta.dirname, '..');
+// CAIRN_BENCH_ROOT: another checkout's build (`dist/`), to compare a change against its base in one run.
+const ROOT = process.env['CAIRN_BENCH_ROOT'] ?? resolve(import.meta.dirname, '..');
 
 export interface ScaleMember {
   readonly kind: Kind;
@@ -65,10 +67,47 @@ export async function startScaleMember(kind: Kind, nodeArgs: readonly string[] =
   };
 }
 
-/** Resident set size of a process, from /proc (Linux). */
-export function rssBytes(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+/** Resident set size of a process (or its peak so far, `VmHWM`), from /proc (Linux). */
+export function rssBytes(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith(`${field}:`));
   return Number(line?.split(/\s+/)[1] ?? NaN) * 1024;
+}
+
+const agent = new Agent({ keepAlive: true, maxSockets: 16 });
+
+/** Closes the kept-alive client sockets so the bench can exit. */
+export const closeClient = (): void => agent.destroy();
+
+/** One JSON POST over a kept-alive connection (the same client code for etcd and cairn). */
+export function post(url: string, body: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+      const parts: Buffer[] = [];
+      res.on('data', (c: Buffer) => parts.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(parts).toString() }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** `post` that must answer 200, parsed. */
+export async function ok(url: string, body: string): Promise<Record<string, unknown>> {
+  const r = await post(url, body);
+  if (r.status !== 200) throw new Error(`${url}: ${r.status} ${r.text.slice(0, 200)}`);
+  return JSON.parse(r.text) as Record<string, unknown>;
+}
+
+/** Waits until a linearizable range answers: the member has a leader and has applied its log. */
+export async function waitReady(m: ScaleMember, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await post(`${m.url}/v3/kv/range`, JSON.stringify({ key: Buffer.from('scale/ready').toString('base64') })).catch(() => undefined);
+    if (r?.status === 200) return;
+    if (Date.now() > deadline) throw new Error(`${m.kind} did not answer within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 /** Bytes of the files under `dir` (apparent sizes, like `du -sb`). */

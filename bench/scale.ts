@@ -6,14 +6,22 @@
  * table to bench/RESULTS.md as a new section (date, load, command).
  *
  *   npm run build && nice -n 10 npm run bench:scale -- --keys 100000
- *   (--only cairn|etcd; --reads 5 samples per read row; CAIRN_BENCH_NODE_ARGS="--cpu-prof ..." for cairn)
+ *   (--only cairn|etcd; --reads 5 samples per read row; CAIRN_BENCH_NODE_ARGS="--cpu-prof ..." for cairn;
+ *   CAIRN_BENCH_ROOT=<another checkout, built> runs that cairn; --no-write leaves RESULTS.md alone)
+ *
+ * Watch rows (bench/scale-watch.ts), each on a fresh member without the key load:
+ *   npm run bench:scale -- --watch [--watch-client gateway|grpc] [--watch-rows fanout,rate,catchup] [--watch-streams 100]
+ *     [--fanout-watchers 10000 --fanout-puts 50 --fanout-rate 10] [--rate-watchers 100 --rate-events 10000 --rate-seconds 10]
+ *     [--history 100000 --history-keys 1000 --catchup-watchers 1000]
+ *   Without `--watch` they follow the key rows (on their own fresh members); `--no-watch` leaves them out.
  */
 import { randomBytes } from 'node:crypto';
-import { Agent, request as httpRequest } from 'node:http';
 import { cpus, loadavg } from 'node:os';
 import { etcdVersion, hasEtcd, type Kind } from './clusters.js';
-import { diskBytes, rssBytes, startScaleMember, type ScaleMember } from './scale-member.js';
+import { closeClient, diskBytes, ok, rssBytes, startScaleMember, waitReady, type ScaleMember } from './scale-member.js';
+import { DEFAULT_WATCH_BENCH, WATCH_ROWS, type WatchBenchOptions, type WatchMetric, type WatchRowName } from './scale-watch.js';
 import { writeSection } from './wal-report.js';
+import type { WatchClientKind } from './watch-client.js';
 
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -27,42 +35,28 @@ const TXN_PUTS = 100;
 const IN_FLIGHT = 8;
 const VALUE_BYTES = 256;
 const RANGE_KEYS = 1000;
+// Watch rows (bench/scale-watch.ts): `--watch` runs only them (no key load), `--no-watch` skips them.
+const watchOnly = process.argv.includes('--watch');
+const num = (name: string, fallback: number) => Number(arg(name, String(fallback)));
+const W = DEFAULT_WATCH_BENCH;
+const watchOptions: WatchBenchOptions = {
+  client: arg('watch-client', W.client) as WatchClientKind,
+  streams: num('watch-streams', W.streams),
+  fanoutWatchers: num('fanout-watchers', W.fanoutWatchers),
+  fanoutPuts: num('fanout-puts', W.fanoutPuts),
+  fanoutRate: num('fanout-rate', W.fanoutRate),
+  rateWatchers: num('rate-watchers', W.rateWatchers),
+  rateEvents: num('rate-events', W.rateEvents),
+  rateSeconds: num('rate-seconds', W.rateSeconds),
+  history: num('history', W.history),
+  historyKeys: num('history-keys', W.historyKeys),
+  catchupWatchers: num('catchup-watchers', W.catchupWatchers),
+};
 
-const agent = new Agent({ keepAlive: true, maxSockets: IN_FLIGHT });
 const b64 = (s: string | Buffer) => Buffer.from(s).toString('base64');
 const keyOf = (i: number) => `scale/${String(i).padStart(8, '0')}`;
 const PREFIX = b64('scale/');
 const PREFIX_END = b64('scale0'); // '/' + 1
-
-function post(url: string, body: string): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      const parts: Buffer[] = [];
-      res.on('data', (c: Buffer) => parts.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(parts).toString() }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-async function ok(url: string, body: string): Promise<Record<string, unknown>> {
-  const r = await post(url, body);
-  if (r.status !== 200) throw new Error(`${url}: ${r.status} ${r.text.slice(0, 200)}`);
-  return JSON.parse(r.text) as Record<string, unknown>;
-}
-
-async function waitReady(m: ScaleMember, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    // A linearizable range: answers only once the member has a leader and has applied its log.
-    const r = await post(`${m.url}/v3/kv/range`, JSON.stringify({ key: b64('scale/ready') })).catch(() => undefined);
-    if (r?.status === 200) return;
-    if (Date.now() > deadline) throw new Error(`${m.kind} did not answer within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 async function load(m: ScaleMember): Promise<number> {
   const t0 = performance.now();
@@ -137,8 +131,18 @@ if (kinds.includes('etcd') && !hasEtcd()) {
 }
 const loadAtStart = loadavg().map((l) => l.toFixed(2)).join(' ');
 const rows = new Map<Kind, Row>();
-for (const kind of kinds) rows.set(kind, await measure(kind));
-agent.destroy();
+if (!watchOnly) for (const kind of kinds) rows.set(kind, await measure(kind));
+const watchMetrics = new Map<Kind, WatchMetric[]>(kinds.map((k) => [k, []]));
+const watchRowNames = process.argv.includes('--no-watch') ? [] : (arg('watch-rows', 'fanout,rate,catchup').split(',') as WatchRowName[]);
+for (const name of watchRowNames) {
+  // Row by row, etcd then cairn, so both meet the same load on this shared machine.
+  for (const kind of kinds) {
+    const metrics = await WATCH_ROWS[name](kind, watchOptions, nodeArgs);
+    for (const x of metrics) console.log(`${kind}: ${x.name}: ${x.show(x.value)}`);
+    watchMetrics.get(kind)?.push(...metrics);
+  }
+}
+closeClient();
 
 const MiB = 2 ** 20;
 const fmt: Record<keyof Row, [string, (v: number) => string, 'higher' | 'lower']> = {
@@ -151,18 +155,24 @@ const fmt: Record<keyof Row, [string, (v: number) => string, 'higher' | 'lower']
 };
 const e = rows.get('etcd');
 const c = rows.get('cairn');
-const lines = (Object.keys(fmt) as (keyof Row)[]).map((k) => {
-  const [name, show] = fmt[k];
-  const ratio = e !== undefined && c !== undefined ? (c[k] / e[k]).toFixed(2) : '';
-  return `| ${name} | ${e ? show(e[k]) : ''} | ${c ? show(c[k]) : ''} | ${ratio} |`;
-});
-const table = `| ${keys} keys | ${etcdVersion()} | cairn | cairn / etcd |\n|---|---|---|---|\n${lines.join('\n')}`;
+const line = (name: string, show: (v: number) => string, ev: number | undefined, cv: number | undefined): string =>
+  `| ${name} | ${ev !== undefined ? show(ev) : ''} | ${cv !== undefined ? show(cv) : ''} | ${ev !== undefined && cv !== undefined ? (cv / ev).toFixed(2) : ''} |`;
+const lines = watchOnly ? [] : (Object.keys(fmt) as (keyof Row)[]).map((k) => line(fmt[k][0], fmt[k][1], e?.[k], c?.[k]));
+const ew = watchMetrics.get('etcd') ?? [];
+const cw = watchMetrics.get('cairn') ?? [];
+for (let i = 0; i < Math.max(ew.length, cw.length); i++) {
+  const x = (ew[i] ?? cw[i]) as WatchMetric;
+  lines.push(line(x.name, x.show, ew[i]?.value, cw[i]?.value));
+}
+const table = `| ${watchOnly ? 'watch' : `${keys} keys`} | ${etcdVersion()} | cairn | cairn / etcd |\n|---|---|---|---|\n${lines.join('\n')}`;
 console.log(`\n${table}`);
 const date = new Date().toISOString();
 const command = `npm run bench:scale -- ${process.argv.slice(2).join(' ')}`.trim();
-writeSection(
+// --no-write: print only (A/B runs of one row, profiling).
+if (!process.argv.includes('--no-write')) writeSection(
   `scale ${date}`,
-  `## Scale: ${keys} keys on one member, etcd and cairn in turn (\`bench/scale.ts\`), ${date}\n\n` +
-    `Command: \`${command}\` (after \`npm run build\`). ${cpus().length} cores, ${cpus()[0]?.model ?? ''}; load average at start ${loadAtStart}. ` +
-    `${VALUE_BYTES} B random values, txns of ${TXN_PUTS} puts, ${IN_FLIGHT} in flight; fresh data dir each.\n\n${table}\n`,
+  `## Scale: ${watchOnly ? 'watch rows' : `${keys} keys`} on one member, etcd and cairn in turn (\`bench/scale.ts\`), ${date}\n\n` +
+    `Command: \`${command}\` (after \`npm run build\`). ${cpus().length} cores, ${cpus()[0]?.model ?? ''}; load average at start ${loadAtStart}, at end ${loadavg().map((l) => l.toFixed(2)).join(' ')}. ` +
+    (watchOnly ? '' : `${VALUE_BYTES} B random values, txns of ${TXN_PUTS} puts, ${IN_FLIGHT} in flight; `) +
+    `fresh data dir each${watchRowNames.length > 0 ? '; watch rows: bench/scale-watch.ts, each on a fresh member, raw `/v3/watch` JSON streams for both' : ''}.\n\n${table}\n`,
 );

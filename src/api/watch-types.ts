@@ -47,4 +47,10 @@ export interface WatchStream extends AsyncIterable<WatchResponse> {
   send(request: WatchRequest): void;
   /** Cancel every watch of the stream and end the iteration. Idempotent. */
   close(): void;
+  /**
+   * Optional: the next response if one is buffered now, taken, else undefined (wait by iterating).
+   * Only between iterations, never while a `next` is pending. A writer draining a burst uses it
+   * to avoid a promise per response.
+   */
+  takeReady?(): WatchResponse | undefined;
 }

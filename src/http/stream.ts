@@ -48,6 +48,12 @@ export async function writePieces(res: ServerResponse, pieces: readonly string[]
 
 export class ResultStream {
   private wroteHeader = false;
+  /** Messages queued by `queueParts`, written together once the producer pauses. */
+  private queued: string[] = [];
+  private queuedChars = 0;
+  private flushScheduled = false;
+  /** Set while the socket is full after a flush: the next `queueParts` waits for it. */
+  private blocked: Promise<void> | undefined;
 
   constructor(private readonly res: ServerResponse) {}
 
@@ -77,13 +83,71 @@ export class ResultStream {
     await writePieces(this.res, ['{"result":', ...pieces, '}\n']);
   }
 
+  /**
+   * Queues one message given as pieces; returns a promise to wait for only when the socket is
+   * full (it resolves once drained) or the queue reached SMALL_MESSAGE_CHARS; a message
+   * that big on its own is written as `writeParts` does, after what was queued. What is
+   * queued goes out in one write when the producer next yields to the event loop: a watch stream
+   * with 100 watchers of a key gets one chunk per revision instead of 100 (issue 18: a write per
+   * response made socket writes a fifth of a 10,000-watcher fan-out). Call `end` or `fail` to
+   * finish: both write what is queued first.
+   */
+  queueParts(pieces: readonly string[]): Promise<void> | undefined {
+    // Undefined, not a resolved promise, when there is nothing to wait for: this runs once per
+    // watcher per revision, and the caller skips an await.
+    if (this.blocked !== undefined) return this.blocked.then(() => this.queueParts(pieces));
+    if (this.closed) return undefined;
+    let chars = 0;
+    for (const piece of pieces) chars += piece.length;
+    if (chars >= SMALL_MESSAGE_CHARS) {
+      // A big message keeps writePieces' bound: groups written under backpressure, never one copy.
+      this.flushQueued();
+      return (this.blocked ?? Promise.resolve()).then(() => {
+        if (this.closed) return undefined;
+        this.head(200);
+        return writePieces(this.res, ['{"result":', ...pieces, '}\n']);
+      });
+    }
+    this.queued.push('{"result":');
+    for (const piece of pieces) this.queued.push(piece);
+    this.queued.push('}\n');
+    this.queuedChars += chars;
+    if (this.queuedChars >= SMALL_MESSAGE_CHARS) {
+      this.flushQueued();
+      return this.blocked;
+    }
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flushQueued());
+    }
+    return undefined;
+  }
+
+  private flushQueued(): void {
+    this.flushScheduled = false;
+    if (this.queued.length === 0) return;
+    const text = this.queued.join('');
+    this.queued = [];
+    this.queuedChars = 0;
+    if (this.closed) return;
+    this.head(200);
+    if (!this.res.write(text)) {
+      const blocked = drained(this.res).then(() => {
+        if (this.blocked === blocked) this.blocked = undefined;
+      });
+      this.blocked = blocked;
+    }
+  }
+
   fail(err: unknown): void {
+    this.flushQueued();
     if (this.closed) return;
     this.head(httpStatusFromGrpc(toKvError(err).grpcCode));
     this.res.end(streamErrorChunk(err));
   }
 
   end(): void {
+    this.flushQueued();
     if (this.closed) return;
     this.head(200);
     this.res.end();

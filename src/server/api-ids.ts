@@ -46,8 +46,31 @@ export function toApiKvs(kvs: readonly KeyValue[]): api.KeyValue[] {
   return kvs.map(toApiKv);
 }
 
+/**
+ * One API event per store event, however many watchers it goes to: the hub hands the same Event
+ * (and, for a one-event revision, the same array) to every watcher it matches, and the HTTP
+ * layer encodes each API event once by identity (http/watch-encode.ts). Converting per watcher
+ * made 10,000 watchers of a key cost 10,000 conversions and JSON encodings per put (issue 18).
+ */
+const apiEvents = new WeakMap<Event, api.Event>();
+const apiEventArrays = new WeakMap<readonly Event[], readonly api.Event[]>();
+
 export function toApiEvent(e: Event): api.Event {
-  return e.prevKv === undefined ? { type: e.type, kv: toApiKv(e.kv) } : { type: e.type, kv: toApiKv(e.kv), prevKv: toApiKv(e.prevKv) };
+  let out = apiEvents.get(e);
+  if (out === undefined) {
+    out = e.prevKv === undefined ? { type: e.type, kv: toApiKv(e.kv) } : { type: e.type, kv: toApiKv(e.kv), prevKv: toApiKv(e.prevKv) };
+    apiEvents.set(e, out);
+  }
+  return out;
+}
+
+export function toApiEvents(events: readonly Event[]): readonly api.Event[] {
+  let out = apiEventArrays.get(events);
+  if (out === undefined) {
+    out = events.map(toApiEvent);
+    apiEventArrays.set(events, out);
+  }
+  return out;
 }
 
 // Absent stays absent (no `lease: undefined` key): requests travel through raft as msgpack.

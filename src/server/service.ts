@@ -18,7 +18,7 @@ import { UNARY } from '../api/rpcs.js';
 import { addMember, promoteMember, removeMember, updateMember } from './membership-changes.js';
 import type { Member as MemberRecord } from './membership.js';
 
-import { apiId, localId, localLeaseId, localMemberId, toApiKv, toApiKvs, toApiEvent, toStorePut, toStoreTxn } from './api-ids.js';
+import { apiId, localId, localLeaseId, localMemberId, toApiKv, toApiKvs, toApiEvents, toStorePut, toStoreTxn } from './api-ids.js';
 import type { AlarmMember as StoreAlarm } from './alarms.js';
 import { CAIRN_VERSION, SERVER_VERSION } from './version.js';
 import type { AuthStamp } from './auth/auth-requests.js';
@@ -172,7 +172,13 @@ export class MemberService implements api.KV {
   /** `refuse` answers a create the caller may not make (etcd: created, canceled, the reason). */
   watch(): api.WatchStream & { refuse(reason: string): void } {
     const stream = this.member.newWatchStream();
-    const header = (r: StoreWatchResponse): api.ResponseHeader => this.header(r.headerRevision);
+    // Responses of one revision share a header object, so the HTTP layer encodes it once per
+    // stream rather than once per watcher (http/watch-encode.ts).
+    let last: api.ResponseHeader | undefined;
+    const header = (r: StoreWatchResponse): api.ResponseHeader => {
+      if (last?.revision !== r.headerRevision || last.raftTerm !== this.member.raftTerm) last = this.header(r.headerRevision);
+      return last;
+    };
     return {
       send: (request) => {
         switch (request.type) {
@@ -190,13 +196,23 @@ export class MemberService implements api.KV {
         }
       },
       refuse: (reason) => stream.refuse(reason),
-      close: () => stream.close(),
-      [Symbol.asyncIterator]: async function* () {
-        for await (const r of stream) {
-          const { headerRevision: _ignored, events, ...rest } = r;
-          yield { ...rest, events: events.map(toApiEvent), header: header(r) };
-        }
+      takeReady: () => {
+        const r = stream.takeReadyNow();
+        return r === undefined ? undefined : toApiWatchResponse(r, header(r));
       },
+      close: () => stream.close(),
+      // A plain iterator, not an async generator, and responses built field by field rather than
+      // by object rest/spread: both were per-response costs that 10,000 watchers multiply (issue 18).
+      [Symbol.asyncIterator]: () => ({
+        next: async (): Promise<IteratorResult<api.WatchResponse>> => {
+          const r = await stream.next();
+          return r === undefined ? { done: true, value: undefined } : { done: false, value: toApiWatchResponse(r, header(r)) };
+        },
+        return: async (): Promise<IteratorResult<api.WatchResponse>> => {
+          stream.close();
+          return { done: true, value: undefined };
+        },
+      }),
     };
   }
 
@@ -317,4 +333,15 @@ export class MemberService implements api.KV {
   snapshot(): Promise<api.Snapshot> {
     return this.member.backendCopy();
   }
+}
+
+/** The API shape of a store watch response: the same fields, IDs and header as the API has them. */
+function toApiWatchResponse(r: StoreWatchResponse, header: api.ResponseHeader): api.WatchResponse {
+  const out: { -readonly [K in keyof api.WatchResponse]: api.WatchResponse[K] } = { header, watchId: r.watchId, events: toApiEvents(r.events) };
+  if (r.created !== undefined) out.created = r.created;
+  if (r.canceled !== undefined) out.canceled = r.canceled;
+  if (r.compactRevision !== undefined) out.compactRevision = r.compactRevision;
+  if (r.cancelReason !== undefined) out.cancelReason = r.cancelReason;
+  if (r.fragment !== undefined) out.fragment = r.fragment;
+  return out;
 }

@@ -10,6 +10,7 @@ import { compareBytes } from '../util/bytes.js';
 import { KvError } from '../util/errors.js';
 import type { WatchSource } from './types.js';
 import { ResponseShaper } from './watch-shape.js';
+import { RESPONSE_FIXED_BYTES } from './watch-fragment.js';
 import { CANCEL_REASON, INVALID_WATCH_ID, type WatchHubOptions, type WatchRequest, type WatchResponse } from './watch-types.js';
 import type { CatchUpRead } from './watch-budget.js';
 import { Watcher, type OutgoingEvents, type WatcherSink } from './watcher.js';
@@ -55,6 +56,8 @@ export class WatchStream implements WatcherSink, AsyncIterable<WatchResponse> {
   private shaping: ResponseShaper | undefined;
   private wake: (() => void) | undefined;
   private reading: Promise<unknown> = Promise.resolve();
+  /** Calls of `next` that have not settled: while any has not, a new one queues behind them. */
+  private readsInFlight = 0;
   private closed = false;
   private error: KvError | undefined;
 
@@ -171,9 +174,24 @@ export class WatchStream implements WatcherSink, AsyncIterable<WatchResponse> {
     return out;
   }
 
+  /**
+   * The next response if one is buffered and needs no shaping, taken now; else undefined, and
+   * the caller waits with `next`. Never ahead of a `next` that has not settled.
+   */
+  takeReadyNow(): WatchResponse | undefined {
+    return this.readsInFlight === 0 ? this.takeReady() : undefined;
+  }
+
   /** The next response, or undefined once the stream is closed and drained. */
   next(): Promise<WatchResponse | undefined> {
-    const result = this.reading.then(() => this.pull());
+    if (this.readsInFlight === 0) {
+      // Nothing to wait for and nothing to shape: taken now, without the chain of promises a
+      // read behind others needs (per response, with 10,000 watchers of a key: issue 18).
+      const ready = this.takeReady();
+      if (ready !== undefined) return Promise.resolve(ready);
+    }
+    this.readsInFlight++;
+    const result = this.reading.then(() => this.pull()).finally(() => this.readsInFlight--);
     this.reading = result.catch(() => undefined);
     return result;
   }
@@ -319,6 +337,17 @@ export class WatchStream implements WatcherSink, AsyncIterable<WatchResponse> {
     return item;
   }
 
+  /** The next response if it can be handed over as it is, taken; otherwise undefined and nothing taken. */
+  private takeReady(): WatchResponse | undefined {
+    if (this.closed || this.shaping !== undefined) return undefined;
+    const first = this.queue[this.head];
+    if (first === undefined) return undefined;
+    if (first.watcher !== undefined && !needsNoShaping(first, this.hub.options.wholeResponseMaxBytes)) return undefined;
+    const item = this.dequeue();
+    this.hub.onDrain(this);
+    return item?.response;
+  }
+
   private async pull(): Promise<WatchResponse | undefined> {
     for (;;) {
       if (this.shaping !== undefined) {
@@ -342,6 +371,7 @@ export class WatchStream implements WatcherSink, AsyncIterable<WatchResponse> {
         this.hub.onDrain(this);
         if (item.watcher === undefined) return item.response;
         const { fragmentBytes, wholeResponseMaxBytes } = this.hub.options;
+        if (needsNoShaping(item, wholeResponseMaxBytes)) return item.response;
         this.shaping = new ResponseShaper(this.hub.source, item.watcher, item.response, { fragmentBytes, maxBytes: wholeResponseMaxBytes });
         continue;
       }
@@ -354,4 +384,17 @@ export class WatchStream implements WatcherSink, AsyncIterable<WatchResponse> {
     if (this.error !== undefined) throw this.error;
     return undefined;
   }
+}
+
+/**
+ * A response that goes out as the hub built it: its watcher wants neither prev_kv nor fragments,
+ * no event carries a prev_kv to strip, and it is small enough to send whole. The shaper would
+ * only copy it, and with 10,000 watchers on one key that copy per watcher per put was a large
+ * part of a write's fan-out (issue 18); passed as is, every watcher shares one events array.
+ */
+function needsNoShaping(item: Queued, maxBytes: number): boolean {
+  const w = item.watcher;
+  if (w === undefined || w.prevKv || w.fragment || item.bytes + RESPONSE_FIXED_BYTES > maxBytes) return false;
+  for (const ev of item.response.events) if (ev.prevKv !== undefined) return false;
+  return true;
 }

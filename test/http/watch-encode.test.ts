@@ -19,7 +19,22 @@ describe('watchResponseJson', () => {
     ['one event, fragment', { header, watchId: 0, fragment: true, events: events.slice(0, 1) }],
     ['created, no events', { header, watchId: 5, created: true, events: [] }],
     ['canceled with a reason', { header, watchId: 4, canceled: true, cancelReason: 'etcdserver: watch canceled', events: [] }],
+    // The plain-events path (header encoded once per header object, watch_id by hand):
+    ['events on watch 0 (watch_id omitted)', { header, watchId: 0, events: events.slice(0, 1) }],
+    ['events on watch -1', { header, watchId: -1, events: events.slice(1) }],
+    ['events, flags present but false', { header, watchId: 6, created: false, canceled: false, fragment: false, events }],
+    ['events with a compact revision', { header, watchId: 2, compactRevision: 5, events: events.slice(0, 1) }],
+    ['events under an all-zero header', { header: { clusterId: 0n, memberId: 0n, revision: 0, raftTerm: 0 }, watchId: 1, events }],
+    ['no events field', { header, watchId: 8 }],
   ])('%s', (_name, wr) => {
     expect([...watchResponseJson(wr)].join('')).toBe(encodeMessage(WatchResponseDesc, wr));
+  });
+});
+
+describe('watchResponseJson with one header object for many responses', () => {
+  it('encodes each response with its own watch ID and events', () => {
+    const shared = { clusterId: 7n, memberId: 8n, revision: 12, raftTerm: 4 };
+    const responses: WatchResponse[] = [0, 1, 2].map((watchId) => ({ header: shared, watchId, events: events.slice(watchId, watchId + 1) }));
+    for (const wr of responses) expect(watchResponseJson(wr).join('')).toBe(encodeMessage(WatchResponseDesc, wr));
   });
 });

@@ -4,7 +4,7 @@
  * the body ends (the client hangs up to stop), and every watch is cancelled when it does.
  */
 import type { FastifyInstance } from 'fastify';
-import type { WatchRequest, WatchStream } from '../../api/kv.js';
+import type { WatchRequest, WatchResponse, WatchStream } from '../../api/kv.js';
 import { STREAMING } from '../../api/rpcs.js';
 import type { HttpContext } from '../context.js';
 import { bidiRoute } from '../stream-body.js';
@@ -28,8 +28,12 @@ export function watchRoutes(app: FastifyInstance, ctx: HttpContext): void {
       }
     })();
     try {
-      for await (const wr of stream) {
-        await out.writeParts(watchResponseJson(wr));
+      for await (const first of stream) {
+        // Then whatever else is buffered, without a promise per response (issue 18).
+        for (let wr: WatchResponse | undefined = first; wr !== undefined && !out.closed; wr = stream.takeReady?.()) {
+          const wait = out.queueParts(watchResponseJson(wr));
+          if (wait !== undefined) await wait;
+        }
         if (out.closed) break;
       }
       out.end();

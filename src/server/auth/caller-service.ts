@@ -112,6 +112,7 @@ export class CallerService extends AuthCalls implements api.KV {
       },
       close: () => stream.close(),
       [Symbol.asyncIterator]: () => stream[Symbol.asyncIterator](),
+      takeReady: () => stream.takeReady?.(),
     };
   }
 
