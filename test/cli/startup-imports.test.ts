@@ -50,6 +50,13 @@ describe('cairn CLI start-up', () => {
     expect([...packages].filter((p) => HEAVY_LIBS.some((h) => p === h || p.startsWith(`${h}/`)))).toEqual([]);
   });
 
+  it('a member does not load the certificate generator unless --auto-tls needs a certificate', () => {
+    // selfsigned and @peculiar/x509 cost ~0.85 s of CPU at start-up, paid on every restart.
+    const { packages } = closure(resolve(SRC, 'cli/serve.ts'));
+    expect(packages.has('sorted-btree')).toBe(true);
+    expect([...packages].filter((p) => p === 'selfsigned' || p.startsWith('@peculiar/'))).toEqual([]);
+  });
+
   it('a client command never starts fetch(): undici and its WebAssembly parser stay unloaded', async () => {
     const server = createServer((_req, res) => res.end('{"header":{"revision":"2"},"kvs":[{"key":"Zm9v","value":"YmFy","create_revision":"2","mod_revision":"2","version":"1"}],"count":"1"}'));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
