@@ -140,6 +140,9 @@ export interface Auth {
 /** Who is calling: the token a transport received, and (with --client-cert-auth) the TLS CN. */
 export interface Credentials {
   readonly token?: string;
-  /** Seam for client-certificate identity: the lead wires the CN from the TLS layer here. */
+  /**
+   * The CN of the caller's verified client certificate (with --client-cert-auth); `''` for a gRPC
+   * caller whose certificate has none (etcd makes that the user "" rather than no user at all).
+   */
   readonly commonName?: string;
 }

@@ -146,6 +146,7 @@ export async function startServer(flags: MemberConfig, o: StartServerOptions = {
   const grpc: GrpcServer = createGrpcServer(service, limitsFor(config.maxRequestBytes), rangeBudget, member.metrics.registry, {
     keepaliveIntervalMs: config.grpcKeepaliveIntervalMs,
     keepaliveTimeoutMs: config.grpcKeepaliveTimeoutMs,
+    keepaliveMinTimeMs: config.grpcKeepaliveMinTimeMs,
     electionTimeoutMs: config.electionTimeoutMs,
   }, caller, config.clientTls.clientCertAuth);
   const stopReloads: Array<() => void> = [];

@@ -66,12 +66,16 @@ export function credentialsOf(metadata: Metadata): Credentials {
 /**
  * The call's token and, with --client-cert-auth (`certIdentity`), the CN of the verified client
  * certificate of its TLS connection: etcd's AuthInfoFromTLS, used when no token is sent (a token
- * wins, etcd-auth-tls §6). grpc-js reports a certificate only for an authorized TLS socket.
+ * wins, etcd-auth-tls §6). grpc-js reports a certificate only for an authorized TLS socket. A
+ * certificate without a CN gives `''`: etcd's user "" (`permission denied` on keys, code 7),
+ * not the anonymous caller (`user name is empty`, code 3).
  */
 export function callCredentials(call: CallInfo, certIdentity: boolean): Credentials {
   const fromMetadata = credentialsOf(call.metadata);
-  const commonName = certIdentity ? commonNameOf(call.getAuthContext().sslPeerCertificate) : undefined;
-  return commonName === undefined ? fromMetadata : { ...fromMetadata, commonName };
+  if (!certIdentity) return fromMetadata;
+  const certificate = call.getAuthContext().sslPeerCertificate;
+  if (certificate === undefined) return fromMetadata;
+  return { ...fromMetadata, commonName: commonNameOf(certificate) ?? '' };
 }
 
 /** One unary RPC served by `call`, given the member as the call's caller sees it. */

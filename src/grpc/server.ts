@@ -5,6 +5,7 @@
  * Lock and Election run clientv3's mutex and election recipes on the same service, as the caller
  * sees it (src/api/recipes, recipes.ts).
  */
+import type { Http2Server, ServerHttp2Session } from 'node:http2';
 import type { Socket } from 'node:net';
 import { Server, ServerCredentials, status as grpcStatus } from '@grpc/grpc-js';
 import type { handleUnaryCall, UntypedServiceImplementation } from '@grpc/grpc-js';
@@ -20,6 +21,7 @@ import { LeaderMonitor } from './leader-monitor.js';
 import { grpcMetrics } from './metrics.js';
 import { electionService, lockService } from './recipes.js';
 import type { ProtoObject } from './proto-object.js';
+import { enforcePingPolicy } from './ping-policy.js';
 import { leaseKeepAliveCall, snapshotCall, watchCall } from './streams.js';
 
 export interface GrpcServer {
@@ -89,6 +91,20 @@ function implementations(ctx: GrpcContext): Record<string, UntypedServiceImpleme
   };
 }
 
+/**
+ * The HTTP/2 server grpc-js made for our connection injector: the only place its sessions (and so
+ * the PINGs clients send) can be seen. grpc-js keeps it in a private map and offers no hook, so a
+ * grpc-js that stops doing so fails here at start-up rather than silently enforcing nothing.
+ */
+function injectorHttp2Server(server: Server): Http2Server {
+  const servers = (server as unknown as { http2Servers?: unknown }).http2Servers;
+  const found = servers instanceof Map && servers.size === 1 ? (servers.keys().next().value as unknown) : undefined;
+  if (found === undefined || typeof (found as Http2Server).on !== 'function') {
+    throw new Error('@grpc/grpc-js no longer keeps its HTTP/2 servers where cairn looks: --grpc-keepalive-min-time cannot be enforced');
+  }
+  return found as Http2Server;
+}
+
 /** Every service registered, by its full proto name. */
 export const SERVED_SERVICES: readonly string[] = Object.keys(implementations({} as GrpcContext));
 
@@ -97,6 +113,8 @@ export interface GrpcServerOptions {
   readonly keepaliveIntervalMs: number;
   /** etcd's --grpc-keepalive-timeout: a ping unanswered this long closes the connection. */
   readonly keepaliveTimeoutMs: number;
+  /** etcd's --grpc-keepalive-min-time: clients pinging more often are sent away (ping-policy.ts). */
+  readonly keepaliveMinTimeMs: number;
   /** The member's election timeout: how often `hasleader` streams' leader is checked. */
   readonly electionTimeoutMs: number;
 }
@@ -138,6 +156,10 @@ export function createGrpcServer(
     server.addService(serviceDefinition(name), impl);
   }
   const injector = server.createConnectionInjector(ServerCredentials.createInsecure());
+  if (options !== undefined) {
+    const minTimeMs = options.keepaliveMinTimeMs;
+    injectorHttp2Server(server).on('session', (session: ServerHttp2Session) => enforcePingPolicy(session, minTimeMs));
+  }
   return {
     injectConnection: (socket) => injector.injectConnection(socket),
     close: () => {

@@ -78,7 +78,7 @@ export interface MemberConfig {
   readonly authTokenTtlSeconds?: number;
   /** etcd's --bcrypt-cost (4–31, default 10), used as scrypt's cost (src/server/auth/password.ts). */
   readonly bcryptCost?: number;
-  /** etcd's --grpc-keepalive-min-time: accepted and checked; grpc-js enforces no ping policy (docs/grpc.md). */
+  /** etcd's --grpc-keepalive-min-time: a client pinging more often is sent away (src/grpc/ping-policy.ts). */
   readonly grpcKeepaliveMinTimeMs: number;
   /** etcd's --grpc-keepalive-interval: how often the server pings an idle gRPC connection. */
   readonly grpcKeepaliveIntervalMs: number;

@@ -80,8 +80,11 @@ export async function startCairn(size: number): Promise<CairnEndpoints> {
   };
 }
 
-/** A single-member etcd, or undefined (with the reason printed) where it is not installed. */
-export async function startEtcd(): Promise<Endpoints | undefined> {
+/**
+ * A single-member etcd, or undefined (with the reason printed) where it is not installed.
+ * `flags`: more of etcd's flags (e.g. `--grpc-keepalive-min-time=1s`).
+ */
+export async function startEtcd(flags: readonly string[] = []): Promise<Endpoints | undefined> {
   if (!existsSync(ETCD)) {
     console.log(`skipping the etcd comparison: ${ETCD} is not installed`);
     return undefined;
@@ -94,7 +97,7 @@ export async function startEtcd(): Promise<Endpoints | undefined> {
     [
       '--data-dir', join(dir, 'data'), '--listen-client-urls', client, '--advertise-client-urls', client,
       '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer, '--initial-cluster', `default=${peer}`,
-      '--log-level', 'error', '--logger', 'zap',
+      '--log-level', 'error', '--logger', 'zap', ...flags,
     ],
     { stdio: 'ignore' },
   );
