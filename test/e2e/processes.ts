@@ -16,11 +16,16 @@ const ROOT = resolve(import.meta.dirname, '../..');
  * (32768-60999 on Linux), so no outgoing connection's local port can take one between this probe
  * and the server's own bind: asking the OS for port 0 and releasing it did race that way (CI
  * failed once on EADDRINUSE). Each vitest worker draws from its own slice, so parallel files
- * never hand out the same port; the probe skips ports something else holds.
+ * never hand out the same port; a process outside vitest (a chaos run, a bench) draws from one of
+ * the other slices by its PID, so a bench run beside a chaos run rarely shares its slice. The
+ * probe skips ports something else holds.
  */
 const RESERVED_FIRST = 20_000;
-const SLICE = 700;
-const workerSlot = (Number(process.env['VITEST_POOL_ID'] ?? process.env['VITEST_WORKER_ID'] ?? '0') || 0) % 16;
+const SLICE = 300;
+const VITEST_SLICES = 16;
+const OTHER_SLICES = 24; // 20000 + 40 × 300 = 32000, below the ephemeral range
+const vitestWorker = process.env['VITEST_POOL_ID'] ?? process.env['VITEST_WORKER_ID'];
+const workerSlot = vitestWorker !== undefined ? (Number(vitestWorker) || 0) % VITEST_SLICES : VITEST_SLICES + (process.pid % OTHER_SLICES);
 let nextOffset = Math.floor(Math.random() * SLICE);
 
 function bindable(port: number): Promise<boolean> {
