@@ -100,8 +100,26 @@ export class ChaosCluster {
     return m.proc !== undefined && m.proc.exitCode === null && m.proc.signalCode === null;
   }
 
-  /** Spawns the member (it keeps its data dir) and waits until its client URL answers. */
+  /**
+   * Spawns the member (it keeps its data dir) and waits until its client URL answers. While a
+   * member is down its ports are free for any process on the machine to take (a bench or a test
+   * run beside the chaos run did: seed 2600 ended after 43 minutes on EADDRINUSE). That is the
+   * machine's doing, not cairn's, so a start refused for a port in use is tried again for up to
+   * a minute, as a supervisor restarting the unit would; any other start failure ends the run.
+   */
   async start(m: ChaosMember): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.startOnce(m);
+      } catch (err) {
+        if (attempt >= 30 || !/EADDRINUSE/.test(m.output ?? '')) throw err;
+        m.log.write(`=== ${new Date().toISOString()} a port of ${m.name} is taken by another process; starting again in 2 s (attempt ${attempt})\n`);
+        await new Promise((r) => setTimeout(r, 2000));
+      }
+    }
+  }
+
+  private async startOnce(m: ChaosMember): Promise<void> {
     const args = [
       '--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'serve',
       '--name', m.name, '--data-dir', m.dataDir,

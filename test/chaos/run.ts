@@ -129,7 +129,12 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     const workers = [
       ...Array.from({ length: clients }, (_, i) => kvClient(ctx, i)),
       leaseClient(ctx, 100, leaseFindings),
-      nemesis(cluster, rng.fork(), faults, { faults: o.faults, running: () => running, log: faultLog }),
+      // A harness failure inside the nemesis (a member it cannot restart) ends the faults, not the
+      // run: the history gathered so far is still healed, read back and checked.
+      nemesis(cluster, rng.fork(), faults, { faults: o.faults, running: () => running, log: faultLog }).catch((err: unknown) => {
+        problems.push(`harness error: ${(err as Error).stack ?? String(err)}`);
+        running = false;
+      }),
       (async () => {
         // Watches opened during the run, from a recent revision (resumable from the middle).
         let n = 1;
