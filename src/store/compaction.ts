@@ -26,6 +26,8 @@ export interface CompactorOptions {
   readonly batchSize: number;
   /** Lets other work run between batches (setImmediate; the simulator may pass its own). */
   readonly yieldBetweenBatches: () => Promise<void>;
+  /** Told, in the same tick, of each index batch: keys after `after` up to `last` (undefined: to the end). */
+  readonly afterIndexBatch?: (after: string | undefined, last: string | undefined) => void;
 }
 
 export class Compactor {
@@ -68,7 +70,9 @@ export class Compactor {
     let cursor: string | undefined;
     do {
       if (this.stopped) return;
+      const after = cursor;
       cursor = this.index.compactBatch(rev, cursor, batchSize);
+      this.options.afterIndexBatch?.(after, cursor);
       await yieldBetweenBatches();
     } while (cursor !== undefined);
 

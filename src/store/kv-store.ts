@@ -26,6 +26,7 @@ import { CommittedView, fetchValues } from './read-view.js';
 import { decodeUint64 } from './revision.js';
 import { rebuildIndex, type RebuiltIndex } from './index-rebuild.js';
 import { indexKey, keyBytes, TreeIndex } from './tree-index.js';
+import { LiveKeys } from './live-keys.js';
 import { applyTxn, checkLease, checkPath, TxnResponseBound, txnPath } from './txn.js';
 import type { CommitListener, Event, KeyValue, LeaseHooks, WatchSource } from './types.js';
 import type {
@@ -80,6 +81,8 @@ export function isTxnSerializable(r: TxnRequest): boolean {
 
 export class KvStore implements WatchSource {
   private index = new TreeIndex();
+  /** Counts of keys alive at `current`, kept beside the index it describes. */
+  private live = new LiveKeys(this.index);
   private current = 1;
   private compacted = 0;
   private writing = false;
@@ -288,17 +291,18 @@ export class KvStore implements WatchSource {
   }
 
   private committedView(): CommittedView {
-    return new CommittedView(this.index, this.current, this.backend, () => this.compacted);
+    return new CommittedView(this.index, this.current, this.backend, () => this.compacted, this.live);
   }
 
   private newTxn(): WriteTxn {
-    return new WriteTxn(this.index, this.backend, this.current, () => this.compacted);
+    return new WriteTxn(this.index, this.backend, this.current, () => this.compacted, this.live);
   }
 
   private newCompactor(): Compactor {
     return new Compactor(this.backend, this.index, {
       batchSize: this.options.compactionBatchSize ?? 1000,
       yieldBetweenBatches: this.yieldNow,
+      afterIndexBatch: (after, last) => this.live.pruneRemoved(after, last),
     });
   }
 
@@ -329,6 +333,7 @@ export class KvStore implements WatchSource {
 
   private committed(txn: WriteTxn): void {
     this.current = txn.beginRev + 1;
+    this.live.settle(txn.touchedKeys(), this.current);
     for (const c of txn.leaseChanges) {
       afterDurable(() => (c.type === 'detach' ? this.leases?.detach(c.lease, c.key) : this.leases?.attach(c.lease, c.key)));
     }
@@ -341,6 +346,7 @@ export class KvStore implements WatchSource {
     const scheduled = await this.readMeta(SCHEDULED_COMPACT_KEY, 'scheduledCompactRev');
     const { index, maxRevision } = prebuilt ?? (await rebuildIndex(this.backend));
     this.index = index;
+    this.live = new LiveKeys(index);
     // Compaction may have removed the newest records (all tombstones): the revision is at least that.
     this.current = Math.max(1, maxRevision, finished, scheduled);
     this.compacted = finished;
