@@ -256,7 +256,7 @@ export class Member {
       minTtlSeconds: minLeaseTtlSeconds(o.config.heartbeatIntervalMs, o.config.electionTimeoutMs),
       rng: o.rng,
     });
-    const store = await KvStore.open(o.dataDir.backend, { maxTxnOps: o.config.maxTxnOps, maxResponseBytes: o.config.maxResponseBytes, leases: lessor });
+    const store = await KvStore.open(o.dataDir.backend, { maxTxnOps: o.config.maxTxnOps, maxResponseBytes: o.config.maxResponseBytes, leases: lessor, clock: o.clock });
     const node = newRaftNode(o.config, recovered, o.rng);
     const alarms = await Alarms.load(o.dataDir.backend);
     const member = new Member(o, recovered.selfId, recovered.cluster, node, store, lessor, alarms, await AuthStore.load(o.dataDir.backend), recovered);

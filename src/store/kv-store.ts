@@ -15,6 +15,8 @@
 import type { Backend, BackendOp, BackendSnapshot } from '../storage/backend.js';
 import { assert } from '../util/assert.js';
 import { KvError, isKvError } from '../util/errors.js';
+import type { Clock } from '../util/clock.js';
+import { compactionPacer } from './compaction-pacer.js';
 import { Compactor, FINISHED_COMPACT_KEY, SCHEDULED_COMPACT_KEY, scheduledCompactOp } from './compaction.js';
 import { hashKeyBucket } from './hash.js';
 import { readHistory } from './history.js';
@@ -43,8 +45,10 @@ export interface KvStoreOptions {
   readonly leases?: LeaseHooks;
   /** Keys/records per compaction batch (1000). */
   readonly compactionBatchSize?: number;
-  /** How background work yields between batches (setImmediate). */
+  /** How background work yields between batches (setImmediate; compaction's backend batches: see below). */
   readonly yieldBetweenBatches?: () => Promise<void>;
+  /** A member's clock: compaction's backend batches are then paced on it (compaction-pacer.ts). */
+  readonly clock?: Clock;
   /** fsync each write batch (off: the WAL's synced batch makes earlier writes durable). */
   readonly syncWrites?: boolean;
 }
@@ -302,6 +306,7 @@ export class KvStore implements WatchSource {
     return new Compactor(this.backend, this.index, {
       batchSize: this.options.compactionBatchSize ?? 1000,
       yieldBetweenBatches: this.yieldNow,
+      ...(this.options.clock === undefined ? {} : { deletePacer: compactionPacer(this.options.clock) }),
       afterIndexBatch: (after, last) => this.live.pruneRemoved(after, last),
     });
   }
