@@ -28,8 +28,11 @@ function exited(p: ChildProcess): Promise<void> {
   return new Promise((r) => (p.exitCode !== null || p.signalCode !== null ? r() : p.once('exit', () => r())));
 }
 
-/** `nodeArgs`: extra node flags for cairn (e.g. `--cpu-prof`), used on every start. */
-export async function startScaleMember(kind: Kind, nodeArgs: readonly string[] = []): Promise<ScaleMember> {
+/**
+ * `nodeArgs`: extra node flags for cairn (e.g. `--cpu-prof`), used on every start; `root`: the
+ * checkout whose `dist/` runs (another build of cairn, to compare two versions in one run).
+ */
+export async function startScaleMember(kind: Kind, nodeArgs: readonly string[] = [], root = ROOT): Promise<ScaleMember> {
   const dir = mkdtempSync(join(tmpdir(), `scale-${kind}-`));
   const dataDir = join(dir, 'm1');
   const url = `http://127.0.0.1:${await freePort()}`;
@@ -45,7 +48,7 @@ export async function startScaleMember(kind: Kind, nodeArgs: readonly string[] =
   const launch = (): ChildProcess =>
     kind === 'etcd'
       ? spawn('etcd', flags, { stdio: 'ignore' })
-      : spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist/src/cli/main.js'), 'serve', ...flags, '--log-level', 'error'], { stdio: 'ignore' });
+      : spawn(process.execPath, [...nodeArgs, join(root, 'dist/src/cli/main.js'), 'serve', ...flags, '--log-level', 'error'], { stdio: 'ignore' });
   let proc = launch();
   return {
     kind,

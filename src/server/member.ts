@@ -256,7 +256,7 @@ export class Member {
       minTtlSeconds: minLeaseTtlSeconds(o.config.heartbeatIntervalMs, o.config.electionTimeoutMs),
       rng: o.rng,
     });
-    const store = await KvStore.open(o.dataDir.backend, { maxTxnOps: o.config.maxTxnOps, maxResponseBytes: o.config.maxResponseBytes, leases: lessor });
+    const store = await KvStore.open(o.dataDir.backend, { maxTxnOps: o.config.maxTxnOps, maxResponseBytes: o.config.maxResponseBytes, leases: lessor, clock: o.clock });
     const node = newRaftNode(o.config, recovered, o.rng);
     const alarms = await Alarms.load(o.dataDir.backend);
     const member = new Member(o, recovered.selfId, recovered.cluster, node, store, lessor, alarms, await AuthStore.load(o.dataDir.backend), recovered);
@@ -311,10 +311,7 @@ export class Member {
     return res;
   }
 
-  /**
-   * etcd's Txn: one without writes is a read (no proposal). Ranges are bounded by --max-response-bytes;
-   * past it a write txn answers ResourceExhausted with its writes applied (docs/architecture.md).
-   */
+  /** etcd's Txn: one without writes is a read (no proposal); past --max-response-bytes a write txn answers ResourceExhausted with its writes applied. */
   async txn(req: TxnRequest, auth?: AuthStamp): Promise<TxnResponse> {
     this.metrics.txnTotal.inc();
     if (isTxnReadOnly(req)) {
@@ -347,6 +344,9 @@ export class Member {
     this.checkRunning();
     return backendCopy(this.o.dataDir.backend, chunkBytes);
   }
+
+  /** etcd's Defragment: LevelDB compacts the key space's files now instead of in its own time. */
+  readonly defragment = (): Promise<void> => this.o.dataDir.backend.defragment();
 
   newWatchStream(): WatchStream {
     this.checkRunning();

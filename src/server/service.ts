@@ -317,7 +317,7 @@ export class MemberService implements api.KV {
   }
 
   async defragment(): Promise<api.DefragmentResponse> {
-    // LevelDB compacts in the background; there is no separate defragmentation to run.
+    await this.member.defragment();
     return { header: this.currentHeader() };
   }
 

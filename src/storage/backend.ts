@@ -74,6 +74,11 @@ export interface Backend {
   snapshot(): Promise<BackendSnapshot>;
   /** Replaces every bucket's contents with a stream produced by `BackendSnapshot.chunks()`, cut anywhere. */
   restore(chunks: AsyncIterable<Uint8Array>): Promise<void>;
+  /**
+   * etcd's defragment: gives the space of deleted records back now. LevelDB's manual compaction of
+   * the backend's range runs on its own thread, so reads and writes go on meanwhile.
+   */
+  defragment(): Promise<void>;
   /** Approximate bytes on disk (etcd_mvcc_db_total_size_in_bytes). */
   sizeBytes(): Promise<number>;
   close(): Promise<void>;

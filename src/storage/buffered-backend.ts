@@ -209,6 +209,13 @@ export class BufferedBackend implements Backend {
     return this.inner.restore(chunks);
   }
 
+  /** Lands what is pending first, so the deletes it holds are compacted too. */
+  async defragment(): Promise<void> {
+    this.check();
+    await this.flush();
+    return this.inner.defragment();
+  }
+
   /** The store's size plus what has not landed yet; never waits for a flush (each is an fsync). */
   async sizeBytes(): Promise<number> {
     this.check();

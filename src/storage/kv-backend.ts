@@ -170,6 +170,11 @@ export class KvBackend implements Backend {
     await this.kv.compactRange(BACKEND_RANGE.gte, BACKEND_RANGE.lt);
   }
 
+  async defragment(): Promise<void> {
+    this.checkOpen();
+    await this.kv.compactRange(BACKEND_RANGE.gte, BACKEND_RANGE.lt);
+  }
+
   /** Bytes of the member's whole store (LevelDB's files; the raft log is small after compaction). */
   async sizeBytes(): Promise<number> {
     this.checkOpen();

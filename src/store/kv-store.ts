@@ -15,6 +15,8 @@
 import type { Backend, BackendOp, BackendSnapshot } from '../storage/backend.js';
 import { assert } from '../util/assert.js';
 import { KvError, isKvError } from '../util/errors.js';
+import type { Clock } from '../util/clock.js';
+import { compactionPacer } from './compaction-pacer.js';
 import { Compactor, FINISHED_COMPACT_KEY, SCHEDULED_COMPACT_KEY, scheduledCompactOp } from './compaction.js';
 import { hashKeyBucket } from './hash.js';
 import { readHistory } from './history.js';
@@ -26,6 +28,7 @@ import { CommittedView, fetchValues } from './read-view.js';
 import { decodeUint64 } from './revision.js';
 import { rebuildIndex, type RebuiltIndex } from './index-rebuild.js';
 import { indexKey, keyBytes, TreeIndex } from './tree-index.js';
+import { LiveKeys } from './live-keys.js';
 import { applyTxn, checkLease, checkPath, TxnResponseBound, txnPath } from './txn.js';
 import type { CommitListener, Event, KeyValue, LeaseHooks, WatchSource } from './types.js';
 import type {
@@ -42,8 +45,10 @@ export interface KvStoreOptions {
   readonly leases?: LeaseHooks;
   /** Keys/records per compaction batch (1000). */
   readonly compactionBatchSize?: number;
-  /** How background work yields between batches (setImmediate). */
+  /** How background work yields between batches (setImmediate; compaction's backend batches: see below). */
   readonly yieldBetweenBatches?: () => Promise<void>;
+  /** A member's clock: compaction's backend batches are then paced on it (compaction-pacer.ts). */
+  readonly clock?: Clock;
   /** fsync each write batch (off: the WAL's synced batch makes earlier writes durable). */
   readonly syncWrites?: boolean;
 }
@@ -80,6 +85,8 @@ export function isTxnSerializable(r: TxnRequest): boolean {
 
 export class KvStore implements WatchSource {
   private index = new TreeIndex();
+  /** Counts of keys alive at `current`, kept beside the index it describes. */
+  private live = new LiveKeys(this.index);
   private current = 1;
   private compacted = 0;
   private writing = false;
@@ -288,17 +295,19 @@ export class KvStore implements WatchSource {
   }
 
   private committedView(): CommittedView {
-    return new CommittedView(this.index, this.current, this.backend, () => this.compacted);
+    return new CommittedView(this.index, this.current, this.backend, () => this.compacted, this.live);
   }
 
   private newTxn(): WriteTxn {
-    return new WriteTxn(this.index, this.backend, this.current, () => this.compacted);
+    return new WriteTxn(this.index, this.backend, this.current, () => this.compacted, this.live);
   }
 
   private newCompactor(): Compactor {
     return new Compactor(this.backend, this.index, {
       batchSize: this.options.compactionBatchSize ?? 1000,
       yieldBetweenBatches: this.yieldNow,
+      ...(this.options.clock === undefined ? {} : { deletePacer: compactionPacer(this.options.clock) }),
+      afterIndexBatch: (after, last) => this.live.pruneRemoved(after, last),
     });
   }
 
@@ -329,6 +338,7 @@ export class KvStore implements WatchSource {
 
   private committed(txn: WriteTxn): void {
     this.current = txn.beginRev + 1;
+    this.live.settle(txn.touchedKeys(), this.current);
     for (const c of txn.leaseChanges) {
       afterDurable(() => (c.type === 'detach' ? this.leases?.detach(c.lease, c.key) : this.leases?.attach(c.lease, c.key)));
     }
@@ -341,6 +351,7 @@ export class KvStore implements WatchSource {
     const scheduled = await this.readMeta(SCHEDULED_COMPACT_KEY, 'scheduledCompactRev');
     const { index, maxRevision } = prebuilt ?? (await rebuildIndex(this.backend));
     this.index = index;
+    this.live = new LiveKeys(index);
     // Compaction may have removed the newest records (all tombstones): the revision is at least that.
     this.current = Math.max(1, maxRevision, finished, scheduled);
     this.compacted = finished;

@@ -13,6 +13,7 @@ import { executeRange, type ReadView } from './range.js';
 import { kvFieldSize } from './range-size.js';
 import { fetchValues, type Pending } from './read-view.js';
 import { indexKey, keyBytes, spanOf, type RangeEntry, type TreeIndex } from './tree-index.js';
+import type { LiveKeys } from './live-keys.js';
 import type { Event, KeyValue } from './types.js';
 import type { DeleteRangeRequest, DeleteRangeResponse, PutRequest, PutResponse, RangeRequest, RangeResponse } from './requests.js';
 
@@ -36,6 +37,7 @@ export class WriteTxn implements ReadView {
     private readonly backend: Backend,
     readonly beginRev: number,
     readonly compactedRevision: () => number,
+    private readonly live?: LiveKeys,
   ) {}
 
   /** Reads see beginRev until the first change, then this txn's own revision (etcd's tw.Range). */
@@ -142,6 +144,11 @@ export class WriteTxn implements ReadView {
     return this.ops;
   }
 
+  /** Keys this txn changed in the index. */
+  touchedKeys(): Iterable<string> {
+    return this.touched.keys();
+  }
+
   /** Takes the key index back to beginRev (the batch was not written). */
   revert(): void {
     const main = this.beginRev + 1;
@@ -151,11 +158,14 @@ export class WriteTxn implements ReadView {
       ki.revertMain(main, lease);
       if (ki.isEmpty()) this.index.remove(key);
     }
+    this.live?.settle(this.touched.keys(), this.beginRev);
     this.touched.clear();
   }
 
   private touch(key: string) {
     const ki = this.index.getOrCreate(key);
+    // Only a key just created is empty in the index (compaction and revert remove empty ones).
+    if (ki.isEmpty()) this.live?.creating(key);
     if (!this.touched.has(key)) this.touched.set(key, ki.lease);
     return ki;
   }

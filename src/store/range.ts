@@ -6,7 +6,7 @@
 import { KvError } from '../util/errors.js';
 import { compareBytes } from '../util/bytes.js';
 import { assertNever } from '../util/assert.js';
-import { spanOf, type RangeEntry, type TreeIndex } from './tree-index.js';
+import { spanOf, type KeySpan, type RangeEntry, type TreeIndex } from './tree-index.js';
 import type { KeyValue } from './types.js';
 import type { RangeRequest, RangeResponse, SortTarget } from './requests.js';
 import { INDEX_ENTRY_HELD_BYTES, KV_HELD_OVERHEAD_BYTES, kvFieldSize, rangeResponseSize, responseTooLarge, type RangeLimits } from './range-size.js';
@@ -19,6 +19,8 @@ export interface ReadView {
   /** The revision reads default to and the response header carries. */
   readonly rev: number;
   compactedRevision(): number;
+  /** Keys alive at `rev` in the span without visiting them, where the view can tell (else undefined). */
+  countAlive?(span: KeySpan): number | undefined;
   /** Values of index entries, in order (backend reads, or a write txn's pending changes). */
   fetch(entries: readonly RangeEntry[]): Promise<KeyValue[]>;
 }
@@ -96,18 +98,22 @@ export async function executeRange(view: ReadView, r: RangeRequest, limits?: Ran
   const order = (r.sortOrder ?? 'NONE') === 'NONE' && target !== 'KEY' ? 'ASCEND' : (r.sortOrder ?? 'NONE');
   const hasFilter = !!(r.minModRevision || r.maxModRevision || r.minCreateRevision || r.maxCreateRevision);
 
+  // At the view's own revision the count needs no walk (issue 18); older revisions walk the span.
+  const known = at === view.rev ? view.countAlive?.(span) : undefined;
+  const countAll = (): number => known ?? view.index.range(span, at, 0).total;
   if (r.countOnly) {
-    return { revision: view.rev, kvs: [], more: false, count: view.index.range(span, at, 0).total };
+    return { revision: view.rev, kvs: [], more: false, count: countAll() };
   }
   // Without sort or filters, key order is final: collect one past the limit to learn `more`.
   const collect = limit > 0 && order === 'NONE' && !hasFilter ? limit + 1 : Infinity;
   if (limits?.charge !== undefined) {
     // The index entries are held too: charged (a counting pass, no allocation) before they exist,
     // so ranges waiting for the budget do not each hold theirs meanwhile.
-    const count = Math.min(collect, view.index.range(span, at, 0).total);
+    const count = Math.min(collect, countAll());
     await limits.charge(count * INDEX_ENTRY_HELD_BYTES);
   }
-  const { entries: all, total } = view.index.range(span, at, collect);
+  const { entries: all, total } =
+    known !== undefined && collect !== Infinity ? { entries: view.index.firstAlive(span, at, collect), total: known } : view.index.range(span, at, collect);
   let entries = filtered(all, r);
 
   let kvsBytes = 0;

@@ -6,7 +6,8 @@ import type { Backend } from '../storage/backend.js';
 import { KvError } from '../util/errors.js';
 import { decodeRecord } from './records.js';
 import { encodeRevKey } from './revision.js';
-import { indexKey, type RangeEntry, type TreeIndex } from './tree-index.js';
+import { indexKey, type KeySpan, type RangeEntry, type TreeIndex } from './tree-index.js';
+import type { LiveKeys } from './live-keys.js';
 import type { ReadView } from './range.js';
 import type { KeyValue } from './types.js';
 
@@ -63,7 +64,12 @@ export class CommittedView implements ReadView {
     readonly rev: number,
     private readonly backend: Backend,
     readonly compactedRevision: () => number,
+    private readonly live?: LiveKeys,
   ) {}
+
+  countAlive(span: KeySpan): number | undefined {
+    return this.live?.count(span, this.rev);
+  }
 
   fetch(entries: readonly RangeEntry[]): Promise<KeyValue[]> {
     return fetchValues(this.backend, entries, this.compactedRevision);

@@ -5,6 +5,7 @@
  */
 import { assert } from '../util/assert.js';
 import { newBTree } from '../util/btree.js';
+import { countBetween } from '../util/btree-rank.js';
 import { KeyIndex, type IndexHit } from './key-index.js';
 import type { Revision } from './types.js';
 
@@ -137,6 +138,34 @@ export class TreeIndex {
     }
     for (const k of empty) this.tree.delete(k);
     return n >= maxKeys ? last : undefined;
+  }
+
+  /** Keys in the span, live or not, in O(log n) (for counting ranges with LiveKeys). */
+  countKeys(span: KeySpan): number {
+    if (span.end === undefined) return this.tree.has(span.start) ? 1 : 0;
+    if (span.end !== '' && span.end <= span.start) return 0;
+    return countBetween(this.tree, span.start, span.end === '' ? undefined : span.end, compareStrings);
+  }
+
+  /** The first `max` keys alive at `atRev` in the span, in key order; the rest is not visited. */
+  firstAlive(span: KeySpan, atRev: number, max: number): RangeEntry[] {
+    const entries: RangeEntry[] = [];
+    if (max <= 0) return entries;
+    const add = (key: string, ki: KeyIndex): boolean => {
+      const hit = ki.get(atRev);
+      if (hit !== undefined) entries.push({ key, modified: hit.modified, created: hit.created, version: hit.version });
+      return entries.length >= max;
+    };
+    if (span.end === undefined) {
+      const ki = this.tree.get(span.start);
+      if (ki !== undefined) add(span.start, ki);
+      return entries;
+    }
+    for (const [k, ki] of this.tree.entries(span.start)) {
+      if (span.end !== '' && k >= span.end) break;
+      if (add(k, ki)) break;
+    }
+    return entries;
   }
 
   /** Whether revision `r` of `key` is still in the index (compaction keeps it in the backend). */

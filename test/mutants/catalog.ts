@@ -225,4 +225,12 @@ export const catalog: Mutation[] = [
     tests: ['test/client/client.test.ts'],
     why: 'p21: a write whose outcome is unknown may have committed; resending it elsewhere applies it twice',
   },
+  {
+    name: 'range-count-sees-uncommitted-keys',
+    file: 'src/store/kv-txn.ts',
+    find: '    if (ki.isEmpty()) this.live?.creating(key);\n',
+    replace: '',
+    tests: ['test/store/kv-live-count.test.ts'],
+    why: "issue 18's count without a walk: a key a write txn in flight has just put in the index does not exist at the committed revision readers read at",
+  },
 ];

@@ -1,0 +1,249 @@
+/**
+ * Compaction and defragment at scale (issue 18: "compaction of 1M revisions and defragment of the
+ * result without any request waiting more than 100 ms"). For etcd 3.4 and cairn in turn, one
+ * member each on a fresh data dir, the same client code over the v3 JSON gateway:
+ *   1. writes `--keys` keys `--versions` times each (txns of 100 puts, 8 in flight): keys ×
+ *      versions records of history, all but the newest version of each key garbage;
+ *   2. while a probe client sends a put and a range every 10 ms (each on its own, never waiting
+ *      for the previous), compacts at the head with `physical: true` (the call returns once the
+ *      old revisions are gone), then defragments;
+ *   3. reports, per phase, how long each call took, the probe's worst wait and how many probe
+ *      requests waited over 100 ms, and the bytes on disk before and after.
+ * Appends the table to bench/RESULTS.md with the date, the command and the load.
+ *
+ *   npm run build && npm run bench:compaction -- --keys 100000 --versions 10
+ *   (--only cairn|etcd; --value-bytes 128; CAIRN_BENCH_NODE_ARGS="--cpu-prof ..." for cairn;
+ *   CAIRN_BENCH_BASE=/path/to/other/checkout adds a column for that build of cairn, run after etcd
+ *   and before this one, so two versions are compared in the same run)
+ */
+import { randomBytes } from 'node:crypto';
+import { Agent, request as httpRequest } from 'node:http';
+import { writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { etcdVersion, hasEtcd, type Kind } from './clusters.js';
+import { diskBytes, startScaleMember, type ScaleMember } from './scale-member.js';
+import { writeSection } from './wal-report.js';
+
+const arg = (name: string, fallback: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? (process.argv[i + 1] as string) : fallback;
+};
+const keys = Number(arg('keys', '100000'));
+const versions = Number(arg('versions', '10'));
+const valueBytes = Number(arg('value-bytes', '128'));
+type Variant = Kind | 'cairn-base';
+const baseRoot = process.env['CAIRN_BENCH_BASE'];
+const kinds = arg('only', baseRoot !== undefined ? 'etcd,cairn-base,cairn' : 'etcd,cairn').split(',') as Variant[];
+const nodeArgs = (process.env['CAIRN_BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
+const TXN_PUTS = 100;
+const IN_FLIGHT = 8;
+const PROBE_EVERY_MS = 10;
+const SLOW_MS = 100;
+
+const loadAgent = new Agent({ keepAlive: true, maxSockets: IN_FLIGHT });
+// The probe's requests never queue behind each other for a socket: a stall shows as their wait.
+const probeAgent = new Agent({ keepAlive: true, maxSockets: 256 });
+const b64 = (s: string | Buffer) => Buffer.from(s).toString('base64');
+const keyOf = (i: number) => `compact/${String(i).padStart(8, '0')}`;
+
+function post(url: string, body: string, agent: Agent): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+      const parts: Buffer[] = [];
+      res.on('data', (c: Buffer) => parts.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(parts).toString();
+        if (res.statusCode !== 200) reject(new Error(`${url}: ${res.statusCode ?? 0} ${text.slice(0, 200)}`));
+        else resolve(JSON.parse(text) as Record<string, unknown>);
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function waitReady(m: ScaleMember): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (await post(`${m.url}/v3/kv/range`, JSON.stringify({ key: b64('ready') }), loadAgent).then(() => true, () => false)) return;
+    if (Date.now() > deadline) throw new Error(`${m.kind} did not answer`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Writes every key `versions` times; returns the head revision. */
+async function load(m: ScaleMember): Promise<number> {
+  let head = 0;
+  for (let v = 0; v < versions; v++) {
+    let next = 0;
+    await Promise.all(Array.from({ length: IN_FLIGHT }, async () => {
+      while (next < keys) {
+        const from = next;
+        next = Math.min(keys, next + TXN_PUTS);
+        const success = [];
+        for (let i = from; i < next; i++) success.push({ request_put: { key: b64(keyOf(i)), value: randomBytes(valueBytes).toString('base64') } });
+        const res = await post(`${m.url}/v3/kv/txn`, JSON.stringify({ success }), loadAgent);
+        head = Math.max(head, Number((res['header'] as { revision: string }).revision));
+      }
+    }));
+  }
+  return head;
+}
+
+type Phase = 'before' | 'compact' | 'defrag' | 'after';
+
+interface ProbeSample {
+  readonly phase: Phase;
+  readonly put: boolean;
+  /** When it was sent, ms since the probe started. */
+  readonly at: number;
+  readonly ms: number;
+  readonly failed: boolean;
+}
+
+/** A put and a range every 10 ms until stopped; each sample is tagged with the phase it began in. */
+function startProbe(m: ScaleMember): { phase: (p: Phase) => void; stop: () => Promise<ProbeSample[]> } {
+  let phase: Phase = 'before';
+  const samples: ProbeSample[] = [];
+  const probeStart = performance.now();
+  const outstanding = new Set<Promise<void>>();
+  const send = (path: string, body: string): void => {
+    const started = phase;
+    const put = path.endsWith('put');
+    const t0 = performance.now();
+    const at = t0 - probeStart;
+    const p = post(`${m.url}${path}`, body, probeAgent).then(
+      () => void samples.push({ phase: started, put, at, ms: performance.now() - t0, failed: false }),
+      () => void samples.push({ phase: started, put, at, ms: performance.now() - t0, failed: true }),
+    );
+    outstanding.add(p);
+    void p.finally(() => outstanding.delete(p));
+  };
+  let n = 0;
+  const timer = setInterval(() => {
+    n++;
+    send('/v3/kv/put', JSON.stringify({ key: b64('probe/put'), value: b64(String(n)) }));
+    send('/v3/kv/range', JSON.stringify({ key: b64(keyOf(n % keys)) }));
+  }, PROBE_EVERY_MS);
+  return {
+    phase: (p) => void (phase = p),
+    stop: async () => {
+      clearInterval(timer);
+      await Promise.all([...outstanding]);
+      return samples;
+    },
+  };
+}
+
+interface PhaseRow {
+  readonly seconds: number;
+  readonly worst: number;
+  readonly worstPut: number;
+  readonly worstRange: number;
+  readonly p99: number;
+  readonly slow: number;
+  readonly count: number;
+  readonly failed: number;
+}
+
+interface Row {
+  readonly loadSeconds: number;
+  readonly head: number;
+  readonly diskBefore: number;
+  readonly diskAfterCompact: number;
+  readonly diskAfterDefrag: number;
+  readonly phases: Record<Phase, PhaseRow>;
+}
+
+async function timed(f: () => Promise<unknown>): Promise<number> {
+  const t0 = performance.now();
+  await f();
+  return (performance.now() - t0) / 1000;
+}
+
+async function measure(variant: Variant): Promise<Row> {
+  const kind: Kind = variant === 'etcd' ? 'etcd' : 'cairn';
+  const m = await startScaleMember(kind, kind === 'cairn' ? nodeArgs : [], variant === 'cairn-base' ? baseRoot : undefined);
+  try {
+    await waitReady(m);
+    let head = 0;
+    const loadSeconds = await timed(async () => void (head = await load(m)));
+    console.log(`${variant}: wrote ${keys} keys x ${versions} in ${loadSeconds.toFixed(1)} s, head revision ${head}`);
+    const diskBefore = diskBytes(m.dataDir);
+    const probe = startProbe(m);
+    const seconds: Partial<Record<Phase, number>> = {};
+    seconds.before = await timed(() => new Promise((r) => setTimeout(r, 2000)));
+    probe.phase('compact');
+    seconds.compact = await timed(() => post(`${m.url}/v3/kv/compaction`, JSON.stringify({ revision: String(head), physical: true }), loadAgent));
+    console.log(`${variant}: compacted in ${seconds.compact.toFixed(2)} s`);
+    const diskAfterCompact = diskBytes(m.dataDir);
+    probe.phase('defrag');
+    seconds.defrag = await timed(() => post(`${m.url}/v3/maintenance/defragment`, '{}', loadAgent));
+    console.log(`${variant}: defragmented in ${seconds.defrag.toFixed(2)} s`);
+    const diskAfterDefrag = diskBytes(m.dataDir);
+    probe.phase('after');
+    seconds.after = await timed(() => new Promise((r) => setTimeout(r, 2000)));
+    const samples = await probe.stop();
+    // CAIRN_BENCH_SAMPLES=file: every probe sample as JSON, to see when the slow ones were sent.
+    const dump = process.env['CAIRN_BENCH_SAMPLES'];
+    if (dump !== undefined) writeFileSync(`${dump}.${variant}.json`, JSON.stringify(samples));
+    const phases = {} as Record<Phase, PhaseRow>;
+    for (const p of ['before', 'compact', 'defrag', 'after'] as Phase[]) {
+      const ms = samples.filter((s) => s.phase === p).map((s) => s.ms).sort((a, b) => a - b);
+      phases[p] = {
+        seconds: seconds[p] ?? 0,
+        worst: ms[ms.length - 1] ?? 0,
+        worstPut: Math.max(0, ...samples.filter((s) => s.phase === p && s.put).map((s) => s.ms)),
+        worstRange: Math.max(0, ...samples.filter((s) => s.phase === p && !s.put).map((s) => s.ms)),
+        p99: ms[Math.min(ms.length - 1, Math.floor(0.99 * ms.length))] ?? 0,
+        slow: ms.filter((x) => x > SLOW_MS).length,
+        count: ms.length,
+        failed: samples.filter((s) => s.phase === p && s.failed).length,
+      };
+    }
+    return { loadSeconds, head, diskBefore, diskAfterCompact, diskAfterDefrag, phases };
+  } finally {
+    await m.stop();
+  }
+}
+
+if (kinds.includes('etcd') && !hasEtcd()) {
+  console.error('bench:compaction needs etcd (apt-get install etcd-server) to compare against; or pass --only cairn');
+  process.exit(2);
+}
+const loadAtStart = loadavg().map((l) => l.toFixed(2)).join(' ');
+const rows = new Map<Variant, Row>();
+for (const kind of kinds) rows.set(kind, await measure(kind));
+loadAgent.destroy();
+probeAgent.destroy();
+const loadAtEnd = loadavg().map((l) => l.toFixed(2)).join(' ');
+
+const MiB = 2 ** 20;
+const cell = (kind: Variant, f: (r: Row) => string): string => {
+  const r = rows.get(kind);
+  return r === undefined ? '' : f(r);
+};
+const line = (name: string, f: (r: Row) => string): string => `| ${name} | ${kinds.map((k) => cell(k, f)).join(' | ')} |`;
+const phaseLines = (['compact', 'defrag', 'before', 'after'] as Phase[]).map((p) =>
+  line(`${p}: ${p === 'before' || p === 'after' ? 'idle 2 s' : 'call took'}; probe worst (put, range) / p99; probe requests > ${SLOW_MS} ms (of n), failed`, (r) => {
+    const x = r.phases[p];
+    return `${x.seconds.toFixed(2)} s; ${x.worst.toFixed(0)} (${x.worstPut.toFixed(0)}, ${x.worstRange.toFixed(0)}) / ${x.p99.toFixed(0)} ms; ${x.slow} (of ${x.count}), ${x.failed}`;
+  }),
+);
+const table = [
+  `| ${keys} keys × ${versions} versions | ${kinds.map((k) => (k === 'etcd' ? etcdVersion() : k === 'cairn-base' ? `cairn at ${baseRoot ?? ''}` : 'cairn')).join(' | ')} |`,
+  `|---|${kinds.map(() => '---').join('|')}|`,
+  line('write the history', (r) => `${r.loadSeconds.toFixed(1)} s (head revision ${r.head})`),
+  ...phaseLines,
+  line('data on disk: before / after compaction / after defrag', (r) => `${(r.diskBefore / MiB).toFixed(0)} / ${(r.diskAfterCompact / MiB).toFixed(0)} / ${(r.diskAfterDefrag / MiB).toFixed(0)} MiB`),
+].join('\n');
+console.log(`\n${table}`);
+const date = new Date().toISOString();
+const command = `npm run bench:compaction -- ${process.argv.slice(2).join(' ')}`.trim();
+writeSection(
+  `compaction ${date}`,
+  `## Compaction and defragment under a probe, etcd and cairn in turn (\`bench/compaction.ts\`), ${date}\n\n` +
+    `Command: \`${command}\` (after \`npm run build\`). ${cpus().length} cores; load average at start ${loadAtStart}, at end ${loadAtEnd}. ` +
+    `${valueBytes} B random values, txns of ${TXN_PUTS} puts, ${IN_FLIGHT} in flight; the probe sends a put and a one-key range every ${PROBE_EVERY_MS} ms.\n\n${table}\n`,
+);
