@@ -1,9 +1,13 @@
 /**
- * Rebuilding the key index from the key bucket on open (etcd's store.restore / restoreIntoIndex):
+ * Rebuilding the key index from the key bucket's records (etcd's store.restore / restoreIntoIndex):
  * records are replayed in revision order. A key whose older revisions were compacted away starts
  * from its first surviving record, which carries its create revision and version; a key whose first
  * surviving record is a tombstone (compaction keeps one exactly at its revision, etcd PR #19188)
  * starts as deleted at that tombstone. Each record is checked against the history built so far.
+ *
+ * Fed either by iterating a backend (on open) or record by record as a snapshot streams in
+ * (src/server/snapshots.ts), so a received snapshot is not read back from disk to index it. A
+ * stream is not ordered by LevelDB, so the order is checked: revisions must strictly increase.
  */
 import type { Backend } from '../storage/backend.js';
 import { KvError } from '../util/errors.js';
@@ -16,26 +20,33 @@ export interface RebuiltIndex {
   readonly maxRevision: number;
 }
 
-export async function rebuildIndex(backend: Backend): Promise<RebuiltIndex> {
-  const index = new TreeIndex();
-  let maxRevision = 0;
-  for await (const [k, v] of backend.iterate('key')) {
+export class IndexBuilder {
+  private readonly index = new TreeIndex();
+  private lastMain = -1;
+  private lastSub = -1;
+
+  /** Adds one key-bucket record (revision key, stored record); they must come in revision order. */
+  add(k: Uint8Array, v: Uint8Array): void {
     const { rev, tombstone } = decodeRevKey(k);
+    if (rev.main < this.lastMain || (rev.main === this.lastMain && rev.sub <= this.lastSub)) {
+      throw new KvError('StorageCorrupt', `cairn: key record ${rev.main}.${rev.sub} comes after ${this.lastMain}.${this.lastSub}: not in revision order`);
+    }
+    this.lastMain = rev.main;
+    this.lastSub = rev.sub;
     const kv = decodeRecordShared(v);
     const key = indexKey(kv.key);
-    maxRevision = Math.max(maxRevision, rev.main);
-    let ki = index.keyIndex(key);
+    let ki = this.index.keyIndex(key);
     if (tombstone) {
       if (ki === undefined) {
-        index.getOrCreate(key).restoreTombstone(rev);
-        continue;
+        this.index.getOrCreate(key).restoreTombstone(rev);
+        return;
       }
       if (!ki.isLive()) throw new KvError('StorageCorrupt', `cairn: tombstone at ${rev.main} for a deleted key`);
       ki.tombstone(rev);
-      continue;
+      return;
     }
     if (ki === undefined) {
-      ki = index.getOrCreate(key);
+      ki = this.index.getOrCreate(key);
       ki.restore({ main: kv.createRevision, sub: 0 }, rev, kv.version);
     } else {
       ki.put(rev);
@@ -45,5 +56,14 @@ export async function rebuildIndex(backend: Backend): Promise<RebuiltIndex> {
     }
     ki.lease = kv.lease;
   }
-  return { index, maxRevision };
+
+  result(): RebuiltIndex {
+    return { index: this.index, maxRevision: Math.max(0, this.lastMain) };
+  }
+}
+
+export async function rebuildIndex(backend: Backend): Promise<RebuiltIndex> {
+  const builder = new IndexBuilder();
+  for await (const [k, v] of backend.iterate('key')) builder.add(k, v);
+  return builder.result();
 }
