@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Level } from 'level';
 import type { ClassicLevel } from 'classic-level';
 import type { IterateOptions } from './backend.js';
-import type { KvOp, KvSnapshot, OrderedKv } from './kv.js';
+import type { KvBatchBuilder, KvOp, KvSnapshot, OrderedKv } from './kv.js';
 import { KvError } from '../util/errors.js';
 import { describeStorageFailure, storageFailure } from './storage-errors.js';
 
@@ -110,6 +110,18 @@ export class LevelKv implements OrderedKv {
       else batch.del(op.key);
     }
     await batch.write({ sync: options.sync });
+  }
+
+  startBatch(): KvBatchBuilder {
+    const batch = this.db.batch();
+    return {
+      put: (key, value) => void batch.put(key, value),
+      get length() {
+        return batch.length;
+      },
+      // An empty batch is a no-op, as in `batch` (it would not sync earlier writes anyway).
+      write: async (options) => (batch.length === 0 ? batch.close() : batch.write({ sync: options.sync })),
+    };
   }
 
   snapshot(): KvSnapshot {
