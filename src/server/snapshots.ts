@@ -143,6 +143,11 @@ export class SnapshotStage {
     for (const old of [...this.ready.keys()]) if (old <= index) await this.drop(old, 'stale');
   }
 
+  /** True while a snapshot is being received (its key index grows on the heap meanwhile). */
+  get isReceiving(): boolean {
+    return this.receiving;
+  }
+
   /** Snapshot indexes staged and waiting (tests). */
   stagedIndexes(): number[] {
     return [...this.ready.keys()];
