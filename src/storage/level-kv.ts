@@ -17,6 +17,13 @@ type LevelSnapshot = ReturnType<Db['snapshot']>;
 
 /** Entries fetched per native call while iterating: amortizes the thread hop, bounds memory. */
 const ITERATE_BATCH = 256;
+/**
+ * A bulk scan's reads: up to 4096 entries or 1 MiB per native call (classic-level's
+ * `highWaterMarkBytes`, default 16 KiB: ~4,000 thread-pool round trips for a 62 MB snapshot
+ * stream). Producing that stream took ~1.2 s of CPU instead of ~1.4 s (interleaved runs).
+ */
+const BULK_BATCH = 4096;
+const BULK_BATCH_BYTES = 1 << 20;
 /** Keys are small (the WAL's are 9 bytes): fetch more per call when values are not read. */
 const KEYS_BATCH = 1024;
 
@@ -29,6 +36,7 @@ function levelRange(o: IterateOptions, snapshot: LevelSnapshot | undefined): Rec
   if (o.reverse === true) out.reverse = true;
   if (o.limit !== undefined) out.limit = o.limit;
   if (snapshot !== undefined) out.snapshot = snapshot;
+  if (o.bulk === true) out.highWaterMarkBytes = BULK_BATCH_BYTES;
   return out;
 }
 
@@ -47,7 +55,7 @@ async function* drain<T>(it: { nextv(size: number): Promise<T[]>; close(): Promi
 
 async function* iterateDb(db: Db, o: IterateOptions, snapshot?: LevelSnapshot): AsyncIterable<[Uint8Array, Uint8Array]> {
   if (o.limit !== undefined && o.limit <= 0) return;
-  yield* drain(db.iterator(levelRange(o, snapshot)), ITERATE_BATCH);
+  yield* drain(db.iterator(levelRange(o, snapshot)), o.bulk === true ? BULK_BATCH : ITERATE_BATCH);
 }
 
 async function* keysOfDb(db: Db, o: IterateOptions, snapshot?: LevelSnapshot): AsyncIterable<Uint8Array> {
