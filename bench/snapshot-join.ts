@@ -12,12 +12,16 @@
  * - its peak RSS above its RSS when it first answered.
  *
  *   npm run build && npm run bench:join -- --keys 200000 [--only cairn|etcd] [--rounds 1]
- *   (CAIRN_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" profiles the cairn members; --joiner-log
- *   FILE keeps the joiner's info log, and the first member's as FILE.m1)
+ *   (CAIRN_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" profiles the cairn members)
+ *
+ * cairn members log at info level to files in the run's temp dir, and the joiner's catch-up is
+ * split by their lines: its boot (spawn to "member started"), the wait until a leader sends the
+ * snapshot ("sending snapshot": the leader's dial backoff towards a peer that was not up yet),
+ * and the transfer with its install ("installed snapshot from leader").
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, openSync, rmSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -33,8 +37,6 @@ const { values: args } = parseArgs({
     only: { type: 'string', default: 'cairn,etcd' },
     rounds: { type: 'string', default: '1' },
     'no-write': { type: 'boolean', default: false },
-    /** cairn's joiner logs at info level to this file (to see where its time goes). */
-    'joiner-log': { type: 'string' },
   },
 });
 const KEYS = Number(args.keys);
@@ -93,7 +95,7 @@ interface Node {
   readonly peer: string;
 }
 
-function launch(kind: Kind, dir: string, n: Node, initial: string, state: 'new' | 'existing', logFile?: string): ChildProcess {
+function launch(kind: Kind, dir: string, n: Node, initial: string, state: 'new' | 'existing'): ChildProcess {
   const flags = [
     '--name', n.name, '--data-dir', join(dir, n.name),
     '--listen-client-urls', n.client, '--advertise-client-urls', n.client,
@@ -103,9 +105,27 @@ function launch(kind: Kind, dir: string, n: Node, initial: string, state: 'new' 
   ];
   return kind === 'etcd'
     ? spawn('etcd', flags, { stdio: 'ignore' })
-    : spawn(process.execPath, [...NODE_ARGS, join(ROOT, 'dist/src/cli/main.js'), 'serve', ...flags, '--log-level', logFile === undefined ? 'error' : 'info'], {
-        stdio: logFile === undefined ? 'ignore' : ['ignore', openSync(logFile, 'w'), openSync(logFile, 'a')],
+    : spawn(process.execPath, [...NODE_ARGS, join(ROOT, 'dist/src/cli/main.js'), 'serve', ...flags, '--log-level', 'info'], {
+        stdio: ['ignore', openSync(logOf(dir, n), 'w'), openSync(logOf(dir, n), 'a')],
       });
+}
+
+const logOf = (dir: string, n: Node) => join(dir, `${n.name}.log`);
+
+/** When a cairn member first logged `msg` (ms since the epoch), from its log file. */
+function loggedAt(dir: string, n: Node, msg: string): number | undefined {
+  let text = '';
+  try {
+    text = readFileSync(logOf(dir, n), 'utf8');
+  } catch {
+    return undefined;
+  }
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    const o = JSON.parse(line) as { msg?: string; ts?: string };
+    if (o.msg === msg && o.ts !== undefined) return Date.parse(o.ts);
+  }
+  return undefined;
 }
 
 function exited(p: ChildProcess): Promise<void> {
@@ -141,7 +161,24 @@ async function load(url: string): Promise<void> {
   await ok(`${url}/v3/kv/put`, JSON.stringify({ key: b64('join-done'), value: b64('1') }));
 }
 
+interface Phases {
+  boot: number;
+  untilSent: number;
+  transfer: number;
+}
+
+/** Seconds of the joiner's boot, of the wait for a leader to send, and of transfer + install. */
+function cairnPhases(dir: string, n1: Node, n2: Node, n3: Node, spawnedAt: number): Phases | undefined {
+  const started = loggedAt(dir, n3, 'member started');
+  const sent = [loggedAt(dir, n1, 'sending snapshot'), loggedAt(dir, n2, 'sending snapshot')].filter((t) => t !== undefined);
+  const installed = loggedAt(dir, n3, 'installed snapshot from leader');
+  if (started === undefined || sent.length === 0 || installed === undefined) return undefined;
+  const sentAt = Math.min(...sent);
+  return { boot: (started - spawnedAt) / 1000, untilSent: (sentAt - started) / 1000, transfer: (installed - sentAt) / 1000 };
+}
+
 interface Result {
+  phases: Phases | undefined;
   seconds: number;
   dbBytes: number;
   maxProbeMs: number;
@@ -157,8 +194,7 @@ async function measure(kind: Kind): Promise<Result> {
   const procs: ChildProcess[] = [];
   try {
     const initial2 = `${n1.name}=${n1.peer},${n2.name}=${n2.peer}`;
-    const leaderLog = kind === 'cairn' && args['joiner-log'] !== undefined ? `${args['joiner-log']}.m1` : undefined;
-    procs.push(launch(kind, dir, n1, initial2, 'new', leaderLog), launch(kind, dir, n2, initial2, 'new'));
+    procs.push(launch(kind, dir, n1, initial2, 'new'), launch(kind, dir, n2, initial2, 'new'));
     await waitFor(`${kind} cluster`, 60_000, async () => (await post(`${n1.client}/v3/kv/range`, JSON.stringify({ key: b64('x') }))).status === 200);
     await load(n1.client);
     const status = await ok(`${n1.client}/v3/maintenance/status`, '{}');
@@ -166,7 +202,8 @@ async function measure(kind: Kind): Promise<Result> {
     console.log(`${kind}: loaded ${KEYS} keys and ${TICKS} more entries; leader's backend ${(dbBytes / 1e6).toFixed(1)} MB`);
     await ok(`${n1.client}/v3/cluster/member/add`, JSON.stringify({ peerURLs: [n3.peer] }));
     const t0 = performance.now();
-    const joiner = launch(kind, dir, n3, `${initial2},${n3.name}=${n3.peer}`, 'existing', kind === 'cairn' ? args['joiner-log'] : undefined);
+    const spawnedAt = Date.now();
+    const joiner = launch(kind, dir, n3, `${initial2},${n3.name}=${n3.peer}`, 'existing');
     procs.push(joiner);
     let done = false;
     let maxProbeMs = 0;
@@ -197,7 +234,8 @@ async function measure(kind: Kind): Promise<Result> {
     const seconds = (performance.now() - t0) / 1000;
     done = true;
     await prober;
-    return { seconds, dbBytes, maxProbeMs, probes, rssAboveMiB: (peakRss - (baseRss ?? peakRss)) / 2 ** 20 };
+    const phases = kind === 'cairn' ? cairnPhases(dir, n1, n2, n3, spawnedAt) : undefined;
+    return { seconds, dbBytes, maxProbeMs, probes, rssAboveMiB: (peakRss - (baseRss ?? peakRss)) / 2 ** 20, phases };
   } finally {
     for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGTERM');
     await Promise.all(procs.map(exited));
@@ -216,7 +254,9 @@ for (let round = 1; round <= ROUNDS; round++) {
   for (const kind of KINDS) {
     const load1 = loadavg()[0]?.toFixed(1) ?? '';
     const r = await measure(kind);
-    const row = `| ${kind} | ${round} | ${load1} | ${r.seconds.toFixed(2)} s | ${(r.dbBytes / 1e6).toFixed(1)} MB | ${(r.dbBytes / 1e6 / r.seconds).toFixed(1)} MB/s | ${r.maxProbeMs.toFixed(0)} ms (${r.probes} probes) | ${r.rssAboveMiB.toFixed(0)} MiB |`;
+    const p = r.phases;
+    const phases = p === undefined ? 'n/a' : `${p.boot.toFixed(2)} / ${p.untilSent.toFixed(2)} / ${p.transfer.toFixed(2)} s (${(r.dbBytes / 1e6 / p.transfer).toFixed(1)} MB/s)`;
+    const row = `| ${kind} | ${round} | ${load1} | ${r.seconds.toFixed(2)} s | ${phases} | ${(r.dbBytes / 1e6).toFixed(1)} MB | ${(r.dbBytes / 1e6 / r.seconds).toFixed(1)} MB/s | ${r.maxProbeMs.toFixed(0)} ms (${r.probes} probes) | ${r.rssAboveMiB.toFixed(0)} MiB |`;
     console.log(row);
     rows.push(row);
   }
@@ -229,8 +269,8 @@ const md = [
   `Command: \`${command}\` (after \`npm run build\`). ${etcdVersion()}; ${cpus().length} cores, ${cpus()[0]?.model ?? ''}; load average at start ${loadAtStart}.`,
   `${KEYS} keys of ${VALUE_BYTES} random bytes in txns of ${TXN_PUTS}, then ${TICKS} puts of one key; \`--snapshot-count 1000\`; the joiner is timed from its spawn until a serializable read on it sees the last key.`,
   '',
-  '| member | round | load (1 min) | catch-up | leader backend (dbSize) | dbSize / catch-up | slowest `GET /version` on the joiner | joiner peak RSS above its first answer |',
-  '|---|---|---|---|---|---|---|---|',
+  '| member | round | load (1 min) | catch-up | of which boot / until a leader sends / transfer + install (dbSize over it) | leader backend (dbSize) | dbSize / catch-up | slowest `GET /version` on the joiner | joiner peak RSS above its first answer |',
+  '|---|---|---|---|---|---|---|---|---|',
   ...rows,
 ].join('\n');
 console.log(`\n${md}`);
