@@ -2,13 +2,15 @@
  * Snapshot install on a follower's LevelDB data dir: receive (stream into a staged store), then
  * install (sync, switch, reload the store's index). Reports the wall time of each phase — the
  * Ready loop waits for the install — and the longest event-loop stall during each (what every
- * other request on the member waits), plus live memory while receiving. Writes its section of
- * bench/RESULTS.md.
+ * other request on the member waits), the CPU time of each (user + sys: less sensitive than wall
+ * time to the other work on a shared machine), the receive rate in MB/s (10^6 bytes of stream),
+ * plus live memory while receiving. Writes its section of bench/RESULTS.md unless `--no-write`
+ * (for repeated, interleaved runs whose numbers are collected by hand).
  *
  *   npm run bench:install -- --keys 200000 --value-bytes 256
  */
 import { createReadStream } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -29,6 +31,7 @@ const { values: args } = parseArgs({
   options: {
     keys: { type: 'string', default: '200000' },
     'value-bytes': { type: 'string', default: '256' },
+    'no-write': { type: 'boolean', default: false },
   },
 });
 const KEYS = Number(args.keys);
@@ -42,14 +45,42 @@ function liveMiB(): number {
   return (m.heapUsed + m.arrayBuffers) / 2 ** 20;
 }
 
-async function phase<T>(fn: () => Promise<T>): Promise<{ seconds: number; maxStallMs: number; result: T }> {
+/**
+ * The longest gap between ticks of a 2 ms timer, and the process CPU time spent in it: a gap
+ * mostly spent on CPU is work holding the loop; a gap with little CPU is the process waiting for
+ * a core (a loaded machine), which no change to the code removes. The CPU counts every thread
+ * (LevelDB's, the GC's helpers), so it bounds the main thread's from above.
+ */
+function gapProbe(): () => { gapMs: number; cpuMs: number } {
+  let last = performance.now();
+  let lastCpu = process.cpuUsage();
+  let worst = { gapMs: 0, cpuMs: 0 };
+  const timer = setInterval(() => {
+    const now = performance.now();
+    const cpu = process.cpuUsage();
+    const gapMs = now - last;
+    if (gapMs > worst.gapMs) worst = { gapMs, cpuMs: (cpu.user - lastCpu.user + cpu.system - lastCpu.system) / 1000 };
+    last = now;
+    lastCpu = cpu;
+  }, 2);
+  return () => {
+    clearInterval(timer);
+    return worst;
+  };
+}
+
+async function phase<T>(fn: () => Promise<T>): Promise<{ seconds: number; cpuSeconds: number; maxStallMs: number; p99StallMs: number; worstGap: { gapMs: number; cpuMs: number }; result: T }> {
   const h = monitorEventLoopDelay({ resolution: 5 });
   h.enable();
+  const stopProbe = gapProbe();
   const start = performance.now();
+  const cpu = process.cpuUsage();
   const result = await fn();
+  const used = process.cpuUsage(cpu);
   const seconds = (performance.now() - start) / 1000;
   h.disable();
-  return { seconds, maxStallMs: h.max / 1e6, result };
+  const worstGap = stopProbe();
+  return { seconds, cpuSeconds: (used.user + used.system) / 1e6, maxStallMs: h.max / 1e6, p99StallMs: h.percentile(99) / 1e6, worstGap, result };
 }
 
 async function main(): Promise<void> {
@@ -66,6 +97,7 @@ async function main(): Promise<void> {
     await leader.close();
   }
   gc?.();
+  const streamBytes = (await stat(streamFile)).size;
   // Pieces of the transport's size (256 KiB), cut anywhere as a peer stream delivers them.
   const pieces = () => createReadStream(streamFile, { highWaterMark: 256 * 1024 }) as AsyncIterable<Uint8Array>;
   const index = KEYS + 10;
@@ -115,17 +147,19 @@ async function main(): Promise<void> {
       '',
       machineFacts(dir),
       '',
-      '| phase | wall time | longest event-loop stall |',
-      '|---|---|---|',
-      `| receive: stream ${KEYS} keys into a staged store | ${receive.seconds.toFixed(2)} s | ${receive.maxStallMs.toFixed(1)} ms |`,
-      `| install: sync, switch, reload the index (the Ready loop waits) | ${install.seconds.toFixed(2)} s | ${install.maxStallMs.toFixed(1)} ms |`,
-      `| of which the switch (final synced batch, pointer, WAL and backend moved) | ${switchSeconds.toFixed(2)} s | |`,
-      `| of which the store's reload (index rebuild over ${KEYS} keys) | ${(install.seconds - switchSeconds).toFixed(2)} s | |`,
+      '| phase | wall time | CPU (user + sys) | longest event-loop stall (p99 of the loop delay) |',
+      '|---|---|---|---|',
+      `| receive: stream ${KEYS} keys (${(streamBytes / 1e6).toFixed(1)} MB) into a staged store, key index built | ${receive.seconds.toFixed(2)} s (${(streamBytes / 1e6 / receive.seconds).toFixed(1)} MB/s) | ${receive.cpuSeconds.toFixed(2)} s | ${receive.maxStallMs.toFixed(1)} ms (${receive.p99StallMs.toFixed(1)} ms) |`,
+      `| install: sync, switch, reload the index (the Ready loop waits) | ${install.seconds.toFixed(2)} s | ${install.cpuSeconds.toFixed(2)} s | ${install.maxStallMs.toFixed(1)} ms (${install.p99StallMs.toFixed(1)} ms) |`,
+      `| of which the switch (final synced batch, pointer, WAL and backend moved) | ${switchSeconds.toFixed(2)} s | | |`,
+      `| of which the store's reload (takes the index built while receiving) | ${(install.seconds - switchSeconds).toFixed(2)} s | | |`,
+      '',
+      `Longest gap between ticks of a 2 ms timer while receiving: ${receive.worstGap.gapMs.toFixed(0)} ms, of which ${receive.worstGap.cpuMs.toFixed(0)} ms of process CPU (all threads; the rest is waiting for a core).`,
       '',
       `Live memory while receiving (heap + buffers, change from the start${gc === undefined ? ', without --expose-gc: includes garbage' : ''}): peak ${peak.toFixed(1)} MiB.`,
     ].join('\n');
     console.log(md);
-    writeSection('snapshot-install', md);
+    if (args['no-write'] !== true) writeSection('snapshot-install', md);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -63,7 +63,7 @@ export class Member {
   readonly auth: Authority;
   private readonly log: Logger;
   private readonly waits = new WaitRegistry<ApplyResult>(MAX_PENDING_PROPOSALS);
-  private readonly stage: SnapshotStage;
+  readonly stage: SnapshotStage;
   private readonly reads: ReadIndexBatcher;
   private readonly loop: RaftLoop;
   private readonly applier: Applier;

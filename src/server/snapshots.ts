@@ -10,7 +10,7 @@ import type { ConfState, Snapshot } from '../raft/types.js';
 import type { Backend, BackendOp } from '../storage/backend.js';
 import type { DataDir, InstallStep } from '../storage/data-dir.js';
 import type { StagedStore } from '../storage/staged-store.js';
-import { rebuildIndex, type RebuiltIndex } from '../store/index-rebuild.js';
+import { IndexBuilder, type RebuiltIndex } from '../store/index-rebuild.js';
 import type { KvStore } from '../store/kv-store.js';
 import { KvError } from '../util/errors.js';
 import type { Transport } from '../transport/transport.js';
@@ -105,9 +105,13 @@ export class SnapshotStage {
       const staged = await this.dir.stage();
       let keyIndex: RebuiltIndex;
       try {
-        await staged.fill(data, this.maxBytes);
-        // Built now, while raft runs on: the install then only switches (the Ready loop waits for it).
-        keyIndex = await rebuildIndex(staged.backend());
+        // The key index is built now, from the records as they stream in (not read back from
+        // disk), while raft runs on: the install then only switches (the Ready loop waits for it).
+        const builder = new IndexBuilder();
+        await staged.fill(data, this.maxBytes, (bucket, key, value) => {
+          if (bucket === 'key') builder.add(key, value);
+        });
+        keyIndex = builder.result();
       } catch (err) {
         await staged.discard();
         throw err;
@@ -137,6 +141,11 @@ export class SnapshotStage {
     this.ready.delete(index);
     await store.replaceBackend(() => this.dir.installStaged(ready.staged, snapshot.metadata, localOps, onStep), afterSwitch, ready.index);
     for (const old of [...this.ready.keys()]) if (old <= index) await this.drop(old, 'stale');
+  }
+
+  /** True while a snapshot is being received (its key index grows on the heap meanwhile). */
+  get isReceiving(): boolean {
+    return this.receiving;
   }
 
   /** Snapshot indexes staged and waiting (tests). */

@@ -7,9 +7,9 @@
  * stream into pieces of its own size (256 KiB for peers), so `decodeChunks` finds the chunks
  * again from the bytes (msgpack values delimit themselves).
  */
-import { Packr, unpackMultiple } from 'msgpackr';
-import { BUCKETS, type BucketName } from './backend.js';
-import { KvError } from '../util/errors.js';
+import { Packr } from 'msgpackr';
+import type { BucketName } from './backend.js';
+import { ChunkStreamDecoder } from './chunk-decoder.js';
 
 export type BackendRecord = [BucketName, Uint8Array, Uint8Array];
 
@@ -34,51 +34,21 @@ export async function* recordsToChunks(
   if (batch.length > 0) yield packr.pack(batch);
 }
 
-/** Bytes of one chunk that may be held while waiting for the rest of it. */
-const MAX_PENDING_BYTES = 256 << 20;
-
 /**
- * The records of a chunk stream cut anywhere (as a transport delivers it), chunk by chunk.
- * Bytes of an unfinished chunk wait for the next piece; a stream that ends inside a chunk, or
- * holds more than 256 MiB of one unfinished chunk, is corrupt.
+ * The records of a chunk stream cut anywhere (as a transport delivers it), a piece at a time
+ * (chunk-decoder.ts). A stream that ends inside a chunk, or holds more than 256 MiB of one
+ * unfinished record, is corrupt. msgpack nils between or after chunks are padding (a snapshot
+ * file padded to etcd's 512-byte alignment, src/http/routes/maintenance.ts): skipped.
  */
 export async function* decodeChunks(pieces: AsyncIterable<Uint8Array>): AsyncIterable<BackendRecord[]> {
-  let pending: Uint8Array = new Uint8Array(0);
+  const decoder = new ChunkStreamDecoder();
   for await (const piece of pieces) {
-    const bytes = pending.length === 0 ? piece : Buffer.concat([pending, piece]);
-    const values: unknown[] = [];
-    let consumed = 0;
-    try {
-      unpackMultiple(bytes, (value: unknown, _start?: number, end?: number) => {
-        values.push(value);
-        consumed = end ?? bytes.length;
-      });
-    } catch (err) {
-      if ((err as { incomplete?: boolean }).incomplete !== true) {
-        throw new KvError('StorageCorrupt', `cairn: backend snapshot chunk does not decode: ${(err as Error).message}`);
-      }
+    // A whole file read at once is decoded a chunk's worth at a time: each batch handed out (and
+    // the synchronous work between two awaits) stays bounded.
+    for (let at = 0; at < piece.length; at += DEFAULT_CHUNK_BYTES) {
+      const records = decoder.push(piece.subarray(at, at + DEFAULT_CHUNK_BYTES));
+      if (records.length > 0) yield records;
     }
-    pending = bytes.subarray(consumed);
-    if (pending.length > MAX_PENDING_BYTES) throw new KvError('StorageCorrupt', `cairn: backend snapshot chunk larger than ${MAX_PENDING_BYTES} bytes`);
-    // msgpack nils between or after chunks are padding (a snapshot file padded to etcd's
-    // 512-byte alignment, src/http/routes/maintenance.ts): skipped.
-    for (const value of values) if (value !== null) yield checkChunk(value);
   }
-  if (pending.length > 0) throw new KvError('StorageCorrupt', `cairn: backend snapshot stream ends inside a chunk (${pending.length} bytes left over)`);
-}
-
-function checkChunk(decoded: unknown): BackendRecord[] {
-  if (!Array.isArray(decoded)) throw new KvError('StorageCorrupt', 'cairn: backend snapshot chunk is not a list');
-  return decoded.map((r: unknown, i) => {
-    if (
-      !Array.isArray(r) ||
-      r.length !== 3 ||
-      !BUCKETS.includes(r[0] as BucketName) ||
-      !(r[1] instanceof Uint8Array) ||
-      !(r[2] instanceof Uint8Array)
-    ) {
-      throw new KvError('StorageCorrupt', `cairn: backend snapshot chunk has a malformed record at ${i}`);
-    }
-    return [r[0] as BucketName, r[1], r[2]];
-  });
+  decoder.end();
 }

@@ -69,7 +69,7 @@ async function* bucketBatches(kv: KvReader, label: string, bucket: BucketName, o
 }
 
 async function* allRecords(kv: KvReader, label: string): AsyncIterable<BackendRecord> {
-  for await (const [k, v] of kv.iterate(BACKEND_RANGE)) {
+  for await (const [k, v] of kv.iterate({ ...BACKEND_RANGE, bulk: true })) {
     const bucket = bucketOfPrefix(k[0] as number);
     assert(bucket !== undefined, () => `backend key with unknown prefix ${k[0]}`);
     if (isLocalRecord(bucket, k.subarray(1))) continue; // this member's own: never replicated

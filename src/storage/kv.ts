@@ -61,11 +61,38 @@ export interface KvSnapshot extends KvReader {
   release(): Promise<void>;
 }
 
+/**
+ * A batch filled op by op and written once, with `batch`'s promises. For long streams (snapshot
+ * staging): LevelDB copies each op into its WriteBatch as it is added, so the cost of a large
+ * batch is spread over the event-loop turns that produced it instead of paid all at once.
+ */
+export interface KvBatchBuilder {
+  put(key: Uint8Array, value: Uint8Array): void;
+  /** Ops added so far. */
+  readonly length: number;
+  write(options: { readonly sync: boolean }): Promise<void>;
+}
+
+/** `kv.startBatch()` where the store has it, else a builder that collects the ops for `kv.batch`. */
+export function startBatch(kv: OrderedKv): KvBatchBuilder {
+  if (kv.startBatch !== undefined) return kv.startBatch();
+  const ops: KvOp[] = [];
+  return {
+    put: (key, value) => void ops.push({ type: 'put', key, value }),
+    get length() {
+      return ops.length;
+    },
+    write: (options) => kv.batch(ops, options),
+  };
+}
+
 export interface OrderedKv extends KvReader {
   /** Names the storage in error messages (the data directory). */
   readonly label: string;
   /** Atomic: all or none of `ops` survive any crash. `sync` makes this batch durable before resolving (only this one). */
   batch(ops: readonly KvOp[], options: { readonly sync: boolean }): Promise<void>;
+  /** An incremental batch (see KvBatchBuilder); optional: `startBatch(kv)` falls back to `batch`. */
+  startBatch?(): KvBatchBuilder;
   /** A consistent view as of now, across every prefix. */
   snapshot(): KvSnapshot;
   /** Drops deletion tombstones in [start, end) so scans from `start` stay fast (google/leveldb#777). */

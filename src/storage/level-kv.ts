@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Level } from 'level';
 import type { ClassicLevel } from 'classic-level';
 import type { IterateOptions } from './backend.js';
-import type { KvOp, KvSnapshot, OrderedKv } from './kv.js';
+import type { KvBatchBuilder, KvOp, KvSnapshot, OrderedKv } from './kv.js';
 import { KvError } from '../util/errors.js';
 import { describeStorageFailure, storageFailure } from './storage-errors.js';
 
@@ -17,6 +17,13 @@ type LevelSnapshot = ReturnType<Db['snapshot']>;
 
 /** Entries fetched per native call while iterating: amortizes the thread hop, bounds memory. */
 const ITERATE_BATCH = 256;
+/**
+ * A bulk scan's reads: up to 4096 entries or 1 MiB per native call (classic-level's
+ * `highWaterMarkBytes`, default 16 KiB: ~4,000 thread-pool round trips for a 62 MB snapshot
+ * stream). Producing that stream took ~1.2 s of CPU instead of ~1.4 s (interleaved runs).
+ */
+const BULK_BATCH = 4096;
+const BULK_BATCH_BYTES = 1 << 20;
 /** Keys are small (the WAL's are 9 bytes): fetch more per call when values are not read. */
 const KEYS_BATCH = 1024;
 /** Per native call for batch scans (open's pass over the key bucket: ~300 B records, ~300 KB a batch). */
@@ -37,6 +44,7 @@ function levelRange(o: IterateOptions, snapshot: LevelSnapshot | undefined): Rec
   if (o.reverse === true) out.reverse = true;
   if (o.limit !== undefined) out.limit = o.limit;
   if (snapshot !== undefined) out.snapshot = snapshot;
+  if (o.bulk === true) out.highWaterMarkBytes = BULK_BATCH_BYTES;
   return out;
 }
 
@@ -85,7 +93,7 @@ async function* batchesOfDb(db: Db, o: IterateOptions, snapshot?: LevelSnapshot)
 
 async function* iterateDb(db: Db, o: IterateOptions, snapshot?: LevelSnapshot): AsyncIterable<[Uint8Array, Uint8Array]> {
   if (o.limit !== undefined && o.limit <= 0) return;
-  yield* drain(db.iterator(levelRange(o, snapshot)), ITERATE_BATCH);
+  yield* drain(db.iterator(levelRange(o, snapshot)), o.bulk === true ? BULK_BATCH : ITERATE_BATCH);
 }
 
 async function* keysOfDb(db: Db, o: IterateOptions, snapshot?: LevelSnapshot): AsyncIterable<Uint8Array> {
@@ -152,6 +160,18 @@ export class LevelKv implements OrderedKv {
       else batch.del(op.key);
     }
     await batch.write({ sync: options.sync });
+  }
+
+  startBatch(): KvBatchBuilder {
+    const batch = this.db.batch();
+    return {
+      put: (key, value) => void batch.put(key, value),
+      get length() {
+        return batch.length;
+      },
+      // An empty batch is a no-op, as in `batch` (it would not sync earlier writes anyway).
+      write: async (options) => (batch.length === 0 ? batch.close() : batch.write({ sync: options.sync })),
+    };
   }
 
   snapshot(): KvSnapshot {

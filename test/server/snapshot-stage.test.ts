@@ -96,10 +96,14 @@ describe('SnapshotStage', () => {
       await gate;
       yield* recordsToChunks(records(3, 'y'));
     }
+    expect(stage.isReceiving).toBe(false);
     const first = stage.stage(msgSnap(300), slow());
     await expect(stage.stage(msgSnap(400), recordsToChunks(records(1, 'z')))).rejects.toMatchObject({ code: 'TooManyRequests' });
+    // The member's memory release stays off meanwhile (src/cli/serve.ts).
+    expect(stage.isReceiving).toBe(true);
     release();
     await first;
+    expect(stage.isReceiving).toBe(false);
     expect(stage.stagedIndexes()).toEqual([300]);
     // Raft caught up from its log past 300 instead: the next snapshot's arrival removes it.
     applied = 350;
