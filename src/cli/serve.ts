@@ -151,6 +151,7 @@ export async function startServer(flags: MemberConfig, o: StartServerOptions = {
     keepaliveTimeoutMs: config.grpcKeepaliveTimeoutMs,
     keepaliveMinTimeMs: config.grpcKeepaliveMinTimeMs,
     electionTimeoutMs: config.electionTimeoutMs,
+    hasLeader: () => member.leaderId !== 0,
   }, caller, config.clientTls.clientCertAuth);
   const stopReloads: Array<() => void> = [];
   const closeClients = async (): Promise<void> => {

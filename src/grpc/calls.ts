@@ -19,7 +19,7 @@ import { fromProto, toProto, type ProtoObject } from './proto-object.js';
 export type CallInfo = Pick<ServerUnaryCall<Sized, ProtoObject>, 'metadata' | 'getAuthContext'>;
 
 export interface GrpcContext {
-  /** The member without a caller (the `hasleader` check). Calls go through `serviceFor`. */
+  /** The member without a caller. Calls go through `serviceFor`. */
   readonly service: KV;
   /** The member as the caller of this call sees it (auth checked there). */
   serviceFor(call: CallInfo): KV;
@@ -28,6 +28,8 @@ export interface GrpcContext {
   readonly limits: Limits;
   /** Bytes of range responses in flight, shared with the gateway's listeners (byte-budget.ts). */
   readonly rangeBudget: ByteBudget;
+  /** Whether the member knows a leader now (the `hasleader` check). */
+  hasLeader(): Promise<boolean>;
   /** Ends `hasleader` streams once the member has had no leader for a while (absent: never). */
   readonly leaderMonitor?: LeaderMonitor;
 }
@@ -47,8 +49,7 @@ export function checkSize(ctx: GrpcContext, size: number): void {
 /** `hasleader: true` (etcdctl watch and keep-alive, clientv3 WithRequireLeader): fail fast without a leader. */
 export async function requireLeader(ctx: GrpcContext, metadata: Metadata): Promise<void> {
   if (metadata.get('hasleader')[0] !== 'true') return;
-  const status = await ctx.service.status().catch(() => undefined);
-  if (status === undefined || status.leader === 0n) throw new KvError('NoLeader');
+  if (!(await ctx.hasLeader().catch(() => false))) throw new KvError('NoLeader');
 }
 
 export function decodeRequest<Req>(ctx: GrpcContext, rpc: Rpc<Req, unknown>, req: Sized): Req {

@@ -117,6 +117,12 @@ export interface GrpcServerOptions {
   readonly keepaliveMinTimeMs: number;
   /** The member's election timeout: how often `hasleader` streams' leader is checked. */
   readonly electionTimeoutMs: number;
+  /**
+   * Whether the member knows a leader, read from its raft state. Without it the check asks the
+   * service for its status, which also sizes the data dir (a readdir and a stat per file) — too
+   * much for every election timeout and every `hasleader` call.
+   */
+  readonly hasLeader?: () => boolean;
 }
 
 /**
@@ -141,11 +147,14 @@ export function createGrpcServer(
     'grpc.max_send_message_length': -1,
     ...(options === undefined ? {} : { 'grpc.keepalive_time_ms': options.keepaliveIntervalMs, 'grpc.keepalive_timeout_ms': options.keepaliveTimeoutMs }),
   });
-  const leaderMonitor = options === undefined ? undefined : new LeaderMonitor(async () => (await service.status()).leader !== 0n, options.electionTimeoutMs);
+  const knowsLeader = options?.hasLeader;
+  const hasLeader = knowsLeader !== undefined ? async () => knowsLeader() : async () => (await service.status()).leader !== 0n;
+  const leaderMonitor = options === undefined ? undefined : new LeaderMonitor(hasLeader, options.electionTimeoutMs);
   for (const [name, impl] of Object.entries(implementations({
     service,
     limits,
     rangeBudget,
+    hasLeader,
     ...(leaderMonitor ? { leaderMonitor } : {}),
     serviceFor: caller === undefined ? () => service : (call) => caller(callCredentials(call, clientCertIdentity)),
     authFor: (call) => {
