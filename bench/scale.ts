@@ -174,5 +174,5 @@ if (!process.argv.includes('--no-write')) writeSection(
   `## Scale: ${watchOnly ? 'watch rows' : `${keys} keys`} on one member, etcd and cairn in turn (\`bench/scale.ts\`), ${date}\n\n` +
     `Command: \`${command}\` (after \`npm run build\`). ${cpus().length} cores, ${cpus()[0]?.model ?? ''}; load average at start ${loadAtStart}, at end ${loadavg().map((l) => l.toFixed(2)).join(' ')}. ` +
     (watchOnly ? '' : `${VALUE_BYTES} B random values, txns of ${TXN_PUTS} puts, ${IN_FLIGHT} in flight; `) +
-    `fresh data dir each${watchRowNames.length > 0 ? '; watch rows: bench/scale-watch.ts, each on a fresh member, raw `/v3/watch` JSON streams for both' : ''}.\n\n${table}\n`,
+    `fresh data dir each${watchRowNames.length > 0 ? `; watch rows: bench/scale-watch.ts, each on a fresh member, ${watchOptions.client === 'grpc' ? "raw gRPC Watch streams (etcd's Watch service)" : 'raw `/v3/watch` JSON streams'} for both` : ''}.\n\n${table}\n`,
 );

@@ -113,13 +113,22 @@ export function budgetedRange(ctx: GrpcContext): handleUnaryCall<Sized, ProtoObj
   };
 }
 
-type OutStream = ServerWritableStream<Sized, ProtoObject> | ServerDuplexStream<Sized, ProtoObject>;
+type OutStream = ServerWritableStream<Sized, unknown> | ServerDuplexStream<Sized, unknown>;
 
 /** Writes one message; resolves once the transport can take more, or the call is gone. */
-export async function send(call: OutStream, message: ProtoObject): Promise<void> {
-  if (call.cancelled || call.destroyed) return;
-  if (call.write(message)) return;
-  await new Promise<void>((resolve) => {
+export async function send(call: OutStream, message: unknown): Promise<void> {
+  await writeOrWait(call, message);
+}
+
+/**
+ * Writes one message; returns a promise only when the transport is full (it resolves on
+ * 'drain' or once the call is gone). Undefined, not a resolved promise, when there is nothing
+ * to wait for: a watch stream draining a fan-out writes once per watcher per revision (issue 18).
+ */
+export function writeOrWait(call: OutStream, message: unknown): Promise<void> | undefined {
+  if (call.cancelled || call.destroyed) return undefined;
+  if (call.write(message)) return undefined;
+  return new Promise<void>((resolve) => {
     const done = (): void => {
       call.off('drain', done);
       call.off('cancelled', done);

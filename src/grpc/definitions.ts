@@ -28,7 +28,8 @@ function protoDir(): string {
 
 let loaded: PackageDefinition | undefined;
 
-function packageDefinition(): PackageDefinition {
+/** Every service and message of proto/, as proto-loader loads them (serializers unwrapped). */
+export function packageDefinition(): PackageDefinition {
   loaded ??= loadSync(['rpc.proto', 'auth.proto', 'health.proto', 'v3lock.proto', 'v3election.proto'], {
     includeDirs: [protoDir()],
     keepCase: true,
@@ -42,7 +43,18 @@ function packageDefinition(): PackageDefinition {
 
 type AnyMethod = MethodDefinition<unknown, unknown>;
 
-/** `etcdserverpb.KV`, `grpc.health.v1.Health`, … with size-reporting request deserializers. */
+/**
+ * Methods whose handlers hand grpc-js responses already serialized (a Buffer of the message):
+ * Watch encodes each event once for every watcher that carries it (watch-encode.ts, issue 18).
+ */
+const PRE_SERIALIZED_RESPONSES = new Set(['/etcdserverpb.Watch/Watch']);
+
+const passThrough = (message: Buffer): Buffer => message;
+
+/**
+ * `etcdserverpb.KV`, `grpc.health.v1.Health`, … with size-reporting request deserializers (and
+ * pass-through response serializers for PRE_SERIALIZED_RESPONSES).
+ */
 export function serviceDefinition(fullName: string): ServiceDefinition {
   const raw = packageDefinition()[fullName];
   if (raw === undefined || 'format' in raw || !Object.values(raw).every((m) => typeof m === 'object' && 'path' in m)) {
@@ -53,6 +65,7 @@ export function serviceDefinition(fullName: string): ServiceDefinition {
     out[name] = {
       ...method,
       requestDeserialize: (buf: Buffer): Sized => ({ size: buf.length, message: method.requestDeserialize(buf) as ProtoObject }),
+      ...(PRE_SERIALIZED_RESPONSES.has(method.path) ? { responseSerialize: passThrough as (value: unknown) => Buffer } : {}),
     };
   }
   return out;

@@ -4,16 +4,18 @@
  * same service calls the gateway's streams use; this file only moves messages.
  */
 import type { handleBidiStreamingCall, handleServerStreamingCall } from '@grpc/grpc-js';
-import type { LeaseKeepAliveRequest, WatchStream } from '../api/kv.js';
+import type { LeaseKeepAliveRequest, WatchResponse, WatchStream } from '../api/kv.js';
 import { STREAMING } from '../api/rpcs.js';
 import { snapshotChunks } from '../http/routes/maintenance.js';
-import { decodeRequest, endWithoutLeader, failStream, requireLeader, send, type GrpcContext } from './calls.js';
+import { decodeRequest, endWithoutLeader, failStream, requireLeader, send, writeOrWait, type GrpcContext } from './calls.js';
 import type { Sized } from './definitions.js';
 import { toProto, type ProtoObject } from './proto-object.js';
+import { encodeWatchResponse } from './watch-encode.js';
 
 type Bidi = handleBidiStreamingCall<Sized, ProtoObject>;
 
-export function watchCall(ctx: GrpcContext): Bidi {
+/** Watch responses go to grpc-js as bytes (definitions.ts PRE_SERIALIZED_RESPONSES). */
+export function watchCall(ctx: GrpcContext): handleBidiStreamingCall<Sized, Buffer> {
   return (call) => {
     void (async () => {
       let stream: WatchStream;
@@ -43,9 +45,14 @@ export function watchCall(ctx: GrpcContext): Bidi {
       // The client may have gone while the leader check ran: its 'cancelled' has been emitted.
       if (call.cancelled || call.destroyed) stream.close();
       try {
-        for await (const wr of stream) {
-          await send(call, toProto(STREAMING.watch.response, wr));
-          if (call.cancelled || call.destroyed) break;
+        const gone = (): boolean => call.cancelled || call.destroyed;
+        for await (const first of stream) {
+          // Then whatever else is buffered, without a promise per response (issue 18).
+          for (let wr: WatchResponse | undefined = first; wr !== undefined && !gone(); wr = stream.takeReady?.()) {
+            const wait = writeOrWait(call, encodeWatchResponse(wr));
+            if (wait !== undefined) await wait;
+          }
+          if (gone()) break;
         }
         if (!call.cancelled && !call.destroyed) call.end();
       } catch (err) {

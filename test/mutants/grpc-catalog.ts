@@ -1,7 +1,7 @@
 /**
  * gRPC behaviours that only a client on the wire sees, each pinned beside etcd 3.4.23: the
- * keepalive ping policy (grpc-go's EnforcementPolicy) and the identity of a CN-less client
- * certificate (etcd's AuthInfoFromTLS).
+ * keepalive ping policy (grpc-go's EnforcementPolicy), the identity of a CN-less client
+ * certificate (etcd's AuthInfoFromTLS) and the Watch responses cairn encodes by hand.
  */
 import type { Mutation } from './mutation.js';
 
@@ -29,5 +29,21 @@ export const catalog: Mutation[] = [
     replace: 'commonName: commonNameOf(certificate)',
     tests: ['test/tls/cert-identity.test.ts'],
     why: 'etcd takes a CN-less certificate as the user "" (7 permission denied on keys), not as a caller without a name (3 user name is empty)',
+  },
+  {
+    name: 'grpc-watch-encode-drops-prev-kv',
+    file: 'src/grpc/watch-encode.ts',
+    find: '    if (ev.prevKv !== undefined) pieces.push(bytesField(3, keyValueBytes(ev.prevKv)));',
+    replace: '',
+    tests: ['test/grpc/watch-encode.test.ts', 'test/grpc/watch-fanout.test.ts'],
+    why: 'Watch responses are written by hand, not by proto-loader: an event field left out reaches every watcher of the event, and only a client decoding the bytes sees it',
+  },
+  {
+    name: 'grpc-watch-encode-32-bit-ids',
+    file: 'src/grpc/proto-wire.ts',
+    find: 'return BigInt.asUintN(64, BigInt(v));',
+    replace: 'return BigInt.asUintN(32, BigInt(v));',
+    tests: ['test/grpc/watch-encode.test.ts'],
+    why: 'cluster and member IDs in a watch header are 64-bit; a hand-written varint that keeps fewer bits sends another cluster ID (and a negative watch ID as a large positive one)',
   },
 ];
