@@ -94,6 +94,19 @@ export class PeerStream {
     if (current !== undefined && !urls.includes(current)) this.conn?.close();
   }
 
+  /**
+   * The peer just reached us on its own stream, so it is up: if we are waiting out a backoff to
+   * it, dial now. A member added before it started (a joiner) or restarted after a long outage
+   * would otherwise wait up to the backoff's ceiling for our next attempt. The backoff is not
+   * reset (only a good handshake does that), and the peer's own redials are backoff-bounded, so
+   * this cannot turn into a dial storm.
+   */
+  redialNow(): void {
+    if (this.state !== 'backoff') return;
+    this.timer?.cancel();
+    void this.connect();
+  }
+
   stop(): void {
     this.state = 'stopped';
     this.timer?.cancel();

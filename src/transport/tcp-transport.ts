@@ -283,6 +283,7 @@ export class TcpTransport implements Transport {
         const old = this.raftStreams.get(from);
         this.raftStreams.set(from, c);
         old?.close();
+        this.peers.get(from)?.redialNow();
       },
       onReceived: (from, bytes, messages) => {
         let counters = this.inboundCounters.get(from);
