@@ -20,6 +20,12 @@ import { TreeIndex } from './tree-index.js';
 export interface RebuiltIndex {
   readonly index: TreeIndex;
   readonly maxRevision: number;
+  /**
+   * Keys in the index that are deleted at `maxRevision` (their newest record is a tombstone),
+   * for LiveKeys: known here for the price of the tombstones, where finding them afterwards
+   * walks the whole index (0.1–0.3 s at a million keys, holding the event loop).
+   */
+  readonly deletedKeys: readonly string[];
 }
 
 export class IndexBuilder {
@@ -27,6 +33,8 @@ export class IndexBuilder {
   private readonly header = newRecordHeader();
   private lastMain = -1;
   private lastSub = -1;
+  /** Keys that met a tombstone; those still deleted at the end are the result's deletedKeys. */
+  private readonly tombstoned = new Set<string>();
 
   /** Adds one key-bucket record (revision key, stored record); they must come in revision order. */
   add(k: Uint8Array, v: Uint8Array): void {
@@ -41,6 +49,7 @@ export class IndexBuilder {
     const key = header.key;
     let ki = this.index.keyIndex(key);
     if (tombstone) {
+      this.tombstoned.add(key);
       if (ki === undefined) this.index.add(key).restoreTombstone(rev);
       else if (!ki.isLive()) throw new KvError('StorageCorrupt', `cairn: tombstone at ${rev.main} for a deleted key`);
       else ki.tombstone(rev);
@@ -59,7 +68,8 @@ export class IndexBuilder {
   }
 
   result(): RebuiltIndex {
-    return { index: this.index, maxRevision: Math.max(0, this.lastMain) };
+    const deletedKeys = [...this.tombstoned].filter((k) => this.index.keyIndex(k)?.isLive() === false);
+    return { index: this.index, maxRevision: Math.max(0, this.lastMain), deletedKeys };
   }
 }
 

@@ -349,9 +349,9 @@ export class KvStore implements WatchSource {
   private async load(prebuilt?: RebuiltIndex): Promise<void> {
     const finished = await this.readMeta(FINISHED_COMPACT_KEY, 'finishedCompactRev');
     const scheduled = await this.readMeta(SCHEDULED_COMPACT_KEY, 'scheduledCompactRev');
-    const { index, maxRevision } = prebuilt ?? (await rebuildIndex(this.backend));
+    const { index, maxRevision, deletedKeys } = prebuilt ?? (await rebuildIndex(this.backend));
     this.index = index;
-    this.live = new LiveKeys(index);
+    this.live = new LiveKeys(index, deletedKeys);
     // Compaction may have removed the newest records (all tombstones): the revision is at least that.
     this.current = Math.max(1, maxRevision, finished, scheduled);
     this.compacted = finished;

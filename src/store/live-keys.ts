@@ -9,8 +9,8 @@
  * The set describes the committed revision, not the index's newest state: a txn in flight
  * changes the index at once (at beginRev + 1) while readers still read at beginRev. So a key the
  * txn creates joins the set at once (it is in the tree but not alive yet), and every key a txn
- * touched is settled when the txn commits or reverts. The set is built on first use by one walk,
- * and dropped with its index (a restore builds a new index).
+ * touched is settled when the txn commits or reverts. The set comes with a rebuilt index (its
+ * deleted keys), or else is built on first use by one walk; it is dropped with its index.
  */
 import { newBTree } from '../util/btree.js';
 import { countBetween } from '../util/btree-rank.js';
@@ -24,7 +24,16 @@ export class LiveKeys {
   /** Keys in the index not alive at the committed revision; undefined until first needed. */
   private notAlive: KeySet | undefined;
 
-  constructor(private readonly index: TreeIndex) {}
+  /** `deleted`, when known (the rebuild knows it), are the keys not alive; else one walk finds them on first use. */
+  constructor(
+    private readonly index: TreeIndex,
+    deleted?: readonly string[],
+  ) {
+    if (deleted === undefined) return;
+    const set: KeySet = newBTree<string, undefined>(compareStrings);
+    for (const key of deleted) set.set(key, undefined);
+    this.notAlive = set;
+  }
 
   /** Keys alive at `committedRev` (the store's current revision) in the span. */
   count(span: KeySpan, committedRev: number): number {
