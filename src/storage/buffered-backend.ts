@@ -132,6 +132,15 @@ export class BufferedBackend implements Backend {
   }
 
   iterate(bucket: BucketName, options?: IterateOptions): AsyncIterable<[Uint8Array, Uint8Array]> {
+    return this.afterFlush((inner) => inner.iterate(bucket, options));
+  }
+
+  iterateBatches(bucket: BucketName, options?: IterateOptions): AsyncIterable<Array<[Uint8Array, Uint8Array]>> {
+    return this.afterFlush((inner) => iterateBatches(inner, bucket, options));
+  }
+
+  /** A read of the inner backend that starts once every buffered write has landed. */
+  private afterFlush<T>(read: (inner: Backend) => AsyncIterable<T>): AsyncIterable<T> {
     this.check();
     const flushed = this.flush();
     // Awaited below; a failure must not go unhandled if the caller never starts iterating.
@@ -139,18 +148,7 @@ export class BufferedBackend implements Backend {
     const inner = this.inner;
     return (async function* () {
       await flushed;
-      yield* inner.iterate(bucket, options);
-    })();
-  }
-
-  iterateBatches(bucket: BucketName, options?: IterateOptions): AsyncIterable<Array<[Uint8Array, Uint8Array]>> {
-    this.check();
-    const flushed = this.flush();
-    flushed.catch(() => undefined);
-    const inner = this.inner;
-    return (async function* () {
-      await flushed;
-      yield* iterateBatches(inner, bucket, options);
+      yield* read(inner);
     })();
   }
 
