@@ -16,12 +16,11 @@
  *   CAIRN_BENCH_BASE=/path/to/other/checkout adds a column for that build of cairn, run after etcd
  *   and before this one, so two versions are compared in the same run)
  */
-import { randomBytes } from 'node:crypto';
 import { Agent, request as httpRequest } from 'node:http';
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { etcdVersion, hasEtcd, type Kind } from './clusters.js';
-import { diskBytes, startScaleMember, type ScaleMember } from './scale-member.js';
+import { diskBytes, putKeys, startScaleMember, type ScaleMember } from './scale-member.js';
 import { writeSection } from './wal-report.js';
 
 const arg = (name: string, fallback: string) => {
@@ -75,19 +74,8 @@ async function waitReady(m: ScaleMember): Promise<void> {
 /** Writes every key `versions` times; returns the head revision. */
 async function load(m: ScaleMember): Promise<number> {
   let head = 0;
-  for (let v = 0; v < versions; v++) {
-    let next = 0;
-    await Promise.all(Array.from({ length: IN_FLIGHT }, async () => {
-      while (next < keys) {
-        const from = next;
-        next = Math.min(keys, next + TXN_PUTS);
-        const success = [];
-        for (let i = from; i < next; i++) success.push({ request_put: { key: b64(keyOf(i)), value: randomBytes(valueBytes).toString('base64') } });
-        const res = await post(`${m.url}/v3/kv/txn`, JSON.stringify({ success }), loadAgent);
-        head = Math.max(head, Number((res['header'] as { revision: string }).revision));
-      }
-    }));
-  }
+  const send = (url: string, body: string) => post(url, body, loadAgent);
+  for (let v = 0; v < versions; v++) head = await putKeys(m.url, { count: keys, keyOf, valueBytes, txnPuts: TXN_PUTS, inFlight: IN_FLIGHT, send });
   return head;
 }
 

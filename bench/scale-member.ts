@@ -3,6 +3,7 @@
  * controls that bench needs and bench/clusters.ts does not offer: kill -9 and restart on the same
  * data dir, resident memory and bytes on disk. Every process is stopped by its own PID.
  */
+import { randomBytes } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
@@ -121,4 +122,29 @@ export function diskBytes(dir: string): number {
     total += e.isDirectory() ? diskBytes(p) : statSync(p).size;
   }
   return total;
+}
+
+/**
+ * Puts keys 0..count-1 (named by `keyOf`) with random values, `txnPuts` to a txn and `inFlight`
+ * txns at a time, through `send` (a POST returning the parsed answer); returns the highest header
+ * revision seen. The one bulk loader of bench:scale and bench:compaction, so both load alike.
+ */
+export async function putKeys(
+  url: string,
+  o: { count: number; keyOf: (i: number) => string; valueBytes: number; send: (url: string, body: string) => Promise<Record<string, unknown>>; txnPuts?: number; inFlight?: number },
+): Promise<number> {
+  const txnPuts = o.txnPuts ?? 100;
+  let next = 0;
+  let head = 0;
+  await Promise.all(Array.from({ length: o.inFlight ?? 8 }, async () => {
+    while (next < o.count) {
+      const from = next;
+      next = Math.min(o.count, next + txnPuts);
+      const success = [];
+      for (let i = from; i < next; i++) success.push({ request_put: { key: Buffer.from(o.keyOf(i)).toString('base64'), value: randomBytes(o.valueBytes).toString('base64') } });
+      const res = await o.send(`${url}/v3/kv/txn`, JSON.stringify({ success }));
+      head = Math.max(head, Number((res['header'] as { revision: string }).revision));
+    }
+  }));
+  return head;
 }

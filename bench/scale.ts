@@ -15,10 +15,9 @@
  *     [--history 100000 --history-keys 1000 --catchup-watchers 1000]
  *   Without `--watch` they follow the key rows (on their own fresh members); `--no-watch` leaves them out.
  */
-import { randomBytes } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
 import { etcdVersion, hasEtcd, type Kind } from './clusters.js';
-import { closeClient, diskBytes, ok, rssBytes, startScaleMember, waitReady, type ScaleMember } from './scale-member.js';
+import { closeClient, diskBytes, ok, putKeys, rssBytes, startScaleMember, waitReady, type ScaleMember } from './scale-member.js';
 import { DEFAULT_WATCH_BENCH, WATCH_ROWS, type WatchBenchOptions, type WatchMetric, type WatchRowName } from './scale-watch.js';
 import { writeSection } from './wal-report.js';
 import type { WatchClientKind } from './watch-client.js';
@@ -60,16 +59,7 @@ const PREFIX_END = b64('scale0'); // '/' + 1
 
 async function load(m: ScaleMember): Promise<number> {
   const t0 = performance.now();
-  let next = 0;
-  await Promise.all(Array.from({ length: IN_FLIGHT }, async () => {
-    while (next < keys) {
-      const from = next;
-      next = Math.min(keys, next + TXN_PUTS);
-      const success = [];
-      for (let i = from; i < next; i++) success.push({ request_put: { key: b64(keyOf(i)), value: randomBytes(VALUE_BYTES).toString('base64') } });
-      await ok(`${m.url}/v3/kv/txn`, JSON.stringify({ success }));
-    }
-  }));
+  await putKeys(m.url, { count: keys, keyOf, valueBytes: VALUE_BYTES, txnPuts: TXN_PUTS, inFlight: IN_FLIGHT, send: ok });
   return keys / ((performance.now() - t0) / 1000);
 }
 
