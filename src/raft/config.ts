@@ -34,6 +34,12 @@ export interface RaftConfig {
   readOnlyOption?: ReadOnlyOption;
   disableProposalForwarding?: boolean;
   stepDownOnRemoval?: boolean;
+  /**
+   * Merge each Ready's messages to one peer where one says what several do (coalesce.ts):
+   * consecutive MsgApps that continue each other, acks superseded by a later ack. Off by default,
+   * so a Ready holds exactly what etcd-io/raft would send.
+   */
+  coalesceMessages?: boolean;
 }
 
 export interface ResolvedConfig {
@@ -53,6 +59,7 @@ export interface ResolvedConfig {
   readonly readOnlyOption: ReadOnlyOption;
   readonly disableProposalForwarding: boolean;
   readonly stepDownOnRemoval: boolean;
+  readonly coalesceMessages: boolean;
 }
 
 export const DEFAULT_MAX_SIZE_PER_MSG = 1024 * 1024;
@@ -108,5 +115,6 @@ export function resolveConfig(c: RaftConfig): ResolvedConfig {
     readOnlyOption,
     disableProposalForwarding: c.disableProposalForwarding ?? false,
     stepDownOnRemoval: c.stepDownOnRemoval ?? true,
+    coalesceMessages: c.coalesceMessages ?? false,
   };
 }

@@ -5,6 +5,7 @@
  */
 import { assert } from '../util/assert.js';
 import { KvError, isKvError } from '../util/errors.js';
+import { coalesceMessages } from './coalesce.js';
 import type { RaftConfig } from './config.js';
 import { encodeConfChange } from './confchange-codec.js';
 import { LOCAL_MESSAGE_TYPES, isResponse, type Message } from './messages.js';
@@ -118,7 +119,8 @@ export class RawNode {
     const entries = r.log.nextUnstableEnts();
     const committedEntries = r.log.nextCommittedEnts();
     const snapshot = r.log.nextUnstableSnapshot();
-    const rd: Ready = { entries, committedEntries, messages: r.msgs, readStates: r.readStates, mustSync: false };
+    const messages = r.cfg.coalesceMessages ? coalesceMessages(r.msgs, r.cfg.maxSizePerMsg) : r.msgs;
+    const rd: Ready = { entries, committedEntries, messages, readStates: r.readStates, mustSync: false };
     if (snapshot) rd.snapshot = snapshot;
     const soft = r.softState();
     if (soft.lead !== this.prevSoftState.lead || soft.raftState !== this.prevSoftState.raftState) {

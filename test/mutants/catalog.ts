@@ -10,6 +10,22 @@ const rawSim = (seeds: number): { command: string } => ({ command: `npx tsx test
 
 export const catalog: Mutation[] = [
   {
+    name: 'coalesce-into-append-below-commit',
+    file: 'src/raft/coalesce.ts',
+    find: 'if (open[at] === true && continues(prev, m)',
+    replace: 'if (continues(prev, m)',
+    tests: ['test/raft/coalesce.test.ts'],
+    why: 'a follower drops a whole MsgApp starting below its commit: entries merged into one are lost with it',
+  },
+  {
+    name: 'coalesce-ack-swallows-reject',
+    file: 'src/raft/coalesce.ts',
+    find: 'return !a.reject && !b.reject && b.index >= a.index;',
+    replace: 'return b.index >= a.index;',
+    tests: ['test/raft/coalesce.test.ts'],
+    why: 'a rejection carries the hint the leader backs off to; a later ack must not swallow it',
+  },
+  {
     name: 'figure8-commit-old-term',
     file: 'src/raft/log.ts',
     find: 'term !== 0 && index > this.committed && this.matchTerm(index, term)',

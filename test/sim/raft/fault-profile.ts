@@ -61,6 +61,8 @@ export interface FaultProfile {
    */
   slowApplyRate: number;
   maxApplyLag: number;
+  /** Whether nodes merge each Ready's messages per peer (the member's setting, src/raft/coalesce.ts). */
+  coalesceMessages: boolean;
 }
 
 function pick<T>(rng: SeededRng, xs: readonly T[]): T {
@@ -77,6 +79,7 @@ export function drawProfile(rng: SeededRng, f: Features): FaultProfile {
   p.deposeLeaderRate = pick(rng, [0, 0.3, 0.7]);
   p.slowApplyRate = pick(rng, [0, 0.2, 0.6]);
   p.maxApplyLag = pick(rng, [1, 3]);
+  p.coalesceMessages = rng.next() < 0.5;
   return p;
 }
 
@@ -114,6 +117,7 @@ function drawRates(rng: SeededRng, f: Features): FaultProfile {
     deposeLeaderRate: 0,
     slowApplyRate: 0,
     maxApplyLag: 0,
+    coalesceMessages: false,
   };
 }
 
@@ -127,5 +131,6 @@ export function describeProfile(p: FaultProfile): string {
     `cq=${p.checkQuorum} pv=${p.preVote} inflight=${p.maxInflightMsgs}/${p.maxInflightBytes}B size=${p.maxSizePerMsg}`,
     `uncommitted<=${p.maxUncommittedEntriesSize} applyBatch=${p.maxCommittedSizePerReady} forget=${p.forgetLeaderRate}`,
     `split=${p.splitAppendRate} depose=${p.deposeLeaderRate} slowApply=${p.slowApplyRate}(<=${p.maxApplyLag})`,
+    `coalesce=${p.coalesceMessages}`,
   ].join(' ');
 }

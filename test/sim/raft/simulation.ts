@@ -100,6 +100,7 @@ export class Simulation {
       maxInflightBytes: this.profile.maxInflightBytes,
       maxUncommittedEntriesSize: this.profile.maxUncommittedEntriesSize,
       maxCommittedSizePerReady: this.profile.maxCommittedSizePerReady,
+      coalesceMessages: this.profile.coalesceMessages,
     };
     const voters = Array.from({ length: n }, (_, i) => i + 1);
     this.nextId = n + 1;
