@@ -76,14 +76,16 @@ export class RaftLog {
    * The follower side of AppendEntries (§5.3): when (index, logTerm) matches, append what is
    * new, truncating only from the first real conflict, and commit up to
    * min(leaderCommit, last index this message verified). Returns that last index, or
-   * undefined on a mismatch.
+   * undefined on a mismatch. `onTruncate(from)` is told before entries from `from` on are
+   * replaced.
    */
-  maybeAppend(index: number, logTerm: number, committed: number, ents: readonly Entry[]): number | undefined {
+  maybeAppend(index: number, logTerm: number, committed: number, ents: readonly Entry[], onTruncate?: (from: number) => void): number | undefined {
     if (!this.matchTerm(index, logTerm)) return undefined;
     const lastNew = index + ents.length;
     const ci = this.findConflict(ents);
     if (ci !== 0) {
       assert(ci > this.committed, () => `entry ${ci} conflicts with committed entry [committed(${this.committed})]`);
+      if (ci <= this.lastIndex()) onTruncate?.(ci);
       this.append(ents.slice(ci - (index + 1)));
     }
     this.commitTo(Math.min(committed, lastNew));

@@ -101,7 +101,7 @@ export abstract class RaftReplication extends RaftCore {
       this.send({ type: 'MsgAppResp', to: m.from, index: this.log.committed, reject: false, rejectHint: 0, logTerm: 0 });
       return;
     }
-    const lastNew = this.log.maybeAppend(m.index, m.logTerm, m.commit, m.entries);
+    const lastNew = this.log.maybeAppend(m.index, m.logTerm, m.commit, m.entries, (from) => this.forgetAcksFrom(from));
     if (lastNew !== undefined) {
       // Ack exactly what this message verified, never our whole log (pitfall 6).
       this.send({ type: 'MsgAppResp', to: m.from, index: lastNew, reject: false, rejectHint: 0, logTerm: 0 });
@@ -111,6 +111,18 @@ export abstract class RaftReplication extends RaftCore {
     // can skip a whole divergent term at a time.
     const hint = this.log.findConflictByTerm(Math.min(m.index, this.log.lastIndex()), m.logTerm);
     this.send({ type: 'MsgAppResp', to: m.from, index: m.index, reject: true, rejectHint: hint.index, logTerm: hint.term });
+  }
+
+  /**
+   * Drops the acks still queued in this Ready for entries from `from` on, which this step is
+   * about to replace. Several messages can be stepped before one Ready: an ack queued for a
+   * term-T leader's entries would otherwise go out after a term-T+1 leader's append truncated
+   * them, and the term-T leader could count a copy that no longer exists toward committing it.
+   * (etcd-io/raft ties storage acks to the leader's term for the same reason.) Acks already
+   * handed out in an earlier Ready were sent for a state that was durable when they left.
+   */
+  private forgetAcksFrom(from: number): void {
+    this.msgs = this.msgs.filter((q) => q.type !== 'MsgAppResp' || q.reject || q.index < from);
   }
 
   protected handleHeartbeat(m: MessageOf<'MsgHeartbeat'>): void {
@@ -145,6 +157,8 @@ export abstract class RaftReplication extends RaftCore {
       this.log.commitTo(index);
       return false;
     }
+    // Everything above our commit index may differ from the snapshot's history.
+    this.forgetAcksFrom(this.log.committed + 1);
     this.log.restore(s);
     const fresh = new ProgressTracker(this.trk.maxInflight, this.trk.maxInflightBytes);
     this.switchToConfig(restoreConfig(fresh, this.log.lastIndex(), confState));

@@ -10,6 +10,14 @@ const rawSim = (seeds: number): { command: string } => ({ command: `npx tsx test
 
 export const catalog: Mutation[] = [
   {
+    name: 'ack-of-replaced-entries',
+    file: 'src/raft/replication.ts',
+    find: "    this.msgs = this.msgs.filter((q) => q.type !== 'MsgAppResp' || q.reject || q.index < from);",
+    replace: '',
+    tests: ['test/raft/ack-truncation.test.ts'],
+    why: 'an ack queued before a later step (a newer leader\'s append or snapshot) replaced the acked entries must not go out',
+  },
+  {
     name: 'coalesce-into-append-below-commit',
     file: 'src/raft/coalesce.ts',
     find: 'if (open[at] === true && continues(prev, m)',

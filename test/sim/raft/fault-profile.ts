@@ -63,6 +63,11 @@ export interface FaultProfile {
   maxApplyLag: number;
   /** Whether nodes merge each Ready's messages per peer (the member's setting, src/raft/coalesce.ts). */
   coalesceMessages: boolean;
+  /**
+   * Per delivered message: the node's Ready waits a moment, so messages arriving meanwhile are
+   * stepped before one Ready, as the server's RaftLoop steps everything queued during a write.
+   */
+  batchStepRate: number;
 }
 
 function pick<T>(rng: SeededRng, xs: readonly T[]): T {
@@ -80,6 +85,7 @@ export function drawProfile(rng: SeededRng, f: Features): FaultProfile {
   p.slowApplyRate = pick(rng, [0, 0.2, 0.6]);
   p.maxApplyLag = pick(rng, [1, 3]);
   p.coalesceMessages = rng.next() < 0.5;
+  p.batchStepRate = pick(rng, [0, 0.3, 0.8]);
   return p;
 }
 
@@ -118,6 +124,7 @@ function drawRates(rng: SeededRng, f: Features): FaultProfile {
     slowApplyRate: 0,
     maxApplyLag: 0,
     coalesceMessages: false,
+    batchStepRate: 0,
   };
 }
 
@@ -131,6 +138,6 @@ export function describeProfile(p: FaultProfile): string {
     `cq=${p.checkQuorum} pv=${p.preVote} inflight=${p.maxInflightMsgs}/${p.maxInflightBytes}B size=${p.maxSizePerMsg}`,
     `uncommitted<=${p.maxUncommittedEntriesSize} applyBatch=${p.maxCommittedSizePerReady} forget=${p.forgetLeaderRate}`,
     `split=${p.splitAppendRate} depose=${p.deposeLeaderRate} slowApply=${p.slowApplyRate}(<=${p.maxApplyLag})`,
-    `coalesce=${p.coalesceMessages}`,
+    `coalesce=${p.coalesceMessages} batchSteps=${p.batchStepRate}`,
   ].join(' ');
 }

@@ -137,11 +137,20 @@ export class SafetyChecker {
    */
   onReply(node: number, m: Message, durable: DurableRaftState): void {
     if (m.type === 'MsgAppResp' && !m.reject) {
-      const last = (durable.snapshot?.metadata.index ?? 0) + durable.entries.length;
+      const base = durable.snapshot?.metadata.index ?? 0;
+      const last = base + durable.entries.length;
       if (m.index > last) this.fail(`ack before persist: node ${node} acked index ${m.index} to ${m.to} with only ${last} durable`);
+      // An ack in term T vouches for entries a term-T leader sent; a durable entry of a later
+      // term at that index means the acked one was replaced before the ack left (FINDINGS 7).
+      const acked = m.index > base ? durable.entries[m.index - base - 1] : undefined;
+      if (acked !== undefined && acked.term > m.term) {
+        this.fail(`ack of a replaced entry: node ${node} acked index ${m.index} to ${m.to} in term ${m.term}, but its durable entry there is of term ${acked.term}`);
+      }
     } else if (m.type === 'MsgVoteResp' && !m.reject) {
       const hs = durable.hardState;
-      if (hs.term !== m.term || hs.vote !== m.to) {
+      // A grant is safe once its vote is durable, or once a later term is: a node durably past
+      // term T can never grant another vote in T (several steps can share one Ready).
+      if (hs.term < m.term || (hs.term === m.term && hs.vote !== m.to)) {
         this.fail(`vote before persist: node ${node} granted ${m.to} in term ${m.term}, durable (term ${hs.term}, vote ${hs.vote})`);
       }
     }
