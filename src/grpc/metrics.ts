@@ -5,8 +5,9 @@
  * in a grpc-js server interceptor, so every registered RPC is covered in one place.
  */
 import { ServerInterceptingCall, type MethodDefinition, type ServerInterceptor } from '@grpc/grpc-js';
-import { Counter, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { GrpcCode } from '../util/errors.js';
+import { talliedCounter, type CounterTally } from '../util/metric-tally.js';
 
 /** Go's codes.Code names (GrpcCode's keys), as go-grpc-prometheus writes grpc_code. */
 const CODE_NAMES: Record<number, string> = Object.fromEntries(Object.entries(GrpcCode).map(([name, code]) => [code, name]));
@@ -21,32 +22,49 @@ function grpcType(m: Definition): string {
 export function grpcMetrics(registry: Registry): ServerInterceptor {
   // Label names in Go's (sorted) order, so /metrics prints them as etcd does.
   const base = ['grpc_method', 'grpc_service', 'grpc_type'] as const;
-  const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
-    new Counter({ name, help, labelNames, registers: [registry] });
+  const counter = (name: string, help: string, labelNames: readonly string[]) => talliedCounter(registry, name, help, labelNames);
   const started = counter('grpc_server_started_total', 'Total number of RPCs started on the server.', base);
   const handled = counter('grpc_server_handled_total', 'Total number of RPCs completed on the server, regardless of success or failure.', ['grpc_code', ...base]);
   const received = counter('grpc_server_msg_received_total', 'Total number of RPC stream messages received on the server.', base);
   const sent = counter('grpc_server_msg_sent_total', 'Total number of gRPC stream messages sent by the server.', base);
+  // One set of tallies per method path: counting a message is then a field increment, which
+  // matters at one sent message per watcher per event.
+  const byPath = new Map<string, { started: CounterTally; received: CounterTally; sent: CounterTally; handled: Map<number, CounterTally> }>();
 
   return (method, call) => {
-    const slash = method.path.lastIndexOf('/');
-    const labels = { grpc_method: method.path.slice(slash + 1), grpc_service: method.path.slice(1, slash), grpc_type: grpcType(method) };
-    started.inc(labels);
+    let series = byPath.get(method.path);
+    if (series === undefined) {
+      const slash = method.path.lastIndexOf('/');
+      const labels = { grpc_method: method.path.slice(slash + 1), grpc_service: method.path.slice(1, slash), grpc_type: grpcType(method) };
+      series = { started: started.series(labels), received: received.series(labels), sent: sent.series(labels), handled: new Map() };
+      byPath.set(method.path, series);
+    }
+    const s = series;
+    const labelsOf = () => {
+      const slash = method.path.lastIndexOf('/');
+      return { grpc_method: method.path.slice(slash + 1), grpc_service: method.path.slice(1, slash), grpc_type: grpcType(method) };
+    };
+    s.started.inc();
     return new ServerInterceptingCall(call, {
       start: (next) =>
         next({
           onReceiveMessage: (message, pass) => {
-            received.inc(labels);
+            s.received.inc();
             pass(message);
           },
         }),
       sendMessage: (message, pass) => {
-        sent.inc(labels);
+        s.sent.inc();
         pass(message);
       },
-      sendStatus: (s, pass) => {
-        handled.inc({ grpc_code: CODE_NAMES[s.code] ?? String(s.code), ...labels });
-        pass(s);
+      sendStatus: (status, pass) => {
+        let byCode = s.handled.get(status.code);
+        if (byCode === undefined) {
+          byCode = handled.series({ grpc_code: CODE_NAMES[status.code] ?? String(status.code), ...labelsOf() });
+          s.handled.set(status.code, byCode);
+        }
+        byCode.inc();
+        pass(status);
       },
     });
   };

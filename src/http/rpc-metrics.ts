@@ -6,9 +6,10 @@
  * A gateway request counts as the gRPC call etcd's gateway would make for it.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { Counter, Histogram, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { STREAMING, UNARY } from '../api/rpcs.js';
 import { GrpcCode } from '../util/errors.js';
+import { talliedCounter, talliedHistogram, type CounterTally, type HistogramTally } from '../util/metric-tally.js';
 
 type GrpcType = 'unary' | 'server_stream' | 'bidi_stream';
 interface RpcLabels {
@@ -46,32 +47,27 @@ const CODE_NAMES = new Map<number, string>(Object.entries(GrpcCode).map(([name, 
 const LABELS = ['grpc_type', 'grpc_service', 'grpc_method'] as const;
 
 interface BoundSeries {
-  readonly started: { inc(): void };
-  readonly received: { inc(): void };
-  readonly sent: { inc(): void };
-  readonly seconds: { observe(value: number): void };
+  readonly started: CounterTally;
+  readonly received: CounterTally;
+  readonly sent: CounterTally;
+  readonly seconds: HistogramTally;
   /** grpc_server_handled_total by code, bound on first use. */
-  readonly handled: Map<string, { inc(): void }>;
-}
-
-function metric<T>(registry: Registry, name: string, make: () => T): T {
-  return (registry.getSingleMetric(name) as T | undefined) ?? make();
+  readonly handled: Map<string, CounterTally>;
 }
 
 export function addRpcMetrics(app: FastifyInstance, registry: Registry): void {
   const table = rpcTable();
-  const started = metric(registry, 'grpc_server_started_total', () => new Counter({ name: 'grpc_server_started_total', help: 'Total number of RPCs started on the server.', labelNames: LABELS, registers: [registry] }));
-  const handled = metric(registry, 'grpc_server_handled_total', () => new Counter({ name: 'grpc_server_handled_total', help: 'Total number of RPCs completed on the server, regardless of success or failure.', labelNames: [...LABELS, 'grpc_code'], registers: [registry] }));
-  const received = metric(registry, 'grpc_server_msg_received_total', () => new Counter({ name: 'grpc_server_msg_received_total', help: 'Total number of RPC stream messages received on the server.', labelNames: LABELS, registers: [registry] }));
-  const sent = metric(registry, 'grpc_server_msg_sent_total', () => new Counter({ name: 'grpc_server_msg_sent_total', help: 'Total number of gRPC stream messages sent by the server.', labelNames: LABELS, registers: [registry] }));
-  const seconds = metric(registry, 'grpc_server_handling_seconds', () => new Histogram({ name: 'grpc_server_handling_seconds', help: 'Histogram of response latency (seconds) of gRPC that had been application-level handled by the server.', labelNames: LABELS, buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [registry] }));
-  // Each RPC's labelled series are bound once: prom-client hashes a label object on every call,
-  // which cost ~0.04 ms per request on the put path.
+  const started = talliedCounter(registry, 'grpc_server_started_total', 'Total number of RPCs started on the server.', LABELS);
+  const handled = talliedCounter(registry, 'grpc_server_handled_total', 'Total number of RPCs completed on the server, regardless of success or failure.', [...LABELS, 'grpc_code']);
+  const received = talliedCounter(registry, 'grpc_server_msg_received_total', 'Total number of RPC stream messages received on the server.', LABELS);
+  const sent = talliedCounter(registry, 'grpc_server_msg_sent_total', 'Total number of gRPC stream messages sent by the server.', LABELS);
+  const seconds = talliedHistogram(registry, 'grpc_server_handling_seconds', 'Histogram of response latency (seconds) of gRPC that had been application-level handled by the server.', LABELS, [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
+  // Each RPC's series are looked up once: counting is then a field increment (metric-tally.ts).
   const bound = new Map<RpcLabels, BoundSeries>();
   const seriesOf = (labels: RpcLabels): BoundSeries => {
     let b = bound.get(labels);
     if (b === undefined) {
-      b = { started: started.labels(labels), received: received.labels(labels), sent: sent.labels(labels), seconds: seconds.labels(labels), handled: new Map() };
+      b = { started: started.series({ ...labels }), received: received.series({ ...labels }), sent: sent.series({ ...labels }), seconds: seconds.series({ ...labels }), handled: new Map() };
       bound.set(labels, b);
     }
     return b;
@@ -92,7 +88,7 @@ export function addRpcMetrics(app: FastifyInstance, registry: Registry): void {
     reply.raw.once('close', () => {
       let handledByCode = series.handled.get(call.code);
       if (handledByCode === undefined) {
-        handledByCode = handled.labels({ ...labels, grpc_code: call.code });
+        handledByCode = handled.series({ ...labels, grpc_code: call.code });
         series.handled.set(call.code, handledByCode);
       }
       handledByCode.inc();
