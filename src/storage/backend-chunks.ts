@@ -7,31 +7,63 @@
  * stream into pieces of its own size (256 KiB for peers), so `decodeChunks` finds the chunks
  * again from the bytes (msgpack values delimit themselves).
  */
-import { Packr } from 'msgpackr';
 import type { BucketName } from './backend.js';
 import { ChunkStreamDecoder } from './chunk-decoder.js';
+import { ChunkWriter } from './chunk-encoder.js';
 
 export type BackendRecord = [BucketName, Uint8Array, Uint8Array];
 
-const packr = new Packr({ useRecords: false });
 export const DEFAULT_CHUNK_BYTES = 1 << 20;
 
 export async function* recordsToChunks(
   records: AsyncIterable<BackendRecord>,
   maxChunkBytes = DEFAULT_CHUNK_BYTES,
 ): AsyncIterable<Uint8Array> {
-  let batch: BackendRecord[] = [];
-  let size = 0;
-  for await (const record of records) {
-    batch.push(record);
-    size += record[1].length + record[2].length + 16;
-    if (size >= maxChunkBytes) {
-      yield packr.pack(batch);
-      batch = [];
-      size = 0;
+  const chunks = new ChunkCutter(maxChunkBytes);
+  for await (const [bucket, key, value] of records) {
+    const chunk = chunks.add(bucket, key, value);
+    if (chunk !== undefined) yield chunk;
+  }
+  const last = chunks.end();
+  if (last !== undefined) yield last;
+}
+
+/** `recordsToChunks` for records read a batch at a time (one async step per batch, not per record). */
+export async function* recordBatchesToChunks(
+  batches: AsyncIterable<readonly BackendRecord[]>,
+  maxChunkBytes = DEFAULT_CHUNK_BYTES,
+): AsyncIterable<Uint8Array> {
+  const chunks = new ChunkCutter(maxChunkBytes);
+  for await (const batch of batches) {
+    for (const [bucket, key, value] of batch) {
+      const chunk = chunks.add(bucket, key, value);
+      if (chunk !== undefined) yield chunk;
     }
   }
-  if (batch.length > 0) yield packr.pack(batch);
+  const last = chunks.end();
+  if (last !== undefined) yield last;
+}
+
+/** Cuts a chunk once its records weigh `maxChunkBytes` (keys and values plus 16 bytes each). */
+class ChunkCutter {
+  private readonly writer: ChunkWriter;
+  private weight = 0;
+
+  constructor(private readonly maxChunkBytes: number) {
+    this.writer = new ChunkWriter(Math.min(maxChunkBytes, DEFAULT_CHUNK_BYTES) + 4096);
+  }
+
+  add(bucket: BucketName, key: Uint8Array, value: Uint8Array): Uint8Array | undefined {
+    this.writer.add(bucket, key, value);
+    this.weight += key.length + value.length + 16;
+    if (this.weight < this.maxChunkBytes) return undefined;
+    this.weight = 0;
+    return this.writer.take();
+  }
+
+  end(): Uint8Array | undefined {
+    return this.writer.count > 0 ? this.writer.take() : undefined;
+  }
 }
 
 /**

@@ -6,7 +6,7 @@
  * time. Here each byte is read once, only the unfinished record is carried to the next piece, and
  * the records of one piece come out together (bounded by the piece).
  *
- * The shape read is exactly what `recordsToChunks` writes (msgpackr, useRecords off): a chunk is an
+ * The shape read is exactly what `recordsToChunks` writes (chunk-encoder.ts: msgpackr's bytes): a chunk is an
  * array (fixarray, array 16 or array 32) of records; a record is a 3-element fixarray of the bucket
  * name (str) and the key and value (bin). nil between chunks is padding. Anything else is corrupt.
  * Keys and values are views into the pieces, as msgpackr's own decoding returns them.

@@ -11,7 +11,7 @@
  * `chunks()` is one iterator over the whole backend range in bucket order.
  */
 import { type Backend, type BackendOp, type BackendSnapshot, type BucketName, type IterateOptions, type WriteOptions } from './backend.js';
-import { decodeChunks, recordsToChunks, type BackendRecord } from './backend-chunks.js';
+import { decodeChunks, recordBatchesToChunks, type BackendRecord } from './backend-chunks.js';
 import { BACKEND_RANGE, RESTORING_KEY, bucketKey, bucketOfPrefix, bucketPrefix, isLocalRecord } from './keys.js';
 import { getMany, iterateBatches, type KvOp, type KvReader, type OrderedKv } from './kv.js';
 import { assert } from '../util/assert.js';
@@ -68,12 +68,17 @@ async function* bucketBatches(kv: KvReader, label: string, bucket: BucketName, o
   }
 }
 
-async function* allRecords(kv: KvReader, label: string): AsyncIterable<BackendRecord> {
-  for await (const [k, v] of kv.iterate({ ...BACKEND_RANGE, bulk: true })) {
-    const bucket = bucketOfPrefix(k[0] as number);
-    assert(bucket !== undefined, () => `backend key with unknown prefix ${k[0]}`);
-    if (isLocalRecord(bucket, k.subarray(1))) continue; // this member's own: never replicated
-    yield [bucket, k.subarray(1), opened(label, k, v)];
+/** Every replicated record, checked and stripped, a native read's batch at a time. */
+async function* allRecordBatches(kv: KvReader, label: string): AsyncIterable<BackendRecord[]> {
+  for await (const batch of iterateBatches(kv, { ...BACKEND_RANGE, bulk: true })) {
+    const records: BackendRecord[] = [];
+    for (const [k, v] of batch) {
+      const bucket = bucketOfPrefix(k[0] as number);
+      assert(bucket !== undefined, () => `backend key with unknown prefix ${k[0]}`);
+      if (isLocalRecord(bucket, k.subarray(1))) continue; // this member's own: never replicated
+      records.push([bucket, k.subarray(1), opened(label, k, v)]);
+    }
+    yield records;
   }
 }
 
@@ -136,7 +141,7 @@ export class KvBackend implements Backend {
     return {
       get: (bucket, key) => getOpened(snap, label, bucket, key),
       iterate: (bucket, options) => iterateBucket(snap, label, bucket, options),
-      chunks: (maxChunkBytes) => recordsToChunks(allRecords(snap, label), maxChunkBytes),
+      chunks: (maxChunkBytes) => recordBatchesToChunks(allRecordBatches(snap, label), maxChunkBytes),
       release: () => snap.release(),
     };
   }
