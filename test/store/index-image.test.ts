@@ -13,11 +13,13 @@ import { MemoryKv } from '../../src/storage/memory-kv.js';
 import { MemoryBackend } from '../../src/storage/memory-backend.js';
 import { loadIndexImage, readImageHeader } from '../../src/store/index-image-load.js';
 import { chunkKey } from '../../src/store/index-image.js';
+import { IndexImageWriter } from '../../src/store/index-image-writer.js';
+import { TreeIndex } from '../../src/store/tree-index.js';
 import { isLocalRecord } from '../../src/storage/keys.js';
 import { FINISHED_COMPACT_KEY } from '../../src/store/compaction.js';
 import { decodeUint64 } from '../../src/store/revision.js';
 import { SeededRng } from '../../src/util/rng.js';
-import type { Backend } from '../../src/storage/backend.js';
+import type { Backend, BackendOp } from '../../src/storage/backend.js';
 import { b, ZERO } from './model/helpers.js';
 import { FakeLeases } from './model/lease-fake.js';
 
@@ -110,6 +112,64 @@ describe('key index image', () => {
     // Not vacuous: many of the crashes above did load an image.
     expect(usedImage).toBeGreaterThan(Math.max(20, crashes / 20));
   }, 120_000);
+
+  it('a chunk is never taken while a txn has changed the index but not yet queued its write', async () => {
+    // Reads that wait for the event loop, as LevelDB's do: a txn's range after its put then leaves
+    // the index ahead of the backend's queue across a macrotask, where the writer's slices run.
+    class SlowReads extends BufferedBackend {
+      override async get(...a: Parameters<BufferedBackend['get']>): ReturnType<BufferedBackend['get']> {
+        await tick();
+        return super.get(...a);
+      }
+      override async getMany(...a: Parameters<BufferedBackend['getMany']>): ReturnType<BufferedBackend['getMany']> {
+        await tick();
+        return super.getMany(...a);
+      }
+    }
+    const disk = new MemoryKv();
+    const forks: MemoryKv[] = [];
+    disk.onWrite = () => forks.push(disk.fork());
+    const store = await KvStore.open(new SlowReads(new KvBackend(disk.open()), 1), { indexImage: { minRecords: 1_000_000, keysPerChunk: 1 } });
+    for (let i = 0; i < 6; i++) await store.put({ key: b(`k${i}`), value: b('v') });
+    const image = store.writeIndexImage();
+    for (let i = 0; i < 40; i++) {
+      const put = { type: 'put' as const, request: { key: b(`k${i % 6}`), value: b(`t${i}`) } };
+      await store.txn({ compare: [], success: [put, { type: 'range', request: { key: b(`k${(i + 1) % 6}`) } }], failure: [] });
+    }
+    expect(await image).toBe(true);
+    await store.close();
+    for (const f of forks) {
+      const r = await reopenBothWays(f);
+      expect(r.viaImage).toEqual(r.rebuilt);
+    }
+  });
+
+  it('the writer queues no chunk while the store is busy (a txn being applied, a compaction pending)', async () => {
+    const index = new TreeIndex();
+    for (let i = 0; i < 5; i++) index.add(`k${i}`).put({ main: i + 2, sub: 0 });
+    let busy = false;
+    const writes: number[] = [];
+    class Watched extends MemoryBackend {
+      override async write(ops: readonly BackendOp[]): Promise<void> {
+        writes.push(ops.length);
+        expect(busy).toBe(false);
+        return super.write(ops);
+      }
+    }
+    const backend = new Watched();
+    const source = { index: () => index, revision: () => 6, compacted: () => 0, busy: () => busy, epoch: () => 0 };
+    const writer = new IndexImageWriter(backend, source, tick, undefined, { keysPerChunk: 1 });
+    const done = writer.write();
+    while (writes.length < 2) await tick();
+    busy = true;
+    for (let i = 0; i < 10; i++) await tick();
+    const whileBusy = writes.length;
+    busy = false;
+    expect(await done).toBe(true);
+    expect(whileBusy).toBe(2);
+    expect(writes.length).toBe(5); // 5 chunks of one key; the header goes with the last
+    expect((await loadIndexImage(backend, 0))?.index.size).toBe(5);
+  });
 
   async function withImage(): Promise<{ disk: MemoryKv; store: KvStore; backend: Backend }> {
     const disk = new MemoryKv();
