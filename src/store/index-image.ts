@@ -14,6 +14,7 @@
  * Every chunk's CRC covers its generation and position as well as its bytes, so a chunk of an
  * older image, a damaged one or a missing one all read as "no image" (open then rebuilds).
  */
+import { assert } from '../util/assert.js';
 import { crc32c } from '../util/crc.js';
 import { utf8 } from '../util/bytes.js';
 import type { BackendOp } from '../storage/backend.js';
@@ -81,11 +82,16 @@ export function decodeHeader(v: Uint8Array): ImageHeader | undefined {
   return whole ? h : undefined;
 }
 
-/** Layout: crc u32 | keys u32 | key bytes u32 | numbers u32 | key lengths u32[] | key bytes | pad to 8 | f64[]. */
+/**
+ * Layout: crc u32 | keys u32 | key bytes u32 | numbers u32 | key lengths u32[] | key bytes |
+ * numbers as unsigned LEB128 varints (a million keys: ~30 MB instead of ~60 MB as f64; the image
+ * is rewritten as the store grows, so its bytes are write-path bytes).
+ */
 export function encodeChunk(generation: number, i: number, c: ImageChunk): Uint8Array {
   let keyBytes = 0;
   for (const k of c.keys) keyBytes += k.length;
-  const numbersAt = align8(16 + 4 * c.keys.length + keyBytes);
+  const numbersAt = 16 + 4 * c.keys.length + keyBytes;
+  // A safe integer takes at most 8 varint bytes (53 bits, 7 per byte).
   const out = Buffer.alloc(numbersAt + 8 * c.numbers.length);
   const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
   view.setUint32(4, c.keys.length);
@@ -96,9 +102,18 @@ export function encodeChunk(generation: number, i: number, c: ImageChunk): Uint8
     view.setUint32(16 + 4 * j, k.length);
     at += out.write(k, at, 'latin1');
   });
-  for (let j = 0; j < c.numbers.length; j++) view.setFloat64(numbersAt + 8 * j, c.numbers[j] as number, true);
-  view.setUint32(0, crc32c(out.subarray(4), crc32c(position(generation, i))));
-  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+  for (const n of c.numbers) {
+    assert(Number.isSafeInteger(n) && n >= 0, () => `index image: ${n} is not a non-negative safe integer`);
+    let rest = n;
+    while (rest >= 0x80) {
+      out[at++] = (rest % 0x80) | 0x80;
+      rest = Math.floor(rest / 0x80);
+    }
+    out[at++] = rest;
+  }
+  const used = out.subarray(0, at);
+  view.setUint32(0, crc32c(used.subarray(4), crc32c(position(generation, i))));
+  return new Uint8Array(used.buffer, used.byteOffset, used.byteLength);
 }
 
 /** The chunk, or undefined when its CRC, position or layout is wrong. */
@@ -110,24 +125,29 @@ export function decodeChunk(generation: number, i: number, v: Uint8Array): { key
   const count = view.getUint32(4);
   const keyBytes = view.getUint32(8);
   const numberCount = view.getUint32(12);
-  const numbersAt = align8(16 + 4 * count + keyBytes);
-  if (numbersAt + 8 * numberCount !== v.length) return undefined;
-  const keys = new Array<string>(count);
   let at = 16 + 4 * count;
+  if (at + keyBytes > v.length) return undefined;
+  const keys = new Array<string>(count);
   for (let j = 0; j < count; j++) {
     const len = view.getUint32(16 + 4 * j);
     keys[j] = buf.toString('latin1', at, at + len);
     at += len;
   }
   if (at !== 16 + 4 * count + keyBytes) return undefined;
-  // Copied into an aligned array: the chunk's bytes may sit at any offset in LevelDB's buffer.
   const numbers = new Float64Array(numberCount);
-  for (let j = 0; j < numberCount; j++) numbers[j] = view.getFloat64(numbersAt + 8 * j, true);
-  return { keys, numbers };
-}
-
-function align8(n: number): number {
-  return (n + 7) & ~7;
+  for (let j = 0; j < numberCount; j++) {
+    let n = 0;
+    let scale = 1;
+    for (;;) {
+      if (at >= v.length || scale > 2 ** 56) return undefined;
+      const byte = v[at++] as number;
+      n += (byte & 0x7f) * scale;
+      if (byte < 0x80) break;
+      scale *= 0x80;
+    }
+    numbers[j] = n;
+  }
+  return at === v.length ? { keys, numbers } : undefined;
 }
 
 export function imagePutOp(key: Uint8Array, value: Uint8Array): BackendOp {

@@ -12,7 +12,7 @@ import { BufferedBackend } from '../../src/storage/buffered-backend.js';
 import { MemoryKv } from '../../src/storage/memory-kv.js';
 import { MemoryBackend } from '../../src/storage/memory-backend.js';
 import { loadIndexImage, readImageHeader } from '../../src/store/index-image-load.js';
-import { chunkKey } from '../../src/store/index-image.js';
+import { chunkKey, decodeChunk, encodeChunk } from '../../src/store/index-image.js';
 import { IndexImageWriter } from '../../src/store/index-image-writer.js';
 import { TreeIndex } from '../../src/store/tree-index.js';
 import { isLocalRecord } from '../../src/storage/keys.js';
@@ -169,6 +169,19 @@ describe('key index image', () => {
     expect(whileBusy).toBe(2);
     expect(writes.length).toBe(5); // 5 chunks of one key; the header goes with the last
     expect((await loadIndexImage(backend, 0))?.index.size).toBe(5);
+  });
+
+  it('chunks round-trip keys and numbers exactly, and refuse another position or a cut', () => {
+    const numbers = [0, 1, 127, 128, 16_383, 16_384, 2 ** 31 - 1, 2 ** 31, 2 ** 40 + 3, Number.MAX_SAFE_INTEGER];
+    const chunk = { keys: ['', 'a', '\u00ff\u0000k'], numbers };
+    const bytes = encodeChunk(7, 3, chunk);
+    const back = decodeChunk(7, 3, bytes);
+    expect(back?.keys).toEqual(chunk.keys);
+    expect([...(back?.numbers ?? [])]).toEqual(numbers);
+    expect(decodeChunk(7, 4, bytes)).toBeUndefined();
+    expect(decodeChunk(8, 3, bytes)).toBeUndefined();
+    expect(decodeChunk(7, 3, bytes.subarray(0, bytes.length - 1))).toBeUndefined();
+    expect(() => encodeChunk(7, 3, { keys: [], numbers: [-1] })).toThrow();
   });
 
   async function withImage(): Promise<{ disk: MemoryKv; store: KvStore; backend: Backend }> {
