@@ -4,7 +4,11 @@
  * a crash at every write of the disk while images are written between (and during) random writes;
  * and any doubt (a damaged chunk, a compaction since, a restore) falls back or is handled.
  */
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openDataDir } from '../../src/storage/data-dir.js';
 import fc from 'fast-check';
 import { KvStore } from '../../src/store/kv-store.js';
 import { KvBackend } from '../../src/storage/kv-backend.js';
@@ -88,7 +92,38 @@ async function reopenBothWays(disk: MemoryKv): Promise<{ viaImage: unknown; rebu
   return { viaImage: await state(viaImage), rebuilt: await state(rebuilt), usedImage };
 }
 
+const dirs: string[] = [];
+afterEach(async () => {
+  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
+});
+
 describe('key index image', () => {
+  it("over the member's LevelDB data dir: reopened from the image, the store equals a full rebuild", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cairn-image-'));
+    dirs.push(dir);
+    const first = await openDataDir(dir);
+    const store = await KvStore.open(first.backend, { indexImage: { minRecords: 1_000_000, keysPerChunk: 3 } });
+    await run(store, [
+      ...Array.from({ length: 20 }, (_, i): Step => ({ op: 'put', key: i % 8, lease: 0 })),
+      { op: 'del', key: 2 },
+      { op: 'compact' },
+      { op: 'image' },
+      { op: 'put', key: 2, lease: 0 },
+      { op: 'txn', keys: [1, 5] },
+    ]);
+    const expected = await state(store);
+    await store.close();
+    await first.close();
+    const second = await openDataDir(dir);
+    try {
+      expect(await loadIndexImage(second.backend, store.compactedRevision())).toBeDefined();
+      expect(await state(await KvStore.open(second.backend, { indexImage: IMAGE }))).toEqual(expected);
+      expect(await state(await KvStore.open(second.backend, { indexImage: false }))).toEqual(expected);
+    } finally {
+      await second.close();
+    }
+  });
+
   it('a crash after any write of the disk reopens to what a full rebuild gives (fast-check)', async () => {
     let usedImage = 0;
     let crashes = 0;
