@@ -20,8 +20,11 @@ export interface ScaleMember {
   readonly url: string;
   readonly dataDir: string;
   pid(): number;
-  /** kill -9, then start again on the same data dir; resolves once the process is spawned. */
-  killAndRestart(): Promise<void>;
+  /**
+   * kill -9, then start again on the same data dir; resolves once the process is spawned. `root`:
+   * another checkout's build to start this time (an A/B of restart on one data dir).
+   */
+  killAndRestart(root?: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -46,20 +49,20 @@ export async function startScaleMember(kind: Kind, nodeArgs: readonly string[] =
     // Both default to a 2 GiB quota; a million 256-byte values need more headroom than that on etcd.
     '--quota-backend-bytes', String(8 * 2 ** 30),
   ];
-  const launch = (): ChildProcess =>
+  const launch = (from = root): ChildProcess =>
     kind === 'etcd'
       ? spawn('etcd', flags, { stdio: 'ignore' })
-      : spawn(process.execPath, [...nodeArgs, join(root, 'dist/src/cli/main.js'), 'serve', ...flags, '--log-level', 'error'], { stdio: 'ignore' });
+      : spawn(process.execPath, [...nodeArgs, join(from, 'dist/src/cli/main.js'), 'serve', ...flags, '--log-level', 'error'], { stdio: 'ignore' });
   let proc = launch();
   return {
     kind,
     url,
     dataDir,
     pid: () => proc.pid as number,
-    killAndRestart: async () => {
+    killAndRestart: async (from?: string) => {
       proc.kill('SIGKILL');
       await exited(proc);
-      proc = launch();
+      proc = launch(from);
     },
     stop: async () => {
       if (proc.exitCode === null && proc.signalCode === null) {

@@ -11,8 +11,9 @@
  *   0x0f | "restoring"      present while a backend restore is in progress
  *   0x10 + i | key          backend bucket BUCKETS[i]
  *
- * One record inside the buckets is this member's own, never replicated: `members`/"cairn.self-id"
- * (which member the data dir belongs to). Snapshot streams leave it out and a staged install
+ * Some records inside the buckets are this member's own, never replicated: `members`/"cairn.self-id"
+ * (which member the data dir belongs to) and `meta`/"cairn.index-image…" (the key index image).
+ * Snapshot streams leave them out and a staged install
  * writes the receiver's own (isLocalRecord).
  */
 import { BUCKETS, type BucketName } from './backend.js';
@@ -58,8 +59,27 @@ export const RESTORING_KEY = new Uint8Array([BACKEND_META_PREFIX, ...utf8('resto
 /** The `members` key of this data dir's own member ID. */
 export const SELF_ID_KEY = utf8('cairn.self-id');
 
-/** True for a record that belongs to this data dir alone and never travels in a snapshot. */
+/**
+ * The `meta` key of the persisted key index image's header; its chunks follow it as
+ * `cairn.index-image/<generation u32><chunk u32>` (src/store/index-image.ts).
+ */
+export const IMAGE_HEADER_KEY = utf8('cairn.index-image');
+const IMAGE_CHUNK_KEY_LENGTH = IMAGE_HEADER_KEY.length + 1 + 8;
+const SLASH = 0x2f;
+
+function isImageKey(key: Uint8Array): boolean {
+  if (key.length !== IMAGE_HEADER_KEY.length && !(key.length === IMAGE_CHUNK_KEY_LENGTH && key[IMAGE_HEADER_KEY.length] === SLASH)) return false;
+  for (let i = 0; i < IMAGE_HEADER_KEY.length; i++) if (key[i] !== IMAGE_HEADER_KEY[i]) return false;
+  return true;
+}
+
+/**
+ * True for a record that belongs to this data dir alone and never travels in a snapshot: the
+ * member ID, and the key index image (it describes this store's key bucket, which an installed
+ * snapshot replaces).
+ */
 export function isLocalRecord(bucket: BucketName, key: Uint8Array): boolean {
+  if (bucket === 'meta') return isImageKey(key);
   return bucket === 'members' && key.length === SELF_ID_KEY.length && key.every((b, i) => b === SELF_ID_KEY[i]);
 }
 

@@ -28,13 +28,35 @@ export interface RebuiltIndex {
   readonly deletedKeys: readonly string[];
 }
 
+export interface IndexSeed {
+  readonly revision: number;
+  readonly newest: number;
+  readonly deleted: readonly string[];
+}
+
 export class IndexBuilder {
-  private readonly index = new TreeIndex();
   private readonly header = newRecordHeader();
   private lastMain = -1;
   private lastSub = -1;
   /** Keys that met a tombstone; those still deleted at the end are the result's deletedKeys. */
   private readonly tombstoned = new Set<string>();
+  /** The newest revision the seed (an index image) holds for any key. */
+  private seedMax = 0;
+  private readonly seedRevision: number | undefined;
+
+  /**
+   * `seed`: an index loaded from an image (index-image-load.ts), with the revision the image
+   * started at, the newest revision it holds and its deleted keys. A record at or below its key's
+   * newest revision in the seed is already in it and is skipped (records are immutable, and the
+   * image may hold revisions above the one it started at, for keys encoded after later writes).
+   * A key the seed lacks must then be created after the image's start, else the seed missed it.
+   */
+  constructor(private readonly index = new TreeIndex(), seed?: IndexSeed) {
+    if (seed === undefined) return;
+    this.seedRevision = seed.revision;
+    this.seedMax = seed.newest;
+    for (const key of seed.deleted) this.tombstoned.add(key);
+  }
 
   /** Adds one key-bucket record (revision key, stored record); they must come in revision order. */
   add(k: Uint8Array, v: Uint8Array): void {
@@ -48,6 +70,14 @@ export class IndexBuilder {
     readRecordHeader(v, header);
     const key = header.key;
     let ki = this.index.keyIndex(key);
+    if (this.seedRevision !== undefined) {
+      if (ki === undefined) {
+        if (tombstone || header.createRevision <= this.seedRevision) throw new KvError('StorageCorrupt', `cairn: the index image lacks a key written at ${rev.main}`);
+      } else {
+        const m = ki.modified;
+        if (rev.main < m.main || (rev.main === m.main && rev.sub <= m.sub)) return;
+      }
+    }
     if (tombstone) {
       this.tombstoned.add(key);
       if (ki === undefined) this.index.add(key).restoreTombstone(rev);
@@ -69,7 +99,7 @@ export class IndexBuilder {
 
   result(): RebuiltIndex {
     const deletedKeys = [...this.tombstoned].filter((k) => this.index.keyIndex(k)?.isLive() === false);
-    return { index: this.index, maxRevision: Math.max(0, this.lastMain), deletedKeys };
+    return { index: this.index, maxRevision: Math.max(0, this.lastMain, this.seedMax), deletedKeys };
   }
 }
 

@@ -302,6 +302,41 @@ export class KeyIndex {
   }
 
   /**
+   * The key's whole state as numbers, for the persisted index image (index-image.ts):
+   * `[lease, 0, ver, cMain, cSub, mMain, mSub]` in the compact form, else
+   * `[lease, generations, len0, ...gen0, len1, ...gen1, …]`.
+   */
+  imageNumbers(): number[] {
+    if (this.gens === undefined) return [this.lease, 0, this.ver, this.cMain, this.cSub, this.mMain, this.mSub];
+    const out = [this.lease, this.gens.length];
+    for (const g of this.gens) out.push(g.length, ...g);
+    return out;
+  }
+
+  /** The inverse of imageNumbers, into an empty KeyIndex; returns where the next key's numbers start. */
+  loadImage(nums: ArrayLike<number>, at: number): number {
+    assert(this.isEmpty(), 'key index: image loaded into a non-empty index');
+    this.lease = nums[at] as number;
+    const gens = nums[at + 1] as number;
+    if (gens === 0) {
+      this.setInline(nums[at + 2] as number, nums[at + 3] as number, nums[at + 4] as number, nums[at + 5] as number, nums[at + 6] as number);
+      return at + 7;
+    }
+    const out: Generation[] = [];
+    let i = at + 2;
+    for (let gi = 0; gi < gens; gi++) {
+      const len = nums[i] as number;
+      const g: Generation = new Array<number>(len);
+      for (let j = 0; j < len; j++) g[j] = small(nums[i + 1 + j] as number);
+      out.push(g);
+      i += 1 + len;
+    }
+    this.gens = out;
+    this.settle();
+    return i;
+  }
+
+  /**
    * Undoes every change made at main revision `main` (a write txn that failed before it became
    * durable). Compaction only trims the front of the history, so trimming the tail is safe even if
    * a compaction batch ran in between.

@@ -27,6 +27,9 @@ import { responseTooLarge, type RangeLimits } from './range-size.js';
 import { CommittedView, fetchValues } from './read-view.js';
 import { decodeUint64 } from './revision.js';
 import { rebuildIndex, type RebuiltIndex } from './index-rebuild.js';
+import { loadIndexImage } from './index-image-load.js';
+import { IndexImageWriter, type ImageWriterOptions } from './index-image-writer.js';
+import type { ImageHeader } from './index-image.js';
 import { indexKey, keyBytes, TreeIndex } from './tree-index.js';
 import { LiveKeys } from './live-keys.js';
 import { applyTxn, checkLease, checkPath, TxnResponseBound, txnPath } from './txn.js';
@@ -51,6 +54,11 @@ export interface KvStoreOptions {
   readonly clock?: Clock;
   /** fsync each write batch (off: the WAL's synced batch makes earlier writes durable). */
   readonly syncWrites?: boolean;
+  /**
+   * The persisted key index image (index-image-writer.ts): when to write it, or false for none
+   * (open then always rebuilds, and an image already in the backend is ignored).
+   */
+  readonly indexImage?: ImageWriterOptions | false;
 }
 
 /**
@@ -96,6 +104,9 @@ export class KvStore implements WatchSource {
   private readonly listeners = new Set<CommitListener>();
   private readonly maxTxnOps: number;
   private readonly yieldNow: () => Promise<void>;
+  private imageWriter: IndexImageWriter | undefined;
+  /** Bumped whenever the contents are replaced or the store closes: an image being written is abandoned. */
+  private epoch = 0;
 
   private constructor(private readonly backend: Backend, private readonly options: KvStoreOptions) {
     this.maxTxnOps = options.maxTxnOps ?? 128;
@@ -242,6 +253,7 @@ export class KvStore implements WatchSource {
     this.checkOpen();
     assert(!this.writing, 'KvStore: restore while a write is being applied');
     this.writing = true;
+    this.epoch++;
     try {
       await this.compactor.stop();
       await replace();
@@ -281,6 +293,7 @@ export class KvStore implements WatchSource {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.epoch++;
     await this.compactor.stop();
   }
 
@@ -339,6 +352,11 @@ export class KvStore implements WatchSource {
   private committed(txn: WriteTxn): void {
     this.current = txn.beginRev + 1;
     this.live.settle(txn.touchedKeys(), this.current);
+    if (this.imageWriter !== undefined) {
+      let records = 0;
+      for (const _ of txn.touchedKeys()) records++;
+      this.imageWriter.noteRecords(records);
+    }
     for (const c of txn.leaseChanges) {
       afterDurable(() => (c.type === 'detach' ? this.leases?.detach(c.lease, c.key) : this.leases?.attach(c.lease, c.key)));
     }
@@ -349,8 +367,10 @@ export class KvStore implements WatchSource {
   private async load(prebuilt?: RebuiltIndex): Promise<void> {
     const finished = await this.readMeta(FINISHED_COMPACT_KEY, 'finishedCompactRev');
     const scheduled = await this.readMeta(SCHEDULED_COMPACT_KEY, 'scheduledCompactRev');
-    const { index, maxRevision, deletedKeys } = prebuilt ?? (await rebuildIndex(this.backend));
+    const image = this.options.indexImage === false || prebuilt !== undefined ? undefined : await loadIndexImage(this.backend, finished);
+    const { index, maxRevision, deletedKeys } = prebuilt ?? image ?? (await rebuildIndex(this.backend));
     this.index = index;
+    this.newImageWriter(image?.header, image === undefined ? index.size : 0);
     this.live = new LiveKeys(index, deletedKeys);
     // Compaction may have removed the newest records (all tombstones): the revision is at least that.
     this.current = Math.max(1, maxRevision, finished, scheduled);
@@ -361,6 +381,33 @@ export class KvStore implements WatchSource {
       this.compactor.schedule(scheduled).catch(() => undefined);
     }
     if (this.leases !== undefined) for (const [lease, key] of this.index.leasedKeys()) this.leases.attach(lease, keyBytes(key));
+  }
+
+  /**
+   * `owed`: records a reload replayed without an image; the next write then starts one (not the
+   * open itself: a restarting member should serve first).
+   */
+  private newImageWriter(current: ImageHeader | undefined, owed: number): void {
+    if (this.options.indexImage === false) return;
+    const source = {
+      index: () => this.index,
+      revision: () => this.current,
+      compacted: () => this.compacted,
+      busy: () => this.writing || this.compactor.pending() > 0,
+      epoch: () => this.epoch,
+    };
+    this.imageWriter = new IndexImageWriter(this.backend, source, this.yieldNow, current, this.options.indexImage);
+    this.imageWriter.owe(owed);
+  }
+
+  /** Writes a key index image now (tests); resolves true if it completed. */
+  writeIndexImage(): Promise<boolean> {
+    return this.imageWriter?.write() ?? Promise.resolve(false);
+  }
+
+  /** Resolves when no key index image is being written. */
+  async indexImageIdle(): Promise<void> {
+    await this.imageWriter?.idle();
   }
 
   private async readMeta(key: Uint8Array, what: string): Promise<number> {

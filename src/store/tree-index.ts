@@ -4,7 +4,7 @@
  * native comparison does the work; values are never held here (they live in the backend).
  */
 import { assert } from '../util/assert.js';
-import { newBTree } from '../util/btree.js';
+import { bulkLoadBTree, newBTree } from '../util/btree.js';
 import { countBetween } from '../util/btree-rank.js';
 import { KeyIndex, type IndexHit } from './key-index.js';
 import type { Revision } from './types.js';
@@ -54,7 +54,12 @@ function compareStrings(a: string, b: string): number {
 }
 
 export class TreeIndex {
-  private readonly tree = newBTree<string, KeyIndex>(compareStrings);
+  private readonly tree: ReturnType<typeof newBTree<string, KeyIndex>>;
+
+  /** `sorted`: keys in strictly increasing order and their KeyIndexes, loaded in bulk. */
+  constructor(sorted?: { keys: string[]; values: KeyIndex[] }) {
+    this.tree = sorted === undefined ? newBTree<string, KeyIndex>(compareStrings) : bulkLoadBTree(sorted.keys, sorted.values, compareStrings);
+  }
 
   get size(): number {
     return this.tree.size;
@@ -138,6 +143,29 @@ export class TreeIndex {
     }
     for (const k of empty) this.tree.delete(k);
     return n >= maxKeys ? last : undefined;
+  }
+
+  /**
+   * Up to `maxKeys` keys after `after` (exclusive; undefined = from the first) with their
+   * KeyIndex.imageNumbers(), for one chunk of the persisted index image; `last` is undefined once
+   * the walk has reached the end. Keys left empty (a reverted creation) are left out, as a rebuild
+   * from the backend would never make them.
+   */
+  imageSlice(after: string | undefined, maxKeys: number): { keys: string[]; numbers: number[]; last: string | undefined } {
+    const keys: string[] = [];
+    const numbers: number[] = [];
+    let last: string | undefined;
+    let n = 0;
+    for (const [k, ki] of this.tree.entries(after)) {
+      if (after !== undefined && k === after) continue;
+      if (n >= maxKeys) return { keys, numbers, last };
+      n++;
+      last = k;
+      if (ki.isEmpty()) continue;
+      keys.push(k);
+      for (const x of ki.imageNumbers()) numbers.push(x);
+    }
+    return { keys, numbers, last: undefined };
   }
 
   /** Keys in the span, live or not, in O(log n) (for counting ranges with LiveKeys). */

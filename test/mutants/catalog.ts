@@ -218,6 +218,22 @@ export const catalog: Mutation[] = [
     why: 'store: open reads a key record in place only if it is exactly what the full decoder accepts; damaged bytes are StorageCorrupt',
   },
   {
+    name: 'index-image-chunk-during-apply',
+    file: 'src/store/index-image-writer.ts',
+    find: '      await this.yieldNow();\n      while (src.busy()) await this.yieldNow();\n',
+    replace: '      await this.yieldNow();\n',
+    tests: ['test/store/index-image.test.ts'],
+    why: 'issue 18: an index image chunk is queued only between applies, after the writes it describes; taken mid-txn it can outlive a crash that lost them',
+  },
+  {
+    name: 'index-image-replays-from-its-end',
+    file: 'src/store/index-image-writer.ts',
+    find: 'const header: ImageHeader = { generation, chunks, revision, compacted, keys };',
+    replace: 'const header: ImageHeader = { generation, chunks, revision: src.revision(), compacted, keys };',
+    tests: ['test/store/index-image.test.ts'],
+    why: 'issue 18: open replays every record after the revision the image STARTED at; keys written meanwhile in already-encoded slices are only in those records',
+  },
+  {
     name: 'watch-from-compacted-revision',
     file: 'src/store/watch-hub.ts',
     find: '      } else if (w.minRev < compactRev) {',
