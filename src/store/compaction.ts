@@ -94,7 +94,8 @@ export class Compactor {
         for (let i = at; i < Math.min(dropped.length, at + 3 * batchSize); i += 3) {
           ops.push({ type: 'del', bucket: 'key', key: encodeRevKey({ main: dropped[i] as number, sub: dropped[i + 1] as number }, dropped[i + 2] === 1) });
         }
-        await this.backend.write(ops);
+        // Unread: no reader asks for a record the index has dropped (WriteOptions.unread).
+        await this.backend.write(ops, { unread: true });
         if (this.stopped) return;
         await pause();
       }
