@@ -86,6 +86,8 @@ interface ProbeSample {
   readonly put: boolean;
   /** When it was sent, ms since the probe started. */
   readonly at: number;
+  /** When it was sent, ms since the epoch (to line up with a member's own logs). */
+  readonly sentAt: number;
   readonly ms: number;
   readonly failed: boolean;
 }
@@ -101,9 +103,10 @@ function startProbe(m: ScaleMember): { phase: (p: Phase) => void; stop: () => Pr
     const put = path.endsWith('put');
     const t0 = performance.now();
     const at = t0 - probeStart;
+    const sentAt = Date.now();
     const p = post(`${m.url}${path}`, body, probeAgent).then(
-      () => void samples.push({ phase: started, put, at, ms: performance.now() - t0, failed: false }),
-      () => void samples.push({ phase: started, put, at, ms: performance.now() - t0, failed: true }),
+      () => void samples.push({ phase: started, put, at, sentAt, ms: performance.now() - t0, failed: false }),
+      () => void samples.push({ phase: started, put, at, sentAt, ms: performance.now() - t0, failed: true }),
     );
     outstanding.add(p);
     void p.finally(() => outstanding.delete(p));

@@ -14,10 +14,15 @@
  *     [--fanout-watchers 10000 --fanout-puts 50 --fanout-rate 10] [--rate-watchers 100 --rate-events 10000 --rate-seconds 10]
  *     [--history 100000 --history-keys 1000 --catchup-watchers 1000]
  *   Without `--watch` they follow the key rows (on their own fresh members); `--no-watch` leaves them out.
+ *
+ * Snapshot catch-up rows (bench/snapshot-join-run.ts, as `npm run bench:join`): after the key rows,
+ * a 2-member cluster of each is loaded with `--join-keys` keys (default `--keys`) and a 3rd member
+ * joins by snapshot; `--no-join` leaves them out (so does `--watch`).
  */
 import { cpus, loadavg } from 'node:os';
 import { etcdVersion, hasEtcd, type Kind } from './clusters.js';
 import { closeClient, diskBytes, ok, putKeys, rssBytes, startScaleMember, waitReady, type ScaleMember } from './scale-member.js';
+import { closeJoinClient, measureJoin, type JoinResult } from './snapshot-join-run.js';
 import { DEFAULT_WATCH_BENCH, WATCH_ROWS, type WatchBenchOptions, type WatchMetric, type WatchRowName } from './scale-watch.js';
 import { writeSection } from './wal-report.js';
 import type { WatchClientKind } from './watch-client.js';
@@ -51,6 +56,9 @@ const watchOptions: WatchBenchOptions = {
   historyKeys: num('history-keys', W.historyKeys),
   catchupWatchers: num('catchup-watchers', W.catchupWatchers),
 };
+
+const joinKeys = Number(arg('join-keys', String(keys)));
+const withJoin = !watchOnly && !process.argv.includes('--no-join');
 
 const b64 = (s: string | Buffer) => Buffer.from(s).toString('base64');
 const keyOf = (i: number) => `scale/${String(i).padStart(8, '0')}`;
@@ -122,6 +130,10 @@ if (kinds.includes('etcd') && !hasEtcd()) {
 const loadAtStart = loadavg().map((l) => l.toFixed(2)).join(' ');
 const rows = new Map<Kind, Row>();
 if (!watchOnly) for (const kind of kinds) rows.set(kind, await measure(kind));
+const joins = new Map<Kind, JoinResult>();
+// etcd then cairn, each on its own fresh 3 members, right after the key rows.
+if (withJoin) for (const kind of kinds) joins.set(kind, await measureJoin(kind, joinKeys, kind === 'cairn' ? nodeArgs : []));
+closeJoinClient();
 const watchMetrics = new Map<Kind, WatchMetric[]>(kinds.map((k) => [k, []]));
 const watchRowNames = process.argv.includes('--no-watch') ? [] : (arg('watch-rows', 'fanout,rate,catchup').split(',') as WatchRowName[]);
 for (const name of watchRowNames) {
@@ -148,11 +160,31 @@ const c = rows.get('cairn');
 const line = (name: string, show: (v: number) => string, ev: number | undefined, cv: number | undefined): string =>
   `| ${name} | ${ev !== undefined ? show(ev) : ''} | ${cv !== undefined ? show(cv) : ''} | ${ev !== undefined && cv !== undefined ? (cv / ev).toFixed(2) : ''} |`;
 const lines = watchOnly ? [] : (Object.keys(fmt) as (keyof Row)[]).map((k) => line(fmt[k][0], fmt[k][1], e?.[k], c?.[k]));
+if (withJoin) lines.push(...joinLines(joins.get('etcd'), joins.get('cairn')));
 const ew = watchMetrics.get('etcd') ?? [];
 const cw = watchMetrics.get('cairn') ?? [];
 for (let i = 0; i < Math.max(ew.length, cw.length); i++) {
   const x = (ew[i] ?? cw[i]) as WatchMetric;
   lines.push(line(x.name, x.show, ew[i]?.value, cw[i]?.value));
+}
+/** The snapshot rows; a figure only one of them has (cairn's log phases and loop delay) leaves the other's cell 'n/a'. */
+function joinLines(ej: JoinResult | undefined, cj: JoinResult | undefined): string[] {
+  const what = `snapshot catch-up of a 3rd member, ${joinKeys} keys`;
+  // The last field: whether the two figures compare (etcd first answers once caught up, so its RSS and probe rows do not).
+  const rows: [string, (r: JoinResult) => number | undefined, (v: number) => string, boolean?][] = [
+    ['time from its spawn until caught up', (r) => r.seconds, (v) => `${v.toFixed(2)} s`],
+    ["leader's backend (dbSize) / catch-up time", (r) => r.dbBytes / 1e6 / r.seconds, (v) => `${v.toFixed(1)} MB/s`],
+    ['of which transfer + install (from the logs), as MB/s (target >= 50)', (r) => (r.phases === undefined ? undefined : r.dbBytes / 1e6 / r.phases.transfer), (v) => `${v.toFixed(1)} MB/s`],
+    ['peak RSS above its first answer (target < 100 MB)', (r) => r.rssAboveMiB, (v) => `${v.toFixed(0)} MiB`, false],
+    ['slowest `GET /version` probe on it, every 10 ms', (r) => r.maxProbeMs, (v) => `${v.toFixed(0)} ms`, false],
+    ['longest event-loop delay, where the Ready loop runs (`/metrics`, target < 100 ms)', (r) => r.loopLagMaxMs, (v) => `${v.toFixed(0)} ms`],
+  ];
+  return rows.map(([name, get, show, compares = true]) => {
+    const ev = ej === undefined ? undefined : get(ej);
+    const cv = cj === undefined ? undefined : get(cj);
+    const cellOf = (r: JoinResult | undefined, v: number | undefined) => (r === undefined ? '' : v === undefined ? 'n/a' : show(v));
+    return `| ${what}: ${name} | ${cellOf(ej, ev)} | ${cellOf(cj, cv)} | ${compares && ev !== undefined && cv !== undefined && ev > 0 ? (cv / ev).toFixed(2) : ''} |`;
+  });
 }
 const table = `| ${watchOnly ? 'watch' : `${keys} keys`} | ${etcdVersion()} | cairn | cairn / etcd |\n|---|---|---|---|\n${lines.join('\n')}`;
 console.log(`\n${table}`);
@@ -164,5 +196,5 @@ if (!process.argv.includes('--no-write')) writeSection(
   `## Scale: ${watchOnly ? 'watch rows' : `${keys} keys`} on one member, etcd and cairn in turn (\`bench/scale.ts\`), ${date}\n\n` +
     `Command: \`${command}\` (after \`npm run build\`). ${cpus().length} cores, ${cpus()[0]?.model ?? ''}; load average at start ${loadAtStart}, at end ${loadavg().map((l) => l.toFixed(2)).join(' ')}. ` +
     (watchOnly ? '' : `${VALUE_BYTES} B random values, txns of ${TXN_PUTS} puts, ${IN_FLIGHT} in flight; `) +
-    `fresh data dir each${watchRowNames.length > 0 ? `; watch rows: bench/scale-watch.ts, each on a fresh member, ${watchOptions.client === 'grpc' ? "raw gRPC Watch streams (etcd's Watch service)" : 'raw `/v3/watch` JSON streams'} for both` : ''}.\n\n${table}\n`,
+    `fresh data dir each${withJoin ? `; snapshot rows: bench/snapshot-join-run.ts (as \`npm run bench:join\`), 2 members loaded with ${joinKeys} keys and 6,500 more entries, a 3rd joining` : ''}${watchRowNames.length > 0 ? `; watch rows: bench/scale-watch.ts, each on a fresh member, ${watchOptions.client === 'grpc' ? "raw gRPC Watch streams (etcd's Watch service)" : 'raw `/v3/watch` JSON streams'} for both` : ''}.\n\n${table}\n`,
 );

@@ -1,34 +1,15 @@
 /**
- * A new member catching up by snapshot, end to end over loopback (issue 18): a 2-member cluster
- * (cairn's built `dist/` or etcd) is loaded with N keys of 256 random bytes, its log is pushed past
- * the catch-up entries both keep after a snapshot (5,000) so the leader can only send a snapshot,
- * then a 3rd member is added (`member add`, then started with `--initial-cluster-state existing`).
- * Measured on the joining member, from its spawn until a serializable read on it sees the last key
- * written before it joined:
- *
- * - catch-up time, and the leader's backend size (status `dbSize`) over it, as MB/s (10^6 B);
- * - the longest answer to `GET /version` probes sent every 10 ms (its event loop held: what every
- *   other request on it waits);
- * - its peak RSS above its RSS when it first answered.
+ * A new member catching up by snapshot, end to end over loopback (issue 18): etcd and cairn in
+ * turn, each a 2-member cluster loaded with N keys that a 3rd member then joins; what is measured
+ * and how is in bench/snapshot-join-run.ts, which bench:scale's snapshot rows share.
  *
  *   npm run build && npm run bench:join -- --keys 200000 [--only cairn|etcd] [--rounds 1]
  *   (CAIRN_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" profiles the cairn members)
- *
- * cairn members log at info level to files in the run's temp dir, and the joiner's catch-up is
- * split by their lines: its boot (spawn to "member started"), the wait until a leader sends the
- * snapshot ("sending snapshot": the leader's dial backoff towards a peer that was not up yet),
- * and the transfer with its install ("installed snapshot from leader").
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { Agent, request as httpRequest } from 'node:http';
-import { cpus, loadavg, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { freePort } from '../test/e2e/processes.js';
 import { etcdVersion, hasEtcd, type Kind } from './clusters.js';
-import { rssBytes } from './scale-member.js';
+import { closeJoinClient, JOIN_TICKS, JOIN_VALUE_BYTES, measureJoin } from './snapshot-join-run.js';
 import { writeSection } from './wal-report.js';
 
 const { values: args } = parseArgs({
@@ -42,206 +23,8 @@ const { values: args } = parseArgs({
 const KEYS = Number(args.keys);
 const KINDS = args.only.split(',') as Kind[];
 const ROUNDS = Number(args.rounds);
-const ROOT = resolve(import.meta.dirname, '..');
 /** Extra node flags for cairn members (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`). */
 const NODE_ARGS = (process.env['CAIRN_BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
-const TXN_PUTS = 100;
-const IN_FLIGHT = 8;
-const VALUE_BYTES = 256;
-/** Entries written after the load: past both members' 5,000 catch-up entries and a snapshot. */
-const TICKS = 6500;
-
-const agent = new Agent({ keepAlive: true, maxSockets: 16 });
-const b64 = (s: string | Buffer) => Buffer.from(s).toString('base64');
-
-function post(url: string, body: string, timeoutMs = 60_000): Promise<{ status: number; text: string }> {
-  return new Promise((resolveP, reject) => {
-    const req = httpRequest(url, { method: 'POST', agent, timeout: timeoutMs, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      const parts: Buffer[] = [];
-      res.on('data', (c: Buffer) => parts.push(c));
-      res.on('end', () => resolveP({ status: res.statusCode ?? 0, text: Buffer.concat(parts).toString() }));
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-async function ok(url: string, body: string): Promise<Record<string, unknown>> {
-  const r = await post(url, body);
-  if (r.status !== 200) throw new Error(`${url}: ${r.status} ${r.text.slice(0, 200)}`);
-  return JSON.parse(r.text) as Record<string, unknown>;
-}
-
-/** Milliseconds a `GET /version` takes, or undefined when it fails (not listening yet). */
-function probe(url: string): Promise<number | undefined> {
-  const t0 = performance.now();
-  return new Promise((resolveP) => {
-    // A fresh connection each time (no agent): a probe never queues behind another request.
-    const req = httpRequest(`${url}/version`, { timeout: 5000 }, (res) => {
-      res.resume();
-      res.on('end', () => resolveP(res.statusCode === 200 ? performance.now() - t0 : undefined));
-    });
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolveP(undefined));
-    req.end();
-  });
-}
-
-interface Node {
-  readonly name: string;
-  readonly client: string;
-  readonly peer: string;
-}
-
-function launch(kind: Kind, dir: string, n: Node, initial: string, state: 'new' | 'existing'): ChildProcess {
-  const flags = [
-    '--name', n.name, '--data-dir', join(dir, n.name),
-    '--listen-client-urls', n.client, '--advertise-client-urls', n.client,
-    '--listen-peer-urls', n.peer, '--initial-advertise-peer-urls', n.peer,
-    '--initial-cluster', initial, '--initial-cluster-token', `join-${kind}`, '--initial-cluster-state', state,
-    '--snapshot-count', '1000', '--quota-backend-bytes', String(8 * 2 ** 30),
-  ];
-  return kind === 'etcd'
-    ? spawn('etcd', flags, { stdio: 'ignore' })
-    : spawn(process.execPath, [...NODE_ARGS, join(ROOT, 'dist/src/cli/main.js'), 'serve', ...flags, '--log-level', 'info'], {
-        stdio: ['ignore', openSync(logOf(dir, n), 'w'), openSync(logOf(dir, n), 'a')],
-      });
-}
-
-const logOf = (dir: string, n: Node) => join(dir, `${n.name}.log`);
-
-/** When a cairn member first logged `msg` (ms since the epoch), from its log file. */
-function loggedAt(dir: string, n: Node, msg: string): number | undefined {
-  let text = '';
-  try {
-    text = readFileSync(logOf(dir, n), 'utf8');
-  } catch {
-    return undefined;
-  }
-  for (const line of text.split('\n')) {
-    if (!line.startsWith('{')) continue;
-    const o = JSON.parse(line) as { msg?: string; ts?: string };
-    if (o.msg === msg && o.ts !== undefined) return Date.parse(o.ts);
-  }
-  return undefined;
-}
-
-function exited(p: ChildProcess): Promise<void> {
-  return new Promise((r) => (p.exitCode !== null || p.signalCode !== null ? r() : p.once('exit', () => r())));
-}
-
-async function waitFor(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function load(url: string): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: IN_FLIGHT }, async () => {
-    while (next < KEYS) {
-      const from = next;
-      next = Math.min(KEYS, next + TXN_PUTS);
-      const success = [];
-      for (let i = from; i < next; i++) success.push({ request_put: { key: b64(`join/${String(i).padStart(8, '0')}`), value: randomBytes(VALUE_BYTES).toString('base64') } });
-      await ok(`${url}/v3/kv/txn`, JSON.stringify({ success }));
-    }
-  }));
-  let tick = 0;
-  await Promise.all(Array.from({ length: 16 }, async () => {
-    while (tick < TICKS) {
-      tick++;
-      await ok(`${url}/v3/kv/put`, JSON.stringify({ key: b64('join-tick'), value: b64(String(tick)) }));
-    }
-  }));
-  await ok(`${url}/v3/kv/put`, JSON.stringify({ key: b64('join-done'), value: b64('1') }));
-}
-
-interface Phases {
-  boot: number;
-  untilSent: number;
-  transfer: number;
-}
-
-/** Seconds of the joiner's boot, of the wait for a leader to send, and of transfer + install. */
-function cairnPhases(dir: string, n1: Node, n2: Node, n3: Node, spawnedAt: number): Phases | undefined {
-  const started = loggedAt(dir, n3, 'member started');
-  const sent = [loggedAt(dir, n1, 'sending snapshot'), loggedAt(dir, n2, 'sending snapshot')].filter((t) => t !== undefined);
-  const installed = loggedAt(dir, n3, 'installed snapshot from leader');
-  if (started === undefined || sent.length === 0 || installed === undefined) return undefined;
-  const sentAt = Math.min(...sent);
-  return { boot: (started - spawnedAt) / 1000, untilSent: (sentAt - started) / 1000, transfer: (installed - sentAt) / 1000 };
-}
-
-interface Result {
-  phases: Phases | undefined;
-  seconds: number;
-  dbBytes: number;
-  maxProbeMs: number;
-  probes: number;
-  rssAboveMiB: number;
-}
-
-async function measure(kind: Kind): Promise<Result> {
-  const dir = mkdtempSync(join(tmpdir(), `join-${kind}-`));
-  const nodes: Node[] = [];
-  for (let i = 1; i <= 3; i++) nodes.push({ name: `m${i}`, client: `http://127.0.0.1:${await freePort()}`, peer: `http://127.0.0.1:${await freePort()}` });
-  const [n1, n2, n3] = nodes as [Node, Node, Node];
-  const procs: ChildProcess[] = [];
-  try {
-    const initial2 = `${n1.name}=${n1.peer},${n2.name}=${n2.peer}`;
-    procs.push(launch(kind, dir, n1, initial2, 'new'), launch(kind, dir, n2, initial2, 'new'));
-    await waitFor(`${kind} cluster`, 60_000, async () => (await post(`${n1.client}/v3/kv/range`, JSON.stringify({ key: b64('x') }))).status === 200);
-    await load(n1.client);
-    const status = await ok(`${n1.client}/v3/maintenance/status`, '{}');
-    const dbBytes = Number(status['dbSize']);
-    console.log(`${kind}: loaded ${KEYS} keys and ${TICKS} more entries; leader's backend ${(dbBytes / 1e6).toFixed(1)} MB`);
-    await ok(`${n1.client}/v3/cluster/member/add`, JSON.stringify({ peerURLs: [n3.peer] }));
-    const t0 = performance.now();
-    const spawnedAt = Date.now();
-    const joiner = launch(kind, dir, n3, `${initial2},${n3.name}=${n3.peer}`, 'existing');
-    procs.push(joiner);
-    let done = false;
-    let maxProbeMs = 0;
-    let probes = 0;
-    let baseRss: number | undefined;
-    let peakRss = 0;
-    const prober = (async () => {
-      while (!done) {
-        const ms = await probe(n3.client);
-        if (ms !== undefined) {
-          probes++;
-          maxProbeMs = Math.max(maxProbeMs, ms);
-          const rss = rssBytes(joiner.pid as number);
-          baseRss ??= rss;
-          peakRss = Math.max(peakRss, rss);
-        }
-        await new Promise((r) => setTimeout(r, 10));
-      }
-    })();
-    await waitFor(`${kind} joiner catching up`, 1_800_000, async () => {
-      if (joiner.exitCode !== null) throw new Error(`${kind}: the joining member exited (${joiner.exitCode})`);
-      const r = await post(`${n3.client}/v3/kv/range`, JSON.stringify({ key: b64('join-done'), serializable: true }), 2000);
-      return r.status === 200 && (JSON.parse(r.text) as { kvs?: unknown[] }).kvs?.length === 1;
-    }).catch((err: unknown) => {
-      done = true;
-      throw err;
-    });
-    const seconds = (performance.now() - t0) / 1000;
-    done = true;
-    await prober;
-    const phases = kind === 'cairn' ? cairnPhases(dir, n1, n2, n3, spawnedAt) : undefined;
-    return { seconds, dbBytes, maxProbeMs, probes, rssAboveMiB: (peakRss - (baseRss ?? peakRss)) / 2 ** 20, phases };
-  } finally {
-    for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGTERM');
-    await Promise.all(procs.map(exited));
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 if (KINDS.includes('etcd') && !hasEtcd()) {
   console.error('bench:join needs etcd to compare against; or pass --only cairn');
@@ -253,24 +36,25 @@ const rows: string[] = [];
 for (let round = 1; round <= ROUNDS; round++) {
   for (const kind of KINDS) {
     const load1 = loadavg()[0]?.toFixed(1) ?? '';
-    const r = await measure(kind);
+    const r = await measureJoin(kind, KEYS, kind === 'cairn' ? NODE_ARGS : []);
     const p = r.phases;
     const phases = p === undefined ? 'n/a' : `${p.boot.toFixed(2)} / ${p.untilSent.toFixed(2)} / ${p.transfer.toFixed(2)} s (${(r.dbBytes / 1e6 / p.transfer).toFixed(1)} MB/s)`;
-    const row = `| ${kind} | ${round} | ${load1} | ${r.seconds.toFixed(2)} s | ${phases} | ${(r.dbBytes / 1e6).toFixed(1)} MB | ${(r.dbBytes / 1e6 / r.seconds).toFixed(1)} MB/s | ${r.maxProbeMs.toFixed(0)} ms (${r.probes} probes) | ${r.rssAboveMiB.toFixed(0)} MiB |`;
+    const lag = r.loopLagMaxMs === undefined ? 'n/a' : `${r.loopLagMaxMs.toFixed(0)} ms`;
+    const row = `| ${kind} | ${round} | ${load1} | ${r.seconds.toFixed(2)} s | ${phases} | ${(r.dbBytes / 1e6).toFixed(1)} MB | ${(r.dbBytes / 1e6 / r.seconds).toFixed(1)} MB/s | ${r.maxProbeMs.toFixed(0)} ms (${r.probes} probes) | ${lag} | ${r.rssAboveMiB.toFixed(0)} MiB |`;
     console.log(row);
     rows.push(row);
   }
 }
-agent.destroy();
+closeJoinClient();
 const command = `npm run bench:join -- ${process.argv.slice(2).join(' ')}`.trim();
 const md = [
   `## A 3rd member joining by snapshot, end to end (\`bench/snapshot-join.ts\`), ${new Date().toISOString()}`,
   '',
   `Command: \`${command}\` (after \`npm run build\`). ${etcdVersion()}; ${cpus().length} cores, ${cpus()[0]?.model ?? ''}; load average at start ${loadAtStart}.`,
-  `${KEYS} keys of ${VALUE_BYTES} random bytes in txns of ${TXN_PUTS}, then ${TICKS} puts of one key; \`--snapshot-count 1000\`; the joiner is timed from its spawn until a serializable read on it sees the last key.`,
+  `${KEYS} keys of ${JOIN_VALUE_BYTES} random bytes in txns of 100, then ${JOIN_TICKS} puts of one key; \`--snapshot-count 1000\`; the joiner is timed from its spawn until a serializable read on it sees the last key.`,
   '',
-  '| member | round | load (1 min) | catch-up | of which boot / until a leader sends / transfer + install (dbSize over it) | leader backend (dbSize) | dbSize / catch-up | slowest `GET /version` on the joiner | joiner peak RSS above its first answer |',
-  '|---|---|---|---|---|---|---|---|---|',
+  '| member | round | load (1 min) | catch-up | of which boot / until a leader sends / transfer + install (dbSize over it) | leader backend (dbSize) | dbSize / catch-up | slowest `GET /version` on the joiner | joiner\'s longest event-loop delay (`/metrics`) | joiner peak RSS above its first answer |',
+  '|---|---|---|---|---|---|---|---|---|---|',
   ...rows,
 ].join('\n');
 console.log(`\n${md}`);

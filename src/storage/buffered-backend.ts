@@ -16,6 +16,7 @@
  * within `flushDelayMs` even if no Ready comes to carry them. A failed flush poisons the backend:
  * every later call throws, and the member stops.
  */
+import { assert } from '../util/assert.js';
 import { KvError } from '../util/errors.js';
 import { iterateBatches, type Backend, type BackendOp, type BackendSnapshot, type BucketName, type IterateOptions, type WriteOptions } from './backend.js';
 
@@ -38,7 +39,8 @@ export interface DrainedOps {
 
 interface Pending {
   readonly op: BackendOp;
-  readonly slot: string;
+  /** Undefined for an unread delete (WriteOptions.unread): not in the overlay, always landed. */
+  readonly slot: string | undefined;
   readonly seq: number;
 }
 
@@ -89,12 +91,12 @@ export class BufferedBackend implements Backend {
       // Only the newest op per key: an older one is overwritten within the same atomic batch
       // (every newer write to its key is pending too, as drains take all). The applied index,
       // written with every entry, lands once per batch instead of once per entry.
-      ops: batch.filter((p) => this.overlay.get(p.slot)?.seq === p.seq).map((p) => p.op),
+      ops: batch.filter((p) => p.slot === undefined || this.overlay.get(p.slot)?.seq === p.seq).map((p) => p.op),
       landed: () => {
         this.inFlight--;
         this.inFlightBytes -= bytes;
         for (const p of batch) {
-          if (this.overlay.get(p.slot)?.seq === p.seq) this.overlay.delete(p.slot);
+          if (p.slot !== undefined && this.overlay.get(p.slot)?.seq === p.seq) this.overlay.delete(p.slot);
         }
       },
       failed: (err) => {
@@ -154,6 +156,14 @@ export class BufferedBackend implements Backend {
 
   async write(ops: readonly BackendOp[], options?: WriteOptions): Promise<void> {
     this.check();
+    if (options?.unread === true) {
+      for (const op of ops) {
+        assert(op.type === 'del', 'buffered backend: an unread write holds only deletes');
+        this.pending.push({ op, slot: undefined, seq: ++this.seq });
+        this.pendingBytes += op.key.length;
+      }
+      return this.afterWrite(options);
+    }
     for (const written of ops) {
       // Copies: a caller reusing its buffers must not change what is pending.
       const op: BackendOp = written.type === 'put'
@@ -165,10 +175,15 @@ export class BufferedBackend implements Backend {
       this.pendingBytes += op.key.length + (op.type === 'put' ? op.value.length : 0);
       this.overlay.set(slot, { value: op.type === 'put' ? op.value : undefined, seq });
     }
+    return this.afterWrite(options);
+  }
+
+  private afterWrite(options: WriteOptions | undefined): Promise<void> {
     if (options?.sync === true || this.pending.length >= MAX_PENDING_OPS || this.pendingBytes >= MAX_PENDING_BYTES) {
       return this.flush();
     }
     this.scheduleFlush();
+    return Promise.resolve();
   }
 
   /** Lands every op pending now in a synced batch; resolves when it has landed. */

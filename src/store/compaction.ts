@@ -5,13 +5,18 @@
  *   1. the key index, a batch of keys at a time (keyIndex.compact);
  *   2. the backend: every record at or below the revision that the index no longer holds is
  *      deleted, a batch at a time; the last batch records `finishedCompactRev`.
+ * A job scheduled while the store runs does both together: the index reports each revision it
+ * drops (etcd keeps a `keep` map for the same reason) and those records are deleted by key, so no
+ * record is read back (issue 18: reading and decoding every old record was most of the job's CPU
+ * and garbage). A job resumed on open scans instead (`resumed`): the index there was loaded from
+ * the backend, or from an image already compacted, so only the records can say what is left.
  * Both steps are idempotent, so a crash in between is repaired on open by running the job again
  * for `scheduledCompactRev` when it is ahead of `finishedCompactRev`. Jobs run one at a time.
  */
 import type { Backend, BackendOp, BackendSnapshot } from '../storage/backend.js';
 import { utf8 } from '../util/bytes.js';
 import { newRecordHeader, readRecordHeader } from './record-header.js';
-import { decodeRevKey, encodeUint64, revKeyLowerBound } from './revision.js';
+import { decodeRevKey, encodeRevKey, encodeUint64, revKeyLowerBound } from './revision.js';
 import type { TreeIndex } from './tree-index.js';
 
 export const SCHEDULED_COMPACT_KEY = utf8('scheduledCompactRev');
@@ -43,10 +48,13 @@ export class Compactor {
     private readonly options: CompactorOptions,
   ) {}
 
-  /** Queues a compaction at `rev`; resolves when the backend has dropped the old revisions. */
-  schedule(rev: number): Promise<void> {
+  /**
+   * Queues a compaction at `rev`; resolves when the backend has dropped the old revisions.
+   * `resumed`: a job left unfinished before open, whose garbage the index may no longer know.
+   */
+  schedule(rev: number, resumed = false): Promise<void> {
     this.jobs++;
-    const job = this.chain.then(() => this.run(rev)).finally(() => void this.jobs--);
+    const job = this.chain.then(() => (resumed ? this.runScanning(rev) : this.run(rev))).finally(() => void this.jobs--);
     this.chain = job.catch(() => undefined);
     return job;
   }
@@ -67,7 +75,36 @@ export class Compactor {
     await this.chain;
   }
 
+  /** Index batch by index batch, deleting the records of the revisions each one drops. */
   private async run(rev: number): Promise<void> {
+    const { batchSize } = this.options;
+    const pause = this.options.deletePacer?.() ?? this.options.yieldBetweenBatches;
+    // (main, sub, 1 if tombstone) triples: numbers, not keys, so a key with a long history costs 24 B a revision.
+    const dropped: number[] = [];
+    const report = (main: number, sub: number, tombstone: boolean) => void dropped.push(main, sub, tombstone ? 1 : 0);
+    let cursor: string | undefined;
+    do {
+      if (this.stopped) return;
+      const after = cursor;
+      dropped.length = 0;
+      cursor = this.index.compactBatch(rev, cursor, batchSize, report);
+      this.options.afterIndexBatch?.(after, cursor);
+      for (let at = 0; at < dropped.length; at += 3 * batchSize) {
+        const ops: BackendOp[] = [];
+        for (let i = at; i < Math.min(dropped.length, at + 3 * batchSize); i += 3) {
+          ops.push({ type: 'del', bucket: 'key', key: encodeRevKey({ main: dropped[i] as number, sub: dropped[i + 1] as number }, dropped[i + 2] === 1) });
+        }
+        // Unread: no reader asks for a record the index has dropped (WriteOptions.unread).
+        await this.backend.write(ops, { unread: true });
+        if (this.stopped) return;
+        await pause();
+      }
+      if (dropped.length === 0) await this.options.yieldBetweenBatches();
+    } while (cursor !== undefined);
+    await this.backend.write([{ type: 'put', bucket: 'meta', key: FINISHED_COMPACT_KEY, value: encodeUint64(rev) }]);
+  }
+
+  private async runScanning(rev: number): Promise<void> {
     const { batchSize, yieldBetweenBatches } = this.options;
     let cursor: string | undefined;
     do {

@@ -51,6 +51,15 @@ function emptyGeneration(): Generation {
   return [0, 0, 0];
 }
 
+/** Told of each revision a compaction drops, and whether it was a tombstone (its record key ends in `t`). */
+export type DroppedRevisions = (main: number, sub: number, tombstone: boolean) => void;
+
+/** Reports every revision of a closed generation; the last one is its tombstone. */
+function reportAll(g: Generation, dropped: DroppedRevisions): void {
+  const n = count(g);
+  for (let i = 0; i < n; i++) dropped(mainAt(g, i), subAt(g, i), i === n - 1);
+}
+
 /**
  * A closed generation left holding only its tombstone (by a compaction at that revision, or by
  * open). Its creation and version can no longer be read, so they are fixed to the tombstone and 0:
@@ -269,12 +278,16 @@ export class KeyIndex {
    * compaction revision must still see that DELETE, and its record stays in the backend. A
    * tombstone below `atRev` goes with its generation. Reads at >= atRev see no change.
    */
-  compact(atRev: number): void {
+  compact(atRev: number, dropped?: DroppedRevisions): void {
     // One generation of one revision: it is the newest at or below atRev, or after it; kept either way.
     if (this.gens === undefined) return;
     let genIdx = 0;
     // Skip generations whose tombstone is below atRev: the key was deleted before it.
-    while (genIdx < this.lastIdx && lastMain(this.generations[genIdx] as Generation) < atRev) genIdx++;
+    while (genIdx < this.lastIdx && lastMain(this.generations[genIdx] as Generation) < atRev) {
+      // A closed generation ends in its tombstone, whose record key carries etcd's `t`.
+      if (dropped !== undefined) reportAll(this.generations[genIdx] as Generation, dropped);
+      genIdx++;
+    }
     const g = this.generations[genIdx] as Generation;
     const n = count(g);
     let keepFrom = -1;
@@ -284,6 +297,8 @@ export class KeyIndex {
         break;
       }
     }
+    // Below keepFrom, never the generation's tombstone: a kept tombstone is at keepFrom or after.
+    if (dropped !== undefined) for (let i = 0; i < keepFrom; i++) dropped(mainAt(g, i), subAt(g, i), false);
     if (keepFrom === n - 1 && genIdx !== this.lastIdx) this.generations[genIdx] = loneTombstone(mainAt(g, keepFrom), subAt(g, keepFrom));
     else if (keepFrom > 0) this.generations[genIdx] = g.slice(0, HEAD).concat(g.slice(HEAD + 2 * keepFrom));
     if (genIdx > 0) this.generations = this.generations.slice(genIdx);

@@ -378,7 +378,7 @@ export class KvStore implements WatchSource {
     this.compactor = this.newCompactor();
     if (scheduled > finished) {
       this.compacted = scheduled;
-      this.compactor.schedule(scheduled).catch(() => undefined);
+      this.compactor.schedule(scheduled, true).catch(() => undefined);
     }
     if (this.leases !== undefined) for (const [lease, key] of this.index.leasedKeys()) this.leases.attach(lease, keyBytes(key));
   }

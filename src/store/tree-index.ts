@@ -6,7 +6,7 @@
 import { assert } from '../util/assert.js';
 import { bulkLoadBTree, newBTree } from '../util/btree.js';
 import { countBetween } from '../util/btree-rank.js';
-import { KeyIndex, type IndexHit } from './key-index.js';
+import { KeyIndex, type DroppedRevisions, type IndexHit } from './key-index.js';
 import type { Revision } from './types.js';
 
 export function indexKey(bytes: Uint8Array): string {
@@ -128,15 +128,16 @@ export class TreeIndex {
   /**
    * Compacts up to `maxKeys` keys after `after` (exclusive; undefined = from the first key) at
    * `atRev`, removing keys left empty. Returns the last key visited, or undefined when done.
+   * `dropped` hears every revision the batch removes (compaction.ts deletes their records).
    */
-  compactBatch(atRev: number, after: string | undefined, maxKeys: number): string | undefined {
+  compactBatch(atRev: number, after: string | undefined, maxKeys: number, dropped?: DroppedRevisions): string | undefined {
     let last: string | undefined;
     let n = 0;
     const empty: string[] = [];
     for (const [k, ki] of this.tree.entries(after)) {
       if (after !== undefined && k === after) continue;
       if (n >= maxKeys) break;
-      if (!ki.isEmpty()) ki.compact(atRev);
+      if (!ki.isEmpty()) ki.compact(atRev, dropped);
       if (ki.isEmpty()) empty.push(k);
       last = k;
       n++;

@@ -210,6 +210,14 @@ export const catalog: Mutation[] = [
     why: 'store: a key kept in the compact form (one revision inline) does not exist at revisions before it (issue 18)',
   },
   {
+    name: 'compaction-dropped-tombstone-as-value',
+    file: 'src/store/key-index.ts',
+    find: '  for (let i = 0; i < n; i++) dropped(mainAt(g, i), subAt(g, i), i === n - 1);',
+    replace: '  for (let i = 0; i < n; i++) dropped(mainAt(g, i), subAt(g, i), false);',
+    tests: ['test/store/kv-compaction-dropped.test.ts'],
+    why: "store: a compaction deletes a dropped tombstone's record under its own key (etcd's trailing `t`), or the record stays forever (issue 18)",
+  },
+  {
     name: 'record-header-trailing-bytes',
     file: 'src/store/record-header.ts',
     find: '  if (!odd && pos === bytes.length) {',

@@ -48,6 +48,26 @@ describe('BufferedBackend', () => {
     expect(b.pendingOps).toBe(0);
   });
 
+  it('an unread delete (compaction garbage) lands in order with the other writes, without an overlay entry', async () => {
+    const inner = new CountingBackend();
+    const b = new BufferedBackend(inner);
+    await b.write([put('old', '1'), put('k', '1')]);
+    await b.flush();
+    await b.write([put('k', '2')]);
+    await b.write([del('old')], { unread: true });
+    await b.write([put('n', '3')]);
+    expect(b.pendingOps).toBe(3);
+    // No overlay entry: until it lands, a read still finds the record (no reader asks for it).
+    expect(await read(b, 'old')).toBe('1');
+    await b.flush();
+    expect(inner.writes).toEqual([2, 3]);
+    expect(await read(inner, 'old')).toBeUndefined();
+    expect(await read(b, 'k')).toBe('2');
+    expect(await read(inner, 'n')).toBe('3');
+    expect(b.pendingOps).toBe(0);
+    await expect(b.write([put('x', '1')], { unread: true })).rejects.toThrow(/only deletes/);
+  });
+
   it('reads many keys at once: pending values and deletions from the overlay, the rest from the store, in order', async () => {
     const inner = new CountingBackend();
     const b = new BufferedBackend(inner);
