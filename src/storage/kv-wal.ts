@@ -181,7 +181,16 @@ export class KvWal implements Wal {
       await this.land([{ type: 'put', key: FIRST_INDEX_KEY, value: encodeIndex(FIRST_INDEX_KEY, first) }], true);
       this.state = { ...s, first };
     });
-    await this.trim();
+    // The prefix deletion (and LevelDB's compaction of its range: ~1 s for 100k entries) runs
+    // beside the queue: a member's Ready loop awaits this call, and waiting for the deletion
+    // stalled every write (and the leader's heartbeats) for that second at each snapshot. Its
+    // failure is kept in `failure` and fails the next save; a crash leaves it to the next open.
+    void this.trim().catch(() => undefined);
+  }
+
+  /** Resolves when no prefix deletion is running; rejects if the last one failed. */
+  async trimmed(): Promise<void> {
+    while (this.trimRun !== undefined) await this.trimRun;
   }
 
   /**

@@ -50,9 +50,12 @@ export interface Wal {
    */
   saveSnapshot(meta: SnapshotMetadata, hardState?: HardState): Promise<void>;
   /**
-   * Discards entries up to `throughIndex` (≤ the snapshot index): moves the first index, then
-   * deletes the old prefix in bounded chunks and compacts the range (re-run on open if interrupted).
+   * Discards entries up to `throughIndex` (≤ the snapshot index): moves the first index (synced),
+   * then deletes the old prefix in bounded chunks and compacts the range beside the save queue
+   * (re-run on open if interrupted). Resolves once the first index has moved.
    */
   compact(throughIndex: number): Promise<void>;
+  /** Resolves when the prefix deletion `compact` started is done (close() waits for it too). */
+  trimmed(): Promise<void>;
   close(): Promise<void>;
 }

@@ -35,6 +35,7 @@ function recordingWal(events: Event[]): Wal {
     },
     saveSnapshot: async () => {},
     compact: async () => {},
+    trimmed: async () => {},
     close: async () => {},
   };
 }

@@ -44,6 +44,7 @@ async function runHistory(seed: number, mode: PowerLossMode): Promise<[number, n
       await dd.wal.saveSnapshot(snapshot);
       model = { ...model, snapshot };
       await dd.wal.compact(index - rng.int(index));
+      await dd.wal.trimmed();
       expect(disk.unsyncedBatches()).toBe(0);
       afterBatch.length = 0;
       afterBatch.push(model);
