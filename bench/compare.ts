@@ -66,15 +66,34 @@ function request(op: Op, client: number, i: number): { path: string; body: strin
   }
 }
 
+/** Why requests failed, by "status: body" or the socket error's code, so a failed request is explained. */
+const failures = new Map<string, number>();
+const noteFailure = (why: string) => failures.set(why, (failures.get(why) ?? 0) + 1);
+
 /** One POST on a kept-alive connection; true when it answered 200. */
 function post(agent: Agent, url: string, body: string): Promise<boolean> {
   return new Promise((resolve) => {
     const req = httpRequest(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode === 200));
-      res.on('error', () => resolve(false));
+      if (res.statusCode === 200) {
+        res.resume();
+        res.on('end', () => resolve(true));
+      } else {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          noteFailure(`${res.statusCode}: ${Buffer.concat(chunks).toString('utf8').slice(0, 160)}`);
+          resolve(false);
+        });
+      }
+      res.on('error', (err: NodeJS.ErrnoException) => {
+        noteFailure(`response ${err.code ?? err.message}`);
+        resolve(false);
+      });
     });
-    req.on('error', () => resolve(false));
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      noteFailure(`request ${err.code ?? err.message}`);
+      resolve(false);
+    });
     req.end(body);
   });
 }
@@ -137,6 +156,7 @@ const samples = new Map<string, Sample[]>();
 try {
   const leaders = { cairn: await leaderIndex(clusters.cairn), etcd: await leaderIndex(clusters.etcd) };
   for (const kind of ['cairn', 'etcd'] as const) await run(clusters[kind], leaders[kind], { name: 'warm-up', op: 'put', clients: 16 }, 2);
+  failures.clear();
   for (let round = 0; round < rounds; round++) {
     for (const w of WORKLOADS) {
       const order: Kind[] = round % 2 === 0 ? ['etcd', 'cairn'] : ['cairn', 'etcd'];
@@ -146,6 +166,8 @@ try {
         samples.set(key, [...(samples.get(key) ?? []), s]);
         console.log(`round ${round + 1} ${w.name.padEnd(16)} ${kind.padEnd(5)} ${s.opsPerSecond.toFixed(0).padStart(6)} ops/s  p50 ${s.p50.toFixed(1)} ms  p99 ${s.p99.toFixed(1)} ms  ` +
           `cpu/op leader ${s.leaderCpuMsPerOp.toFixed(3)} ms follower ${s.followerCpuMsPerOp.toFixed(3)} ms  errors ${s.errors}`);
+        for (const [why, n] of failures) console.log(`  ${n} failed: ${why}`);
+        failures.clear();
       }
     }
   }
