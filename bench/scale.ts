@@ -2,8 +2,9 @@
  * A million keys on one member: etcd 3.4 and cairn in turn, fresh data dirs, the same client code
  * over etcd's v3 JSON gateway. Loads N keys of 256 random bytes in txns of 100 puts, 8 txns in
  * flight, then measures: load rate, RSS after load, bytes on disk, restart after kill -9 until a
- * linearizable range answers, a count_only over every key, and a range of 1,000 keys. Appends the
- * table to bench/RESULTS.md as a new section (date, load, command).
+ * linearizable range answers, a count_only over every key, a range of 1,000 keys, and one range of
+ * the first 100,000 keys whole (MB/s of answer). Appends the table to bench/RESULTS.md as a new
+ * section (date, load, command).
  *
  *   npm run build && nice -n 10 npm run bench:scale -- --keys 100000
  *   (--only cairn|etcd; --reads 5 samples per read row; CAIRN_BENCH_NODE_ARGS="--cpu-prof ..." for cairn;
@@ -39,6 +40,7 @@ const TXN_PUTS = 100;
 const IN_FLIGHT = 8;
 const VALUE_BYTES = 256;
 const RANGE_KEYS = 1000;
+const FULL_RANGE_KEYS = 100_000;
 // Watch rows (bench/scale-watch.ts): `--watch` runs only them (no key load), `--no-watch` skips them.
 const watchOnly = process.argv.includes('--watch');
 const num = (name: string, fallback: number) => Number(arg(name, String(fallback)));
@@ -86,6 +88,8 @@ interface Row {
   restart: number;
   count: number;
   range: number;
+  /** MB/s of answer for a range of the first FULL_RANGE_KEYS keys, whole. */
+  fullRange: number;
 }
 
 async function measure(kind: Kind): Promise<Row> {
@@ -111,7 +115,17 @@ async function measure(kind: Kind): Promise<Row> {
       const r = await ok(`${m.url}/v3/kv/range`, JSON.stringify({ key: b64(keyOf(start)), range_end: PREFIX_END, limit: RANGE_KEYS }));
       if ((r['kvs'] as unknown[] | undefined)?.length !== Math.min(RANGE_KEYS, keys - start)) throw new Error(`${kind}: short range`);
     })));
-    return { loadRate, rss, disk, restart, count, range };
+    // Issue 18: a full range of 100k keys, streamed, at no less than etcd's bytes per second.
+    const fullKeys = Math.min(FULL_RANGE_KEYS, keys);
+    const fullBody = JSON.stringify({ key: PREFIX, range_end: b64(keyOf(fullKeys)) });
+    const fullRange = median(await sequential(3, async () => {
+      const t0 = performance.now();
+      const r = await fetch(`${m.url}/v3/kv/range`, { method: 'POST', body: fullBody });
+      const bytes = (await r.arrayBuffer()).byteLength;
+      if (r.status !== 200) throw new Error(`${kind}: full range answered ${r.status}`);
+      return bytes / 1e6 / ((performance.now() - t0) / 1000);
+    }));
+    return { loadRate, rss, disk, restart, count, range, fullRange };
   } finally {
     await m.stop();
   }
@@ -154,6 +168,7 @@ const fmt: Record<keyof Row, [string, (v: number) => string, 'higher' | 'lower']
   restart: ['restart after SIGKILL, until a linearizable range answers', (v) => `${v.toFixed(2)} s`, 'lower'],
   count: [`count of all keys (\`count_only\`), median of ${reads}`, (v) => `${v.toFixed(3)} s`, 'lower'],
   range: [`range of ${RANGE_KEYS} keys, median of ${reads}`, (v) => `${v.toFixed(3)} s`, 'lower'],
+  fullRange: [`full range of the first ${Math.min(FULL_RANGE_KEYS, keys)} keys, one answer, MB/s of JSON received, median of 3`, (v) => `${v.toFixed(1)} MB/s`, 'higher'],
 };
 const e = rows.get('etcd');
 const c = rows.get('cairn');
