@@ -190,6 +190,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     problems.push(...leaseFindings);
 
     const ops = history.operations();
+    // Written before the checks: a check that dies (an hour's history once exhausted the heap)
+    // leaves what `scripts/chaos-check.ts <run dir>` needs to run it again.
+    writeFileSync(join(runDir, 'history.json'), historyToJSON(ops));
+    writeFileSync(join(runDir, 'watches.json'), JSON.stringify(watches.streams()));
     const kv = checkKvHistory(ops, { maxMillis: 60_000 });
     if (kv.result === 'illegal') problems.push(`history is not linearizable:\n${kv.text}`);
     else if (kv.result === 'unknown') bump(counters, 'linearizability check inconclusive (budget)');
