@@ -29,21 +29,17 @@ export function grpcMetrics(registry: Registry): ServerInterceptor {
   const sent = counter('grpc_server_msg_sent_total', 'Total number of gRPC stream messages sent by the server.', base);
   // One set of tallies per method path: counting a message is then a field increment, which
   // matters at one sent message per watcher per event.
-  const byPath = new Map<string, { started: CounterTally; received: CounterTally; sent: CounterTally; handled: Map<number, CounterTally> }>();
+  const byPath = new Map<string, { labels: Record<string, string>; started: CounterTally; received: CounterTally; sent: CounterTally; handled: Map<number, CounterTally> }>();
 
   return (method, call) => {
     let series = byPath.get(method.path);
     if (series === undefined) {
       const slash = method.path.lastIndexOf('/');
       const labels = { grpc_method: method.path.slice(slash + 1), grpc_service: method.path.slice(1, slash), grpc_type: grpcType(method) };
-      series = { started: started.series(labels), received: received.series(labels), sent: sent.series(labels), handled: new Map() };
+      series = { labels, started: started.series(labels), received: received.series(labels), sent: sent.series(labels), handled: new Map() };
       byPath.set(method.path, series);
     }
     const s = series;
-    const labelsOf = () => {
-      const slash = method.path.lastIndexOf('/');
-      return { grpc_method: method.path.slice(slash + 1), grpc_service: method.path.slice(1, slash), grpc_type: grpcType(method) };
-    };
     s.started.inc();
     return new ServerInterceptingCall(call, {
       start: (next) =>
@@ -60,7 +56,7 @@ export function grpcMetrics(registry: Registry): ServerInterceptor {
       sendStatus: (status, pass) => {
         let byCode = s.handled.get(status.code);
         if (byCode === undefined) {
-          byCode = handled.series({ grpc_code: CODE_NAMES[status.code] ?? String(status.code), ...labelsOf() });
+          byCode = handled.series({ grpc_code: CODE_NAMES[status.code] ?? String(status.code), ...s.labels });
           s.handled.set(status.code, byCode);
         }
         byCode.inc();
