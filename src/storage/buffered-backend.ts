@@ -117,6 +117,8 @@ export class BufferedBackend implements Backend {
   /** Pending values answer from the overlay; the rest in one read of the store. */
   async getMany(bucket: BucketName, keys: readonly Uint8Array[]): Promise<Array<Uint8Array | undefined>> {
     this.check();
+    // Nothing pending or landing (a read-mostly member): no per-key slot string to build.
+    if (this.overlay.size === 0) return this.inner.getMany(bucket, keys);
     const out = new Array<Uint8Array | undefined>(keys.length);
     const missing: number[] = [];
     keys.forEach((key, i) => {

@@ -82,6 +82,14 @@ async function* allRecordBatches(kv: KvReader, label: string): AsyncIterable<Bac
   }
 }
 
+/** `bucketKey` as a Buffer from the pool: LevelDB's encoding would wrap a plain array once more per key. */
+function bucketKeyBuffer(bucket: BucketName, key: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(key.length + 1);
+  out[0] = bucketPrefix(bucket);
+  out.set(key, 1);
+  return out;
+}
+
 export function putOp(bucket: BucketName, key: Uint8Array, value: Uint8Array): KvOp {
   const storedKey = bucketKey(bucket, key);
   return { type: 'put', key: storedKey, value: sealValue(storedKey, value) };
@@ -109,7 +117,7 @@ export class KvBackend implements Backend {
 
   async getMany(bucket: BucketName, keys: readonly Uint8Array[]): Promise<Array<Uint8Array | undefined>> {
     this.checkOpen();
-    const storedKeys = keys.map((key) => bucketKey(bucket, key));
+    const storedKeys = keys.map((key) => bucketKeyBuffer(bucket, key));
     const stored = await getMany(this.kv, storedKeys);
     return stored.map((v, i) => (v === undefined ? undefined : opened(this.kv.label, storedKeys[i] as Uint8Array, v)));
   }

@@ -23,15 +23,13 @@ function isInt(n: unknown): n is number {
   return typeof n === 'number' && Number.isSafeInteger(n);
 }
 
-/** A plain Uint8Array copy: callers may keep or mutate it without touching stored bytes. */
-function plain(b: Uint8Array): Uint8Array {
-  return new Uint8Array(b);
-}
-
-/** Decodes a record into fresh copies the caller may keep. */
+/** Decodes a record into fresh copies the caller may keep (key and value share one new buffer). */
 export function decodeRecord(bytes: Uint8Array): KeyValue {
   const kv = decodeRecordShared(bytes);
-  return { ...kv, key: plain(kv.key), value: plain(kv.value) };
+  const both = new Uint8Array(kv.key.length + kv.value.length);
+  both.set(kv.key, 0);
+  both.set(kv.value, kv.key.length);
+  return { ...kv, key: both.subarray(0, kv.key.length), value: both.subarray(kv.key.length) };
 }
 
 /**

@@ -13,6 +13,13 @@ export function indexKey(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
 }
 
+/** `indexKey(bytes) === key`, without building the string (checked once per record read). */
+export function isIndexKeyOf(key: string, bytes: Uint8Array): boolean {
+  if (key.length !== bytes.length) return false;
+  for (let i = 0; i < bytes.length; i++) if (key.charCodeAt(i) !== bytes[i]) return false;
+  return true;
+}
+
 export function keyBytes(key: string): Uint8Array {
   const b = Buffer.from(key, 'latin1');
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
