@@ -70,5 +70,6 @@ export function toWire<T>(desc: MessageDesc<T>, value: T): WireObject {
 }
 
 export function encodeMessage<T>(desc: MessageDesc<T>, value: T): string {
+  if (desc.encodeJson !== undefined) return desc.encodeJson(value);
   return encodeWire(desc, toWire(desc, value));
 }

@@ -21,6 +21,7 @@ import type {
 import { assertNever } from '../../util/assert.js';
 import type { FieldOptions, FieldType, MessageDesc } from './descriptor.js';
 import { enumDesc, field, message } from './descriptor.js';
+import { encodeKeyValueJson } from './key-value-json.js';
 
 /** A field the TS type always has (filled with its zero value when absent on the wire). */
 export const must = (no: number, proto: string, type: FieldType, opts: FieldOptions = {}) =>
@@ -34,14 +35,17 @@ export const ResponseHeaderDesc = message<ResponseHeader>('etcdserverpb.Response
 ]);
 const header = () => ResponseHeaderDesc;
 
-export const KeyValueDesc = message<KeyValue>('mvccpb.KeyValue', [
-  must(1, 'key', 'bytes'),
-  must(2, 'create_revision', 'int64'),
-  must(3, 'mod_revision', 'int64'),
-  must(4, 'version', 'int64'),
-  must(5, 'value', 'bytes'),
-  must(6, 'lease', 'int64', { id: true }),
-]);
+export const KeyValueDesc: MessageDesc<KeyValue> = {
+  ...message<KeyValue>('mvccpb.KeyValue', [
+    must(1, 'key', 'bytes'),
+    must(2, 'create_revision', 'int64'),
+    must(3, 'mod_revision', 'int64'),
+    must(4, 'version', 'int64'),
+    must(5, 'value', 'bytes'),
+    must(6, 'lease', 'int64', { id: true }),
+  ]),
+  encodeJson: encodeKeyValueJson,
+};
 const kv = () => KeyValueDesc;
 
 export const EventDesc = message<Event>('mvccpb.Event', [
