@@ -7,6 +7,7 @@
 import { Packr } from 'msgpackr';
 import type { KeyValue } from './types.js';
 import { KvError } from '../util/errors.js';
+import { decodeRecordFast } from './record-fast-decode.js';
 
 const packr = new Packr({ useRecords: false });
 const EMPTY = new Uint8Array(0);
@@ -25,6 +26,8 @@ function isInt(n: unknown): n is number {
 
 /** Decodes a record into fresh copies the caller may keep (key and value share one new buffer). */
 export function decodeRecord(bytes: Uint8Array): KeyValue {
+  const fast = decodeRecordFast(bytes);
+  if (fast !== undefined) return fast;
   const kv = decodeRecordShared(bytes);
   const both = new Uint8Array(kv.key.length + kv.value.length);
   both.set(kv.key, 0);
