@@ -281,4 +281,20 @@ export const catalog: Mutation[] = [
     tests: ['test/store/kv-live-count.test.ts'],
     why: "issue 18's count without a walk: a key a write txn in flight has just put in the index does not exist at the committed revision readers read at",
   },
+  {
+    name: 'fast-record-decode-ignores-trailing-bytes',
+    file: 'src/store/record-fast-decode.ts',
+    find: '  if (lease === NOT || pos !== bytes.length) return undefined;',
+    replace: '  if (lease === NOT) return undefined;',
+    tests: ['test/store/record-fast-decode.test.ts'],
+    why: 'a damaged record the general decoder rejects (bytes after the last field) must not be served by the fast path',
+  },
+  {
+    name: 'range-value-check-skips-first-key-byte',
+    file: 'src/store/tree-index.ts',
+    find: '  for (let i = 0; i < bytes.length; i++) if (key.charCodeAt(i) !== bytes[i]) return false;',
+    replace: '  for (let i = 1; i < bytes.length; i++) if (key.charCodeAt(i) !== bytes[i]) return false;',
+    tests: ['test/store/read-view.test.ts'],
+    why: 'every record read for a range is checked against its index entry: one under the wrong key is StorageCorrupt, not an answer',
+  },
 ];
