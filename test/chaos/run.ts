@@ -22,6 +22,7 @@ import { ChaosCluster, type DiskKind } from './cluster.js';
 import { leaderOf, nemesis, type FaultKind } from './faults.js';
 import { bump, keyName, kvClient, leaseClient, recordOp, watchPrefix, type Counters, type WorkloadContext } from './workload.js';
 import { checkAcknowledgedWrites } from './acked-writes.js';
+import { writeWatchStreams } from './watch-file.js';
 
 export interface ChaosOptions {
   readonly seed: number;
@@ -193,7 +194,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     // Written before the checks: a check that dies (an hour's history once exhausted the heap)
     // leaves what `scripts/chaos-check.ts <run dir>` needs to run it again.
     writeFileSync(join(runDir, 'history.json'), historyToJSON(ops));
-    writeFileSync(join(runDir, 'watches.json'), JSON.stringify(watches.streams()));
+    writeWatchStreams(join(runDir, 'watches.jsonl'), watches.streams());
     const kv = checkKvHistory(ops, { maxMillis: 60_000 });
     if (kv.result === 'illegal') problems.push(`history is not linearizable:\n${kv.text}`);
     else if (kv.result === 'unknown') bump(counters, 'linearizability check inconclusive (budget)');
@@ -213,9 +214,14 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     countTransportDecodeErrors(cluster, counters);
     const ops = history.operations();
     if (problems.length > 0 || o.keepRunDir === true) {
-      writeFileSync(join(runDir, 'history.json'), historyToJSON(ops));
-      writeFileSync(join(runDir, 'watches.json'), JSON.stringify(watches.streams()));
+      // Problems first, and a failure to keep the rest is one more problem, never a crash.
       writeFileSync(join(runDir, 'problems.txt'), problems.join('\n\n'));
+      try {
+        writeFileSync(join(runDir, 'history.json'), historyToJSON(ops));
+        writeWatchStreams(join(runDir, 'watches.jsonl'), watches.streams());
+      } catch (err) {
+        problems.push(`harness error keeping the run's files: ${(err as Error).stack ?? String(err)}`);
+      }
     } else rmSync(runDir, { recursive: true, force: true });
   }
   const ops = history.operations();
@@ -251,6 +257,6 @@ export function describeResult(r: ChaosResult): string {
     `by kind: ${Object.entries(r.counters).sort().map(([k, v]) => `${k}=${v}`).join(', ')}`,
     `faults: ${Object.entries(r.faults).sort().map(([k, v]) => `${k}=${v}`).join(', ') || 'none'}`,
   ];
-  if (!r.ok) lines.push(`problems:\n${r.problems.join('\n')}`, `kept: ${r.runDir} (member logs, data dirs, history.json, watches.json, faults.log)`);
+  if (!r.ok) lines.push(`problems:\n${r.problems.join('\n')}`, `kept: ${r.runDir} (member logs, data dirs, history.json, watches.jsonl, faults.log)`);
   return lines.join('\n');
 }
