@@ -74,8 +74,12 @@ export async function startScaleMember(kind: Kind, nodeArgs: readonly string[] =
   };
 }
 
-/** Resident set size of a process (or its peak so far, `VmHWM`), from /proc (Linux). */
-export function rssBytes(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
+/**
+ * Resident set size of a process (or its peak so far, `VmHWM`), from /proc (Linux). `RssAnon` is
+ * the part that is the process's own memory; `RssFile` is file pages it maps (LevelDB maps its
+ * table files to read them), which the kernel drops under pressure.
+ */
+export function rssBytes(pid: number, field: 'VmRSS' | 'VmHWM' | 'RssAnon' | 'RssFile' = 'VmRSS'): number {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith(`${field}:`));
   return Number(line?.split(/\s+/)[1] ?? NaN) * 1024;
 }

@@ -21,13 +21,14 @@
  * and the transfer with its install ("installed snapshot from leader").
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort } from '../test/e2e/processes.js';
 import type { Kind } from './clusters.js';
 import { putKeys, rssBytes } from './scale-member.js';
+import { joinPhases, type PhaseRow } from './snapshot-join-phases.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const TXN_PUTS = 100;
@@ -92,7 +93,10 @@ interface Node {
   readonly peer: string;
 }
 
-function launch(kind: Kind, dir: string, n: Node, initial: string, state: 'new' | 'existing', nodeArgs: readonly string[]): ChildProcess {
+/** A cairn member's preload logging its event-loop stalls over 40 ms (bench/loop-watch.mjs), into the run's dir. */
+const LOOP_WATCH = join(ROOT, 'bench/loop-watch.mjs');
+
+function launch(kind: Kind, dir: string, n: Node, initial: string, state: 'new' | 'existing', nodeArgs: readonly string[], cairnRoot = ROOT): ChildProcess {
   const flags = [
     '--name', n.name, '--data-dir', join(dir, n.name),
     '--listen-client-urls', n.client, '--advertise-client-urls', n.client,
@@ -102,8 +106,9 @@ function launch(kind: Kind, dir: string, n: Node, initial: string, state: 'new' 
   ];
   return kind === 'etcd'
     ? spawn('etcd', flags, { stdio: 'ignore' })
-    : spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist/src/cli/main.js'), 'serve', ...flags, '--log-level', 'info'], {
+    : spawn(process.execPath, ['--import', LOOP_WATCH, ...nodeArgs, join(cairnRoot, 'dist/src/cli/main.js'), 'serve', ...flags, '--log-level', 'info'], {
         stdio: ['ignore', openSync(logOf(dir, n), 'w'), openSync(logOf(dir, n), 'a')],
+        env: { ...process.env, LOOP_WATCH_DIR: dir },
       });
 }
 
@@ -176,9 +181,19 @@ export interface JoinResult {
   rssAboveMiB: number;
   /** cairn only: the joiner's longest event-loop delay from its first answer to caught up. */
   loopLagMaxMs: number | undefined;
+  /** cairn only: the catch-up by phase, with RSS and stalls (snapshot-join-phases.ts). */
+  phaseRows: PhaseRow[];
 }
 
-export async function measureJoin(kind: Kind, keys: number, nodeArgs: readonly string[] = []): Promise<JoinResult> {
+export interface JoinOptions {
+  /** Extra node flags for the cairn members. */
+  readonly nodeArgs?: readonly string[];
+  /** A checkout whose built `dist/` the cairn members run (default: this one). */
+  readonly cairnRoot?: string;
+}
+
+export async function measureJoin(kind: Kind, keys: number, nodeArgs: readonly string[] = [], o: JoinOptions = {}): Promise<JoinResult> {
+  const root = o.cairnRoot ?? ROOT;
   const dir = mkdtempSync(join(tmpdir(), `join-${kind}-`));
   const nodes: Node[] = [];
   for (let i = 1; i <= 3; i++) nodes.push({ name: `m${i}`, client: `http://127.0.0.1:${await freePort()}`, peer: `http://127.0.0.1:${await freePort()}` });
@@ -186,7 +201,7 @@ export async function measureJoin(kind: Kind, keys: number, nodeArgs: readonly s
   const procs: ChildProcess[] = [];
   try {
     const initial2 = `${n1.name}=${n1.peer},${n2.name}=${n2.peer}`;
-    procs.push(launch(kind, dir, n1, initial2, 'new', nodeArgs), launch(kind, dir, n2, initial2, 'new', nodeArgs));
+    procs.push(launch(kind, dir, n1, initial2, 'new', nodeArgs, root), launch(kind, dir, n2, initial2, 'new', nodeArgs, root));
     await waitFor(`${kind} cluster`, 60_000, async () => (await post(`${n1.client}/v3/kv/range`, JSON.stringify({ key: b64('x') }))).status === 200);
     await load(n1.client, keys);
     const status = await ok(`${n1.client}/v3/maintenance/status`, '{}');
@@ -195,13 +210,14 @@ export async function measureJoin(kind: Kind, keys: number, nodeArgs: readonly s
     await ok(`${n1.client}/v3/cluster/member/add`, JSON.stringify({ peerURLs: [n3.peer] }));
     const t0 = performance.now();
     const spawnedAt = Date.now();
-    const joiner = launch(kind, dir, n3, `${initial2},${n3.name}=${n3.peer}`, 'existing', nodeArgs);
+    const joiner = launch(kind, dir, n3, `${initial2},${n3.name}=${n3.peer}`, 'existing', nodeArgs, root);
     procs.push(joiner);
     let done = false;
     let maxProbeMs = 0;
     let probes = 0;
     let baseRss: number | undefined;
     let peakRss = 0;
+    const rssSamples: Array<[number, number, number]> = [];
     const prober = (async () => {
       while (!done) {
         const ms = await probe(n3.client);
@@ -215,6 +231,7 @@ export async function measureJoin(kind: Kind, keys: number, nodeArgs: readonly s
             if (kind === 'cairn') await loopLagMaxMs(n3.client);
           }
           peakRss = Math.max(peakRss, rss);
+          rssSamples.push([Date.now(), rss, rssBytes(joiner.pid as number, 'RssAnon')]);
         }
         await new Promise((r) => setTimeout(r, 10));
       }
@@ -228,14 +245,24 @@ export async function measureJoin(kind: Kind, keys: number, nodeArgs: readonly s
       throw err;
     });
     const seconds = (performance.now() - t0) / 1000;
+    const caughtUpAt = Date.now();
     done = true;
     await prober;
     const loopLag = kind === 'cairn' ? await loopLagMaxMs(n3.client) : undefined;
     const phases = kind === 'cairn' ? cairnPhases(dir, n1, n2, n3, spawnedAt) : undefined;
-    return { seconds, dbBytes, maxProbeMs, probes, rssAboveMiB: (peakRss - (baseRss ?? peakRss)) / 2 ** 20, phases, loopLagMaxMs: loopLag };
+    const sent = [loggedAt(dir, n1, 'sending snapshot'), loggedAt(dir, n2, 'sending snapshot')].filter((t) => t !== undefined);
+    const phaseRows = kind !== 'cairn' ? [] : joinPhases({
+      dir, joinerPid: joiner.pid as number, spawnedAt, caughtUpAt, rss: rssSamples,
+      joinerLogged: (msg) => loggedAt(dir, n3, msg),
+      leaderSentAt: sent.length === 0 ? undefined : Math.min(...sent),
+    });
+    return { seconds, dbBytes, maxProbeMs, probes, rssAboveMiB: (peakRss - (baseRss ?? peakRss)) / 2 ** 20, phases, loopLagMaxMs: loopLag, phaseRows };
   } finally {
     for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGTERM');
     await Promise.all(procs.map(exited));
+    const keep = process.env['CAIRN_BENCH_KEEP_LOGS'];
+    // CAIRN_BENCH_KEEP_LOGS=<dir>: the members' logs and loop-watch files kept for a closer look.
+    if (keep !== undefined) cpSync(dir, join(keep, `${kind}-${Date.now()}`), { recursive: true, filter: (f) => f === dir || f.endsWith('.log') });
     rmSync(dir, { recursive: true, force: true });
   }
 }

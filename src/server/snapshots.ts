@@ -103,6 +103,7 @@ export class SnapshotStage {
     this.receiving = true;
     try {
       const staged = await this.dir.stage();
+      this.log.info({ index }, 'receiving snapshot');
       let keyIndex: RebuiltIndex;
       try {
         // The key index is built now, from the records as they stream in (not read back from
@@ -116,6 +117,8 @@ export class SnapshotStage {
         await staged.discard();
         throw err;
       }
+      // etcd logs the same ("saved database snapshot to disk"); the bench splits the catch-up by it.
+      this.log.info({ index, bytes: staged.bytes, keys: keyIndex.index.size }, 'staged snapshot');
       if (index <= this.appliedIndex()) {
         this.log.info({ index, applied: this.appliedIndex() }, 'discarded a snapshot that went stale while it was received');
         await staged.discard();
