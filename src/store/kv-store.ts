@@ -368,7 +368,7 @@ export class KvStore implements WatchSource {
     const finished = await this.readMeta(FINISHED_COMPACT_KEY, 'finishedCompactRev');
     const scheduled = await this.readMeta(SCHEDULED_COMPACT_KEY, 'scheduledCompactRev');
     const image = this.options.indexImage === false || prebuilt !== undefined ? undefined : await loadIndexImage(this.backend, finished);
-    const { index, maxRevision, deletedKeys } = prebuilt ?? image ?? (await rebuildIndex(this.backend));
+    const { index, maxRevision, deletedKeys, leasedKeys } = prebuilt ?? image ?? (await rebuildIndex(this.backend));
     this.index = index;
     this.newImageWriter(image?.header, image === undefined ? index.size : 0);
     this.live = new LiveKeys(index, deletedKeys);
@@ -380,7 +380,7 @@ export class KvStore implements WatchSource {
       this.compacted = scheduled;
       this.compactor.schedule(scheduled, true).catch(() => undefined);
     }
-    if (this.leases !== undefined) for (const [lease, key] of this.index.leasedKeys()) this.leases.attach(lease, keyBytes(key));
+    if (this.leases !== undefined) for (const [lease, key] of leasedKeys ?? this.index.leasedKeys()) this.leases.attach(lease, keyBytes(key));
   }
 
   /**

@@ -38,6 +38,22 @@ describe('IndexBuilder', () => {
     await store.close();
   });
 
+  it("lists the live leased keys a walk of the index finds: a lease dropped by a later put, a deleted key's, a put again", () => {
+    const builder = new IndexBuilder();
+    const leased = (key: string, main: number, create: number, version: number, lease: number) =>
+      [encodeRevKey(rev(main)), encodeRecord({ key: b(key), createRevision: create, modRevision: main, version, value: b('v'), lease })] as const;
+    builder.add(...leased('z', 2, 2, 1, 7));
+    builder.add(...leased('a', 3, 3, 1, 7));
+    builder.add(...leased('m', 4, 4, 1, 8));
+    builder.add(...leased('a', 5, 3, 2, 0));
+    builder.add(encodeRevKey(rev(6), true), encodeRecord({ key: b('m'), createRevision: 0, modRevision: 6, version: 0, value: b(''), lease: 0 }));
+    builder.add(...leased('q', 7, 7, 1, 9));
+    builder.add(...leased('a', 8, 3, 3, 9));
+    const result = builder.result();
+    expect(result.leasedKeys).toEqual([...result.index.leasedKeys()]);
+    expect(result.leasedKeys).toEqual([[9, 'a'], [9, 'q'], [7, 'z']]);
+  });
+
   it('refuses key records out of revision order', () => {
     const builder = new IndexBuilder();
     builder.add(...put('a', 5, 5, 1));
