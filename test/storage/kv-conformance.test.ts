@@ -5,7 +5,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { OrderedKv } from '../../src/storage/kv.js';
+import { startBatch, type OrderedKv } from '../../src/storage/kv.js';
 import { LevelKv } from '../../src/storage/level-kv.js';
 import { MemoryKv } from '../../src/storage/memory-kv.js';
 import { collect, tempDir } from './harness.js';
@@ -46,6 +46,19 @@ for (const [name, make] of impls) {
       await kv.batch([{ type: 'del', key: k(1, 1) }, { type: 'put', key: k(1, 1), value: k(9) }, { type: 'del', key: k(1, 2) }], { sync: false });
       await kv.batch([], { sync: true });
       expect(show(await collect(kv.iterate({})))).toEqual(['1.1=9', '1.3=3', '1.4=4']);
+    });
+
+    it('an incremental batch writes views into a shared buffer (a staging slab); a closed store refuses it', async () => {
+      const slab = new Uint8Array([1, 7, 70, 1, 8, 80, 1, 9, 90]);
+      const batch = startBatch(kv);
+      for (let at = 0; at < slab.length; at += 3) batch.put(slab.subarray(at, at + 2), slab.subarray(at + 2, at + 3));
+      expect(batch.length).toBe(3);
+      await batch.write({ sync: true });
+      expect(show(await collect(kv.iterate({ gte: k(1, 5) })))).toEqual(['1.7=70', '1.8=80', '1.9=90']);
+      const late = startBatch(kv);
+      late.put(k(1, 10), k(10));
+      await kv.close();
+      await expect(late.write({ sync: true })).rejects.toThrow();
     });
 
     it('snapshots and running iterators do not see later writes', async () => {
