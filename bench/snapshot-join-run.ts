@@ -18,7 +18,10 @@
  * cairn members log at info level to files in the run's temp dir, and the joiner's catch-up is
  * split by their lines: its boot (spawn to "member started"), the wait until a leader sends the
  * snapshot ("sending snapshot": the leader's dial backoff towards a peer that was not up yet),
- * and the transfer with its install ("installed snapshot from leader").
+ * and the transfer with its install ("installed snapshot from leader"). snapshot-join-phases.ts cuts
+ * it finer, with RSS and stalls per phase, from the same logs, the probe's RSS samples and
+ * bench/loop-watch.mjs, which every cairn member gets preloaded (its files go to the run's dir).
+ * CAIRN_BENCH_KEEP_LOGS=<dir> keeps the members' logs and loop-watch files of each run there.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
@@ -186,8 +189,6 @@ export interface JoinResult {
 }
 
 export interface JoinOptions {
-  /** Extra node flags for the cairn members. */
-  readonly nodeArgs?: readonly string[];
   /** A checkout whose built `dist/` the cairn members run (default: this one). */
   readonly cairnRoot?: string;
 }
