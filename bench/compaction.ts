@@ -12,12 +12,12 @@
  * Appends the table to bench/RESULTS.md with the date, the command and the load.
  *
  *   npm run build && npm run bench:compaction -- --keys 100000 --versions 10
- *   (--only cairn|etcd; --value-bytes 128; CAIRN_BENCH_NODE_ARGS="--cpu-prof ..." for cairn;
+ *   (--only cairn|etcd; --value-bytes 128; --no-write prints only; CAIRN_BENCH_NODE_ARGS="--cpu-prof ..." for cairn;
  *   CAIRN_BENCH_BASE=/path/to/other/checkout adds a column for that build of cairn, run after etcd
  *   and before this one, so two versions are compared in the same run)
  */
 import { Agent, request as httpRequest } from 'node:http';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { etcdVersion, hasEtcd, type Kind } from './clusters.js';
 import { diskBytes, putKeys, startScaleMember, type ScaleMember } from './scale-member.js';
@@ -60,6 +60,44 @@ function post(url: string, body: string, agent: Agent): Promise<Record<string, u
     req.on('error', reject);
     req.end(body);
   });
+}
+
+/** The member's WAL fsync histogram (both expose etcd's): count, seconds, and how many took over 64 ms. */
+interface Fsyncs {
+  readonly count: number;
+  readonly seconds: number;
+  readonly over64: number;
+}
+
+function fsyncs(m: ScaleMember): Promise<Fsyncs> {
+  return new Promise((resolve) => {
+    const none = { count: 0, seconds: 0, over64: 0 };
+    const req = httpRequest(`${m.url}/metrics`, { agent: loadAgent }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => {
+        const value = (re: RegExp): number => Number(re.exec(text)?.[1] ?? NaN);
+        const count = value(/^etcd_disk_wal_fsync_duration_seconds_count(?:\{[^}]*\})? (\S+)$/m);
+        const seconds = value(/^etcd_disk_wal_fsync_duration_seconds_sum(?:\{[^}]*\})? (\S+)$/m);
+        const under64 = value(/^etcd_disk_wal_fsync_duration_seconds_bucket\{[^}]*le="0\.064"[^}]*\} (\S+)$/m);
+        resolve(Number.isFinite(count) ? { count, seconds, over64: count - under64 } : none);
+      });
+      res.on('error', () => resolve(none));
+    });
+    req.on('error', () => resolve(none));
+    req.end();
+  });
+}
+
+/** CPU time (user + system, ms) the member's process has used, from /proc (Linux; 0 elsewhere). */
+function cpuMs(m: ScaleMember): number {
+  try {
+    const fields = readFileSync(`/proc/${m.pid()}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (USER_HZ 100)
+  } catch {
+    return 0;
+  }
 }
 
 async function waitReady(m: ScaleMember): Promise<void> {
@@ -136,6 +174,10 @@ interface PhaseRow {
   readonly slow: number;
   readonly count: number;
   readonly failed: number;
+  /** WAL fsyncs during the phase (the member's histogram). */
+  readonly fsyncs: Fsyncs;
+  /** The member's CPU time (user + system, all its threads) during the phase, ms. */
+  readonly cpu: number;
 }
 
 interface Row {
@@ -164,23 +206,35 @@ async function measure(variant: Variant): Promise<Row> {
     const diskBefore = diskBytes(m.dataDir);
     const probe = startProbe(m);
     const seconds: Partial<Record<Phase, number>> = {};
+    const synced: Fsyncs[] = [await fsyncs(m)];
+    const used: number[] = [cpuMs(m)];
     seconds.before = await timed(() => new Promise((r) => setTimeout(r, 2000)));
+    synced.push(await fsyncs(m));
+    used.push(cpuMs(m));
     probe.phase('compact');
     seconds.compact = await timed(() => post(`${m.url}/v3/kv/compaction`, JSON.stringify({ revision: String(head), physical: true }), loadAgent));
     console.log(`${variant}: compacted in ${seconds.compact.toFixed(2)} s`);
+    synced.push(await fsyncs(m));
+    used.push(cpuMs(m));
     const diskAfterCompact = diskBytes(m.dataDir);
     probe.phase('defrag');
     seconds.defrag = await timed(() => post(`${m.url}/v3/maintenance/defragment`, '{}', loadAgent));
     console.log(`${variant}: defragmented in ${seconds.defrag.toFixed(2)} s`);
+    synced.push(await fsyncs(m));
+    used.push(cpuMs(m));
     const diskAfterDefrag = diskBytes(m.dataDir);
     probe.phase('after');
     seconds.after = await timed(() => new Promise((r) => setTimeout(r, 2000)));
+    synced.push(await fsyncs(m));
+    used.push(cpuMs(m));
     const samples = await probe.stop();
     // CAIRN_BENCH_SAMPLES=file: every probe sample as JSON, to see when the slow ones were sent.
     const dump = process.env['CAIRN_BENCH_SAMPLES'];
     if (dump !== undefined) writeFileSync(`${dump}.${variant}.json`, JSON.stringify(samples));
     const phases = {} as Record<Phase, PhaseRow>;
-    for (const p of ['before', 'compact', 'defrag', 'after'] as Phase[]) {
+    const order: Phase[] = ['before', 'compact', 'defrag', 'after'];
+    for (const [i, p] of order.entries()) {
+      const [a, z] = [synced[i] as Fsyncs, synced[i + 1] as Fsyncs];
       const ms = samples.filter((s) => s.phase === p).map((s) => s.ms).sort((a, b) => a - b);
       phases[p] = {
         seconds: seconds[p] ?? 0,
@@ -191,6 +245,8 @@ async function measure(variant: Variant): Promise<Row> {
         slow: ms.filter((x) => x > SLOW_MS).length,
         count: ms.length,
         failed: samples.filter((s) => s.phase === p && s.failed).length,
+        fsyncs: { count: z.count - a.count, seconds: z.seconds - a.seconds, over64: z.over64 - a.over64 },
+        cpu: (used[i + 1] as number) - (used[i] as number),
       };
     }
     return { loadSeconds, head, diskBefore, diskAfterCompact, diskAfterDefrag, phases };
@@ -222,17 +278,27 @@ const phaseLines = (['compact', 'defrag', 'before', 'after'] as Phase[]).map((p)
     return `${x.seconds.toFixed(2)} s; ${x.worst.toFixed(0)} (${x.worstPut.toFixed(0)}, ${x.worstRange.toFixed(0)}) / ${x.p99.toFixed(0)} ms; ${x.slow} (of ${x.count}), ${x.failed}`;
   }),
 );
+const cpuLine = line('member CPU (user + system) during before / compact / defrag / after', (r) =>
+  (['before', 'compact', 'defrag', 'after'] as Phase[]).map((p) => `${(r.phases[p].cpu / 1000).toFixed(2)}`).join(' / ') + ' s');
+const fsyncLines = (['compact', 'defrag'] as Phase[]).map((p) =>
+  line(`${p}: WAL fsyncs, their mean, how many over 64 ms`, (r) => {
+    const f = r.phases[p].fsyncs;
+    return f.count === 0 ? 'n/a' : `${f.count}, ${((1000 * f.seconds) / f.count).toFixed(1)} ms, ${f.over64}`;
+  }),
+);
 const table = [
   `| ${keys} keys × ${versions} versions | ${kinds.map((k) => (k === 'etcd' ? etcdVersion() : k === 'cairn-base' ? `cairn at ${baseRoot ?? ''}` : 'cairn')).join(' | ')} |`,
   `|---|${kinds.map(() => '---').join('|')}|`,
   line('write the history', (r) => `${r.loadSeconds.toFixed(1)} s (head revision ${r.head})`),
   ...phaseLines,
+  ...fsyncLines,
+  cpuLine,
   line('data on disk: before / after compaction / after defrag', (r) => `${(r.diskBefore / MiB).toFixed(0)} / ${(r.diskAfterCompact / MiB).toFixed(0)} / ${(r.diskAfterDefrag / MiB).toFixed(0)} MiB`),
 ].join('\n');
 console.log(`\n${table}`);
 const date = new Date().toISOString();
 const command = `npm run bench:compaction -- ${process.argv.slice(2).join(' ')}`.trim();
-writeSection(
+if (!process.argv.includes('--no-write')) writeSection(
   `compaction ${date}`,
   `## Compaction and defragment under a probe, etcd and cairn in turn (\`bench/compaction.ts\`), ${date}\n\n` +
     `Command: \`${command}\` (after \`npm run build\`). ${cpus().length} cores; load average at start ${loadAtStart}, at end ${loadAtEnd}. ` +
