@@ -10,9 +10,10 @@
  * a chunk that survives a crash has every record it lists on disk with it. The header comes last,
  * in the write with the final chunk, synced: a header names only chunks that landed before it.
  *
- * Keys are encoded a chunk at a time, yielding between chunks so the Ready loop never waits on a
- * whole walk of the index; a key encoded after later writes holds revisions above the image's
- * start revision R, which open skips per key (IndexBuilder's seed). A compaction or a restore
+ * Keys are encoded a chunk at a time, resting between chunks (the pacer: as long as the chunk's
+ * own turn took, at least 10 ms) so that the Ready loop and the write path never wait on more than
+ * one slice; a key encoded after later writes holds revisions above the image's start revision R,
+ * which open skips per key (IndexBuilder's seed). A compaction or a restore
  * while writing abandons the image (the old one stays valid; the new chunks are garbage that the
  * next image deletes).
  */
@@ -36,6 +37,8 @@ export interface ImageWriterOptions {
   readonly minRecords?: number;
   /** Keys per chunk: bounds both the chunk's bytes (~60 B per key) and the time one slice holds the loop. */
   readonly keysPerChunk?: number;
+  /** Revisions per chunk: the same bound for keys with long histories (~6 B per revision). */
+  readonly revisionsPerChunk?: number;
 }
 
 export class IndexImageWriter {
@@ -43,11 +46,18 @@ export class IndexImageWriter {
   private running: Promise<void> | undefined;
   private readonly minRecords: number;
   private readonly keysPerChunk: number;
+  private readonly revisionsPerChunk: number;
+  /**
+   * Revisions in the last image written (its size), or until one is written here the key count of
+   * the one found on open: what an image costs to write, and what replay is measured against.
+   */
+  private imageRevisions: number;
 
   constructor(
     private readonly backend: Backend,
     private readonly source: ImageSource,
-    private readonly yieldNow: () => Promise<void>,
+    /** A factory of one image's rest between chunks (compaction-pacer.ts; setImmediate in tests). */
+    private readonly pacer: () => () => Promise<void>,
     /** The image the backend holds now (its generation's chunks are the ones to keep). */
     private current: ImageHeader | undefined,
     options: ImageWriterOptions = {},
@@ -57,6 +67,10 @@ export class IndexImageWriter {
     // per slice, and requests waited up to ~0.5 s behind an image being written (bench:compaction's
     // idle probe after its history, 2026-12-08); smaller slices cost only more, smaller chunks.
     this.keysPerChunk = options.keysPerChunk ?? 2_048;
+    // 4,096 revisions (~25 KB of chunk) keeps a slice of long histories as short as one of 2,048
+    // one-revision keys (bench/RESULTS.md, "The key index image paced").
+    this.revisionsPerChunk = options.revisionsPerChunk ?? 4_096;
+    this.imageRevisions = current?.keys ?? 0;
   }
 
   /** Counts records an image would save replaying, without starting one (a rebuild on open). */
@@ -68,9 +82,11 @@ export class IndexImageWriter {
   noteRecords(n: number): void {
     this.recordsSince += n;
     if (this.running !== undefined) return;
-    // Replaying a quarter of the index's size costs a quarter of a rebuild; an image costs about
-    // one pass over the index, so images stay a small share of the write path's work.
-    if (this.recordsSince < Math.max(this.minRecords, this.source.index().size / 4)) return;
+    // Replaying a quarter of the image's size costs a quarter of a rebuild; an image costs about
+    // one pass over the revisions it holds, so images stay a small share of the write path's work.
+    // Counted in revisions, not keys: with 10 revisions a key, a key count rewrote the image every
+    // tenth of its size (issue 18, bench:compaction's history).
+    if (this.recordsSince < Math.max(this.minRecords, (this.imageRevisions + this.recordsSince) / 4)) return;
     this.start();
   }
 
@@ -98,7 +114,8 @@ export class IndexImageWriter {
 
   private async writeOnce(): Promise<boolean> {
     const src = this.source;
-    while (src.busy()) await this.yieldNow();
+    const rest = this.pacer();
+    while (src.busy()) await rest();
     const epoch = src.epoch();
     const compacted = src.compacted();
     const revision = src.revision();
@@ -109,16 +126,18 @@ export class IndexImageWriter {
     let after: string | undefined;
     let chunks = 0;
     let keys = 0;
+    let revisions = 0;
     for (;;) {
-      await this.yieldNow();
-      while (src.busy()) await this.yieldNow();
+      await rest();
+      while (src.busy()) await rest();
       if (src.epoch() !== epoch || src.compacted() !== compacted || src.index() !== index) return false;
       // From here to the write call nothing awaits: the chunk is queued right after the writes it reflects.
-      const slice = index.imageSlice(after, this.keysPerChunk);
+      const slice = index.imageSlice(after, this.keysPerChunk, this.revisionsPerChunk);
       const ops: BackendOp[] = chunks === 0 ? [...stale] : [];
       ops.push(imagePutOp(chunkKey(generation, chunks), encodeChunk(generation, chunks, slice)));
       chunks++;
       keys += slice.keys.length;
+      revisions += slice.revisions;
       after = slice.last;
       if (after === undefined) {
         const header: ImageHeader = { generation, chunks, revision, compacted, keys };
@@ -126,6 +145,7 @@ export class IndexImageWriter {
         await this.backend.write(ops, { sync: true });
         const previous = this.current;
         this.current = header;
+        this.imageRevisions = revisions;
         this.recordsSince -= counted;
         if (previous !== undefined) {
           await this.backend.write(Array.from({ length: previous.chunks }, (_, i) => imageDelOp(chunkKey(previous.generation, i))));

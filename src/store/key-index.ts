@@ -316,6 +316,14 @@ export class KeyIndex {
     this.generations = [loneTombstone(r.main, r.sub), emptyGeneration()];
   }
 
+  /** Revisions held (the image's size is counted in these). */
+  revisionCount(): number {
+    if (this.gens === undefined) return this.isEmpty() ? 0 : 1;
+    let n = 0;
+    for (const g of this.gens) n += count(g);
+    return n;
+  }
+
   /**
    * The key's whole state as numbers, for the persisted index image (index-image.ts):
    * `[lease, 0, ver, cMain, cSub, mMain, mSub]` in the compact form, else

@@ -50,7 +50,7 @@ export interface KvStoreOptions {
   readonly compactionBatchSize?: number;
   /** How background work yields between batches (setImmediate; compaction's backend batches: see below). */
   readonly yieldBetweenBatches?: () => Promise<void>;
-  /** A member's clock: compaction's backend batches are then paced on it (compaction-pacer.ts). */
+  /** A member's clock: compaction's backend batches and the index image's chunks are then paced on it (compaction-pacer.ts). */
   readonly clock?: Clock;
   /** fsync each write batch (off: the WAL's synced batch makes earlier writes durable). */
   readonly syncWrites?: boolean;
@@ -396,7 +396,10 @@ export class KvStore implements WatchSource {
       busy: () => this.writing || this.compactor.pending() > 0,
       epoch: () => this.epoch,
     };
-    this.imageWriter = new IndexImageWriter(this.backend, source, this.yieldNow, current, this.options.indexImage);
+    // Paced like compaction on a member's clock: back-to-back chunks held requests (issue 18).
+    const clock = this.options.clock;
+    const pacer = clock === undefined ? () => this.yieldNow : compactionPacer(clock);
+    this.imageWriter = new IndexImageWriter(this.backend, source, pacer, current, this.options.indexImage);
     this.imageWriter.owe(owed);
   }
 

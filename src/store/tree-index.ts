@@ -156,24 +156,28 @@ export class TreeIndex {
   /**
    * Up to `maxKeys` keys after `after` (exclusive; undefined = from the first) with their
    * KeyIndex.imageNumbers(), for one chunk of the persisted index image; `last` is undefined once
-   * the walk has reached the end. Keys left empty (a reverted creation) are left out, as a rebuild
-   * from the backend would never make them.
+   * the walk has reached the end. The slice also ends once it holds `maxRevisions` revisions (a
+   * key with a long history is many numbers: the slice's time on the loop follows revisions, not
+   * keys). Keys left empty (a reverted creation) are left out, as a rebuild from the backend would
+   * never make them.
    */
-  imageSlice(after: string | undefined, maxKeys: number): { keys: string[]; numbers: number[]; last: string | undefined } {
+  imageSlice(after: string | undefined, maxKeys: number, maxRevisions = Infinity): { keys: string[]; numbers: number[]; revisions: number; last: string | undefined } {
     const keys: string[] = [];
     const numbers: number[] = [];
+    let revisions = 0;
     let last: string | undefined;
     let n = 0;
     for (const [k, ki] of this.tree.entries(after)) {
       if (after !== undefined && k === after) continue;
-      if (n >= maxKeys) return { keys, numbers, last };
+      if (n >= maxKeys || revisions >= maxRevisions) return { keys, numbers, revisions, last };
       n++;
       last = k;
       if (ki.isEmpty()) continue;
       keys.push(k);
+      revisions += ki.revisionCount();
       for (const x of ki.imageNumbers()) numbers.push(x);
     }
-    return { keys, numbers, last: undefined };
+    return { keys, numbers, revisions, last: undefined };
   }
 
   /** Keys in the span, live or not, in O(log n) (for counting ranges with LiveKeys). */

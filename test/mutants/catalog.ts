@@ -228,8 +228,8 @@ export const catalog: Mutation[] = [
   {
     name: 'index-image-chunk-during-apply',
     file: 'src/store/index-image-writer.ts',
-    find: '      await this.yieldNow();\n      while (src.busy()) await this.yieldNow();\n',
-    replace: '      await this.yieldNow();\n',
+    find: '      await rest();\n      while (src.busy()) await rest();\n',
+    replace: '      await rest();\n',
     tests: ['test/store/index-image.test.ts'],
     why: 'issue 18: an index image chunk is queued only between applies, after the writes it describes; taken mid-txn it can outlive a crash that lost them',
   },

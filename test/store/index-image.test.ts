@@ -193,7 +193,7 @@ describe('key index image', () => {
     }
     const backend = new Watched();
     const source = { index: () => index, revision: () => 6, compacted: () => 0, busy: () => busy, epoch: () => 0 };
-    const writer = new IndexImageWriter(backend, source, tick, undefined, { keysPerChunk: 1 });
+    const writer = new IndexImageWriter(backend, source, () => tick, undefined, { keysPerChunk: 1 });
     const done = writer.write();
     while (writes.length < 2) await tick();
     busy = true;
