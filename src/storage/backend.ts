@@ -84,6 +84,11 @@ export interface Backend {
   write(ops: readonly BackendOp[], options?: WriteOptions): Promise<void>;
   /** Resolves once every earlier write has reached the store durably (no-op unless buffered). */
   flush(): Promise<void>;
+  /**
+   * `flush()`, except that writes another batch is already landing are waited for rather than
+   * given a synced batch of their own (optional: a backend without it lands on `flush()`).
+   */
+  landed?(): Promise<void>;
   snapshot(): Promise<BackendSnapshot>;
   /** Replaces every bucket's contents with a stream produced by `BackendSnapshot.chunks()`, cut anywhere. */
   restore(chunks: AsyncIterable<Uint8Array>): Promise<void>;

@@ -63,6 +63,10 @@ export class BufferedBackend implements Backend {
   /** Drained batches not yet landed (their ops are in the overlay, not yet in `inner`), and their bytes. */
   private inFlight = 0;
   private inFlightBytes = 0;
+  /** The newest op's seq among the batches landed so far (batches land in drain order). */
+  private landedSeq = 0;
+  /** `landed()` callers waiting for a drained batch to land, with the seq they wait for. */
+  private landWaiters: Array<{ readonly seq: number; readonly resolve: () => void; readonly reject: (err: Error) => void }> = [];
 
   constructor(
     readonly inner: Backend,
@@ -83,6 +87,7 @@ export class BufferedBackend implements Backend {
     if (this.pending.length === 0) return undefined;
     const batch = this.pending;
     const bytes = this.pendingBytes;
+    const lastSeq = (batch[batch.length - 1] as Pending).seq;
     this.pending = [];
     this.pendingBytes = 0;
     this.inFlight++;
@@ -98,11 +103,14 @@ export class BufferedBackend implements Backend {
         for (const p of batch) {
           if (p.slot !== undefined && this.overlay.get(p.slot)?.seq === p.seq) this.overlay.delete(p.slot);
         }
+        this.landedSeq = Math.max(this.landedSeq, lastSeq);
+        this.wakeLandWaiters();
       },
       failed: (err) => {
         this.inFlight--;
         this.inFlightBytes -= bytes;
         this.failed ??= err;
+        this.wakeLandWaiters();
       },
     };
   }
@@ -186,6 +194,30 @@ export class BufferedBackend implements Backend {
     }
     this.scheduleFlush();
     return Promise.resolve();
+  }
+
+  /**
+   * Resolves once every write made so far has landed, adding a synced batch only for ops no batch
+   * has taken yet: ops already drained into one being written (a Ready's, carried by the WAL) are
+   * waited for, where `flush()` would queue an empty synced batch behind it. Compaction paces its
+   * deletes on this, so it never runs ahead of the disk (issue 18).
+   */
+  landed(): Promise<void> {
+    if (this.failed !== undefined) return Promise.reject(this.failed);
+    if (this.pending.length > 0) return this.flush();
+    if (this.inFlight === 0 || this.landedSeq >= this.seq) return Promise.resolve();
+    return new Promise((resolve, reject) => this.landWaiters.push({ seq: this.seq, resolve, reject }));
+  }
+
+  private wakeLandWaiters(): void {
+    const failed = this.failed;
+    const waiting = this.landWaiters;
+    this.landWaiters = [];
+    for (const w of waiting) {
+      if (failed !== undefined) w.reject(failed);
+      else if (w.seq <= this.landedSeq) w.resolve();
+      else this.landWaiters.push(w);
+    }
   }
 
   /** Lands every op pending now in a synced batch; resolves when it has landed. */

@@ -98,6 +98,7 @@ export class Compactor {
         await this.backend.write(ops, { unread: true });
         if (this.stopped) return;
         await pause();
+        await this.landed();
       }
       if (dropped.length === 0) await this.options.yieldBetweenBatches();
     } while (cursor !== undefined);
@@ -153,6 +154,17 @@ export class Compactor {
       if (ops.length > 0) await this.backend.write(ops);
       if (done) return;
       await pause();
+      await this.landed();
     }
+  }
+
+  /**
+   * Waits, after a batch's rest, until its deletes have landed (usually in a Ready's synced batch
+   * during the rest). The job thus never runs ahead of the disk: when fsyncs or LevelDB's own
+   * compaction of the tombstones fall behind, the wait grows, and with it the next rest (the
+   * pacer counts it as the batch's time), instead of deletes piling into every Ready's batch.
+   */
+  private async landed(): Promise<void> {
+    await this.backend.landed?.();
   }
 }

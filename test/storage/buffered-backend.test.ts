@@ -184,4 +184,41 @@ describe('BufferedBackend', () => {
     drained?.failed(new Error('disk gone'));
     await expect(b.get('key', utf8('d'))).rejects.toThrow(/failed earlier: disk gone/);
   });
+
+  it('landed() waits for ops another batch is carrying without a batch of its own, and flushes ops nobody took', async () => {
+    const inner = new CountingBackend();
+    const b = new BufferedBackend(inner, 60_000);
+    let synced = 0;
+    b.landThrough(async () => {
+      synced++;
+      const drained = b.drain();
+      if (drained === undefined) return;
+      await inner.write(drained.ops);
+      drained.landed();
+    });
+    await b.landed(); // nothing written: nothing to wait for
+    expect(synced).toBe(0);
+    // Pending, taken by no batch: landed() asks for one.
+    await b.write([put('a', '1')]);
+    await b.landed();
+    expect(synced).toBe(1);
+    expect(inner.writes).toEqual([1]);
+    // Drained into a batch being written (a Ready's): landed() waits for it and adds none.
+    await b.write([put('b', '2'), put('c', '3')]);
+    const carried = b.drain();
+    let done = false;
+    const waiting = b.landed().then(() => void (done = true));
+    await nextTurn();
+    expect(done).toBe(false);
+    await inner.write(carried?.ops ?? []);
+    carried?.landed();
+    await waiting;
+    expect(synced).toBe(1);
+    // A batch that fails rejects the wait.
+    await b.write([put('d', '4')]);
+    const lost = b.drain();
+    const failing = b.landed();
+    lost?.failed(new Error('disk gone'));
+    await expect(failing).rejects.toThrow(/disk gone/);
+  });
 });
