@@ -218,6 +218,14 @@ export const catalog: Mutation[] = [
     why: "store: a compaction deletes a dropped tombstone's record under its own key (etcd's trailing `t`), or the record stays forever (issue 18)",
   },
   {
+    name: 'compaction-runs-ahead-of-landing',
+    file: 'src/store/compaction.ts',
+    find: '    await this.backend.landed?.();\n',
+    replace: '',
+    tests: ['test/store/compaction-landing.test.ts'],
+    why: 'store: compaction waits for each batch of deletes to land, or it piles deletes into every Ready while the disk falls behind (issue 18)',
+  },
+  {
     name: 'record-header-trailing-bytes',
     file: 'src/store/record-header.ts',
     find: '  if (!odd && pos === bytes.length) {',
