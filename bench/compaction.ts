@@ -14,7 +14,8 @@
  *   npm run build && npm run bench:compaction -- --keys 100000 --versions 10
  *   (--only cairn|etcd; --value-bytes 128; --no-write prints only; CAIRN_BENCH_NODE_ARGS="--cpu-prof ..." for cairn;
  *   CAIRN_BENCH_BASE=/path/to/other/checkout adds a column for that build of cairn, run after etcd
- *   and before this one, so two versions are compared in the same run)
+ *   and before this one, so two versions are compared in the same run; CAIRN_BENCH_BASE_NODE_ARGS:
+ *   that column's node flags instead, e.g. the same checkout with and without a V8 flag)
  */
 import { Agent, request as httpRequest } from 'node:http';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -34,6 +35,7 @@ type Variant = Kind | 'cairn-base';
 const baseRoot = process.env['CAIRN_BENCH_BASE'];
 const kinds = arg('only', baseRoot !== undefined ? 'etcd,cairn-base,cairn' : 'etcd,cairn').split(',') as Variant[];
 const nodeArgs = (process.env['CAIRN_BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
+const baseNodeArgs = (process.env['CAIRN_BENCH_BASE_NODE_ARGS'] ?? process.env['CAIRN_BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
 const TXN_PUTS = 100;
 const IN_FLIGHT = 8;
 const PROBE_EVERY_MS = 10;
@@ -131,6 +133,20 @@ interface ProbeSample {
 }
 
 /** A put and a range every 10 ms until stopped; each sample is tagged with the phase it began in. */
+/**
+ * The bench's own event-loop stalls over 40 ms (when it started, ms since the epoch; how long):
+ * a probe's wait is measured here, so a client starved of a core inflates it, etcd's or cairn's.
+ */
+const clientStalls: Array<{ at: number; ms: number }> = [];
+{
+  let last = performance.now();
+  setInterval(() => {
+    const now = performance.now();
+    if (now - last - 5 > 40) clientStalls.push({ at: Date.now() - (now - last), ms: now - last - 5 });
+    last = now;
+  }, 5).unref();
+}
+
 function startProbe(m: ScaleMember): { phase: (p: Phase) => void; stop: () => Promise<ProbeSample[]> } {
   let phase: Phase = 'before';
   const samples: ProbeSample[] = [];
@@ -178,6 +194,8 @@ interface PhaseRow {
   readonly fsyncs: Fsyncs;
   /** The member's CPU time (user + system, all its threads) during the phase, ms. */
   readonly cpu: number;
+  /** Slow probes sent while the bench itself stalled over 40 ms (its wait is partly the client's). */
+  readonly slowInClientStall: number;
 }
 
 interface Row {
@@ -197,7 +215,8 @@ async function timed(f: () => Promise<unknown>): Promise<number> {
 
 async function measure(variant: Variant): Promise<Row> {
   const kind: Kind = variant === 'etcd' ? 'etcd' : 'cairn';
-  const m = await startScaleMember(kind, kind === 'cairn' ? nodeArgs : [], variant === 'cairn-base' ? baseRoot : undefined);
+  const args = variant === 'cairn-base' ? baseNodeArgs : kind === 'cairn' ? nodeArgs : [];
+  const m = await startScaleMember(kind, args, variant === 'cairn-base' ? baseRoot : undefined);
   try {
     await waitReady(m);
     let head = 0;
@@ -247,6 +266,7 @@ async function measure(variant: Variant): Promise<Row> {
         failed: samples.filter((s) => s.phase === p && s.failed).length,
         fsyncs: { count: z.count - a.count, seconds: z.seconds - a.seconds, over64: z.over64 - a.over64 },
         cpu: (used[i + 1] as number) - (used[i] as number),
+        slowInClientStall: samples.filter((s) => s.phase === p && s.ms > SLOW_MS && clientStalls.some((c) => c.at < s.sentAt + s.ms && c.at + c.ms > s.sentAt)).length,
       };
     }
     return { loadSeconds, head, diskBefore, diskAfterCompact, diskAfterDefrag, phases };
@@ -278,6 +298,8 @@ const phaseLines = (['compact', 'defrag', 'before', 'after'] as Phase[]).map((p)
     return `${x.seconds.toFixed(2)} s; ${x.worst.toFixed(0)} (${x.worstPut.toFixed(0)}, ${x.worstRange.toFixed(0)}) / ${x.p99.toFixed(0)} ms; ${x.slow} (of ${x.count}), ${x.failed}`;
   }),
 );
+const clientLine = line(`probe requests > ${SLOW_MS} ms that overlapped a stall of the bench client's own loop, compact / defrag`, (r) =>
+  `${r.phases.compact.slowInClientStall} / ${r.phases.defrag.slowInClientStall}`);
 const cpuLine = line('member CPU (user + system) during before / compact / defrag / after', (r) =>
   (['before', 'compact', 'defrag', 'after'] as Phase[]).map((p) => `${(r.phases[p].cpu / 1000).toFixed(2)}`).join(' / ') + ' s');
 const fsyncLines = (['compact', 'defrag'] as Phase[]).map((p) =>
@@ -293,6 +315,7 @@ const table = [
   ...phaseLines,
   ...fsyncLines,
   cpuLine,
+  clientLine,
   line('data on disk: before / after compaction / after defrag', (r) => `${(r.diskBefore / MiB).toFixed(0)} / ${(r.diskAfterCompact / MiB).toFixed(0)} / ${(r.diskAfterDefrag / MiB).toFixed(0)} MiB`),
 ].join('\n');
 console.log(`\n${table}`);
