@@ -121,12 +121,15 @@ export async function waitReady(m: ScaleMember, timeoutMs: number): Promise<void
   }
 }
 
-/** Bytes of the files under `dir` (apparent sizes, like `du -sb`). */
+/**
+ * Bytes of the files under `dir` (apparent sizes, like `du -sb`). A file LevelDB deletes between
+ * the listing and its stat (an old log or table, after a compaction) counts as gone.
+ */
 export function diskBytes(dir: string): number {
   let total = 0;
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);
-    total += e.isDirectory() ? diskBytes(p) : statSync(p).size;
+    total += e.isDirectory() ? diskBytes(p) : (statSync(p, { throwIfNoEntry: false })?.size ?? 0);
   }
   return total;
 }
